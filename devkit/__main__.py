@@ -1,0 +1,7 @@
+"""Allow ``python -m devkit``."""
+
+import sys
+
+from devkit.cli import main
+
+sys.exit(main())

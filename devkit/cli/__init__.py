@@ -1,0 +1,77 @@
+"""The command line: argument parsing, terminal output and exit codes.
+
+Only this package talks to the terminal. Each subcommand lives in its own module with a
+``register(subparsers)`` function that adds its parser and sets ``func`` to a handler
+``handler(args, ui) -> int``. Core modules raise :class:`devkit.errors.DevkitError`; ``main``
+turns that into one red line and exit code 1.
+
+Exit codes: 0 ok, 1 user error, 2 usage error (argparse), 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+from devkit import __version__
+from devkit.cli import bench, doctor, new, template, update, volumes
+from devkit.cli._common import UI, Formatter
+from devkit.errors import DevkitError
+
+EXIT_OK, EXIT_USER, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+EXAMPLES = """\
+examples:
+  devkit new my-service                       # interactive wizard
+  devkit new my-service --defaults --data stacks=python,node
+  devkit volumes list --json
+  devkit bench . --compare Dockerfile.old
+  devkit doctor ~/src/legacy-repo
+  devkit update ~/src/*/ --jobs 4
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full argument parser (exposed for tests and docs)."""
+    parser = argparse.ArgumentParser(
+        prog="devkit",
+        description="Fast, safe dev containers across many repositories.",
+        epilog=EXAMPLES,
+        formatter_class=Formatter,
+    )
+    parser.add_argument("--version", action="version", version=f"devkit {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    for module in (new, volumes, bench, doctor, update, template):
+        module.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``devkit`` console script; returns the exit code."""
+    ui = UI()
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        code: int = args.func(args, ui)
+        return code
+    except KeyboardInterrupt:
+        ui.error("interrupted")
+        return EXIT_INTERRUPTED
+    except DevkitError as exc:
+        ui.error(str(exc))
+        return EXIT_USER
+    except SystemExit as exc:  # argparse: --help/--version exit 0, usage errors exit 2
+        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+    except BrokenPipeError:
+        # `devkit volumes list | head`: the reader went away; that is not an error.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_OK
+    except Exception as exc:  # a bug in devkit: still one line unless asked for the traceback
+        if os.environ.get("DEVKIT_DEBUG"):
+            raise
+        ui.error(f"internal error: {type(exc).__name__}: {exc} (set DEVKIT_DEBUG=1 for details)")
+        return EXIT_USER

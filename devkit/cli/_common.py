@@ -1,0 +1,71 @@
+"""Terminal helpers shared by the subcommands."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+
+Handler = Callable[[argparse.Namespace, "UI"], int]
+
+
+class Formatter(argparse.RawDescriptionHelpFormatter):
+    """Keeps the examples in epilogs laid out as written."""
+
+
+class UI:
+    """Everything devkit writes to the terminal goes through here.
+
+    ``out`` is stdout (data a script may read); ``err`` is stderr (messages, progress).
+    """
+
+    def __init__(self) -> None:
+        self.out = Console(highlight=False, soft_wrap=True)
+        self.err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+    @property
+    def interactive(self) -> bool:
+        """True when both stdin and stderr are terminals (so prompts and progress make sense)."""
+        return sys.stdin.isatty() and self.err.is_terminal
+
+    def error(self, message: str) -> None:
+        """One error line (more only if the message itself has several)."""
+        self.err.print(f"[bold red]devkit: error:[/] {escape(message)}")
+
+    def warn(self, message: str) -> None:
+        self.err.print(f"[yellow]devkit: warning:[/] {escape(message)}")
+
+    def info(self, message: str) -> None:
+        self.err.print(escape(message))
+
+    def print_json(self, data: Any) -> None:
+        """Machine-readable output on stdout, exactly JSON (no rich markup)."""
+        sys.stdout.write(json.dumps(data, indent=2, sort_keys=True, default=str) + "\n")
+        sys.stdout.flush()
+
+
+def add_command(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser],
+    name: str,
+    *,
+    help: str,
+    examples: str,
+    handler: Handler | None = None,
+    description: str | None = None,
+) -> argparse.ArgumentParser:
+    """Add a subcommand whose ``--help`` ends with the given examples."""
+    parser = sub.add_parser(
+        name,
+        help=help,
+        description=description or help,
+        epilog="examples:\n" + "\n".join("  " + line for line in examples.strip().splitlines()),
+        formatter_class=Formatter,
+    )
+    if handler is not None:
+        parser.set_defaults(func=handler)
+    return parser

@@ -1,0 +1,19 @@
+"""The one error type that core modules raise for the user to read."""
+
+from __future__ import annotations
+
+
+class DevkitError(Exception):
+    """A problem the user can act on.
+
+    Core modules raise this (never print or exit); the CLI prints ``str(error)`` as one line
+    and exits 1. ``hint`` is an optional second sentence saying what to do about it.
+    """
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return f"{self.message} ({self.hint})" if self.hint else self.message

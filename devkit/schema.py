@@ -1,0 +1,67 @@
+"""Validation against devkit's own JSON schemas, with one readable line per error."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from typing import Any
+
+import jsonschema
+
+from devkit.errors import DevkitError
+from devkit.resources import schema_path
+
+
+@cache
+def load_schema(name: str) -> dict[str, Any]:
+    """Load one of devkit's schemas from ``schemas/`` (cached; they never change at run time)."""
+    with schema_path(name).open(encoding="utf-8") as fh:
+        schema: dict[str, Any] = json.load(fh)
+    return schema
+
+
+def _field(error: jsonschema.ValidationError) -> str:
+    parts = [f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path]
+    return "".join(parts).lstrip(".") or "(top level)"
+
+
+def _describe(error: jsonschema.ValidationError) -> str:
+    """One sentence for one error, naming the allowed values or the rule where we know them."""
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    value = error.instance
+    rule = schema.get("x-rule")
+    if error.validator == "enum":
+        allowed = ", ".join(str(v) for v in schema["enum"])
+        return f"{value!r} is not allowed; choose one of: {allowed}"
+    if error.validator == "additionalProperties":
+        known = ", ".join(sorted(schema.get("properties", {})))
+        extra = sorted(set(value) - set(schema.get("properties", {})))
+        return f"unknown key(s) {', '.join(extra)}; known keys: {known}"
+    if error.validator == "pattern" or (error.validator == "not" and rule):
+        return f"{value!r} is not allowed: {rule or 'must match ' + schema['pattern']}"
+    if error.validator in ("minimum", "maximum"):
+        lo, hi = schema.get("minimum"), schema.get("maximum")
+        return f"{value!r} is out of range; allowed: {lo} to {hi}"
+    if error.validator == "type":
+        return f"{value!r} has the wrong type; expected {schema['type']}"
+    if rule:
+        return f"{error.message}: {rule}"
+    return error.message
+
+
+def validation_errors(instance: Any, schema_name: str) -> list[str]:
+    """Every problem with ``instance`` under the named schema, one line each, sorted by field."""
+    validator_cls = jsonschema.validators.validator_for(load_schema(schema_name))
+    validator = validator_cls(load_schema(schema_name))
+    errors = sorted(validator.iter_errors(instance), key=lambda e: list(map(str, e.absolute_path)))
+    return [f"{_field(e)}: {_describe(e)}" for e in errors]
+
+
+def validate(instance: Any, schema_name: str, *, what: str) -> None:
+    """Raise :class:`DevkitError` listing every problem, one per line, if ``instance`` is invalid.
+
+    ``what`` names the thing being checked in the first line, e.g. ``"answers"``.
+    """
+    problems = validation_errors(instance, schema_name)
+    if problems:
+        raise DevkitError(f"invalid {what}:\n  " + "\n  ".join(problems))

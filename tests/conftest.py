@@ -1,0 +1,106 @@
+"""Shared fixtures.
+
+Docker tests are marked ``@pytest.mark.docker`` and get the engine through the
+``docker_client`` fixture: without an engine they are skipped, unless
+``DEVKIT_REQUIRE_DOCKER=1`` (set by ``.ci/run``), where a missing engine is a failure.
+
+Everything a test creates in the engine carries the label ``dev.devkit.test=1`` (see
+``TEST_LABELS``); a session-end sweep removes whatever a failed test left behind.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+ORACLES = REPO_ROOT.parent / "shared" / "oracles"
+TEST_LABEL = "dev.devkit.test"
+TEST_LABELS = {TEST_LABEL: "1"}
+BASE_IMAGE = "debian:bookworm-slim"
+BUSYBOX_IMAGE = "busybox:latest"
+
+
+def _require_docker() -> bool:
+    return os.environ.get("DEVKIT_REQUIRE_DOCKER") == "1"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_data_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: Any) -> None:
+    """Keep backups and template copies out of the real user's data folder."""
+    monkeypatch.setenv("DEVKIT_DATA_DIR", str(tmp_path_factory.getbasetemp() / "devkit-data"))
+
+
+@pytest.fixture(scope="session")
+def docker_client() -> Iterator[Any]:
+    """A docker-py client for the local engine (skip, or fail under DEVKIT_REQUIRE_DOCKER=1)."""
+    import docker
+
+    try:
+        client = docker.from_env(timeout=300)
+        client.ping()
+    except Exception as exc:
+        if _require_docker():
+            pytest.fail(f"DEVKIT_REQUIRE_DOCKER=1 but no Docker engine answers: {exc}")
+        pytest.skip(f"no Docker engine: {exc}")
+    yield client
+    _sweep(client)
+    client.close()
+
+
+def _sweep(client: Any) -> None:
+    """Remove every container and volume a test labelled and did not clean up."""
+    for container in client.containers.list(all=True, filters={"label": TEST_LABEL}):
+        container.remove(force=True, v=False)
+    for volume in client.volumes.list(filters={"label": TEST_LABEL}):
+        volume.remove(force=True)
+
+
+def _need_image(client: Any, ref: str) -> None:
+    import docker.errors
+
+    try:
+        client.images.get(ref)
+    except docker.errors.ImageNotFound:
+        msg = f"image {ref} is missing; make it with `bash .ci/base-images.sh` (never pulled)"
+        if _require_docker():
+            pytest.fail(msg)
+        pytest.skip(msg)
+
+
+@pytest.fixture(scope="session")
+def base_image(docker_client: Any) -> str:
+    """The locally made ``debian:bookworm-slim`` (debootstrap + docker import)."""
+    _need_image(docker_client, BASE_IMAGE)
+    return BASE_IMAGE
+
+
+@pytest.fixture(scope="session")
+def busybox_image(docker_client: Any) -> str:
+    """The locally made ``busybox:latest`` (Debian's busybox-static + docker import)."""
+    _need_image(docker_client, BUSYBOX_IMAGE)
+    return BUSYBOX_IMAGE
+
+
+@pytest.fixture(scope="session")
+def oracles() -> Path:
+    """The official Dev Container and Compose schemas in ../shared/oracles/."""
+    if not (ORACLES / "devContainer.base.schema.json").is_file():
+        pytest.fail(f"the official schemas are missing from {ORACLES}")
+    return ORACLES
+
+
+@pytest.fixture(scope="session")
+def buildkit_docker() -> str:
+    """Path of a docker CLI that can build with BuildKit (Debian's 20.10 client here)."""
+    for candidate in ("/usr/bin/docker", shutil.which("docker")):
+        if candidate and Path(candidate).exists():
+            return candidate
+    if _require_docker():
+        pytest.fail("no docker CLI found")
+    pytest.skip("no docker CLI found")
