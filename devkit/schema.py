@@ -28,7 +28,7 @@ def _field(error: jsonschema.ValidationError) -> str:
 def _describe(error: jsonschema.ValidationError) -> str:
     """One sentence for one error, naming the allowed values or the rule where we know them."""
     schema = error.schema if isinstance(error.schema, dict) else {}
-    value = error.instance
+    value: Any = error.instance
     rule = schema.get("x-rule")
     if error.validator == "enum":
         allowed = ", ".join(str(v) for v in schema["enum"])
