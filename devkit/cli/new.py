@@ -1,16 +1,131 @@
-"""`devkit new`: placeholder registration; the real command is built in its own issue."""
+"""`devkit new`: ask (or take) the answers, validate them, render the dev container."""
 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
+from typing import Any
 
 from devkit.cli._common import UI, add_command
 from devkit.errors import DevkitError
 
+EXAMPLES = """\
+devkit new my-service                                   # interactive wizard
+devkit new my-service --defaults                        # no questions, the defaults
+devkit new my-service --defaults --data stacks=python,node --data node_package_manager=pnpm
+devkit new . --answers-file answers.yml                 # add a dev container to this repo
+devkit new api --data uid=1001 --data gid=1001 --data dockerfile_syntax=false
+devkit new api --defaults --data ca_certificates=/etc/ssl/corp-proxy.pem
+devkit new api --template https://git.example.com/org/devcontainer-template.git --vcs-ref v2.1.0
+"""
+
+DESCRIPTION = """\
+Create a .devcontainer/ (devcontainer.json, compose.yaml, a BuildKit-optimised Dockerfile) and a
+.dockerignore in PATH from devkit's Copier template. PATH may be new or an existing repository.
+
+Answers come from, later ones winning: the schema's defaults < --answers-file < --data < the
+wizard. The wizard runs when stdin is a terminal and --defaults is not given; it asks only what
+--data and --answers-file left open. Every answer set is validated before anything is written,
+and a failed or interrupted run leaves PATH as it was.
+"""
+
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    add_command(sub, "new", help="(not built yet)", examples="devkit new --help", handler=_run)
+    """Add ``devkit new`` to the command line."""
+    parser = add_command(
+        sub,
+        "new",
+        help="create a fast dev container for a project (wizard or non-interactive)",
+        description=DESCRIPTION,
+        examples=EXAMPLES,
+        handler=_run,
+    )
+    parser.add_argument("path", metavar="PATH", help="project folder (created if missing)")
+    parser.add_argument(
+        "--defaults",
+        action="store_true",
+        help="ask nothing: use the defaults for every answer not given by --data/--answers-file",
+    )
+    parser.add_argument(
+        "--data",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="set one answer (repeatable); lists are comma-separated, e.g. stacks=python,node",
+    )
+    parser.add_argument(
+        "--answers-file",
+        type=Path,
+        metavar="FILE",
+        help="a YAML or JSON file of answers (a project's .copier-answers.yml works too)",
+    )
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="overwrite the rendered files when PATH already holds a .devcontainer/",
+    )
+    parser.add_argument(
+        "--template",
+        metavar="SRC",
+        help="render another Copier template (git URL or path) instead of the bundled one",
+    )
+    parser.add_argument(
+        "--vcs-ref", metavar="REF", help="git tag or commit of --template to render (e.g. v2.1.0)"
+    )
 
 
 def _run(args: argparse.Namespace, ui: UI) -> int:
-    raise DevkitError("'devkit new' is not built yet")
+    from devkit import answers as ans
+
+    target = Path(args.path).expanduser()
+    # Parse and check what was given before anything slow happens (template mirror, wizard).
+    from_file = ans.load_file(args.answers_file) if args.answers_file else {}
+    from_data = ans.parse_data(args.data)
+    initial = ans.defaults()
+    folder_name = ans.name_from_folder(target)
+    if folder_name:
+        initial["project_name"] = folder_name
+    given = ans.merge(from_file, from_data)
+    answers: dict[str, Any] = ans.merge(initial, given)
+
+    if not args.defaults:
+        if ui.interactive:
+            from devkit import wizard
+
+            answers = ans.merge(answers, wizard.ask(answers, skip=set(given)))
+        elif not given:
+            raise DevkitError(
+                "no terminal to ask questions on",
+                hint="pass --defaults, --data KEY=VALUE or --answers-file FILE",
+            )
+    ans.check(answers)
+
+    from devkit.render import render
+    from devkit.template import resolve_source
+
+    source = resolve_source(args.template, args.vcs_ref)
+    result = render(answers, target, source=source, force=args.force, trusted=args.template is None)
+    _report(ui, result.target, result.files, result.overwritten, result.version, args.path)
+    return 0
+
+
+def _report(
+    ui: UI, target: Path, files: list[str], overwritten: list[str], version: str | None, shown: str
+) -> None:
+    label = f" (template {version})" if version else ""
+    ui.out.print(f"Created the dev container in {target}{label}:")
+    for name in files:
+        mark = "  (overwritten)" if name in overwritten else ""
+        ui.out.print(f"  {name}{mark}", markup=False)
+    here = Path.cwd().absolute()
+    step = "devcontainer up --workspace-folder ."
+    if target != here:
+        step = f"cd {_quote(shown)} && {step}"
+    ui.out.print("Next step:", markup=False)
+    ui.out.print(f"  {step}", markup=False)
+
+
+def _quote(path: str) -> str:
+    import shlex
+
+    return shlex.quote(path)

@@ -1,0 +1,201 @@
+"""The answers for ``devkit new``: defaults, answers files, ``--data`` values and validation.
+
+Everything here is driven by ``schemas/answers.schema.json`` — the single source of truth for
+which keys exist, their types and their defaults. Layers are merged in this order, later ones
+winning: schema defaults < answers file < ``--data KEY=VALUE`` < the wizard.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import copy
+import re
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from devkit.errors import DevkitError
+from devkit.schema import load_schema, validate, validation_errors
+
+SCHEMA_NAME = "answers.schema.json"
+
+_TRUE = {"true", "yes", "y", "on", "1"}
+_FALSE = {"false", "no", "n", "off", "0"}
+
+_PEM_BLOCK = re.compile(
+    r"-----BEGIN CERTIFICATE-----\s*(?P<body>[A-Za-z0-9+/=\s]+?)\s*-----END CERTIFICATE-----"
+)
+
+
+def schema() -> dict[str, Any]:
+    """The answers schema (cached by :func:`devkit.schema.load_schema`)."""
+    return load_schema(SCHEMA_NAME)
+
+
+def properties() -> dict[str, dict[str, Any]]:
+    """Every answer key and its sub-schema, in the schema's order (which is the wizard's)."""
+    props: dict[str, dict[str, Any]] = schema()["properties"]
+    return props
+
+
+def defaults() -> dict[str, Any]:
+    """The schema's defaults for every key that has one (a fresh copy each call)."""
+    return {k: copy.deepcopy(p["default"]) for k, p in properties().items() if "default" in p}
+
+
+def field_errors(key: str, value: Any) -> list[str]:
+    """Problems with one answer on its own, one line each (empty when it is fine).
+
+    Used by the wizard to check an answer as it is typed, with the schema's own rule text.
+    """
+    # Validate a whole, otherwise valid answer set so only this key's problems show up.
+    instance = {**defaults(), "project_name": "placeholder", key: value}
+    return [line for line in validation_errors(instance, SCHEMA_NAME) if _is_about(line, key)]
+
+
+def _is_about(line: str, key: str) -> bool:
+    return line.startswith(f"{key}:") or line.startswith(f"{key}[")
+
+
+def name_from_folder(target: Path) -> str | None:
+    """The target folder's name if it is a valid project name, else ``None``."""
+    name = target.resolve().name
+    return name if not field_errors("project_name", name) else None
+
+
+def parse_value(key: str, text: str) -> Any:
+    """Turn the text of one answer (``--data`` or the wizard) into the schema's type.
+
+    Arrays are comma-separated lists (empty text is an empty list), integers and booleans are
+    converted; strings stay as they are. Raises :class:`DevkitError` naming the key.
+    """
+    props = properties()
+    if key not in props:
+        raise DevkitError(f"unknown answer {key!r}; known answers: {', '.join(props)}")
+    prop = props[key]
+    if prop.get("type") == "array":
+        items = prop.get("items", {})
+        parts = [p.strip() for p in text.split(",")]
+        return [_scalar(key, items, p) for p in parts if p]
+    return _scalar(key, prop, text.strip() if prop.get("type") != "string" else text)
+
+
+def _scalar(key: str, prop: Mapping[str, Any], text: str) -> Any:
+    kind = prop.get("type")
+    if kind == "integer":
+        try:
+            return int(text)
+        except ValueError:
+            raise DevkitError(f"{key}: {text!r} is not a whole number") from None
+    if kind == "boolean":
+        lowered = text.strip().lower()
+        if lowered in _TRUE:
+            return True
+        if lowered in _FALSE:
+            return False
+        raise DevkitError(f"{key}: {text!r} is not a yes/no value; use true or false")
+    return text
+
+
+def parse_data(items: Iterable[str]) -> dict[str, Any]:
+    """Parse repeatable ``--data KEY=VALUE`` arguments (typed by the schema)."""
+    result: dict[str, Any] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise DevkitError(f"--data {item!r} is not KEY=VALUE (e.g. --data stacks=python,node)")
+        result[key] = parse_value(key, value)
+    return result
+
+
+def load_file(path: Path) -> dict[str, Any]:
+    """Read an answers file (YAML or JSON — JSON is read by the YAML parser too).
+
+    Keys starting with ``_`` (Copier's bookkeeping in ``.copier-answers.yml``) are ignored, so a
+    project's recorded answers can seed a new project. Unknown keys are reported by
+    :func:`check`.
+    """
+    import yaml
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise DevkitError(f"answers file {path} does not exist") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DevkitError(f"cannot read answers file {path}: {exc}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        where = getattr(exc, "problem_mark", None)
+        at = f" (line {where.line + 1}, column {where.column + 1})" if where else ""
+        raise DevkitError(f"answers file {path} is not valid YAML or JSON{at}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise DevkitError(
+            f"answers file {path} must hold a mapping of answers (key: value), "
+            f"not a {type(data).__name__}"
+        )
+    return {str(k): v for k, v in data.items() if not str(k).startswith("_")}
+
+
+def merge(*layers: Mapping[str, Any]) -> dict[str, Any]:
+    """Later layers win, key by key."""
+    merged: dict[str, Any] = {}
+    for layer in layers:
+        merged.update(layer)
+    return merged
+
+
+def check(answers: Mapping[str, Any]) -> None:
+    """Validate a complete answer set against the schema and check the CA file.
+
+    Raises :class:`DevkitError` with one line per problem.
+    """
+    if "project_name" not in answers:
+        rule = properties()["project_name"].get("x-rule", "")
+        raise DevkitError(
+            f"project_name: missing, and the folder's name is not a valid project name ({rule})",
+            hint="pass --data project_name=NAME",
+        )
+    validate(dict(answers), SCHEMA_NAME, what="answers")
+    ca = answers.get("ca_certificates") or ""
+    if ca:
+        read_ca_file(Path(ca))
+
+
+def read_ca_file(path: Path) -> str:
+    """The PEM certificates in ``path``, normalised; raises if there is none.
+
+    Only ``CERTIFICATE`` blocks are kept, so a private key pasted into the same file never
+    ends up in an image.
+    """
+    try:
+        text = path.expanduser().read_text(encoding="utf-8", errors="replace")
+    except FileNotFoundError:
+        raise DevkitError(f"ca_certificates: file {path} does not exist") from None
+    except IsADirectoryError:
+        raise DevkitError(f"ca_certificates: {path} is a folder, not a PEM file") from None
+    except OSError as exc:
+        raise DevkitError(f"ca_certificates: cannot read {path}: {exc.strerror}") from None
+    blocks = []
+    for match in _PEM_BLOCK.finditer(text):
+        body = "".join(match.group("body").split())
+        try:
+            der = base64.b64decode(body, validate=True)
+        except (binascii.Error, ValueError):
+            continue
+        if der[:1] != b"\x30":  # every X.509 certificate is a DER SEQUENCE
+            continue
+        lines = [body[i : i + 64] for i in range(0, len(body), 64)]
+        blocks.append(
+            "-----BEGIN CERTIFICATE-----\n" + "\n".join(lines) + "\n-----END CERTIFICATE-----\n"
+        )
+    if not blocks:
+        raise DevkitError(
+            f"ca_certificates: {path} holds no PEM certificate "
+            "(expected '-----BEGIN CERTIFICATE-----' blocks)"
+        )
+    return "".join(blocks)

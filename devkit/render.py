@@ -1,0 +1,183 @@
+"""Rendering a project from the Copier template, all or nothing.
+
+Copier renders into a staging folder next to the target (same file system, so moving is a
+rename); only a complete, successful render is moved into place. An error or Ctrl-C while
+rendering leaves the target exactly as it was.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import tempfile
+import warnings
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from devkit.answers import read_ca_file
+from devkit.errors import DevkitError
+from devkit.template import TemplateSource
+
+#: Where the ``ca_certificates`` file's certificates go in the rendered project.
+CA_DEST = Path(".devcontainer") / "certs" / "extra-ca.crt"
+ANSWERS_FILE = ".copier-answers.yml"
+
+
+@dataclass(frozen=True)
+class RenderResult:
+    """What a render wrote: the target and every file, relative to it, sorted."""
+
+    target: Path
+    files: list[str] = field(default_factory=list)
+    overwritten: list[str] = field(default_factory=list)
+    version: str | None = None
+
+
+def _relative_files(root: Path) -> list[str]:
+    return sorted(
+        p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file() or p.is_symlink()
+    )
+
+
+def render(
+    answers: Mapping[str, Any],
+    target: Path,
+    *,
+    source: TemplateSource,
+    force: bool = False,
+    trusted: bool = False,
+) -> RenderResult:
+    """Render ``answers`` with the template ``source`` into ``target``.
+
+    ``answers`` must already be validated (:func:`devkit.answers.check`). A target that holds a
+    ``.devcontainer/`` folder is refused unless ``force``; the error lists what would be
+    overwritten. ``trusted`` lets Copier run the template's tasks and extensions (the bundled
+    template is trusted; someone else's is not unless Copier's own settings trust it).
+    """
+    target = target.absolute()
+    if target.exists() and not target.is_dir():
+        raise DevkitError(f"{target} exists and is not a folder")
+    ca_text = (
+        read_ca_file(Path(answers["ca_certificates"])) if answers.get("ca_certificates") else None
+    )
+    parent = target.parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DevkitError(f"cannot create {parent}: {exc.strerror}") from None
+    try:
+        staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.devkit-", dir=parent))
+    except OSError as exc:
+        raise DevkitError(f"cannot write in {parent}: {exc.strerror}") from None
+    try:
+        out = staging / "project"
+        _copier_copy(answers, out, source=source, trusted=trusted)
+        if ca_text is not None:
+            (out / CA_DEST).parent.mkdir(parents=True, exist_ok=True)
+            (out / CA_DEST).write_text(ca_text, encoding="utf-8")
+        files = _relative_files(out)
+        overwritten = [f for f in files if (target / f).exists() or (target / f).is_symlink()]
+        if (target / ".devcontainer").exists() and not force:
+            listing = ", ".join(overwritten) if overwritten else "nothing (but it is in the way)"
+            raise DevkitError(
+                f"{target} already holds a .devcontainer/ folder; would overwrite: {listing}",
+                hint="pass --force to overwrite those files",
+            )
+        with _no_interrupts():
+            _move_into_place(out, target, files)
+        return RenderResult(target, files, overwritten, source.version)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _move_into_place(out: Path, target: Path, files: list[str]) -> None:
+    """Rename the finished render into ``target`` (one rename when the target is new)."""
+    if not target.exists():
+        os.rename(out, target)
+        return
+    for rel in files:
+        dest = target / rel
+        if dest.is_dir() and not dest.is_symlink():
+            raise DevkitError(f"{dest} is a folder; the template has a file there")
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(out / rel, dest)
+
+
+@contextmanager
+def _no_interrupts() -> Iterator[None]:
+    """Hold Ctrl-C back during the few renames that must not be split, then re-raise it."""
+    try:
+        previous = signal.getsignal(signal.SIGINT)
+        received: list[int] = []
+
+        def _defer(signum: int, frame: FrameType | None) -> None:
+            received.append(signum)
+
+        signal.signal(signal.SIGINT, _defer)
+    except ValueError:  # not the main thread: signals cannot be touched, nothing to defer
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if received:
+        raise KeyboardInterrupt
+
+
+def _copier_copy(
+    answers: Mapping[str, Any], dst: Path, *, source: TemplateSource, trusted: bool
+) -> None:
+    """Run Copier's Python API non-interactively; translate its errors into DevkitError."""
+    import copier
+    from copier import errors as copier_errors
+
+    src = source.src_path
+    if "://" not in src and Path(src).expanduser().exists():
+        # Record an absolute path in .copier-answers.yml so `copier update` works from anywhere.
+        src = str(Path(src).expanduser().resolve())
+    try:
+        with warnings.catch_warnings():
+            # Copier warns about dirty/shallow sources and the like; they are not the user's
+            # business when rendering a known version.
+            warnings.simplefilter("ignore")
+            copier.run_copy(
+                src,
+                dst,
+                data=dict(answers),
+                vcs_ref=source.vcs_ref,
+                defaults=True,
+                overwrite=True,
+                quiet=True,
+                unsafe=trusted,
+                cleanup_on_error=True,
+            )
+    except copier_errors.UnsafeTemplateError as exc:
+        raise DevkitError(
+            f"the template {source.src_path} uses tasks, migrations or extensions: {exc}",
+            hint="trust it in Copier's settings.yml ('trust:' list) if you know it is safe",
+        ) from None
+    except copier_errors.CopierAnswersInterrupt:
+        raise KeyboardInterrupt from None
+    except copier_errors.CopierError as exc:
+        raise DevkitError(f"template {source.src_path}: {_one_line(exc)}") from None
+    except (ValueError, OSError) as exc:
+        # Copier reports a missing template folder, an unknown git ref or a failed clone as
+        # plain ValueError/OSError/subprocess errors.
+        raise DevkitError(f"cannot render template {source.src_path}: {_one_line(exc)}") from None
+    except Exception as exc:
+        if type(exc).__module__.startswith(("plumbum", "jinja2", "pydantic")):
+            raise DevkitError(
+                f"cannot render template {source.src_path}: {_one_line(exc)}"
+            ) from None
+        raise
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return text if len(text) <= 400 else text[:397] + "..."

@@ -1,0 +1,175 @@
+"""The interactive wizard of ``devkit new`` (questionary).
+
+There is no list of questions here: every question, its order, choices, default and help text
+comes from ``schemas/answers.schema.json``. How a question is asked follows from the schema:
+
+* ``enum`` → a single choice; an array of ``enum`` items → a checklist;
+* ``boolean`` → yes/no; ``integer`` → a number checked against its range;
+* other arrays → a comma-separated list; strings with ``examples`` → text with completion;
+* a key named ``<stack>_…`` (e.g. ``python_package_manager``) is asked only when that stack
+  (one of the ``stacks`` choices) was chosen.
+
+Each answer is checked as it is typed with the schema's own rule text. Ctrl-C raises
+``KeyboardInterrupt`` (the CLI exits 130 and nothing has been written yet).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Mapping
+from pathlib import Path
+from typing import Any
+
+from devkit import answers as ans
+from devkit.errors import DevkitError
+
+#: Answers that are file paths get path completion. (How to ask, not what to ask.)
+_PATH_KEYS = {"ca_certificates"}
+
+
+def _stack_of(key: str, stacks: Collection[str]) -> str | None:
+    """The stack a question belongs to (``python_package_manager`` → ``python``), if any."""
+    for stack in stacks:
+        if key.startswith(f"{stack}_"):
+            return stack
+    return None
+
+
+def _all_stacks() -> list[str]:
+    prop = ans.properties().get("stacks", {})
+    return [str(s) for s in prop.get("items", {}).get("enum", [])]
+
+
+def _first_error(key: str, value: Any) -> str | None:
+    problems = ans.field_errors(key, value)
+    if not problems:
+        return None
+    line = problems[0]
+    return line.split(": ", 1)[1] if ": " in line else line
+
+
+def _text_validator(key: str) -> Callable[[str], bool | str]:
+    """A questionary validator: True, or the schema's rule text for what was typed."""
+
+    def check(text: str) -> bool | str:
+        try:
+            value = ans.parse_value(key, text)
+        except DevkitError as exc:
+            return exc.message.split(": ", 1)[-1]
+        error = _first_error(key, value)
+        if error:
+            return error
+        if key in _PATH_KEYS and value:
+            try:
+                ans.read_ca_file(Path(value))
+            except DevkitError as exc:
+                return exc.message.split(": ", 1)[-1]
+        return True
+
+    return check
+
+
+def _as_text(value: Any) -> str:
+    if isinstance(value, list):
+        return ",".join(str(v) for v in value)
+    if value is None:
+        return ""
+    return str(value)
+
+
+def ask(
+    initial: Mapping[str, Any],
+    *,
+    skip: Collection[str] = (),
+    input: Any = None,
+    output: Any = None,
+) -> dict[str, Any]:
+    """Ask every schema question not in ``skip``; returns the answers given.
+
+    ``initial`` supplies each question's default (schema defaults merged with what the user
+    passed). ``input``/``output`` are prompt_toolkit objects (tests pass a pipe and a dummy).
+    """
+    import questionary
+
+    io: dict[str, Any] = {}
+    if input is not None:
+        io["input"] = input
+    if output is not None:
+        io["output"] = output
+
+    stacks_all = _all_stacks()
+    result: dict[str, Any] = {}
+    for key, prop in ans.properties().items():
+        if key in skip:
+            continue
+        stack = _stack_of(key, stacks_all)
+        chosen = result.get("stacks", initial.get("stacks", []))
+        if stack is not None and stack not in chosen:
+            continue
+        default = initial.get(key, prop.get("default"))
+        title = prop.get("title", key)
+        help_text = prop.get("description", "")
+        question = _question(questionary, key, prop, default, title, help_text, io)
+        result[key] = _normalise(key, prop, question.unsafe_ask())
+    return result
+
+
+def _question(
+    questionary: Any,
+    key: str,
+    prop: Mapping[str, Any],
+    default: Any,
+    title: str,
+    help_text: str,
+    io: dict[str, Any],
+) -> Any:
+    hint = f"({help_text})" if help_text else None
+    if "enum" in prop:
+        choices = [str(c) for c in prop["enum"]]
+        return questionary.select(
+            title,
+            choices=choices,
+            default=str(default) if default in prop["enum"] else None,
+            instruction=hint,
+            **io,
+        )
+    items = prop.get("items", {})
+    if prop.get("type") == "array" and "enum" in items:
+        picked = set(default or [])
+        choices = [questionary.Choice(str(c), value=c, checked=c in picked) for c in items["enum"]]
+
+        def check_list(values: list[Any]) -> bool | str:
+            return _first_error(key, values) or True
+
+        instruction = f"({help_text} Space to toggle, Enter to accept)"
+        return questionary.checkbox(
+            title, choices=choices, validate=check_list, instruction=instruction, **io
+        )
+    if prop.get("type") == "boolean":
+        return questionary.confirm(title, default=bool(default), instruction=hint, **io)
+    validate = _text_validator(key)
+    text_default = _as_text(default)
+    if prop.get("type") == "array":
+        list_hint = f"({help_text + ' ' if help_text else ''}comma-separated, empty for none)"
+        return questionary.text(
+            title, default=text_default, validate=validate, instruction=list_hint, **io
+        )
+    if key in _PATH_KEYS:
+        return questionary.path(
+            f"{title} {hint}" if hint else title, default=text_default, validate=validate, **io
+        )
+    if "examples" in prop:
+        return questionary.autocomplete(
+            f"{title} {hint}" if hint else title,
+            choices=[str(e) for e in prop["examples"]],
+            default=text_default,
+            validate=validate,
+            **io,
+        )
+    return questionary.text(title, default=text_default, validate=validate, instruction=hint, **io)
+
+
+def _normalise(key: str, prop: Mapping[str, Any], raw: Any) -> Any:
+    """Convert what a prompt returned into the schema's type."""
+    if isinstance(raw, str) and ("enum" not in prop):
+        return ans.parse_value(key, raw)
+    return raw
