@@ -125,12 +125,28 @@ def load_file(path: Path) -> dict[str, Any]:
         raise DevkitError(f"answers file {path} does not exist") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise DevkitError(f"cannot read answers file {path}: {exc}") from None
+    if path.suffix.lower() == ".json":
+        # YAML would accept JSON with mistakes (trailing commas); a .json file gets JSON's rules.
+        import json
+
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise DevkitError(
+                f"answers file {path} is not valid JSON (line {exc.lineno}, column {exc.colno}): "
+                f"{exc.msg}"
+            ) from None
+        return _answers_mapping(path, data)
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         where = getattr(exc, "problem_mark", None)
         at = f" (line {where.line + 1}, column {where.column + 1})" if where else ""
         raise DevkitError(f"answers file {path} is not valid YAML or JSON{at}") from None
+    return _answers_mapping(path, data)
+
+
+def _answers_mapping(path: Path, data: Any) -> dict[str, Any]:
     if data is None:
         return {}
     if not isinstance(data, dict):

@@ -1,0 +1,220 @@
+"""devkit.answers: schema defaults, typed --data, answers files, validation, CA files."""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+
+import pytest
+
+from devkit import answers as ans
+from devkit.errors import DevkitError
+
+REPO = Path(__file__).resolve().parent.parent
+SCHEMA = json.loads((REPO / "schemas" / "answers.schema.json").read_text())
+
+# A syntactically valid PEM block: the body is base64 of a DER SEQUENCE header and padding.
+FAKE_CERT_BODY = base64.b64encode(b"\x30\x82\x01\x0a" + bytes(range(200))).decode()
+PEM = f"-----BEGIN CERTIFICATE-----\n{FAKE_CERT_BODY}\n-----END CERTIFICATE-----\n"
+
+
+def test_defaults_are_the_schema_defaults() -> None:
+    expected = {k: p["default"] for k, p in SCHEMA["properties"].items() if "default" in p}
+    assert ans.defaults() == expected
+    assert "project_name" not in ans.defaults()  # no sensible default: comes from the folder
+
+
+def test_defaults_are_fresh_copies() -> None:
+    first = ans.defaults()
+    first["stacks"].append("go")
+    assert ans.defaults()["stacks"] == ["python"]
+
+
+def test_defaults_plus_a_name_are_valid() -> None:
+    ans.check({**ans.defaults(), "project_name": "my-service"})
+
+
+@pytest.mark.parametrize(
+    ("item", "key", "value"),
+    [
+        ("stacks=python,node", "stacks", ["python", "node"]),
+        ("stacks= python , go ,", "stacks", ["python", "go"]),
+        ("apt_packages=", "apt_packages", []),
+        ("uid=1001", "uid", 1001),
+        ("forward_ports=3000,8080", "forward_ports", [3000, 8080]),
+        ("dockerfile_syntax=false", "dockerfile_syntax", False),
+        ("dockerfile_syntax=YES", "dockerfile_syntax", True),
+        ("project_name=a=b", "project_name", "a=b"),  # only the first '=' splits
+        ("base_image=debian:bookworm-slim", "base_image", "debian:bookworm-slim"),
+    ],
+)
+def test_parse_data_types_values_by_schema(item: str, key: str, value: object) -> None:
+    assert ans.parse_data([item]) == {key: value}
+
+
+def test_parse_data_later_wins() -> None:
+    assert ans.parse_data(["uid=1", "uid=2"]) == {"uid": 2}
+
+
+@pytest.mark.parametrize(
+    ("item", "message"),
+    [
+        ("stacks", "is not KEY=VALUE"),
+        ("=python", "is not KEY=VALUE"),
+        ("colour=blue", "unknown answer 'colour'; known answers: project_name, stacks"),
+        ("uid=abc", "uid: 'abc' is not a whole number"),
+        ("forward_ports=80,http", "forward_ports: 'http' is not a whole number"),
+        ("dockerfile_syntax=maybe", "dockerfile_syntax: 'maybe' is not a yes/no value"),
+    ],
+)
+def test_parse_data_rejects_bad_items(item: str, message: str) -> None:
+    with pytest.raises(DevkitError, match=message.replace("[", r"\[")):
+        ans.parse_data([item])
+
+
+def test_merge_order_later_layers_win() -> None:
+    merged = ans.merge(ans.defaults(), {"uid": 5, "gid": 6}, {"uid": 7})
+    assert merged["uid"] == 7
+    assert merged["gid"] == 6
+    assert merged["username"] == "dev"
+
+
+def test_load_yaml_and_json_files(tmp_path: Path) -> None:
+    yml = tmp_path / "a.yml"
+    yml.write_text("project_name: api\nstacks: [go, rust]\nuid: 1001\n")
+    assert ans.load_file(yml) == {"project_name": "api", "stacks": ["go", "rust"], "uid": 1001}
+    js = tmp_path / "a.json"
+    js.write_text(json.dumps({"project_name": "web", "dockerfile_syntax": False}))
+    assert ans.load_file(js) == {"project_name": "web", "dockerfile_syntax": False}
+
+
+def test_load_file_ignores_copier_bookkeeping(tmp_path: Path) -> None:
+    f = tmp_path / ".copier-answers.yml"
+    f.write_text("_commit: v1.0.0\n_src_path: /x\nproject_name: api\n")
+    assert ans.load_file(f) == {"project_name": "api"}
+
+
+def test_load_empty_file_is_no_answers(tmp_path: Path) -> None:
+    f = tmp_path / "empty.yml"
+    f.write_text("")
+    assert ans.load_file(f) == {}
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("project_name: [unclosed\n", r"is not valid YAML or JSON \(line"),
+        ('{"project_name": "x",}', r"is not valid JSON \(line 1, column"),
+        ("- a\n- b\n", "must hold a mapping of answers"),
+        ("just text", "must hold a mapping of answers"),
+    ],
+)
+def test_load_file_rejects_non_mappings(tmp_path: Path, content: str, message: str) -> None:
+    f = tmp_path / ("bad.json" if content.startswith("{") else "bad.yml")
+    f.write_text(content)
+    with pytest.raises(DevkitError, match=message):
+        ans.load_file(f)
+
+
+def test_load_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(DevkitError, match="does not exist"):
+        ans.load_file(tmp_path / "nope.yml")
+
+
+def test_unknown_keys_in_a_file_are_reported_by_check(tmp_path: Path) -> None:
+    f = tmp_path / "a.yml"
+    f.write_text("project_name: api\ncolour: blue\n")
+    with pytest.raises(DevkitError) as err:
+        ans.check(ans.merge(ans.defaults(), ans.load_file(f)))
+    assert "unknown key(s) colour" in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("override", "line"),
+    [
+        ({"project_name": ""}, "project_name: '' is not allowed: 2-40 characters"),
+        ({"project_name": "My App"}, "project_name: 'My App' is not allowed"),
+        ({"project_name": "x; rm -rf /"}, "project_name: 'x; rm -rf /' is not allowed"),
+        ({"project_name": "api-"}, "project_name: 'api-' is not allowed"),
+        (
+            {"stacks": ["python", "cobol"]},
+            "stacks[1]: 'cobol' is not allowed; choose one of: python",
+        ),
+        ({"stacks": []}, "stacks: "),
+        ({"python_package_manager": "conda"}, "choose one of: pip, uv, poetry"),
+        ({"node_package_manager": "bun"}, "choose one of: npm, pnpm, yarn"),
+        ({"uid": 0}, "uid: 0 is out of range; allowed: 1 to 65533"),
+        ({"uid": 70000}, "uid: 70000 is out of range; allowed: 1 to 65533"),
+        ({"gid": -1}, "gid: -1 is out of range"),
+        ({"username": "root"}, "username: 'root' is not allowed: a non-root Linux user name"),
+        ({"forward_ports": [0]}, "forward_ports[0]: 0 is out of range; allowed: 1 to 65535"),
+        ({"extensions": ["nodot"]}, "extensions[0]: 'nodot' is not allowed: an extension id"),
+    ],
+)
+def test_check_names_the_field_and_the_rule(override: dict[str, object], line: str) -> None:
+    answers = {**ans.defaults(), "project_name": "ok-name", **override}
+    with pytest.raises(DevkitError) as err:
+        ans.check(answers)
+    assert line in str(err.value)
+
+
+def test_check_lists_every_problem_one_per_line() -> None:
+    answers = {**ans.defaults(), "project_name": "BAD", "uid": 0, "stacks": ["cobol"]}
+    with pytest.raises(DevkitError) as err:
+        ans.check(answers)
+    lines = str(err.value).splitlines()
+    assert lines[0] == "invalid answers:"
+    assert len(lines) == 4
+    assert [ln.strip().split(":")[0] for ln in lines[1:]] == ["project_name", "stacks[0]", "uid"]
+
+
+def test_check_without_project_name_says_how_to_give_one() -> None:
+    with pytest.raises(DevkitError, match="project_name=NAME"):
+        ans.check(ans.defaults())
+
+
+def test_name_from_folder(tmp_path: Path) -> None:
+    assert ans.name_from_folder(tmp_path / "my-service") == "my-service"
+    assert ans.name_from_folder(tmp_path / "My_Service") is None
+    assert ans.name_from_folder(tmp_path / "x") is None
+
+
+def test_field_errors_only_about_that_field() -> None:
+    assert ans.field_errors("uid", 1000) == []
+    assert ans.field_errors("uid", 0) == ["uid: 0 is out of range; allowed: 1 to 65533"]
+    assert ans.field_errors("project_name", "ok-name") == []
+
+
+def test_ca_file_checks(tmp_path: Path) -> None:
+    with pytest.raises(DevkitError, match="does not exist"):
+        ans.read_ca_file(tmp_path / "missing.pem")
+    empty = tmp_path / "empty.pem"
+    empty.write_text("not a certificate\n")
+    with pytest.raises(DevkitError, match="holds no PEM certificate"):
+        ans.read_ca_file(empty)
+    garbage = tmp_path / "garbage.pem"
+    garbage.write_text("-----BEGIN CERTIFICATE-----\n!!!!\n-----END CERTIFICATE-----\n")
+    with pytest.raises(DevkitError, match="holds no PEM certificate"):
+        ans.read_ca_file(garbage)
+    with pytest.raises(DevkitError, match="is a folder"):
+        ans.read_ca_file(tmp_path)
+
+
+def test_ca_file_keeps_only_certificates(tmp_path: Path) -> None:
+    key = "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBg\n-----END PRIVATE KEY-----\n"
+    bundle = tmp_path / "corp.pem"
+    bundle.write_text("comment\n" + PEM + key + PEM)
+    text = ans.read_ca_file(bundle)
+    assert text.count("BEGIN CERTIFICATE") == 2
+    assert "PRIVATE KEY" not in text
+    assert "comment" not in text
+
+
+def test_check_validates_the_ca_file(tmp_path: Path) -> None:
+    answers = {**ans.defaults(), "project_name": "api", "ca_certificates": str(tmp_path / "x")}
+    with pytest.raises(DevkitError, match=r"ca_certificates: file .* does not exist"):
+        ans.check(answers)
+    good = tmp_path / "ok.pem"
+    good.write_text(PEM)
+    ans.check({**answers, "ca_certificates": str(good)})
