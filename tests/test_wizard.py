@@ -1,0 +1,157 @@
+"""The wizard, driven in-process through a prompt_toolkit pipe (keys in, a dummy screen out)."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from prompt_toolkit.input import create_pipe_input
+from prompt_toolkit.output import DummyOutput
+
+from devkit import answers as ans
+from devkit import wizard
+
+REPO = Path(__file__).resolve().parent.parent
+SCHEMA = json.loads((REPO / "schemas" / "answers.schema.json").read_text())
+
+ENTER, DOWN, SPACE, CTRL_U, CTRL_C = "\r", "\x1b[B", " ", "\x15", "\x03"
+
+
+@pytest.fixture()
+def pipe() -> Iterator[Any]:
+    with create_pipe_input() as inp:
+        yield inp
+
+
+def run(pipe: Any, keys: list[str], initial: dict[str, Any] | None = None, **kw: Any) -> Any:
+    pipe.send_text("".join(keys))
+    start = initial if initial is not None else {**ans.defaults(), "project_name": "demo"}
+    return wizard.ask(start, input=pipe, output=DummyOutput(), **kw)
+
+
+def test_enter_everywhere_gives_the_defaults(pipe: Any) -> None:
+    # Default stacks = [python] → python_package_manager asked, node/java ones not.
+    questions = [
+        k for k in SCHEMA["properties"] if k not in ("node_package_manager", "java_build_tool")
+    ]
+    got = run(pipe, [ENTER] * len(questions))
+    assert list(got) == questions
+    expected = {k: v for k, v in ans.defaults().items() if k in questions}
+    assert {k: got[k] for k in expected} == expected
+    assert got["project_name"] == "demo"
+    ans.check({**ans.defaults(), **got})
+
+
+def test_choices_and_typed_answers(pipe: Any) -> None:
+    keys = [
+        CTRL_U + "shop-api" + ENTER,  # project_name
+        DOWN + SPACE + ENTER,  # stacks: python (checked) + node
+        DOWN + DOWN + ENTER,  # python_package_manager: poetry
+        DOWN + ENTER,  # node_package_manager: pnpm
+        ENTER,  # base_image
+        CTRL_U + "alice" + ENTER,  # username
+        CTRL_U + "1001" + ENTER,  # uid
+        CTRL_U + "1002" + ENTER,  # gid
+        "jq, postgresql-client" + ENTER,  # apt_packages
+        SPACE + ENTER,  # volumes: untick package-cache
+        ENTER,  # ca_certificates: none
+        "3000,8080" + ENTER,  # forward_ports
+        "ms-python.black-formatter" + ENTER,  # extensions
+        "n",  # dockerfile_syntax
+    ]
+    got = run(pipe, keys)
+    assert got == {
+        "project_name": "shop-api",
+        "stacks": ["python", "node"],
+        "python_package_manager": "poetry",
+        "node_package_manager": "pnpm",
+        "base_image": "debian:bookworm-slim",
+        "username": "alice",
+        "uid": 1001,
+        "gid": 1002,
+        "apt_packages": ["jq", "postgresql-client"],
+        "volumes": ["shell-history", "editor-extensions", "build-cache"],
+        "ca_certificates": "",
+        "forward_ports": [3000, 8080],
+        "extensions": ["ms-python.black-formatter"],
+        "dockerfile_syntax": False,
+    }
+
+
+def test_package_manager_questions_follow_the_chosen_stacks(pipe: Any) -> None:
+    # Untick python, tick java: no python question, a java one.
+    skip = set(SCHEMA["properties"]) - {"stacks", "python_package_manager", "java_build_tool"}
+    keys = [SPACE + DOWN * 5 + SPACE + ENTER, DOWN + ENTER]
+    got = run(pipe, keys, skip=skip)
+    assert got == {"stacks": ["java"], "java_build_tool": "gradle"}
+
+
+def test_invalid_answers_are_refused_until_fixed(pipe: Any) -> None:
+    skip = set(SCHEMA["properties"]) - {"project_name", "uid"}
+    keys = [
+        CTRL_U + "Bad Name" + ENTER,  # refused: the rule is shown, the prompt stays
+        CTRL_U + "good-name" + ENTER,
+        CTRL_U + "0" + ENTER,  # refused: out of range
+        CTRL_U + "abc" + ENTER,  # refused: not a number
+        CTRL_U + "4242" + ENTER,
+    ]
+    got = run(pipe, keys, skip=skip)
+    assert got == {"project_name": "good-name", "uid": 4242}
+
+
+def test_validator_messages_are_the_schema_rules() -> None:
+    check_name = wizard._text_validator("project_name")
+    rule = SCHEMA["properties"]["project_name"]["x-rule"]
+    assert check_name("Bad Name") == f"'Bad Name' is not allowed: {rule}"
+    assert str(check_name("")).endswith(rule)
+    assert check_name("fine-name") is True
+    check_uid = wizard._text_validator("uid")
+    assert check_uid("0") == "0 is out of range; allowed: 1 to 65533"
+    assert check_uid("x") == "'x' is not a whole number"
+    check_pkgs = wizard._text_validator("apt_packages")
+    assert check_pkgs("jq,Bad Pkg") is not True
+    assert check_pkgs("") is True
+
+
+def test_ca_file_is_checked_as_typed(tmp_path: Path) -> None:
+    check = wizard._text_validator("ca_certificates")
+    assert "does not exist" in str(check(str(tmp_path / "missing.pem")))
+    junk = tmp_path / "junk.pem"
+    junk.write_text("hello")
+    assert "holds no PEM certificate" in str(check(str(junk)))
+    good = tmp_path / "ok.pem"
+    body = base64.b64encode(b"\x30\x82" + bytes(64)).decode()
+    good.write_text(f"-----BEGIN CERTIFICATE-----\n{body}\n-----END CERTIFICATE-----\n")
+    assert check(str(good)) is True
+    assert check("") is True
+
+
+def test_empty_stack_list_is_refused(pipe: Any) -> None:
+    skip = set(SCHEMA["properties"]) - {"stacks"}
+    # Untick python and press Enter: refused (minItems); then tick go.
+    keys = [SPACE + ENTER, DOWN * 2 + SPACE + ENTER]
+    assert run(pipe, keys, skip=skip) == {"stacks": ["go"]}
+
+
+def test_skip_leaves_given_answers_alone(pipe: Any) -> None:
+    skip = set(SCHEMA["properties"]) - {"gid"}
+    assert run(pipe, [ENTER], skip=skip) == {"gid": 1000}
+
+
+def test_defaults_come_from_initial(pipe: Any) -> None:
+    skip = set(SCHEMA["properties"]) - {"uid", "node_package_manager"}
+    initial = {**ans.defaults(), "project_name": "x1", "uid": 1234, "stacks": ["node"]}
+    initial["node_package_manager"] = "yarn"
+    assert run(pipe, [ENTER, ENTER], initial=initial, skip=skip) == {
+        "node_package_manager": "yarn",
+        "uid": 1234,
+    }
+
+
+def test_ctrl_c_raises_keyboard_interrupt(pipe: Any) -> None:
+    with pytest.raises(KeyboardInterrupt):
+        run(pipe, [CTRL_C])
