@@ -1,16 +1,308 @@
-"""`devkit update`: placeholder registration; the real command is built in its own issue."""
+"""`devkit update`: bring repositories to the newest template version (Copier 3-way merge)."""
 
 from __future__ import annotations
 
 import argparse
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from devkit import update as core
 from devkit.cli._common import UI, add_command
 from devkit.errors import DevkitError
 
+EXAMPLES = """\
+devkit update .                                   # this repository
+devkit update ~/src/*/ --jobs 4                   # a fleet, four at a time
+devkit update --from-file repos.txt --pretend     # what would change, touching nothing
+devkit update ~/src/*/ --branch devkit-update     # one branch + one commit per repository
+devkit update . --data extensions=ms-python.python --json
+devkit update ~/src/*/ --migrate-volumes          # copy renamed cache volumes' data over
+"""
+
+_STYLES = {
+    core.UPDATED: "green",
+    core.WOULD_UPDATE: "cyan",
+    core.UP_TO_DATE: "dim",
+    core.CONFLICTS: "yellow",
+    core.REFUSED: "magenta",
+    core.FAILED: "red",
+}
+
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    add_command(sub, "update", help="(not built yet)", examples="devkit update --help", handler=_run)
+    """Add the ``update`` subcommand."""
+    parser = add_command(
+        sub,
+        "update",
+        help="bring repositories to the newest template version (3-way merge)",
+        description=(
+            "Run Copier's update in every repository: the newest version of the template each "
+            "one was made from is merged with its local edits (conflicts get inline markers). "
+            "Repositories with uncommitted changes, not under git, not made from a template, "
+            "or already up to date are reported and left exactly as they were. Exit status 0 "
+            "only when every repository ended updated or up to date."
+        ),
+        examples=EXAMPLES,
+        handler=_run,
+    )
+    parser.add_argument("paths", nargs="*", metavar="PATH", help="repositories to update")
+    parser.add_argument(
+        "--from-file",
+        metavar="FILE",
+        type=Path,
+        help="read repository paths from FILE, one per line ('-' = stdin; # comments)",
+    )
+    parser.add_argument(
+        "--jobs",
+        "-j",
+        type=int,
+        default=min(4, os.cpu_count() or 1),
+        metavar="N",
+        help="update N repositories at once (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--pretend",
+        action="store_true",
+        help="show what would change (in a throw-away clone); touch nothing",
+    )
+    parser.add_argument(
+        "--branch",
+        metavar="B",
+        help="put each update on a new branch B with one commit, then switch back "
+        "(implies --commit)",
+    )
+    parser.add_argument(
+        "--commit", action="store_true", help="commit each update (on the current branch)"
+    )
+    parser.add_argument(
+        "--data",
+        "-d",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="answer for a (new) template question; others keep their recorded answers "
+        "and new ones take their defaults",
+    )
+    parser.add_argument("--json", action="store_true", help="print the results as JSON")
+    parser.add_argument(
+        "--migrate-volumes",
+        action="store_true",
+        help="copy each renamed cache volume's data into its new name (never deletes)",
+    )
+
+
+def _parse_data(items: list[str]) -> dict[str, Any]:
+    """``--data KEY=VALUE``: typed by the answers schema for devkit's keys, text otherwise."""
+    parse_value: Callable[[str, str], Any] | None = None
+    known: set[str] = set()
+    try:
+        from devkit import answers
+
+        parse_value, known = answers.parse_value, set(answers.properties())
+    except (ImportError, DevkitError):  # the answers schema is missing: pass text as given
+        pass
+    data: dict[str, Any] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise DevkitError(f"--data {item!r} is not KEY=VALUE (e.g. --data username=dev)")
+        # Keys of another (organisation's) template are left for Copier to cast by type.
+        data[key] = parse_value(key, value) if parse_value and key in known else value
+    return data
+
+
+def _bundled_mirror(ui: UI) -> str | None:
+    """This machine's bundled-template mirror, extended with this devkit's template version."""
+    from devkit.template import bundled_source, mirror_dir
+
+    try:
+        return bundled_source().src_path
+    except DevkitError as exc:
+        if (mirror_dir() / ".git").is_dir():
+            ui.warn(f"bundled template unavailable ({exc}); using the existing mirror")
+            return str(mirror_dir())
+        return None
+
+
+def _volume_copier() -> Callable[[str, str], str]:
+    """``copy(old, new)`` through devkit's volume manager."""
+    import importlib
+
+    try:
+        volumes = importlib.import_module("devkit.volumes")
+    except ImportError as exc:
+        raise DevkitError("--migrate-volumes needs `devkit volumes`, missing here") from exc
+    copy_volume = getattr(volumes, "copy_volume", None)
+    if copy_volume is None:
+        raise DevkitError("--migrate-volumes needs devkit.volumes.copy_volume, missing here")
+
+    def copy(old: str, new: str) -> str:
+        outcome = copy_volume(old, new)
+        return str(outcome) if isinstance(outcome, str) else "copied"
+
+    return copy
+
+
+def _details(res: core.RepoResult) -> str:
+    parts: list[str] = []
+    if res.reason:
+        parts.append(res.reason)
+    if res.conflicts:
+        parts.append("conflicts: " + ", ".join(f"{c.file} ({c.markers})" for c in res.conflicts))
+    if res.status in (core.UPDATED, core.WOULD_UPDATE) and res.changes:
+        parts.append(f"{len(res.changes)} file(s) changed")
+    for vol in res.volumes:
+        if vol.kind == "renamed":
+            note = f"volume {vol.old} -> {vol.new}"
+            note += f" ({vol.migrated})" if vol.migrated else " (data not moved)"
+        else:
+            note = f"volume {vol.old} no longer used (data kept)"
+        parts.append(note)
+    if res.branch:
+        parts.append(f"on branch {res.branch}")
+    elif res.commit:
+        parts.append(f"committed {res.commit[:10]}")
+    return "; ".join(parts)
+
+
+def _versions(res: core.RepoResult) -> str:
+    if res.status in (core.UPDATED, core.WOULD_UPDATE, core.CONFLICTS):
+        return f"{res.old_version} → {res.new_version}"
+    return res.old_version or ""
+
+
+def _table(results: list[core.RepoResult], pretend: bool) -> Table:
+    table = Table(title="devkit update" + (" (pretend: nothing written)" if pretend else ""))
+    table.add_column("repository", overflow="fold")
+    table.add_column("status")
+    table.add_column("version")
+    table.add_column("details", overflow="fold")
+    for res in results:
+        style = _STYLES.get(res.status, "")
+        table.add_row(
+            escape(res.path),
+            f"[{style}]{res.status}[/]",
+            escape(_versions(res)),
+            escape(_details(res)),
+        )
+    return table
+
+
+def _collect_paths(args: argparse.Namespace) -> list[str]:
+    paths = list(args.paths)
+    if args.from_file is not None:
+        paths.extend(core.read_repo_list(args.from_file))
+    if not paths:
+        raise DevkitError("no repositories given: pass PATH... or --from-file FILE")
+    unique: list[str] = []
+    seen: set[str] = set()
+    for path in paths:
+        # The same repository twice would be updated twice at once; keep the first mention.
+        key = os.path.realpath(os.path.expanduser(path))
+        if key not in seen:
+            seen.add(key)
+            unique.append(path)
+    return unique
 
 
 def _run(args: argparse.Namespace, ui: UI) -> int:
-    raise DevkitError("'devkit update' is not built yet")
+    if args.jobs < 1:
+        raise DevkitError(f"--jobs must be at least 1, not {args.jobs}")
+    if args.pretend and (args.commit or args.branch or args.migrate_volumes):
+        raise DevkitError(
+            "--pretend touches nothing, so it cannot be combined with "
+            "--commit, --branch or --migrate-volumes"
+        )
+    paths = _collect_paths(args)
+    data = _parse_data(args.data)
+    copier_fn = _volume_copier() if args.migrate_volumes else None
+    options = core.UpdateOptions(
+        data=data,
+        pretend=args.pretend,
+        branch=args.branch,
+        commit=args.commit or bool(args.branch),
+        bundled_mirror=_bundled_mirror(ui),
+    )
+    results = _update_with_progress(paths, options, args.jobs, ui, live=not args.json)
+    if copier_fn is not None:
+        core.migrate_volumes(results, copier_fn)
+
+    migration_failed = any(
+        (v.migrated or "").startswith("failed") for r in results for v in r.volumes
+    )
+    ok = all(r.ok for r in results) and not migration_failed
+    if args.json:
+        ui.print_json(
+            {
+                "ok": ok,
+                "pretend": args.pretend,
+                "summary": core.summary(results),
+                "repositories": [r.to_dict() for r in results],
+            }
+        )
+        return 0 if ok else 1
+    ui.out.print(_table(results, args.pretend))
+    counts = core.summary(results)
+    ui.out.print(", ".join(f"{n} {status}" for status, n in counts.items()))
+    _volume_hints(results, ui, migrated=args.migrate_volumes, pretend=args.pretend)
+    return 0 if ok else 1
+
+
+def _volume_hints(results: list[core.RepoResult], ui: UI, *, migrated: bool, pretend: bool) -> None:
+    renamed = [v for r in results for v in r.volumes if v.kind == "renamed"]
+    dropped = [v for r in results for v in r.volumes if v.kind == "dropped"]
+    if renamed and not migrated:
+        ui.warn(
+            f"{len(renamed)} cache volume(s) get a new name in the new template version; "
+            + ("" if pretend else "run `devkit update` again with --migrate-volumes or ")
+            + "copy their data with `devkit volumes` (the old volumes are kept)"
+        )
+    if dropped:
+        ui.warn(
+            f"{len(dropped)} volume(s) are no longer used by the new template version: "
+            + ", ".join(v.old for v in dropped)
+            + "; their data is kept until you remove them with `devkit volumes`"
+        )
+
+
+def _update_with_progress(
+    paths: list[str], options: core.UpdateOptions, jobs: int, ui: UI, *, live: bool
+) -> list[core.RepoResult]:
+    if not (live and ui.err.is_terminal):
+        return core.update_many(paths, options, jobs=jobs)
+    progress = Progress(
+        TextColumn("[bold]updating[/]"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.description}"),
+        console=ui.err,
+        transient=True,
+    )
+    running: list[str] = []
+    with progress:
+        task = progress.add_task("", total=len(paths))
+
+        def started(path: str) -> None:
+            running.append(path)
+            progress.update(task, description=escape(", ".join(running[-3:])))
+
+        def done(res: core.RepoResult) -> None:
+            if res.path in running:
+                running.remove(res.path)
+            style = _STYLES.get(res.status, "")
+            detail = _details(res)
+            progress.console.print(
+                f"[{style}]{res.status:>12}[/] {escape(res.path)}"
+                + (f"  [dim]{escape(detail)}[/]" if detail else "")
+            )
+            progress.update(task, advance=1, description=escape(", ".join(running[-3:])))
+
+        return core.update_many(paths, options, jobs=jobs, on_start=started, on_done=done)

@@ -1,0 +1,740 @@
+"""`devkit update`: bring many repositories to the newest template version with Copier.
+
+Each repository goes through :func:`update_repo`, which never raises: it returns a
+:class:`RepoResult` saying what happened (updated, up to date, conflicts, refused with a reason,
+failed with a one-line error). :func:`update_many` runs it over a fleet with a bounded pool of
+worker *processes* — Copier changes the working directory while it renders (plumbum's
+``local.cwd``), which is process-wide state, so threads would trample on each other.
+
+Safety rules, checked before anything is written:
+
+* not a folder, not in a git repository, no ``.copier-answers.yml``, uncommitted or untracked
+  changes, the template or its recorded version cannot be found → refused, nothing touched
+  (status checks use ``git --no-optional-locks`` so not even the index is rewritten);
+* already at the newest version → up to date, nothing touched;
+* ``pretend`` runs the real update in a throw-away clone of the repository and reports what
+  would change there, so the repository itself is never written;
+* when Copier fails half-way the work tree is put back to ``HEAD`` (it was clean before).
+
+Projects made from the bundled template record ``_src_path`` = the bundled mirror's path on the
+machine that made them. That path may not exist here (another machine, another data folder), so
+such sources are mapped to this machine's mirror (:func:`devkit.template.bundled_source`), and
+the recorded ``_src_path`` is kept as it was so the answers file does not churn between machines.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
+from dataclasses import asdict, dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from devkit.errors import DevkitError
+
+ANSWERS_FILE = ".copier-answers.yml"
+
+#: Statuses a repository can end in.
+UPDATED = "updated"
+UP_TO_DATE = "up to date"
+WOULD_UPDATE = "would update"
+CONFLICTS = "conflicts"
+REFUSED = "refused"
+FAILED = "failed"
+#: Statuses that count as success for the exit code.
+OK_STATUSES = frozenset({UPDATED, UP_TO_DATE, WOULD_UPDATE})
+
+#: Where a rendered project keeps its compose file (the template contract), in lookup order.
+COMPOSE_FILES = (
+    ".devcontainer/compose.yaml",
+    ".devcontainer/compose.yml",
+    ".devcontainer/docker-compose.yaml",
+    ".devcontainer/docker-compose.yml",
+)
+PURPOSE_LABEL = "dev.devkit.purpose"
+
+_CONFLICT_START = re.compile(rb"^<{7}( |$)", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class UpdateOptions:
+    """What every repository's update is asked to do (picklable: it goes to worker processes)."""
+
+    data: Mapping[str, Any] = field(default_factory=dict)
+    pretend: bool = False
+    branch: str | None = None
+    commit: bool = False
+    #: This machine's bundled-template mirror (``bundled_source().src_path``), if known.
+    bundled_mirror: str | None = None
+    context_lines: int = 3
+
+
+@dataclass
+class Conflict:
+    """A file left with inline conflict markers (or a ``.rej`` file) by the 3-way merge."""
+
+    file: str
+    markers: int
+
+
+@dataclass
+class VolumeChange:
+    """A named volume the new template version no longer uses under the same name.
+
+    ``kind`` is ``renamed`` (same purpose, new name: its data can be copied over) or
+    ``dropped`` (no successor: its data stays in the old volume until removed by hand).
+    """
+
+    kind: str
+    old: str
+    new: str | None = None
+    purpose: str | None = None
+    #: Outcome of ``--migrate-volumes`` for a rename: None = not attempted.
+    migrated: str | None = None
+
+
+@dataclass
+class RepoResult:
+    """What happened to one repository."""
+
+    path: str
+    status: str
+    reason: str | None = None
+    old_version: str | None = None
+    new_version: str | None = None
+    template: str | None = None
+    changes: list[str] = field(default_factory=list)
+    conflicts: list[Conflict] = field(default_factory=list)
+    volumes: list[VolumeChange] = field(default_factory=list)
+    branch: str | None = None
+    commit: str | None = None
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        """True when the repository ended updated (or would be) or already up to date."""
+        return self.status in OK_STATUSES
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data for ``--json``."""
+        return asdict(self)
+
+
+class _Refused(Exception):
+    """Internal: the repository is left alone, for the reason given."""
+
+
+class _UpToDate(Exception):
+    """Internal: nothing to do."""
+
+
+# --------------------------------------------------------------------------- git helpers
+
+
+def _git(cwd: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    # --no-optional-locks: `git status` must not even refresh the index of a repository
+    # that we are going to leave exactly as it was.
+    env = {**os.environ, "LC_ALL": "C", "GIT_TERMINAL_PROMPT": "0"}
+    try:
+        result = subprocess.run(
+            ["git", "--no-optional-locks", "-C", str(cwd), *args],
+            capture_output=True,
+            text=True,
+            env=env,
+            check=False,
+        )
+    except FileNotFoundError as exc:
+        raise DevkitError("git is not installed; devkit update needs it") from exc
+    if check and result.returncode != 0:
+        message = (result.stderr or result.stdout).strip().splitlines()
+        detail = message[-1] if message else f"exit code {result.returncode}"
+        raise DevkitError(f"git {args[0]} failed: {detail}")
+    return result
+
+
+def _one_line(text: str) -> str:
+    lines = [line.strip() for line in str(text).strip().splitlines() if line.strip()]
+    return lines[0] if lines else ""
+
+
+def _describe_error(exc: BaseException) -> str:
+    """One line a user can act on, whatever Copier, plumbum or git threw."""
+    from copier.errors import UnsafeTemplateError
+
+    if isinstance(exc, UnsafeTemplateError):
+        return (
+            "the template uses tasks, migrations or Jinja extensions, which devkit does not run "
+            "unattended; update this repository with `copier update --trust` after reviewing them"
+        )
+    stderr = getattr(exc, "stderr", None)  # plumbum's ProcessExecutionError
+    if stderr:
+        argv = getattr(exc, "argv", None) or ["command"]
+        name = Path(str(argv[0])).name
+        sub = f" {argv[1]}" if name == "git" and len(argv) > 1 else ""
+        return f"{name}{sub} failed: {_one_line(stderr)}"
+    text = _one_line(str(exc))
+    return text or type(exc).__name__
+
+
+# --------------------------------------------------------------------------- versions
+
+
+def _version_key(ref: str) -> Any:
+    """A comparable version for a tag or ``git describe`` string, or None if it is not one."""
+    from packaging.version import InvalidVersion, Version
+
+    text = ref.strip()
+    match = re.match(r"^(?P<base>.+)-(?P<count>\d+)-g(?P<hash>[0-9a-f]+)$", text)
+    if match:  # like copier: "<tag>-<n>-g<hash>" is a post-release of <tag>
+        text = f"{match['base']}.post{match['count']}+{match['hash']}"
+    try:
+        return Version(text)
+    except InvalidVersion:
+        return None
+
+
+@lru_cache(maxsize=64)
+def _template_tags(src: str) -> tuple[str, ...]:
+    """Tags of a template repository (local path or git URL), read once per process."""
+    result = _git(Path.cwd(), "ls-remote", "--tags", "--refs", "--", src, check=False)
+    if result.returncode != 0:
+        raise _Refused(
+            f"template {src} cannot be read as a git repository: "
+            f"{_one_line(result.stderr) or 'git ls-remote failed'}"
+        )
+    return tuple(
+        line.split("\t", 1)[1].removeprefix("refs/tags/")
+        for line in result.stdout.splitlines()
+        if "\t" in line
+    )
+
+
+def newest_version(src: str) -> str | None:
+    """The newest release tag of a template (PEP 440 order, pre-releases skipped), if any."""
+    best: tuple[Any, str] | None = None
+    for tag in _template_tags(src):
+        key = _version_key(tag)
+        if key is None or key.is_prerelease:
+            continue
+        if best is None or key > best[0]:
+            best = (key, tag)
+    return best[1] if best else None
+
+
+def _is_local(src: str) -> bool:
+    return not re.match(r"^[\w+.-]+://|^[\w.-]+@[\w.-]+:|^(gh|gl):", src)
+
+
+# --------------------------------------------------------------------------- compose volumes
+
+
+def _compose_volumes(text: str | None) -> dict[str, dict[str, Any]]:
+    """Top-level named volumes of a compose file: key -> {name, purpose}; {} if unreadable."""
+    if not text:
+        return {}
+    try:
+        doc = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return {}
+    volumes = doc.get("volumes") if isinstance(doc, dict) else None
+    if not isinstance(volumes, dict):
+        return {}
+    found: dict[str, dict[str, Any]] = {}
+    for key, spec in volumes.items():
+        spec = spec if isinstance(spec, dict) else {}
+        if spec.get("external"):
+            continue  # not the project's to manage
+        labels = spec.get("labels")
+        purpose = None
+        if isinstance(labels, dict):
+            purpose = labels.get(PURPOSE_LABEL)
+        elif isinstance(labels, list):
+            for item in labels:
+                name, _, value = str(item).partition("=")
+                if name == PURPOSE_LABEL:
+                    purpose = value
+        found[str(key)] = {"name": str(spec.get("name") or key), "purpose": purpose or str(key)}
+    return found
+
+
+def volume_changes(before: str | None, after: str | None) -> list[VolumeChange]:
+    """Volumes of the old compose file that the new one renames or drops.
+
+    A volume is *renamed* when a new volume has the same purpose label (or the same compose
+    key) under another name; otherwise it is *dropped*. New volumes need no migration.
+    """
+    old = _compose_volumes(before)
+    if not old or (after and _CONFLICT_START.search(after.encode())):
+        # With conflict markers the new file cannot be read; the conflict is reported instead.
+        return []
+    new = _compose_volumes(after)
+    new_names = {v["name"] for v in new.values()}
+    changes: list[VolumeChange] = []
+    for key, spec in old.items():
+        if spec["name"] in new_names:
+            continue
+        successor = next((v for v in new.values() if v["purpose"] == spec["purpose"]), new.get(key))
+        if successor is not None and successor["name"] not in {v["name"] for v in old.values()}:
+            changes.append(
+                VolumeChange("renamed", spec["name"], successor["name"], spec["purpose"])
+            )
+        else:
+            changes.append(VolumeChange("dropped", spec["name"], None, spec["purpose"]))
+    return changes
+
+
+def _read_compose(root: Path, rev: str | None) -> tuple[str | None, str | None]:
+    """(path, text) of the project's compose file at ``rev`` (None = the work tree)."""
+    for rel in COMPOSE_FILES:
+        if rev is None:
+            path = root / rel
+            if path.is_file():
+                return rel, path.read_text(encoding="utf-8", errors="replace")
+        else:
+            shown = _git(root, "show", f"{rev}:./{rel}", check=False)
+            if shown.returncode == 0:
+                return rel, shown.stdout
+    return None, None
+
+
+# --------------------------------------------------------------------------- one repository
+
+
+def _is_bundled_src(src: str, mirror: str | None) -> bool:
+    """Whether an answers file's ``_src_path`` points at a bundled-template mirror."""
+    if not mirror or not _is_local(src):
+        return False
+    parts = Path(src).expanduser().parts
+    return Path(src).expanduser() == Path(mirror) or parts[-2:] == ("templates", "bundled")
+
+
+def _tag_in(src: str, ref: str) -> bool:
+    if ref in _template_tags(src):
+        return True
+    # `_commit` can also be a `git describe` string or a hash; let git decide for local repos.
+    if _is_local(src) and Path(src).expanduser().is_dir():
+        target = re.sub(r"-\d+-g([0-9a-f]+)$", "", ref)
+        probe = _git(
+            Path(src).expanduser(),
+            "rev-parse",
+            "-q",
+            "--verify",
+            f"{target}^{{commit}}",
+            check=False,
+        )
+        return probe.returncode == 0
+    return True  # a remote template: Copier will say if the ref is missing
+
+
+def _choose_source(recorded: str, old_ref: str, mirror: str | None) -> tuple[str, bool]:
+    """The template source to update from, and whether it replaces the recorded one."""
+    if _is_bundled_src(recorded, mirror):
+        assert mirror is not None
+        if _tag_in(mirror, old_ref):
+            return mirror, Path(recorded).expanduser() != Path(mirror)
+        if Path(recorded).expanduser().is_dir() and _tag_in(recorded, old_ref):
+            return recorded, False
+        raise _Refused(
+            f"bundled template version {old_ref} is unknown to this devkit's template mirror "
+            f"({mirror}); run `devkit template export` where it is known and update with that"
+        )
+    if _is_local(recorded) and not Path(recorded).expanduser().exists():
+        raise _Refused(f"template {recorded} (recorded in {ANSWERS_FILE}) does not exist here")
+    if not _tag_in(recorded, old_ref):
+        raise _Refused(f"template {recorded} has no version {old_ref} to merge from")
+    return recorded, False
+
+
+def _read_answers(project: Path) -> dict[str, Any]:
+    path = project / ANSWERS_FILE
+    if not path.is_file():
+        raise _Refused(f"not made from a Copier template (no {ANSWERS_FILE})")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise _Refused(f"{ANSWERS_FILE} cannot be read: {_one_line(str(exc))}") from None
+    if not isinstance(data, dict) or not data.get("_src_path"):
+        raise _Refused(f"{ANSWERS_FILE} records no template (_src_path)")
+    if not data.get("_commit"):
+        raise _Refused(f"{ANSWERS_FILE} records no template version (_commit)")
+    return data
+
+
+def _run_copier(project: Path, source: str, remapped: bool, options: UpdateOptions) -> None:
+    """Copier's update of ``project`` (a clean git work tree) from ``source``."""
+    from copier._main import Worker
+    from copier._template import Template
+
+    sink = io.StringIO()
+    with (
+        contextlib.redirect_stdout(sink),
+        contextlib.redirect_stderr(sink),
+        warnings.catch_warnings(),
+    ):
+        warnings.simplefilter("ignore")
+        with Worker(
+            dst_path=project,
+            src_path=source if remapped else None,
+            data=dict(options.data),
+            defaults=True,
+            overwrite=True,
+            conflict="inline",
+            context_lines=options.context_lines,
+            unsafe=False,
+            quiet=True,
+        ) as worker:
+            if remapped:
+                # Copier renders the *old* version from the recorded `_src_path`, which does
+                # not exist on this machine: point the recorded template at this machine's
+                # mirror (same tags) before it is first used.
+                sub = worker.subproject
+                old = Template(url=source, ref=sub.last_answers["_commit"])
+                sub.__dict__["template"] = old
+                sub._cleanup_hooks.append(old._cleanup)
+            worker.run_update()
+
+
+def _keep_recorded_src(project: Path, recorded: str, used: str) -> None:
+    """Put the recorded ``_src_path`` back after an update from this machine's mirror."""
+    path = project / ANSWERS_FILE
+    text = path.read_text(encoding="utf-8")
+    line = re.compile(r"^_src_path: .*$", re.MULTILINE)
+    match = line.search(text)
+    if not match or yaml.safe_load(match.group(0)).get("_src_path") != used:
+        return
+    replacement = yaml.safe_dump({"_src_path": recorded}, width=10_000).strip()
+    tmp = path.with_name(path.name + ".devkit-tmp")
+    tmp.write_text(text[: match.start()] + replacement + text[match.end() :], encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def _changed_files(top: Path) -> list[str]:
+    """`git status --porcelain` of the work tree, as "M path" lines."""
+    out = _git(top, "status", "--porcelain", "--untracked-files=all").stdout
+    return [f"{line[:2].strip() or 'M'} {line[3:]}" for line in out.splitlines() if line]
+
+
+def _conflicts(top: Path, changes: Iterable[str]) -> list[Conflict]:
+    found: list[Conflict] = []
+    for entry in changes:
+        rel = entry.split(" ", 1)[1].split(" -> ")[-1].strip('"')
+        path = top / rel
+        if rel.endswith(".rej"):
+            found.append(Conflict(rel, 1))
+            continue
+        if not path.is_file():
+            continue
+        try:
+            count = len(_CONFLICT_START.findall(path.read_bytes()))
+        except OSError:
+            continue
+        if count:
+            found.append(Conflict(rel, count))
+    return found
+
+
+def _current_ref(top: Path) -> str:
+    branch = _git(top, "symbolic-ref", "-q", "--short", "HEAD", check=False).stdout.strip()
+    return branch or _git(top, "rev-parse", "HEAD").stdout.strip()
+
+
+def _restore(top: Path, previous: str | None, branch: str | None) -> None:
+    """Undo a failed update: the work tree was clean at HEAD before it started."""
+    _git(top, "reset", "--hard", "-q", check=False)
+    _git(top, "clean", "-fdq", check=False)
+    if branch and previous:
+        _git(top, "checkout", "-q", previous, check=False)
+        _git(top, "branch", "-q", "-D", branch, check=False)
+
+
+def update_repo(path: str | Path, options: UpdateOptions) -> RepoResult:
+    """Update one repository; never raises (every outcome is a :class:`RepoResult`)."""
+    started = time.monotonic()
+    result = RepoResult(path=str(path), status=FAILED)
+    try:
+        _update(Path(path), options, result)
+    except _Refused as exc:
+        result.status, result.reason = REFUSED, str(exc)
+    except _UpToDate:
+        result.status = UP_TO_DATE
+    except KeyboardInterrupt:
+        raise
+    except BaseException as exc:  # one broken repository never stops the others
+        result.status, result.reason = FAILED, _describe_error(exc)
+    result.seconds = round(time.monotonic() - started, 3)
+    return result
+
+
+def _update(given: Path, options: UpdateOptions, result: RepoResult) -> None:
+    if not given.exists():
+        raise _Refused("no such folder")
+    if not given.is_dir():
+        raise _Refused("not a folder")
+    project = given.resolve()
+    probe = _git(project, "rev-parse", "--show-toplevel", check=False)
+    if probe.returncode != 0:
+        raise _Refused("not a git repository")
+    top = Path(probe.stdout.strip())
+    answers = _read_answers(project)
+    recorded, old_ref = str(answers["_src_path"]), str(answers["_commit"])
+    result.old_version = old_ref
+    result.template = recorded
+    dirty = _git(top, "status", "--porcelain", "--untracked-files=normal").stdout.splitlines()
+    if dirty:
+        raise _Refused(f"uncommitted changes ({len(dirty)} path(s)); commit or stash them first")
+    if _git(top, "rev-parse", "-q", "--verify", "HEAD", check=False).returncode != 0:
+        raise _Refused("the repository has no commit yet")
+
+    source, remapped = _choose_source(recorded, old_ref, options.bundled_mirror)
+    newest = newest_version(source)
+    if newest is None:
+        raise _Refused(f"template {source} has no version tags (like v1.0.0)")
+    result.new_version = newest
+    old_key, new_key = _version_key(old_ref), _version_key(newest)
+    if old_key is not None and new_key is not None and old_key >= new_key:
+        raise _UpToDate
+    if (
+        options.branch
+        and _git(
+            top, "rev-parse", "-q", "--verify", f"refs/heads/{options.branch}", check=False
+        ).returncode
+        == 0
+    ):
+        raise _Refused(f"branch {options.branch} already exists")
+
+    if options.pretend:
+        _pretend(top, project, source, remapped, options, result)
+        return
+
+    previous = _current_ref(top)
+    _, before = _read_compose(project, "HEAD")
+    if options.branch:
+        _git(top, "checkout", "-q", "-b", options.branch)
+    try:
+        _run_copier(project, source, remapped, options)
+        if remapped:
+            _keep_recorded_src(project, recorded, source)
+        result.changes = _changed_files(top)
+        result.conflicts = _conflicts(top, result.changes)
+        _, after = _read_compose(project, None)
+        result.volumes = volume_changes(before, after)
+        if options.commit or options.branch:
+            _commit(top, old_ref, newest, result)
+    except BaseException:
+        _restore(top, previous, options.branch)
+        raise
+    if options.branch:
+        result.branch = options.branch
+        _git(top, "checkout", "-q", previous)
+    result.status = CONFLICTS if result.conflicts else UPDATED
+
+
+def _commit(top: Path, old: str, new: str, result: RepoResult) -> None:
+    message = f"Update dev container template {old} -> {new}\n\nMade by `devkit update`."
+    if result.conflicts:
+        files = "\n".join(f"- {c.file} ({c.markers} conflict(s))" for c in result.conflicts)
+        message += f"\n\nCONFLICTS to resolve (inline markers):\n{files}"
+    _git(top, "add", "--all")
+    # --no-verify: commit hooks (formatters, linters) of fifty repositories are not ours to run
+    # in an unattended fleet update; the branch is for review anyway.
+    _git(top, "commit", "-q", "--no-verify", "-m", message)
+    result.commit = _git(top, "rev-parse", "HEAD").stdout.strip()
+
+
+def _pretend(
+    top: Path,
+    project: Path,
+    source: str,
+    remapped: bool,
+    options: UpdateOptions,
+    result: RepoResult,
+) -> None:
+    """Run the update in a throw-away clone, so the repository itself is never written."""
+    with tempfile.TemporaryDirectory(prefix="devkit-update-pretend.") as tmp:
+        clone = Path(tmp) / "repo"
+        _git(Path(tmp), "clone", "-q", "--shared", "--no-tags", str(top), str(clone))
+        sub = clone / project.relative_to(top)
+        _, before = _read_compose(sub, "HEAD")
+        _run_copier(sub, source, remapped, options)
+        if remapped:
+            _keep_recorded_src(sub, str(result.template), source)
+        result.changes = _changed_files(clone)
+        result.conflicts = _conflicts(clone, result.changes)
+        _, after = _read_compose(sub, None)
+        result.volumes = volume_changes(before, after)
+    result.status = CONFLICTS if result.conflicts else WOULD_UPDATE
+
+
+# --------------------------------------------------------------------------- a fleet
+
+
+def read_repo_list(path: Path) -> list[str]:
+    """Repository paths from a file: one per line, ``#`` comments and blank lines skipped."""
+    try:
+        text = sys.stdin.read() if str(path) == "-" else path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise DevkitError(f"cannot read repository list {path}: {exc.strerror}") from None
+    stripped = (line.strip() for line in text.splitlines())
+    return [os.path.expanduser(line) for line in stripped if line and not line.startswith("#")]
+
+
+def _worker_init() -> None:
+    # Workers must not fight the parent for Ctrl-C; the parent cancels them.
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _pool(jobs: int) -> Executor:
+    import multiprocessing
+
+    methods = multiprocessing.get_all_start_methods()
+    # forkserver: the parent may run a progress thread, and forking a threaded process is
+    # unsafe; the fork server is single-threaded and has Copier imported once already.
+    method = "forkserver" if "forkserver" in methods else "spawn"
+    context = multiprocessing.get_context(method)
+    if method == "forkserver":
+        context.set_forkserver_preload(["devkit.update", "copier._main"])
+    return ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_worker_init)
+
+
+def update_many(
+    paths: Sequence[str],
+    options: UpdateOptions,
+    *,
+    jobs: int = 1,
+    on_start: Callable[[str], None] | None = None,
+    on_done: Callable[[RepoResult], None] | None = None,
+) -> list[RepoResult]:
+    """Update every repository, ``jobs`` at a time; results in the order of ``paths``.
+
+    ``jobs == 1`` (or a single repository) runs in this process; more use worker processes.
+    A worker that dies takes only its own repository with it (reported as failed).
+    """
+    if jobs < 1:
+        raise DevkitError("--jobs must be at least 1")
+    _template_tags.cache_clear()  # templates may have gained tags since the last call
+    results: dict[int, RepoResult] = {}
+
+    def finish(index: int, res: RepoResult) -> None:
+        results[index] = res
+        if on_done:
+            on_done(res)
+
+    if jobs == 1 or len(paths) <= 1:
+        for index, path in enumerate(paths):
+            if on_start:
+                on_start(path)
+            finish(index, update_repo(path, options))
+        return [results[i] for i in range(len(paths))]
+
+    for index, res in _run_pool(paths, options, min(jobs, len(paths)), on_start):
+        finish(index, res)
+    return [results[i] for i in range(len(paths))]
+
+
+def _run_pool(
+    paths: Sequence[str],
+    options: UpdateOptions,
+    jobs: int,
+    on_start: Callable[[str], None] | None,
+) -> Iterator[tuple[int, RepoResult]]:
+    from concurrent.futures.process import BrokenProcessPool
+
+    pending = list(enumerate(paths))
+    pending.reverse()
+    pool = _pool(jobs)
+    running: dict[Future[RepoResult], int] = {}
+    try:
+        while pending or running:
+            # Submit only as many as there are workers, so "started" means started.
+            while pending and len(running) < jobs:
+                index, path = pending.pop()
+                if on_start:
+                    on_start(path)
+                try:
+                    running[pool.submit(update_repo, path, options)] = index
+                except BrokenProcessPool:
+                    pool.shutdown(wait=False, cancel_futures=True)
+                    pool = _pool(jobs)
+                    running[pool.submit(update_repo, path, options)] = index
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in done:
+                index = running.pop(future)
+                try:
+                    yield index, future.result()
+                except BrokenProcessPool:
+                    yield (
+                        index,
+                        RepoResult(
+                            paths[index], FAILED, reason="the worker process updating it died"
+                        ),
+                    )
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
+
+
+def migrate_volumes(
+    results: Iterable[RepoResult],
+    copy: Callable[[str, str], str],
+) -> None:
+    """Copy each renamed volume's data into its new name with ``copy(old, new)``.
+
+    ``copy`` returns a short outcome ("copied", "nothing to copy", ...) and raises
+    :class:`DevkitError` on failure; the outcome (or error) is recorded on the change. Nothing
+    is ever deleted; dropped volumes are left as they are.
+    """
+    for res in results:
+        if res.status not in (UPDATED, CONFLICTS):
+            continue
+        for change in res.volumes:
+            if change.kind != "renamed" or change.new is None:
+                continue
+            try:
+                change.migrated = copy(change.old, change.new)
+            except DevkitError as exc:
+                change.migrated = f"failed: {exc}"
+
+
+def summary(results: Iterable[RepoResult]) -> dict[str, int]:
+    """How many repositories ended in each status."""
+    counts: dict[str, int] = {}
+    for res in results:
+        counts[res.status] = counts.get(res.status, 0) + 1
+    return counts
+
+
+__all__ = [
+    "CONFLICTS",
+    "FAILED",
+    "OK_STATUSES",
+    "REFUSED",
+    "UPDATED",
+    "UP_TO_DATE",
+    "WOULD_UPDATE",
+    "Conflict",
+    "RepoResult",
+    "UpdateOptions",
+    "VolumeChange",
+    "migrate_volumes",
+    "newest_version",
+    "read_repo_list",
+    "summary",
+    "update_many",
+    "update_repo",
+    "volume_changes",
+]
