@@ -312,12 +312,15 @@ def _read_compose(root: Path, rev: str | None) -> tuple[str | None, str | None]:
 # --------------------------------------------------------------------------- one repository
 
 
+def _same_path(a: str, b: str) -> bool:
+    return Path(a).expanduser().absolute() == Path(b).expanduser().absolute()
+
+
 def _is_bundled_src(src: str, mirror: str | None) -> bool:
     """Whether an answers file's ``_src_path`` points at a bundled-template mirror."""
     if not mirror or not _is_local(src):
         return False
-    parts = Path(src).expanduser().parts
-    return Path(src).expanduser() == Path(mirror) or parts[-2:] == ("templates", "bundled")
+    return _same_path(src, mirror) or Path(src).parts[-2:] == ("templates", "bundled")
 
 
 def _tag_in(src: str, ref: str) -> bool:
@@ -343,7 +346,7 @@ def _choose_source(recorded: str, old_ref: str, mirror: str | None) -> tuple[str
     if _is_bundled_src(recorded, mirror):
         assert mirror is not None
         if _tag_in(mirror, old_ref):
-            return mirror, Path(recorded).expanduser() != Path(mirror)
+            return mirror, not _same_path(recorded, mirror)
         if Path(recorded).expanduser().is_dir() and _tag_in(recorded, old_ref):
             return recorded, False
         raise _Refused(
@@ -373,7 +376,12 @@ def _read_answers(project: Path) -> dict[str, Any]:
 
 
 def _run_copier(project: Path, source: str, remapped: bool, options: UpdateOptions) -> None:
-    """Copier's update of ``project`` (a clean git work tree) from ``source``."""
+    """Copier's update of ``project`` (a clean git work tree) from ``source``.
+
+    The bundled template is trusted (as ``devkit new`` trusts it); any other template's tasks,
+    migrations and Jinja extensions are refused, since nobody reviews them in a fleet run.
+    """
+    trusted = options.bundled_mirror is not None and _same_path(source, options.bundled_mirror)
     from copier._main import Worker
     from copier._template import Template
 
@@ -392,7 +400,7 @@ def _run_copier(project: Path, source: str, remapped: bool, options: UpdateOptio
             overwrite=True,
             conflict="inline",
             context_lines=options.context_lines,
-            unsafe=False,
+            unsafe=trusted,
             quiet=True,
         ) as worker:
             if remapped:

@@ -1,16 +1,85 @@
-"""`devkit template`: placeholder registration; the real command is built in its own issue."""
+"""`devkit template`: the bundled template's versions, and exporting it as a git repository."""
 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from devkit.cli._common import UI, add_command
-from devkit.errors import DevkitError
+
+EXAMPLES = """\
+devkit template versions                                  # versions this machine knows
+devkit template export ~/src/acme-devcontainer-template   # a git repo, one tag per version
+devkit new svc --template ~/src/acme-devcontainer-template --vcs-ref v1.0.0
+"""
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    add_command(sub, "template", help="(not built yet)", examples="devkit template --help", handler=_run)
+    """Add the ``template`` subcommand and its actions."""
+    parser = add_command(
+        sub,
+        "template",
+        help="the bundled template's versions; export it as a git repository",
+        description=(
+            "devkit keeps every bundled template version it has shipped on this machine in a "
+            "local git mirror (one tag v<VERSION> each), so `devkit update` can 3-way merge "
+            "offline. `export` copies that history into a repository of your own to fork."
+        ),
+        examples=EXAMPLES,
+    )
+    actions = parser.add_subparsers(dest="action", metavar="ACTION")
+    actions.required = True
+
+    export = add_command(
+        actions,
+        "export",
+        help="write the bundled template, all known versions tagged, as a git repository",
+        examples="devkit template export ~/src/acme-devcontainer-template\n"
+        "cd ~/src/acme-devcontainer-template && git remote add origin URL && git push -u "
+        "origin main --tags",
+        handler=_export,
+    )
+    export.add_argument("dir", metavar="DIR", type=Path, help="new folder (must not exist)")
+    export.add_argument("--json", action="store_true", help="print the result as JSON")
+
+    listing = add_command(
+        actions,
+        "versions",
+        help="list the bundled template versions this machine's mirror knows",
+        examples="devkit template versions --json",
+        handler=_versions,
+    )
+    listing.add_argument("--json", action="store_true", help="print the result as JSON")
 
 
-def _run(args: argparse.Namespace, ui: UI) -> int:
-    raise DevkitError("'devkit template' is not built yet")
+def _export(args: argparse.Namespace, ui: UI) -> int:
+    from devkit.template import export
+
+    tags = export(args.dir)
+    target = args.dir.expanduser().resolve()
+    if args.json:
+        ui.print_json({"path": str(target), "versions": tags, "newest": tags[-1] if tags else None})
+        return 0
+    ui.out.print(
+        f"Exported the bundled template to {target} (versions: {', '.join(tags)}).", markup=False
+    )
+    if tags:
+        ui.out.print(
+            f"Render from it: devkit new NAME --template {target} --vcs-ref {tags[-1]}",
+            markup=False,
+        )
+    return 0
+
+
+def _versions(args: argparse.Namespace, ui: UI) -> int:
+    from devkit.template import bundled_source, versions
+
+    source = bundled_source()
+    tags = versions(Path(source.src_path))
+    if args.json:
+        ui.print_json({"mirror": source.src_path, "current": source.vcs_ref, "versions": tags})
+        return 0
+    for tag in tags:
+        mark = "  (this devkit's)" if tag == source.vcs_ref else ""
+        ui.out.print(f"{tag}{mark}", markup=False)
+    return 0
