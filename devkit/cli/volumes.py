@@ -1,16 +1,459 @@
-"""`devkit volumes`: placeholder registration; the real command is built in its own issue."""
+"""`devkit volumes`: create, list, back up, restore, verify and remove named volumes."""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
 
+from rich.markup import escape
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TransferSpeedColumn,
+)
+from rich.table import Table
+
+from devkit import archive
+from devkit import volumes as vol
 from devkit.cli._common import UI, add_command
+from devkit.engine import PROJECT_LABEL, PURPOSE_LABEL, connect
 from devkit.errors import DevkitError
+
+EXAMPLES = """\
+devkit volumes create --project .              # the volumes .devcontainer/compose.yaml declares
+devkit volumes list --json
+devkit volumes backup my-service-pip-cache
+devkit volumes restore my-service-pip-cache--20250101T120000Z.tar.zst --to pip-cache-copy
+devkit volumes prune-backups --keep 5
+"""
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    add_command(sub, "volumes", help="(not built yet)", examples="devkit volumes --help", handler=_run)
+    parser = add_command(
+        sub,
+        "volumes",
+        help="create, list, back up, restore, verify and remove named volumes",
+        description=(
+            "Look after the named volumes that keep package caches, shell history and editor "
+            "extensions. Everything goes through the Docker Engine API (no docker CLI, no "
+            "image pulled), so it also works against a remote engine (DOCKER_HOST)."
+        ),
+        examples=EXAMPLES,
+    )
+    vsub = parser.add_subparsers(dest="volumes_command", metavar="SUBCOMMAND")
+    vsub.required = True
+
+    p = add_command(
+        vsub,
+        "create",
+        help="create volumes (by name, or all of a project's) with devkit's labels; idempotent",
+        description=(
+            "Create named volumes with devkit's labels. With --project DIR, create every volume "
+            "DIR/.devcontainer/compose.yaml declares. Volumes that exist are left alone; nothing "
+            "is printed on success unless on a terminal, so it is safe in lifecycle hooks."
+        ),
+        examples="""\
+devkit volumes create --project .
+devkit volumes create --project . --restore-latest   # seed new/empty volumes from backups
+devkit volumes create scratch-cache --label team=web""",
+        handler=_create,
+    )
+    p.add_argument("names", nargs="*", metavar="NAME", help="volume names to create")
+    p.add_argument(
+        "--project", metavar="DIR", type=Path, help="project folder (with .devcontainer/)"
+    )
+    p.add_argument("--project-name", metavar="NAME", help="dev.devkit.project label for NAMEs")
+    p.add_argument("--purpose", metavar="PURPOSE", help="dev.devkit.purpose label for NAMEs")
+    p.add_argument(
+        "--label", action="append", default=[], metavar="KEY=VALUE", help="extra label (repeat)"
+    )
+    p.add_argument(
+        "--restore-latest",
+        action="store_true",
+        help="seed each new or empty volume from its newest backup",
+    )
+    p.add_argument("--verbose", "-v", action="store_true", help="say what was done")
+
+    p = add_command(
+        vsub,
+        "list",
+        help="list volumes with project, purpose, size and the containers using them",
+        examples="""\
+devkit volumes list
+devkit volumes list --project my-service
+devkit volumes list --all --json | jq '.[] | select(.size > 1e9) | .name'""",
+        handler=_list,
+    )
+    p.add_argument("--project", metavar="NAME", help="only this project's volumes")
+    p.add_argument("--purpose", metavar="PURPOSE", help="only volumes with this purpose")
+    p.add_argument("--all", action="store_true", help="include volumes devkit did not create")
+    p.add_argument("--no-size", action="store_true", help="skip measuring sizes (faster)")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+
+    p = add_command(
+        vsub,
+        "backup",
+        help="back up volumes into compressed files (zstd by default) with a manifest",
+        description=(
+            "Stream a volume's contents from the engine into a compressed tar with a manifest. "
+            "Default location: <devkit data dir>/backups/<project>/<volume>--<UTC time>.tar.zst."
+        ),
+        examples="""\
+devkit volumes backup my-service-pip-cache
+devkit volumes backup --project my-service              # all of a project's volumes
+devkit volumes backup my-service-pip-cache -o cache.tar.gz --compression gzip
+devkit volumes backup my-service-pip-cache -o - | ssh host 'cat > b.tar.zst'""",
+        handler=_backup,
+    )
+    p.add_argument("names", nargs="*", metavar="NAME", help="volumes to back up")
+    p.add_argument("--project", metavar="NAME", help="back up every volume of this project")
+    p.add_argument(
+        "-o",
+        "--output",
+        metavar="PATH",
+        help="file, existing directory, or '-' for stdout (one volume only)",
+    )
+    p.add_argument("--compression", choices=archive.COMPRESSIONS, default="zstd")
+    p.add_argument("--level", type=int, metavar="N", help="compression level")
+    p.add_argument("--json", action="store_true", help="print the manifests as JSON")
+
+    p = add_command(
+        vsub,
+        "restore",
+        help="restore a backup into its volume (or --to a new one), checked before writing",
+        description=(
+            "Check the backup (manifest, SHA-256, every member) before touching any volume, then "
+            "restore it. Refuses volumes used by any container, and non-empty volumes unless "
+            "--force (which first takes a safety backup and says where)."
+        ),
+        examples="""\
+devkit volumes restore backups/my-service-pip-cache--20250101T120000Z.tar.zst
+devkit volumes restore b.tar.zst --to my-service-pip-cache-copy
+devkit volumes restore b.tar.zst --force      # replace contents (safety backup first)""",
+        handler=_restore,
+    )
+    p.add_argument("backup", metavar="BACKUP", type=Path, help="backup file")
+    p.add_argument("--to", metavar="NEW_NAME", help="restore into this volume instead")
+    p.add_argument(
+        "--force", action="store_true", help="replace a non-empty volume (safety backup first)"
+    )
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+
+    p = add_command(
+        vsub,
+        "verify",
+        help="check backups: manifest, checksum, archive readable to the end, members safe",
+        examples="""\
+devkit volumes verify my-service-pip-cache--20250101T120000Z.tar.zst
+devkit volumes verify ~/.local/share/devkit/backups/*/*.tar.zst --json""",
+        handler=_verify,
+    )
+    p.add_argument("backups", nargs="+", metavar="BACKUP", type=Path)
+    p.add_argument("--json", action="store_true", help="print the manifests as JSON")
+
+    p = add_command(
+        vsub,
+        "rm",
+        help="remove volumes (asks first unless --yes; refuses volumes in use)",
+        examples="""\
+devkit volumes rm my-service-pip-cache
+devkit volumes rm --project my-service --yes""",
+        handler=_rm,
+    )
+    p.add_argument("names", nargs="*", metavar="NAME")
+    p.add_argument("--project", metavar="NAME", help="every volume of this project")
+    p.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
+
+    p = add_command(
+        vsub,
+        "prune-backups",
+        help="delete old backups, keeping the newest N per volume",
+        description=(
+            "Keep the newest N backups of each volume and delete the rest. Only files whose "
+            "trailer holds a valid devkit manifest are ever deleted."
+        ),
+        examples="""\
+devkit volumes prune-backups --keep 5
+devkit volumes prune-backups --keep 1 --volume my-service-pip-cache --dry-run""",
+        handler=_prune,
+    )
+    p.add_argument(
+        "--keep", type=int, required=True, metavar="N", help="backups to keep per volume"
+    )
+    p.add_argument("--volume", metavar="NAME", help="only this volume's backups")
+    p.add_argument("--dir", type=Path, metavar="DIR", help="backups folder (default: devkit's)")
+    p.add_argument("--dry-run", action="store_true", help="only show what would be deleted")
+    p.add_argument("--json", action="store_true", help="print the deleted paths as JSON")
 
 
-def _run(args: argparse.Namespace, ui: UI) -> int:
-    raise DevkitError("'devkit volumes' is not built yet")
+# --------------------------------------------------------------------------- output helpers
+
+
+def _size(n: int | None) -> str:
+    if n is None:
+        return "-"
+    value = float(n)
+    for unit in ("B", "kB", "MB", "GB", "TB"):
+        if value < 1000 or unit == "TB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1000
+    return f"{n} B"
+
+
+@contextlib.contextmanager
+def _progress(ui: UI, label: str, total: int | None = None) -> Iterator[Callable[[int], None]]:
+    """A bytes + MB/s progress bar on a terminal; a no-op callback otherwise."""
+    if not ui.err.is_terminal:
+        yield lambda n: None
+        return
+    bar = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        TimeElapsedColumn(),
+        console=ui.err,
+        transient=True,
+    )
+    with bar:
+        task = bar.add_task(escape(label), total=total)
+        yield lambda n: bar.advance(task, n)
+
+
+def _project_volume_names(client: Any, project: str) -> list[str]:
+    names = [v.name for v in vol.list_volumes(client, project=project, sizes=False)]
+    if not names:
+        raise DevkitError(f"no volumes of project {project!r} (see `devkit volumes list`)")
+    return names
+
+
+# --------------------------------------------------------------------------- handlers
+
+
+def _create(args: argparse.Namespace, ui: UI) -> int:
+    if bool(args.names) == bool(args.project):
+        raise DevkitError("give either volume NAMEs or --project DIR")
+    chatty = args.verbose or ui.err.is_terminal
+    client = connect()
+    if args.project:
+        if args.project_name or args.purpose or args.label:
+            raise DevkitError("--project-name/--purpose/--label only apply to NAMEs")
+        results = vol.create_project_volumes(
+            client, args.project, restore_latest=args.restore_latest
+        )
+        for r in results:
+            if r.warning:
+                ui.warn(r.warning)
+            if chatty and r.created:
+                ui.info(f"created volume {r.name}")
+            if chatty and r.restored_from:
+                ui.info(f"seeded {r.name} from {r.restored_from}")
+        return 0
+    labels: dict[str, str] = {}
+    for item in args.label:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise DevkitError(f"--label {item!r}: expected KEY=VALUE")
+        labels[key] = value
+    if args.project_name:
+        labels[PROJECT_LABEL] = args.project_name
+    if args.purpose:
+        labels[PURPOSE_LABEL] = args.purpose
+    for name in args.names:
+        created = vol.create_volume(client, name, labels=labels)
+        if created and chatty:
+            ui.info(f"created volume {name}")
+        if args.restore_latest and (created or vol.is_empty(client, name)):
+            latest = vol.latest_backup(name)
+            if latest is not None:
+                vol.restore(client, latest.path, target=name)
+                if chatty:
+                    ui.info(f"seeded {name} from {latest.path}")
+    return 0
+
+
+def _list(args: argparse.Namespace, ui: UI) -> int:
+    client = connect()
+    infos = vol.list_volumes(
+        client,
+        project=args.project,
+        purpose=args.purpose,
+        include_all=args.all,
+        sizes=not args.no_size,
+    )
+    if args.json:
+        ui.print_json([i.as_dict() for i in infos])
+        return 0
+    if not infos:
+        ui.info("no volumes" + ("" if args.all else " created by devkit (try --all)"))
+        return 0
+    table = Table(box=None, pad_edge=False)
+    for col in ("NAME", "PROJECT", "PURPOSE", "SIZE", "USED BY", "CREATED"):
+        table.add_column(col, justify="right" if col == "SIZE" else "left")
+    for i in infos:
+        table.add_row(
+            escape(i.name),
+            escape(i.project or "-"),
+            escape(i.purpose or "-"),
+            _size(i.size),
+            escape(", ".join(i.containers) or "-"),
+            escape((i.created or "-")[:19].replace("T", " ")),
+        )
+    ui.out.print(table)
+    return 0
+
+
+def _backup(args: argparse.Namespace, ui: UI) -> int:
+    if bool(args.names) == bool(args.project):
+        raise DevkitError("give either volume NAMEs or --project NAME")
+    client = connect()
+    names = list(args.names) or _project_volume_names(client, args.project)
+    for name in names:
+        vol.check_name(name)
+    if args.output == "-":
+        if len(names) != 1:
+            raise DevkitError("-o - (stdout) takes exactly one volume")
+        if sys.stdout.isatty():
+            raise DevkitError("refusing to write a backup to a terminal; redirect stdout")
+        if args.json:
+            raise DevkitError("--json cannot be combined with -o -")
+        with _progress(ui, names[0]) as advance:
+            vol.backup(
+                client,
+                names[0],
+                output=sys.stdout.buffer,
+                compression=args.compression,
+                level=args.level,
+                progress=advance,
+            )
+        sys.stdout.buffer.flush()
+        return 0
+    output = Path(args.output).expanduser() if args.output else None
+    if output is not None and len(names) > 1 and not output.is_dir():
+        raise DevkitError("with several volumes, -o must be an existing directory")
+    results = []
+    for name in names:
+        with _progress(ui, name) as advance:
+            result = vol.backup(
+                client,
+                name,
+                output=output,
+                compression=args.compression,
+                level=args.level,
+                progress=advance,
+            )
+        results.append(result)
+        if ui.err.is_terminal and not args.json:
+            m = result.manifest
+            ui.info(
+                f"{name}: {m['file_count']} files, {_size(m['uncompressed_bytes'])} -> "
+                f"{_size(m['compressed_bytes'])} in {result.path}"
+            )
+    if args.json:
+        ui.print_json([{"path": str(r.path), "manifest": r.manifest} for r in results])
+    return 0
+
+
+def _restore(args: argparse.Namespace, ui: UI) -> int:
+    path = args.backup.expanduser()
+    manifest = archive.read_manifest(path)  # fail fast, before connecting
+    client = connect()
+
+    def said(where: Path) -> None:
+        ui.warn(f"safety backup of the current contents written to {where}")
+
+    with _progress(ui, f"restore {path.name}", manifest["uncompressed_bytes"]) as advance:
+        result = vol.restore(
+            client,
+            path,
+            target=args.to,
+            force=args.force,
+            progress=advance,
+            on_safety_backup=said,
+        )
+    if args.json:
+        ui.print_json(
+            {
+                "volume": result.volume,
+                "created": result.created,
+                "safety_backup": str(result.safety_backup) if result.safety_backup else None,
+                "manifest": result.manifest,
+            }
+        )
+    elif ui.err.is_terminal:
+        ui.info(f"restored {result.manifest['file_count']} files into volume {result.volume}")
+    return 0
+
+
+def _verify(args: argparse.Namespace, ui: UI) -> int:
+    failed = 0
+    reports: list[dict[str, Any]] = []
+    for path in args.backups:
+        path = path.expanduser()
+        try:
+            manifest = archive.read_manifest(path)
+            with _progress(ui, f"verify {path.name}", manifest["uncompressed_bytes"]) as adv:
+                manifest = archive.verify(path, progress=adv)
+        except DevkitError as exc:
+            failed += 1
+            reports.append({"path": str(path), "ok": False, "error": str(exc)})
+            if not args.json:
+                ui.error(str(exc))
+            continue
+        reports.append({"path": str(path), "ok": True, "manifest": manifest})
+        if not args.json:
+            ui.out.print(
+                escape(
+                    f"{path}: ok (volume {manifest['volume']['name']}, "
+                    f"{manifest['file_count']} files, {_size(manifest['uncompressed_bytes'])}, "
+                    f"{manifest['compression']}, created {manifest['created']})"
+                )
+            )
+    if args.json:
+        ui.print_json(reports)
+    return 1 if failed else 0
+
+
+def _rm(args: argparse.Namespace, ui: UI) -> int:
+    if bool(args.names) == bool(args.project):
+        raise DevkitError("give either volume NAMEs or --project NAME")
+    client = connect()
+    names = list(args.names) or _project_volume_names(client, args.project)
+    for name in names:  # check everything before removing anything
+        vol.get_volume(client, name)
+        vol.refuse_in_use(client, name, "remove")
+    if not args.yes:
+        if not ui.interactive:
+            raise DevkitError("not on a terminal: add --yes to remove volumes without asking")
+        ui.err.print(f"remove {len(names)} volume(s) and their data: {escape(', '.join(names))}")
+        answer = ui.err.input("continue? [y/N] ").strip().lower()
+        if answer not in ("y", "yes"):
+            ui.info("nothing removed")
+            return 1
+    for name in names:
+        vol.remove_volume(client, name)
+        if ui.err.is_terminal:
+            ui.info(f"removed volume {name}")
+    return 0
+
+
+def _prune(args: argparse.Namespace, ui: UI) -> int:
+    root = args.dir.expanduser() if args.dir else None
+    if root is not None and not root.is_dir():
+        raise DevkitError(f"no such directory: {root}")
+    doomed = vol.prune_backups(args.keep, root=root, volume=args.volume, dry_run=args.dry_run)
+    if args.json:
+        ui.print_json({"dry_run": args.dry_run, "deleted": [str(b.path) for b in doomed]})
+        return 0
+    if args.dry_run or ui.err.is_terminal:
+        verb = "would delete" if args.dry_run else "deleted"
+        for b in doomed:
+            ui.info(f"{verb} {b.path}")
+    return 0

@@ -1,0 +1,768 @@
+"""Named volumes through the Docker SDK: create, list, back up, restore, copy and remove.
+
+Data moves over the Engine API's archive endpoints (``get_archive``/``put_archive``) through
+a *helper container* that is created but never started, from a tiny image devkit imports
+from an empty tar when it is absent. No image is pulled and no docker CLI is needed, so it
+works offline, against a remote engine (``DOCKER_HOST=tcp://…``/``ssh://…``) and with contexts.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import re
+import tarfile
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import yaml
+
+from devkit import archive
+from devkit.engine import MANAGED_LABEL, PROJECT_LABEL, PURPOSE_LABEL, docker_error
+from devkit.errors import DevkitError
+from devkit.resources import data_dir
+
+#: The helper image devkit imports from an empty tar (never pulled).
+HELPER_IMAGE = "devkit/volume-helper:1"
+HELPER_LABEL = "dev.devkit.helper"
+#: Where the helper container mounts the volume.
+MOUNT = "/volume"
+STREAM_CHUNK = 1 << 20
+_NAME_RE = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$")
+
+ProgressFn = Callable[[int], None]
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _docker_errors() -> tuple[type[BaseException], ...]:
+    import docker.errors
+    import requests
+
+    return (docker.errors.DockerException, requests.exceptions.RequestException)
+
+
+def check_name(name: str) -> str:
+    """Raise unless ``name`` is a valid Docker volume name."""
+    if not _NAME_RE.match(name):
+        raise DevkitError(
+            f"invalid volume name {name!r}: use letters, digits, '_', '.', '-' "
+            "(starting with a letter or digit)"
+        )
+    return name
+
+
+def ensure_helper_image(client: Any) -> str:
+    """The helper image, imported from an empty tar (labelled as devkit's) if absent."""
+    import docker.errors
+
+    try:
+        client.images.get(HELPER_IMAGE)
+        return HELPER_IMAGE
+    except docker.errors.ImageNotFound:
+        pass
+    except _docker_errors() as exc:
+        raise docker_error("looking up the helper image", exc) from exc
+    empty = io.BytesIO()
+    with tarfile.open(fileobj=empty, mode="w"):
+        pass
+    repo, tag = HELPER_IMAGE.rsplit(":", 1)
+    try:
+        client.api.import_image_from_data(
+            empty.getvalue(),
+            repository=repo,
+            tag=tag,
+            changes=[f'LABEL {MANAGED_LABEL}="true" {PURPOSE_LABEL}="volume-helper"'],
+        )
+    except _docker_errors() as exc:
+        raise docker_error("making the helper image", exc) from exc
+    return HELPER_IMAGE
+
+
+@contextlib.contextmanager
+def helper(client: Any, volume: str, *, read_only: bool = False) -> Iterator[Any]:
+    """A created-but-never-started container with ``volume`` mounted at ``/volume``."""
+    image = ensure_helper_image(client)
+    try:
+        container = client.containers.create(
+            image,
+            command=["/devkit-never-runs"],
+            name=f"devkit-helper-{uuid.uuid4().hex[:12]}",
+            volumes={volume: {"bind": MOUNT, "mode": "ro" if read_only else "rw"}},
+            labels={MANAGED_LABEL: "true", HELPER_LABEL: "1", **_extra_labels()},
+            network_disabled=True,
+        )
+    except _docker_errors() as exc:
+        raise docker_error(f"creating a helper container for volume {volume}", exc) from exc
+    try:
+        yield container
+    finally:
+        with contextlib.suppress(*_docker_errors()):
+            container.remove(force=True, v=False)
+
+
+def _extra_labels() -> dict[str, str]:
+    """Labels added to everything devkit creates; tests set DEVKIT_EXTRA_LABELS=k=v,..."""
+    raw = os.environ.get("DEVKIT_EXTRA_LABELS", "")
+    pairs = (item.split("=", 1) for item in raw.split(",") if "=" in item)
+    return {k.strip(): v.strip() for k, v in pairs}
+
+
+def get_volume(client: Any, name: str) -> dict[str, Any]:
+    """The engine's description of a volume (``docker volume inspect``)."""
+    import docker.errors
+
+    check_name(name)
+    try:
+        attrs: dict[str, Any] = client.api.inspect_volume(name)
+        return attrs
+    except docker.errors.NotFound as exc:
+        raise DevkitError(f"no such volume: {name}") from exc
+    except _docker_errors() as exc:
+        raise docker_error(f"inspecting volume {name}", exc) from exc
+
+
+def volume_exists(client: Any, name: str) -> bool:
+    try:
+        get_volume(client, name)
+    except DevkitError as exc:
+        if str(exc).startswith("no such volume"):
+            return False
+        raise
+    return True
+
+
+def users(client: Any, name: str) -> list[str]:
+    """Names of the containers (running or stopped) that mount the volume."""
+    try:
+        found = client.api.containers(all=True, filters={"volume": name})
+    except _docker_errors() as exc:
+        raise docker_error(f"listing the containers that use {name}", exc) from exc
+    return sorted(c["Names"][0].lstrip("/") if c.get("Names") else c["Id"][:12] for c in found)
+
+
+def refuse_in_use(client: Any, name: str, action: str) -> None:
+    """Raise naming the containers that use ``name``."""
+    in_use = users(client, name)
+    if in_use:
+        raise DevkitError(
+            f"cannot {action} volume {name}: it is used by container(s) {', '.join(in_use)}; "
+            "remove them first (stopped containers count too)"
+        )
+
+
+def is_empty(client: Any, name: str) -> bool:
+    """True when the volume holds nothing but its root directory (reads one or two headers)."""
+    with helper(client, name, read_only=True) as container:
+        try:
+            stream, _ = container.get_archive(f"{MOUNT}/.", chunk_size=64 * 1024)
+        except _docker_errors() as exc:
+            raise docker_error(f"reading volume {name}", exc) from exc
+        seen: list[str] = []
+
+        def on_member(member: archive.Member) -> None:
+            seen.append(member.name)
+
+        walker = archive.TarWalker(on_member)
+        try:
+            for chunk in stream:
+                walker.feed(chunk)
+                if len(seen) > 1 or walker.ended:
+                    break
+        finally:
+            with contextlib.suppress(Exception):
+                stream.close()
+        return len(seen) <= 1
+
+
+def create_volume(
+    client: Any, name: str, *, labels: dict[str, str] | None = None, driver: str = "local"
+) -> bool:
+    """Create a volume with devkit's labels; returns False when it already existed."""
+    check_name(name)
+    if volume_exists(client, name):
+        return False
+    all_labels = {MANAGED_LABEL: "true", **(labels or {}), **_extra_labels()}
+    try:
+        client.api.create_volume(name=name, driver=driver, labels=all_labels)
+    except _docker_errors() as exc:
+        raise docker_error(f"creating volume {name}", exc) from exc
+    return True
+
+
+# --------------------------------------------------------------------------- projects
+
+
+@dataclass
+class VolumeSpec:
+    """One top-level volume of a project's compose file."""
+
+    key: str
+    name: str
+    labels: dict[str, str]
+    driver: str = "local"
+
+
+def compose_file(project_dir: Path) -> Path:
+    """The compose file ``devkit new`` renders: ``<project>/.devcontainer/compose.yaml``."""
+    for candidate in ("compose.yaml", "compose.yml", "docker-compose.yml", "docker-compose.yaml"):
+        path = project_dir / ".devcontainer" / candidate
+        if path.is_file():
+            return path
+    raise DevkitError(
+        f"no .devcontainer/compose.yaml in {project_dir} (render one with `devkit new`)"
+    )
+
+
+def _labels(raw: Any, where: str) -> dict[str, str]:
+    if raw is None:
+        return {}
+    if isinstance(raw, dict):
+        return {str(k): "" if v is None else str(v) for k, v in raw.items()}
+    if isinstance(raw, list):
+        out = {}
+        for item in raw:
+            key, _, value = str(item).partition("=")
+            out[key] = value
+        return out
+    raise DevkitError(f"{where}: labels must be a mapping or a list")
+
+
+def project_volumes(project_dir: Path) -> list[VolumeSpec]:
+    """The named volumes a project's compose file declares (explicit ``name:`` required)."""
+    path = compose_file(project_dir)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise DevkitError(f"cannot read {path}: {str(exc).splitlines()[0]}") from exc
+    if not isinstance(data, dict):
+        raise DevkitError(f"{path}: not a compose file (top level is not a mapping)")
+    volumes = data.get("volumes") or {}
+    if not isinstance(volumes, dict):
+        raise DevkitError(f"{path}: top-level 'volumes' must be a mapping")
+    compose_project = data.get("name")
+    specs = []
+    for key, entry in volumes.items():
+        entry = entry or {}
+        if not isinstance(entry, dict):
+            raise DevkitError(f"{path}: volume {key!r} must be a mapping")
+        if entry.get("external"):
+            continue
+        name = entry.get("name")
+        if not name:
+            raise DevkitError(
+                f"{path}: volume {key!r} has no explicit 'name:'; devkit only manages volumes "
+                "with an explicit name"
+            )
+        labels = _labels(entry.get("labels"), f"{path}: volume {key!r}")
+        if compose_project:
+            # The labels Compose itself puts on volumes it creates, so that `compose up`
+            # accepts the volume devkit made first without a warning.
+            labels.setdefault("com.docker.compose.project", str(compose_project))
+            labels.setdefault("com.docker.compose.volume", str(key))
+        specs.append(
+            VolumeSpec(str(key), check_name(str(name)), labels, str(entry.get("driver") or "local"))
+        )
+    return specs
+
+
+@dataclass
+class CreateResult:
+    name: str
+    created: bool
+    restored_from: Path | None = None
+    warning: str | None = None
+
+
+def create_project_volumes(
+    client: Any, project_dir: Path, *, restore_latest: bool = False
+) -> list[CreateResult]:
+    """Create every volume the project's compose file declares (idempotent).
+
+    With ``restore_latest`` a volume that is new or empty is seeded from its newest backup;
+    a failed seed is reported as a warning, not raised, so a dev container still comes up.
+    """
+    specs = project_volumes(project_dir)
+    try:
+        existing = {v["Name"] for v in (client.api.volumes().get("Volumes") or [])}
+    except _docker_errors() as exc:
+        raise docker_error("listing volumes", exc) from exc
+    results = []
+    for spec in specs:
+        created = False
+        if spec.name not in existing:
+            labels = {MANAGED_LABEL: "true", **spec.labels, **_extra_labels()}
+            try:
+                client.api.create_volume(name=spec.name, driver=spec.driver, labels=labels)
+            except _docker_errors() as exc:
+                raise docker_error(f"creating volume {spec.name}", exc) from exc
+            created = True
+        result = CreateResult(spec.name, created)
+        if restore_latest:
+            latest = latest_backup(spec.name)
+            if latest is not None and (created or is_empty(client, spec.name)):
+                try:
+                    restore(client, latest.path, target=spec.name, allow_existing_empty=True)
+                    result.restored_from = latest.path
+                except DevkitError as exc:
+                    result.warning = f"could not seed {spec.name} from {latest.path}: {exc}"
+        results.append(result)
+    return results
+
+
+# --------------------------------------------------------------------------- listing
+
+
+@dataclass
+class VolumeInfo:
+    name: str
+    project: str | None
+    purpose: str | None
+    driver: str
+    size: int | None
+    containers: list[str]
+    created: str | None
+    labels: dict[str, str] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "project": self.project,
+            "purpose": self.purpose,
+            "driver": self.driver,
+            "size": self.size,
+            "containers": self.containers,
+            "created": self.created,
+            "labels": self.labels,
+        }
+
+
+def list_volumes(
+    client: Any,
+    *,
+    project: str | None = None,
+    purpose: str | None = None,
+    include_all: bool = False,
+    sizes: bool = True,
+) -> list[VolumeInfo]:
+    """Volumes with project, purpose, size and users, from three API calls in all.
+
+    Sizes come from one ``df`` call for all volumes (the engine measures them); the users
+    from one container listing. Only devkit's volumes unless ``include_all``.
+    """
+    filters: dict[str, Any] = {}
+    if not include_all or project or purpose:
+        wanted = [] if include_all else [MANAGED_LABEL]
+        if project:
+            wanted.append(f"{PROJECT_LABEL}={project}")
+        if purpose:
+            wanted.append(f"{PURPOSE_LABEL}={purpose}")
+        filters["label"] = wanted
+    try:
+        volumes = client.api.volumes(filters=filters or None).get("Volumes") or []
+        containers = client.api.containers(all=True)
+        usage = {}
+        if sizes and volumes:
+            for v in client.api.df().get("Volumes") or []:
+                data = v.get("UsageData") or {}
+                size = data.get("Size", -1)
+                usage[v["Name"]] = size if isinstance(size, int) and size >= 0 else None
+    except _docker_errors() as exc:
+        raise docker_error("listing volumes", exc) from exc
+    used_by: dict[str, list[str]] = {}
+    for c in containers:
+        cname = c["Names"][0].lstrip("/") if c.get("Names") else c["Id"][:12]
+        for mount in c.get("Mounts") or []:
+            if mount.get("Type") == "volume" and mount.get("Name"):
+                used_by.setdefault(mount["Name"], []).append(cname)
+    out = []
+    for v in volumes:
+        labels = v.get("Labels") or {}
+        out.append(
+            VolumeInfo(
+                name=v["Name"],
+                project=labels.get(PROJECT_LABEL),
+                purpose=labels.get(PURPOSE_LABEL),
+                driver=v.get("Driver", "local"),
+                size=usage.get(v["Name"]) if sizes else None,
+                containers=sorted(used_by.get(v["Name"], [])),
+                created=v.get("CreatedAt"),
+                labels=dict(labels),
+            )
+        )
+    return sorted(out, key=lambda i: (i.project or "", i.name))
+
+
+# --------------------------------------------------------------------------- backups on disk
+
+
+def backups_dir() -> Path:
+    """Where backups go by default: ``<devkit data dir>/backups``."""
+    return data_dir() / "backups"
+
+
+def _project_dir_name(labels: dict[str, str]) -> str:
+    project = labels.get(PROJECT_LABEL) or "_no-project"
+    return project if _NAME_RE.match(project) else "_no-project"
+
+
+def default_backup_path(
+    volume: str, labels: dict[str, str], compression: str, kind: str = "backup"
+) -> Path:
+    """``<backups>/<project>/<volume>--<UTC time>[.safety].tar.zst``"""
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    ext = (".safety" if kind == "safety" else "") + archive.EXTENSIONS[compression]
+    return backups_dir() / _project_dir_name(labels) / f"{volume}--{stamp}{ext}"
+
+
+def find_backups(root: Path | None = None) -> list[archive.BackupFile]:
+    """Every devkit backup under ``root`` (default: the backups folder), newest first.
+
+    Only files whose trailer holds a valid devkit manifest count: anything else is ignored.
+    """
+    root = root or backups_dir()
+    found = []
+    if not root.is_dir():
+        return []
+    for path in root.rglob("*"):
+        if path.name.startswith(".") or not path.is_file() or path.is_symlink():
+            continue
+        if not path.name.endswith(tuple(archive.EXTENSIONS.values())):
+            continue
+        try:
+            manifest = archive.read_manifest(path)
+        except DevkitError:
+            continue
+        found.append(archive.BackupFile(path, manifest, path.stat().st_size))
+    found.sort(key=lambda b: (b.manifest["created"], b.path.name), reverse=True)
+    return found
+
+
+def latest_backup(volume: str, root: Path | None = None) -> archive.BackupFile | None:
+    """The newest ordinary (not safety) backup of ``volume``, if any."""
+    for backup in find_backups(root):
+        if backup.volume == volume and backup.manifest["kind"] == "backup":
+            return backup
+    return None
+
+
+def prune_backups(
+    keep: int, *, root: Path | None = None, volume: str | None = None, dry_run: bool = False
+) -> list[archive.BackupFile]:
+    """Delete all but the newest ``keep`` backups per volume; returns what was (or would be)
+    deleted. Files that are not devkit backups are never touched."""
+    if keep < 0:
+        raise DevkitError("--keep must be 0 or more")
+    seen: dict[str, int] = {}
+    doomed = []
+    for backup in find_backups(root):
+        if volume and backup.volume != volume:
+            continue
+        seen[backup.volume] = seen.get(backup.volume, 0) + 1
+        if seen[backup.volume] > keep:
+            doomed.append(backup)
+    if not dry_run:
+        for backup in doomed:
+            try:
+                backup.path.unlink()
+            except FileNotFoundError:
+                pass
+            except OSError as exc:
+                raise DevkitError(f"cannot delete {backup.path}: {exc.strerror}") from exc
+    return doomed
+
+
+# --------------------------------------------------------------------------- backup
+
+
+def _stream(client: Any, name: str, container: Any) -> Iterator[bytes]:
+    try:
+        stream, _ = container.get_archive(f"{MOUNT}/.", chunk_size=STREAM_CHUNK)
+    except _docker_errors() as exc:
+        raise docker_error(f"reading volume {name}", exc) from exc
+    try:
+        yield from stream
+    except _docker_errors() as exc:
+        raise docker_error(f"reading volume {name}", exc) from exc
+    finally:
+        with contextlib.suppress(Exception):
+            stream.close()
+
+
+def _fsync_dir(path: Path) -> None:
+    with contextlib.suppress(OSError):
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _publish(tmp: Path, final: Path, *, overwrite: bool) -> Path:
+    """Move a complete temp file to its final name; never clobber unless ``overwrite``."""
+    if overwrite:
+        os.replace(tmp, final)
+        return final
+    candidate, n = final, 1
+    while True:
+        try:
+            os.link(tmp, candidate)
+            tmp.unlink()
+            return candidate
+        except FileExistsError:
+            n += 1
+            stem = final.name[: -len("".join(final.suffixes[-2:]))]
+            candidate = final.with_name(f"{stem}-{n}{''.join(final.suffixes[-2:])}")
+        except OSError:  # a filesystem without hard links
+            if candidate.exists():
+                n += 1
+                continue
+            os.replace(tmp, candidate)
+            return candidate
+
+
+@dataclass
+class BackupResult:
+    path: Path | None  # None when written to a stream
+    manifest: dict[str, Any]
+
+
+def backup(
+    client: Any,
+    name: str,
+    *,
+    output: Path | BinaryIO | None = None,
+    compression: str = "zstd",
+    level: int | None = None,
+    kind: str = "backup",
+    overwrite: bool = True,
+    progress: ProgressFn | None = None,
+) -> BackupResult:
+    """Back up volume ``name`` into a file (default location when ``output`` is None or a
+    directory) or a binary stream, without holding it in memory or writing an uncompressed
+    copy. A file is written under a temporary name and renamed once complete and flushed;
+    on any failure (or Ctrl-C) the partial file is removed."""
+    if compression not in archive.COMPRESSIONS:
+        raise DevkitError(f"unknown compression {compression!r}; choose one of: zstd, gzip")
+    attrs = get_volume(client, name)
+    labels = attrs.get("Labels") or {}
+    meta = {"name": name, "driver": attrs.get("Driver") or "local", "labels": labels}
+    if output is not None and not isinstance(output, Path):
+        with helper(client, name, read_only=True) as container:
+            manifest = archive.write_backup(
+                _stream(client, name, container),
+                output,
+                volume=meta,
+                compression=compression,
+                level=level,
+                kind=kind,
+                progress=progress,
+            )
+        return BackupResult(None, manifest)
+    if output is None:
+        final = default_backup_path(name, labels, compression, kind)
+        overwrite = False
+    elif output.is_dir():
+        final = output / default_backup_path(name, labels, compression, kind).name
+        overwrite = False
+    else:
+        final = output
+    try:
+        final.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DevkitError(f"cannot create {final.parent}: {exc.strerror}") from exc
+    tmp = final.with_name(f".{final.name}.{os.getpid()}.partial")
+    try:
+        with helper(client, name, read_only=True) as container, tmp.open("wb") as fh:
+            manifest = archive.write_backup(
+                _stream(client, name, container),
+                fh,
+                volume=meta,
+                compression=compression,
+                level=level,
+                kind=kind,
+                progress=progress,
+            )
+            try:
+                os.fsync(fh.fileno())
+            except OSError as exc:
+                raise DevkitError(f"cannot flush {tmp} to disk: {exc.strerror}") from exc
+        path = _publish(tmp, final, overwrite=overwrite)
+        _fsync_dir(path.parent)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+    return BackupResult(path, manifest)
+
+
+# --------------------------------------------------------------------------- restore
+
+
+@dataclass
+class RestoreResult:
+    volume: str
+    manifest: dict[str, Any]
+    created: bool
+    safety_backup: Path | None = None
+
+
+def _put(client: Any, container: Any, data: Iterator[bytes], name: str) -> None:
+    try:
+        ok = client.api.put_archive(container.id, MOUNT, data)
+    except DevkitError:
+        raise
+    except _docker_errors() as exc:
+        raise docker_error(f"writing volume {name}", exc) from exc
+    if not ok:
+        raise DevkitError(f"writing volume {name} failed: the engine refused the archive")
+
+
+def restore(
+    client: Any,
+    path: Path,
+    *,
+    target: str | None = None,
+    force: bool = False,
+    allow_existing_empty: bool = True,
+    progress: ProgressFn | None = None,
+    on_safety_backup: Callable[[Path], None] | None = None,
+) -> RestoreResult:
+    """Restore the backup at ``path`` into ``target`` (default: the volume it came from).
+
+    Order of checks, all before any volume is touched: the manifest and the SHA-256 of the
+    whole payload, every tar member (no absolute or ``..`` paths, nothing written through a
+    symlink, no device nodes), then the target: not used by any container, and empty unless
+    ``force`` — with ``force`` a safety backup of the current contents is taken first and the
+    volume is recreated empty (same driver, options and labels) before the restore.
+    A new target volume gets the labels recorded in the backup.
+    """
+    manifest = archive.verify(path)
+    name = check_name(target or manifest["volume"]["name"])
+    created = False
+    safety: Path | None = None
+    if volume_exists(client, name):
+        refuse_in_use(client, name, "restore into")
+        if not is_empty(client, name):
+            if not force:
+                raise DevkitError(
+                    f"volume {name} is not empty; use --force to replace its contents "
+                    "(a safety backup is taken first) or --to NEW_NAME"
+                )
+            attrs = get_volume(client, name)
+            result = backup(client, name, kind="safety", compression="zstd")
+            safety = result.path
+            if on_safety_backup is not None and safety is not None:
+                on_safety_backup(safety)
+            _recreate(client, attrs)
+        elif not allow_existing_empty:
+            raise DevkitError(f"volume {name} already exists")
+    else:
+        labels = {**manifest["volume"]["labels"], **_extra_labels()}
+        try:
+            client.api.create_volume(name=name, driver=manifest["volume"]["driver"], labels=labels)
+        except _docker_errors() as exc:
+            raise docker_error(f"creating volume {name}", exc) from exc
+        created = True
+    try:
+        with helper(client, name) as container:
+            _put(client, container, archive.iter_tar(path, manifest, progress=progress), name)
+    except BaseException:
+        if created:  # do not leave a half-filled new volume that looks restored
+            with contextlib.suppress(*_docker_errors()):
+                client.api.remove_volume(name)
+        raise
+    return RestoreResult(name, manifest, created, safety)
+
+
+def _recreate(client: Any, attrs: dict[str, Any]) -> None:
+    """Remove and recreate a volume empty, with the same driver, options and labels."""
+    name = attrs["Name"]
+    try:
+        client.api.remove_volume(name)
+        client.api.create_volume(
+            name=name,
+            driver=attrs.get("Driver") or "local",
+            driver_opts=attrs.get("Options") or None,
+            labels=attrs.get("Labels") or None,
+        )
+    except _docker_errors() as exc:
+        raise docker_error(f"emptying volume {name}", exc) from exc
+
+
+# --------------------------------------------------------------------------- copy / remove
+
+
+def copy_volume(
+    client: Any,
+    source: str,
+    target: str,
+    *,
+    labels: dict[str, str] | None = None,
+    progress: ProgressFn | None = None,
+) -> bool:
+    """Copy the data of volume ``source`` into volume ``target``.
+
+    ``target`` is created when missing — with ``source``'s driver and labels, updated with
+    ``labels`` (e.g. a new ``dev.devkit.purpose``) — or must exist and be empty. Ownership,
+    modes, symlinks, hard links and mtimes are kept (the tar stream goes straight from one
+    helper container to the other, nothing touches the local disk). Neither volume may be in
+    use by a container. Returns True when ``target`` was created.
+    Raises :class:`DevkitError` (unknown source, target not empty, volume in use, engine errors).
+    """
+    src = get_volume(client, source)
+    check_name(target)
+    refuse_in_use(client, source, "copy")
+    created = False
+    if volume_exists(client, target):
+        refuse_in_use(client, target, "copy into")
+        if not is_empty(client, target):
+            raise DevkitError(f"cannot copy into volume {target}: it is not empty")
+    else:
+        new_labels = {**(src.get("Labels") or {}), **(labels or {}), **_extra_labels()}
+        try:
+            client.api.create_volume(
+                name=target, driver=src.get("Driver") or "local", labels=new_labels
+            )
+        except _docker_errors() as exc:
+            raise docker_error(f"creating volume {target}", exc) from exc
+        created = True
+    try:
+        with (
+            helper(client, source, read_only=True) as reader,
+            helper(client, target) as writer,
+        ):
+
+            def chunks() -> Iterator[bytes]:
+                for chunk in _stream(client, source, reader):
+                    if progress is not None:
+                        progress(len(chunk))
+                    yield chunk
+
+            _put(client, writer, chunks(), target)
+    except BaseException:
+        if created:
+            with contextlib.suppress(*_docker_errors()):
+                client.api.remove_volume(target)
+        raise
+    return created
+
+
+def remove_volume(client: Any, name: str) -> None:
+    """Remove a volume that no container uses."""
+    import docker.errors
+
+    get_volume(client, name)
+    refuse_in_use(client, name, "remove")
+    try:
+        client.api.remove_volume(name)
+    except docker.errors.NotFound:
+        pass
+    except _docker_errors() as exc:
+        raise docker_error(f"removing volume {name}", exc) from exc
