@@ -7,12 +7,13 @@ rendering leaves the target exactly as it was.
 
 from __future__ import annotations
 
+import fnmatch
 import os
 import shutil
 import signal
 import tempfile
 import warnings
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,11 +31,16 @@ ANSWERS_FILE = ".copier-answers.yml"
 
 @dataclass(frozen=True)
 class RenderResult:
-    """What a render wrote: the target and every file, relative to it, sorted."""
+    """What a render wrote: the target and every file, relative to it, sorted.
+
+    ``overwritten`` are files that existed and were replaced; ``kept`` are the template's
+    starter files (``_skip_if_exists``) that already existed and were left alone.
+    """
 
     target: Path
     files: list[str] = field(default_factory=list)
     overwritten: list[str] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)
     version: str | None = None
 
 
@@ -76,12 +82,20 @@ def render(
         raise DevkitError(f"cannot write in {parent}: {exc.strerror}") from None
     try:
         out = staging / "project"
-        _copier_copy(answers, out, source=source, trusted=trusted)
+        skip_if_exists = _copier_copy(answers, out, source=source, trusted=trusted)
         if ca_text is not None:
             (out / CA_DEST).parent.mkdir(parents=True, exist_ok=True)
             (out / CA_DEST).write_text(ca_text, encoding="utf-8")
+        existing = {
+            f for f in _relative_files(out) if (target / f).exists() or (target / f).is_symlink()
+        }
+        # Starter files the template only provides when missing (requirements.txt, package.json,
+        # ...): the project's own copy always wins, as with `copier copy` into the folder.
+        kept = sorted(f for f in existing if skip_if_exists(f))
+        for rel in kept:
+            (out / rel).unlink()
         files = _relative_files(out)
-        overwritten = [f for f in files if (target / f).exists() or (target / f).is_symlink()]
+        overwritten = sorted(existing - set(kept))
         if (target / ".devcontainer").exists() and not force:
             listing = ", ".join(overwritten) if overwritten else "nothing (but it is in the way)"
             raise DevkitError(
@@ -90,7 +104,7 @@ def render(
             )
         with _no_interrupts():
             _move_into_place(out, target, files)
-        return RenderResult(target, files, overwritten, source.version)
+        return RenderResult(target, files, overwritten, kept, source.version)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 
@@ -132,8 +146,11 @@ def _no_interrupts() -> Iterator[None]:
 
 def _copier_copy(
     answers: Mapping[str, Any], dst: Path, *, source: TemplateSource, trusted: bool
-) -> None:
-    """Run Copier's Python API non-interactively; translate its errors into DevkitError."""
+) -> Callable[[str], bool]:
+    """Run Copier's Python API non-interactively; translate its errors into DevkitError.
+
+    Returns a predicate telling which rendered paths are the template's ``_skip_if_exists``.
+    """
     import copier
     from copier import errors as copier_errors
 
@@ -146,7 +163,7 @@ def _copier_copy(
             # Copier warns about dirty/shallow sources and the like; they are not the user's
             # business when rendering a known version.
             warnings.simplefilter("ignore")
-            copier.run_copy(
+            worker = copier.run_copy(
                 src,
                 dst,
                 data=dict(answers),
@@ -157,6 +174,7 @@ def _copier_copy(
                 unsafe=trusted,
                 cleanup_on_error=True,
             )
+        return _skip_matcher(worker)
     except copier_errors.UnsafeTemplateError as exc:
         raise DevkitError(
             f"the template {source.src_path} uses tasks, migrations or extensions: {exc}",
@@ -176,6 +194,18 @@ def _copier_copy(
                 f"cannot render template {source.src_path}: {_one_line(exc)}"
             ) from None
         raise
+
+
+def _skip_matcher(worker: Any) -> Callable[[str], bool]:
+    """The template's ``_skip_if_exists`` patterns as a predicate on relative paths."""
+    match = getattr(worker, "match_skip", None)
+    if callable(match):
+        return lambda rel: bool(match(Path(rel)))
+    # Older/newer Copier without the matcher: plain glob patterns from the template config.
+    patterns = list(getattr(getattr(worker, "template", None), "skip_if_exists", []) or [])
+    return lambda rel: any(
+        fnmatch.fnmatch(rel, p) or fnmatch.fnmatch(Path(rel).name, p) for p in patterns
+    )
 
 
 def _one_line(exc: BaseException) -> str:

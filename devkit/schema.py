@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 from functools import cache
-from typing import Any
-
-import jsonschema
+from typing import TYPE_CHECKING, Any
 
 from devkit.errors import DevkitError
 from devkit.resources import schema_path
+
+if TYPE_CHECKING:  # jsonschema costs ~40 ms to import; `devkit --help` should not pay it
+    import jsonschema
 
 
 @cache
@@ -51,6 +52,8 @@ def _describe(error: jsonschema.ValidationError) -> str:
 
 def validation_errors(instance: Any, schema_name: str) -> list[str]:
     """Every problem with ``instance`` under the named schema, one line each, sorted by field."""
+    import jsonschema
+
     validator_cls = jsonschema.validators.validator_for(load_schema(schema_name))
     validator = validator_cls(load_schema(schema_name))
     errors = sorted(validator.iter_errors(instance), key=lambda e: list(map(str, e.absolute_path)))

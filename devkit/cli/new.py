@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from devkit.cli._common import UI, add_command
 from devkit.errors import DevkitError
+
+if TYPE_CHECKING:
+    from devkit.render import RenderResult
 
 EXAMPLES = """\
 devkit new my-service                                   # interactive wizard
@@ -105,21 +108,20 @@ def _run(args: argparse.Namespace, ui: UI) -> int:
 
     source = resolve_source(args.template, args.vcs_ref)
     result = render(answers, target, source=source, force=args.force, trusted=args.template is None)
-    _report(ui, result.target, result.files, result.overwritten, result.version, args.path)
+    _report(ui, result, args.path)
     return 0
 
 
-def _report(
-    ui: UI, target: Path, files: list[str], overwritten: list[str], version: str | None, shown: str
-) -> None:
-    label = f" (template {version})" if version else ""
-    ui.out.print(f"Created the dev container in {target}{label}:")
-    for name in files:
-        mark = "  (overwritten)" if name in overwritten else ""
+def _report(ui: UI, result: RenderResult, shown: str) -> None:
+    label = f" (template {result.version})" if result.version else ""
+    ui.out.print(f"Created the dev container in {result.target}{label}:", markup=False)
+    for name in result.files:
+        mark = "  (overwritten)" if name in result.overwritten else ""
         ui.out.print(f"  {name}{mark}", markup=False)
-    here = Path.cwd().absolute()
+    for name in result.kept:
+        ui.out.print(f"  {name}  (exists: kept yours)", markup=False)
     step = "devcontainer up --workspace-folder ."
-    if target != here:
+    if result.target != Path.cwd().absolute():
         step = f"cd {_quote(shown)} && {step}"
     ui.out.print("Next step:", markup=False)
     ui.out.print(f"  {step}", markup=False)
