@@ -467,10 +467,16 @@ def _restore(top: Path, previous: str | None, branch: str | None) -> None:
         _git(top, "branch", "-q", "-D", branch, check=False)
 
 
-def update_repo(path: str | Path, options: UpdateOptions) -> RepoResult:
-    """Update one repository; never raises (every outcome is a :class:`RepoResult`)."""
+def update_repo(
+    path: str | Path, options: UpdateOptions, *, shown: str | None = None
+) -> RepoResult:
+    """Update one repository; never raises (every outcome is a :class:`RepoResult`).
+
+    ``shown`` is how the path is reported (as the user typed it); ``path`` should be absolute
+    when this runs in a worker process, whose working directory is not the caller's.
+    """
     started = time.monotonic()
-    result = RepoResult(path=str(path), status=FAILED)
+    result = RepoResult(path=shown or str(path), status=FAILED)
     try:
         _update(Path(path), options, result)
     except _Refused as exc:
@@ -645,7 +651,7 @@ def update_many(
         for index, path in enumerate(paths):
             if on_start:
                 on_start(path)
-            finish(index, update_repo(path, options))
+            finish(index, update_repo(os.path.abspath(path), options, shown=path))
         return [results[i] for i in range(len(paths))]
 
     for index, res in _run_pool(paths, options, min(jobs, len(paths)), on_start):
@@ -672,12 +678,13 @@ def _run_pool(
                 index, path = pending.pop()
                 if on_start:
                     on_start(path)
+                full = os.path.abspath(path)
                 try:
-                    running[pool.submit(update_repo, path, options)] = index
-                except BrokenProcessPool:
+                    running[pool.submit(update_repo, full, options, shown=path)] = index
+                except BrokenProcessPool:  # a worker died: the others go on in a new pool
                     pool.shutdown(wait=False, cancel_futures=True)
                     pool = _pool(jobs)
-                    running[pool.submit(update_repo, path, options)] = index
+                    running[pool.submit(update_repo, full, options, shown=path)] = index
             done, _ = wait(running, return_when=FIRST_COMPLETED)
             for future in done:
                 index = running.pop(future)
