@@ -1,0 +1,123 @@
+#!/usr/bin/env python3
+"""How long `devkit new DIR --defaults` takes, beside bare `copier copy --defaults`.
+
+Both run as whole processes (what a user waits for), render the same template — the bundled
+template's local git mirror at the same tag — into a fresh folder each run, and are interleaved
+so that a busy machine slows both alike. Prints the medians and the ratio.
+
+Goals (issue 2): devkit ≤ 1.5 s and within 1.3× of bare Copier.
+
+    python benchmarks/bench_new.py [--runs 7] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+GOAL_SECONDS = 1.5
+GOAL_RATIO = 1.3
+
+
+def _script(name: str) -> list[str]:
+    """The console script installed beside this interpreter (no pyenv/asdf shim in between)."""
+    here = Path(sys.executable).parent / name
+    if here.is_file():
+        return [str(here)]
+    return [sys.executable, "-m", name]
+
+
+def _timed(cmd: list[str], env: dict[str, str]) -> float:
+    start = time.perf_counter()
+    result = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
+    elapsed = time.perf_counter() - start
+    if result.returncode != 0:
+        sys.exit(f"failed ({result.returncode}): {' '.join(cmd)}\n{result.stderr}")
+    return elapsed
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=7, help="timed runs of each (default 7)")
+    parser.add_argument("--json", action="store_true", help="print the numbers as JSON")
+    args = parser.parse_args()
+
+    work = Path(tempfile.mkdtemp(prefix="bench-new-"))
+    env = {**os.environ, "DEVKIT_DATA_DIR": str(work / "data")}
+    devkit, copier = _script("devkit"), _script("copier")
+    try:
+        # Warm-up: creates the template mirror (a one-time cost per devkit version) and the
+        # OS file cache, then read the tag both tools will render.
+        _timed([*devkit, "new", str(work / "warm-up"), "--defaults"], env)
+        sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+        os.environ["DEVKIT_DATA_DIR"] = env["DEVKIT_DATA_DIR"]
+        from devkit.template import bundled_source
+
+        source = bundled_source()
+        _timed(
+            [*copier, "copy", "--quiet", "--defaults", "--data", "project_name=warm-up",
+             "--vcs-ref", str(source.vcs_ref), source.src_path, str(work / "warm-up-copier")],
+            env,
+        )  # fmt: skip
+        times: dict[str, list[float]] = {"devkit": [], "copier": []}
+        for i in range(args.runs):
+            target = work / f"devkit-{i}"
+            times["devkit"].append(_timed([*devkit, "new", str(target), "--defaults"], env))
+            target = work / f"copier-{i}"
+            times["copier"].append(
+                _timed(
+                    [
+                        *copier,
+                        "copy",
+                        "--quiet",
+                        "--defaults",
+                        "--data",
+                        f"project_name=copier-{i}",
+                        "--vcs-ref",
+                        str(source.vcs_ref),
+                        source.src_path,
+                        str(target),
+                    ],
+                    env,
+                )  # fmt: skip
+            )
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+    devkit_s = statistics.median(times["devkit"])
+    copier_s = statistics.median(times["copier"])
+    ratio = devkit_s / copier_s
+    ok = devkit_s <= GOAL_SECONDS and ratio <= GOAL_RATIO
+    if args.json:
+        report = {
+            "runs": args.runs,
+            "template": source.vcs_ref,
+            "devkit_new_median_s": round(devkit_s, 3),
+            "copier_copy_median_s": round(copier_s, 3),
+            "ratio": round(ratio, 3),
+            "goal_seconds": GOAL_SECONDS,
+            "goal_ratio": GOAL_RATIO,
+            "meets_goals": ok,
+            "devkit_runs_s": [round(t, 3) for t in times["devkit"]],
+            "copier_runs_s": [round(t, 3) for t in times["copier"]],
+        }
+        print(json.dumps(report, indent=2))
+    else:
+        print(f"template {source.vcs_ref}, {args.runs} runs each, median wall time:")
+        print(f"  devkit new --defaults   {devkit_s:6.3f} s   (goal ≤ {GOAL_SECONDS} s)")
+        print(f"  copier copy --defaults  {copier_s:6.3f} s")
+        print(f"  ratio                   {ratio:6.2f} x   (goal ≤ {GOAL_RATIO} x)")
+        print("  meets goals" if ok else "  MISSES a goal")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
