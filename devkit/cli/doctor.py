@@ -1,16 +1,93 @@
-"""`devkit doctor`: placeholder registration; the real command is built in its own issue."""
+"""`devkit doctor`: audit a repository's dev container setup and report what to fix."""
 
 from __future__ import annotations
 
 import argparse
 
+from rich.markup import escape
+from rich.table import Table
+
+from devkit import doctor
 from devkit.cli._common import UI, add_command
-from devkit.errors import DevkitError
+
+EXAMPLES = """\
+devkit doctor                          # audit the current directory
+devkit doctor ~/src/legacy-repo        # audit another repository
+devkit doctor . --json | jq '.findings[] | select(.severity == "error")'
+devkit doctor . --no-buildkit-check    # pure file analysis, no probe build
+"""
+
+_STYLE = {doctor.ERROR: "bold red", doctor.WARNING: "yellow", doctor.INFO: "cyan"}
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    add_command(sub, "doctor", help="(not built yet)", examples="devkit doctor --help", handler=_run)
+    parser = add_command(
+        sub,
+        "doctor",
+        help="audit Dockerfiles, .dockerignore, compose and devcontainer.json for slow or unsafe builds",
+        description=(
+            "Audit a repository's Dockerfiles, .dockerignore files, compose files and "
+            "devcontainer.json. Each finding has a rule id (docs/doctor/<ID>.md explains it), a "
+            "severity, a file:line, why it costs time or safety, and the fix. Exit status: 0 "
+            "when no finding is an error, 1 otherwise."
+        ),
+        examples=EXAMPLES,
+        handler=_run,
+    )
+    parser.add_argument("path", nargs="?", default=".", help="repository folder (default: .)")
+    parser.add_argument("--json", action="store_true", help="print the report as JSON on stdout")
+    parser.add_argument(
+        "--no-buildkit-check",
+        action="store_true",
+        help="skip rule DK001 (it runs a tiny probe build through the docker CLI)",
+    )
 
 
 def _run(args: argparse.Namespace, ui: UI) -> int:
-    raise DevkitError("'devkit doctor' is not built yet")
+    probe = None if args.no_buildkit_check else doctor.buildkit_status
+    report = doctor.audit(args.path, buildkit=probe)
+    if args.json:
+        ui.print_json(report.to_dict())
+    else:
+        _print(report, ui)
+    return 1 if report.has_errors else 0
+
+
+def _print(report: doctor.Report, ui: UI) -> None:
+    if report.findings:
+        table = Table(title=f"devkit doctor: {escape(str(report.root))}", title_justify="left")
+        table.add_column("severity")
+        table.add_column("rule", no_wrap=True)
+        table.add_column("where", overflow="fold")
+        table.add_column("problem", overflow="fold")
+        table.add_column("fix", overflow="fold")
+        for finding in report.findings:
+            rule = doctor.RULES[finding.rule]
+            style = _STYLE[finding.severity]
+            table.add_row(
+                f"[{style}]{finding.severity}[/]",
+                finding.rule,
+                escape(finding.location),
+                f"[bold]{escape(rule.title)}[/]\n{escape(finding.message)}",
+                escape(rule.fix),
+            )
+        ui.out.print(table)
+    if report.contexts:
+        sizes = Table(title="build contexts", title_justify="left")
+        sizes.add_column("context")
+        sizes.add_column(".dockerignore")
+        sizes.add_column("sent", justify="right")
+        sizes.add_column("without .dockerignore", justify="right")
+        for ctx in report.contexts:
+            sizes.add_row(
+                escape(ctx.context),
+                escape(ctx.dockerignore or "(none)"),
+                f"{doctor.human_size(ctx.bytes_sent)} / {ctx.files_sent} files",
+                f"{doctor.human_size(ctx.bytes_total)} / {ctx.files_total} files",
+            )
+        ui.out.print(sizes)
+    counts = report.counts()
+    style = "bold red" if counts[doctor.ERROR] else "yellow" if counts[doctor.WARNING] else "green"
+    ui.out.print(f"[{style}]{escape(report.summary())}[/]")
+    if report.findings:
+        ui.out.print("Each rule is explained in docs/doctor/<rule>.md (why it matters, how to fix).")

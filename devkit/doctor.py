@@ -1,0 +1,1754 @@
+"""`devkit doctor`: audit a repository for what makes its dev container slow or unsafe to build.
+
+The audit reads Dockerfiles (through :mod:`devkit.dockerfile`), ``.dockerignore`` files,
+compose files and ``devcontainer.json`` (JSON with comments) and returns :class:`Finding`
+objects, each tied to a stable rule id (``DK001``…) from :data:`RULES`, a severity, a
+file and line, and the rule's *why* and *fix*. Each rule has a page in ``docs/doctor/``.
+
+Everything is plain file analysis except rule DK001 (BuildKit availability), which asks
+:mod:`devkit.buildkit`; :func:`audit` takes the probe as a parameter so tests can fake it
+and ``devkit doctor --no-buildkit-check`` can skip it.
+
+Build-context sizes are measured with docker-py's own ``.dockerignore`` matcher
+(``docker.utils.build.exclude_paths``), so "what is sent" is what Docker sends.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shlex
+import shutil
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+import yaml
+
+from devkit.dockerfile import Dockerfile, Instruction, Stage, parse_file, substitute
+from devkit.errors import DevkitError
+
+ERROR, WARNING, INFO = "error", "warning", "info"
+SEVERITIES = (ERROR, WARNING, INFO)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One audit rule: a stable id, its default severity, and the why/fix a user reads."""
+
+    id: str
+    name: str
+    severity: str
+    title: str
+    why: str
+    fix: str
+
+    @property
+    def docs(self) -> str:
+        """Path of the rule's page in devkit's documentation."""
+        return f"docs/doctor/{self.id}.md"
+
+
+_RULE_LIST = [
+    Rule(
+        "DK000",
+        "unreadable-file",
+        ERROR,
+        "A Dockerfile, compose file or devcontainer.json cannot be parsed",
+        "Docker, Compose or the Dev Containers CLI will refuse it too, and doctor cannot audit it.",
+        "Fix the syntax error reported in the message.",
+    ),
+    Rule(
+        "DK001",
+        "buildkit-unavailable",
+        ERROR,
+        "BuildKit is not available to this docker client",
+        "Without BuildKit, builds run on the classic builder: no cache mounts, no parallel "
+        "stages, the whole context is sent every time; Dockerfiles using RUN --mount or "
+        "heredocs fail outright.",
+        "Install the docker-buildx plugin (or use a client that supports DOCKER_BUILDKIT=1), "
+        "and put that client first on PATH.",
+    ),
+    Rule(
+        "DK002",
+        "install-without-cache-mount",
+        WARNING,
+        "Package install without a BuildKit cache mount",
+        "Every change to the dependency list re-downloads every package from the network.",
+        "Add RUN --mount=type=cache,target=<the manager's cache dir> to the install step.",
+    ),
+    Rule(
+        "DK003",
+        "apt-cache-mount-cleaned",
+        WARNING,
+        "apt cache mount while the docker-clean hook still empties it",
+        "Debian/Ubuntu images ship /etc/apt/apt.conf.d/docker-clean, which deletes downloaded "
+        ".debs after every install, so the cache mount stays empty and is useless.",
+        "rm -f /etc/apt/apt.conf.d/docker-clean and set Binary::apt::APT::Keep-Downloaded-"
+        'Packages "true" before the install.',
+    ),
+    Rule(
+        "DK004",
+        "source-before-dependencies",
+        WARNING,
+        "Whole source copied before dependencies are installed",
+        "Any edit to any file invalidates the layer cache from the COPY on, so every source "
+        "edit reinstalls all dependencies.",
+        "COPY only the dependency manifests and lock files, install, then COPY the rest.",
+    ),
+    Rule(
+        "DK005",
+        "toolchain-in-final-image",
+        WARNING,
+        "Build toolchain left in the final stage of a single-stage image",
+        "Compilers, headers and SDKs make the image larger and slower to pull and give an "
+        "attacker more tools.",
+        "Build in a separate stage and COPY --from it only the results into a slim final stage.",
+    ),
+    Rule(
+        "DK006",
+        "final-stage-root",
+        WARNING,
+        "Final stage runs as root",
+        "A process running as root in the container is root on every bind-mounted file and a "
+        "step closer to root on the host; files it writes to the workspace become root-owned.",
+        "Create a user (useradd) and end the stage with USER <name>.",
+    ),
+    Rule(
+        "DK007",
+        "secret-in-arg-env",
+        ERROR,
+        "Secret passed through ARG or ENV",
+        "ENV values are stored in the image config and ARG values in its build history: "
+        "anyone who can pull the image can read them.",
+        "Use RUN --mount=type=secret,id=<name> and pass it with --secret at build time.",
+    ),
+    Rule(
+        "DK008",
+        "no-dockerignore",
+        WARNING,
+        "Build context has no .dockerignore",
+        "Everything in the context (.git, dependency folders, local secrets) is sent to the "
+        "engine on every build and can end up in the image through COPY . .",
+        "Add a .dockerignore excluding .git, dependency and build folders, .env and key files.",
+    ),
+    Rule(
+        "DK009",
+        "dockerignore-leaves-bulk",
+        WARNING,
+        ".dockerignore leaves .git or dependency folders in the context",
+        "They are sent on every build (slow), and COPY . . invalidates the cache whenever "
+        "they change.",
+        "Add the listed paths to .dockerignore.",
+    ),
+    Rule(
+        "DK010",
+        "secrets-in-context",
+        ERROR,
+        ".env or key files in the build context",
+        "Files in the context can be copied into an image layer by COPY . . and leak to "
+        "everyone who can pull it.",
+        "Add the listed files to .dockerignore; pass secrets with RUN --mount=type=secret.",
+    ),
+    Rule(
+        "DK011",
+        "cache-without-volume",
+        WARNING,
+        "Package-manager cache in a dev container without a persistent volume",
+        "The cache lives in the container's writable layer and is lost on every rebuild, so "
+        "every rebuild downloads every package again.",
+        "Mount a named volume at the cache directory (devcontainer.json mounts or the compose "
+        "service's volumes).",
+    ),
+    Rule(
+        "DK012",
+        "volume-not-owned",
+        ERROR,
+        "Named volume mounted for a non-root user at a path the image does not create and own",
+        "Docker creates the mount point of a fresh volume as root:root 755, so the non-root "
+        "user cannot write to it (permission denied on cache or history writes).",
+        "In the Dockerfile, mkdir -p the path and chown it to the user (or create it after "
+        "USER <name>).",
+    ),
+]
+
+#: Every rule by id.
+RULES: dict[str, Rule] = {rule.id: rule for rule in _RULE_LIST}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem found: which rule, how bad, where (file relative to the audited root)."""
+
+    rule: str
+    severity: str
+    file: str
+    line: int | None
+    message: str
+
+    @property
+    def location(self) -> str:
+        """``file:line`` (or just ``file`` when the problem has no single line)."""
+        return f"{self.file}:{self.line}" if self.line else self.file
+
+    def to_dict(self) -> dict[str, Any]:
+        rule = RULES[self.rule]
+        return {
+            "rule": self.rule,
+            "name": rule.name,
+            "severity": self.severity,
+            "file": self.file,
+            "line": self.line,
+            "message": self.message,
+            "title": rule.title,
+            "why": rule.why,
+            "fix": rule.fix,
+            "docs": rule.docs,
+        }
+
+
+@dataclass(frozen=True)
+class ContextSize:
+    """A build context measured with and without its ``.dockerignore``."""
+
+    context: str
+    dockerignore: str | None
+    files_total: int
+    bytes_total: int
+    files_sent: int
+    bytes_sent: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "context": self.context,
+            "dockerignore": self.dockerignore,
+            "files_total": self.files_total,
+            "bytes_total": self.bytes_total,
+            "files_sent": self.files_sent,
+            "bytes_sent": self.bytes_sent,
+        }
+
+
+@dataclass
+class Report:
+    """The result of :func:`audit`."""
+
+    root: Path
+    findings: list[Finding] = field(default_factory=list)
+    contexts: list[ContextSize] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)
+
+    def counts(self) -> dict[str, int]:
+        """Number of findings per severity."""
+        return {sev: sum(1 for f in self.findings if f.severity == sev) for sev in SEVERITIES}
+
+    @property
+    def has_errors(self) -> bool:
+        return any(f.severity == ERROR for f in self.findings)
+
+    def summary(self) -> str:
+        """One line such as ``2 errors, 1 warning, 0 info in 4 files``."""
+        counts = self.counts()
+        files = f"{len(self.files)} file{'s' if len(self.files) != 1 else ''}"
+        if not self.findings:
+            return f"no problems found in {files}"
+        parts = [
+            f"{counts[ERROR]} error{'s' if counts[ERROR] != 1 else ''}",
+            f"{counts[WARNING]} warning{'s' if counts[WARNING] != 1 else ''}",
+            f"{counts[INFO]} info",
+        ]
+        return ", ".join(parts) + f" in {files}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "root": str(self.root),
+            "files": self.files,
+            "findings": [f.to_dict() for f in self.findings],
+            "contexts": [c.to_dict() for c in self.contexts],
+            "summary": {**self.counts(), "text": self.summary()},
+        }
+
+
+# --------------------------------------------------------------------------- BuildKit probe
+
+
+@dataclass(frozen=True)
+class BuildKitStatus:
+    """What DK001 needs to know about BuildKit on this machine.
+
+    ``available``: some docker client here builds with BuildKit. ``default_client_ok``: the
+    client tools run by default (``$DEVKIT_DOCKER`` or the first ``docker`` on PATH) does.
+    ``detail``: what was tried, for the message.
+    """
+
+    available: bool
+    default_client_ok: bool
+    detail: str
+
+
+BuildKitProbe = Callable[[], BuildKitStatus]
+
+
+def buildkit_status() -> BuildKitStatus:
+    """Ask :func:`devkit.buildkit.detect` (a tiny probe build) how BuildKit is reachable."""
+    from devkit import buildkit
+
+    info = buildkit.detect()
+    if not info.available or info.docker is None:
+        return BuildKitStatus(False, False, info.explain())
+    default = os.environ.get(buildkit.DOCKER_ENV) or shutil.which("docker")
+    default_ok = default is None or os.path.realpath(
+        shutil.which(default) or default
+    ) == os.path.realpath(info.docker)
+    if default_ok:
+        return BuildKitStatus(True, True, info.describe())
+    failed = [a for a in info.attempts if not a.ok and a.docker == default]
+    why = "; ".join(f"{a.mode}: {a.detail}" for a in failed) or "it failed the probe build"
+    return BuildKitStatus(
+        True,
+        False,
+        f"`docker` on PATH ({default}) cannot build with BuildKit ({why}); "
+        f"only {info.describe()} can",
+    )
+
+
+# --------------------------------------------------------------------------- discovery
+
+# Folders never searched for Dockerfiles and compose files (dependencies, VCS, caches).
+_PRUNE = {
+    ".git",
+    ".hg",
+    ".svn",
+    "node_modules",
+    ".venv",
+    "venv",
+    "__pycache__",
+    ".tox",
+    ".mypy_cache",
+    ".pytest_cache",
+    ".ruff_cache",
+    ".gradle",
+    "target",
+    "vendor",
+    "dist",
+    "build",
+    ".idea",
+}
+_COMPOSE_NAME = re.compile(r"^(docker-)?compose(\.[\w.-]+)?\.ya?ml$")
+
+
+def _is_dockerfile(name: str) -> bool:
+    if name.endswith(".dockerignore"):
+        return False
+    return (
+        name in ("Dockerfile", "Containerfile")
+        or name.startswith(("Dockerfile.", "Containerfile."))
+        or name.endswith((".Dockerfile", ".dockerfile"))
+    )
+
+
+def _discover(root: Path) -> tuple[list[Path], list[Path], list[Path]]:
+    """Dockerfiles, compose files and devcontainer.json files under ``root``."""
+    dockerfiles: list[Path] = []
+    composes: list[Path] = []
+    devcontainers: list[Path] = []
+    for current, dirs, files in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if d not in _PRUNE)
+        here = Path(current)
+        for name in sorted(files):
+            if _is_dockerfile(name):
+                dockerfiles.append(here / name)
+            elif _COMPOSE_NAME.match(name):
+                composes.append(here / name)
+            elif (
+                name == "devcontainer.json" and ".devcontainer" in here.relative_to(root).parts
+            ) or name == ".devcontainer.json":
+                devcontainers.append(here / name)
+    return dockerfiles, composes, devcontainers
+
+
+# --------------------------------------------------------------------------- JSONC / YAML
+
+
+def strip_jsonc(text: str) -> str:
+    """JSON with comments and trailing commas → plain JSON, keeping line numbers.
+
+    devcontainer.json is JSONC: ``//`` and ``/* */`` comments and trailing commas are
+    allowed. Comments become spaces (newlines kept) so error positions stay true.
+    """
+    out: list[str] = []
+    i, n = 0, len(text)
+    in_string = False
+    while i < n:
+        ch = text[i]
+        if in_string:
+            out.append(ch)
+            if ch == "\\" and i + 1 < n:
+                out.append(text[i + 1])
+                i += 2
+                continue
+            if ch == '"':
+                in_string = False
+            i += 1
+        elif ch == '"':
+            in_string = True
+            out.append(ch)
+            i += 1
+        elif text.startswith("//", i):
+            end = text.find("\n", i)
+            end = n if end == -1 else end
+            out.append(" " * (end - i))
+            i = end
+        elif text.startswith("/*", i):
+            end = text.find("*/", i + 2)
+            end = n if end == -1 else end + 2
+            out.append("".join(c if c == "\n" else " " for c in text[i:end]))
+            i = end
+        else:
+            out.append(ch)
+            i += 1
+    plain = "".join(out)
+    # Trailing commas before } or ] (outside strings: strings were kept verbatim, and a
+    # comma followed only by whitespace and a closing bracket cannot be inside one here
+    # unless the string itself contains that text, which we accept as a tiny risk).
+    return re.sub(r",(\s*[}\]])", r" \1", plain)
+
+
+def load_jsonc(path: Path) -> tuple[Any, str]:
+    """Parse a JSONC file; returns (data, comment-free text). Raises DevkitError."""
+    try:
+        raw = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise DevkitError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    text = strip_jsonc(raw)
+    try:
+        return json.loads(text), text
+    except json.JSONDecodeError as exc:
+        raise _LineError(f"invalid JSON: {exc.msg}", exc.lineno) from exc
+
+
+class _LineError(DevkitError):
+    def __init__(self, message: str, line: int | None) -> None:
+        super().__init__(message)
+        self.line = line
+
+
+def load_yaml_lines(path: Path) -> tuple[Any, dict[tuple[Any, ...], int]]:
+    """Parse a YAML file; returns (data, {key path: 1-based line})."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise DevkitError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    try:
+        data = yaml.safe_load(text)
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise _LineError(
+            f"invalid YAML: {exc}".splitlines()[0], mark.line + 1 if mark else None
+        ) from exc
+    lines: dict[tuple[Any, ...], int] = {}
+
+    def walk(n: Any, key: tuple[Any, ...]) -> None:
+        lines.setdefault(key, n.start_mark.line + 1)
+        if isinstance(n, yaml.MappingNode):
+            for k, v in n.value:
+                child = (*key, k.value)
+                lines[child] = k.start_mark.line + 1
+                walk(v, child)
+        elif isinstance(n, yaml.SequenceNode):
+            for idx, item in enumerate(n.value):
+                walk(item, (*key, idx))
+
+    if node is not None:
+        walk(node, ())
+    return data, lines
+
+
+def _json_key_line(text: str, key: str, value_hint: str | None = None) -> int | None:
+    """1-based line of the first ``"key"`` (optionally followed by ``value_hint``)."""
+    pattern = re.escape(json.dumps(key)) + r"\s*:"
+    for match in re.finditer(pattern, text):
+        if value_hint is None or value_hint in text[match.end() : match.end() + 400]:
+            return text.count("\n", 0, match.start()) + 1
+    return None
+
+
+def _text_line(text: str, needle: str) -> int | None:
+    pos = text.find(needle)
+    return None if pos < 0 else text.count("\n", 0, pos) + 1
+
+
+# --------------------------------------------------------------------------- the model
+
+
+@dataclass
+class Mount:
+    """A mount into the dev container: named/anonymous volume, bind or tmpfs."""
+
+    kind: str  # volume | bind | tmpfs
+    source: str | None
+    target: str
+    file: str
+    line: int | None
+
+
+@dataclass
+class Build:
+    """One way a Dockerfile is built: context, target, args, and who declared it."""
+
+    dockerfile: Path
+    context: Path
+    target: str | None = None
+    args: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class DevContainer:
+    """What matters about one devcontainer.json (and its compose service)."""
+
+    file: str
+    build: Build | None
+    mounts: list[Mount]
+    env: dict[str, str]
+    remote_user: str | None
+    container_user: str | None
+    anchor_file: str
+    anchor_line: int | None
+
+
+# --------------------------------------------------------------------------- shell analysis
+
+_SEPARATORS = re.compile(r"&&|\|\||[;|\n]")
+_WRAPPERS = {"sudo", "env", "time", "exec", "command", "nice", "nohup", "xargs"}
+
+
+def _commands(script: str, variables: Mapping[str, str | None] | None = None) -> list[list[str]]:
+    """Split a shell script into simple commands (word lists), leading VAR=x and sudo removed.
+
+    With ``variables`` (ARG/ENV values), ``$VAR`` in each word is substituted, and plain shell
+    assignments (``u=dev; mkdir /home/$u``) are followed through the script.
+    """
+    result: list[list[str]] = []
+    local: dict[str, str | None] = dict(variables or {})
+    script = script.replace("\\\n", " ")
+    for part in _SEPARATORS.split(script):
+        part = part.strip().lstrip("({").strip()
+        if not part or part.startswith("#"):
+            continue
+        try:
+            words = shlex.split(part, comments=True)
+        except ValueError:
+            words = part.split()
+        if variables is not None:
+            words = [substitute(w, local) if "$" in w else w for w in words]
+        assignment = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)=(.*)$", re.S)
+        if words and all(assignment.match(w) for w in words):
+            for w in words:
+                m = assignment.match(w)
+                if m:
+                    local[m.group(1)] = m.group(2)
+            continue
+        while words and (assignment.match(words[0]) or words[0] in _WRAPPERS):
+            words = words[1:]
+        if words:
+            result.append(words)
+    return result
+
+
+def _prog(word: str) -> str:
+    return PurePosixPath(word).name
+
+
+MANAGERS = (
+    "apt",
+    "apk",
+    "pip",
+    "uv",
+    "poetry",
+    "npm",
+    "pnpm",
+    "yarn",
+    "go",
+    "cargo",
+    "dotnet",
+    "maven",
+    "gradle",
+)
+
+
+def _manager_of(words: list[str]) -> str | None:
+    """The package manager a command installs packages with, if it does."""
+    if not words:
+        return None
+    prog = _prog(words[0])
+    rest = [w for w in words[1:] if not w.startswith("-")]
+    sub = rest[0] if rest else ""
+    if prog in ("apt-get", "apt", "aptitude") and sub in (
+        "install",
+        "build-dep",
+        "dist-upgrade",
+        "upgrade",
+    ):
+        return "apt"
+    if prog == "apk" and sub == "add":
+        return "apk"
+    if re.fullmatch(r"pip[0-9.]*", prog) and sub in ("install", "download", "wheel"):
+        return "pip"
+    if re.fullmatch(r"python[0-9.]*", prog) and words[1:3] == ["-m", "pip"] and "install" in words:
+        return "pip"
+    if prog == "uv" and (
+        sub in ("sync", "add") or rest[:2] in (["pip", "install"], ["tool", "install"])
+    ):
+        return "uv"
+    if prog == "poetry" and sub in ("install", "add", "update", "sync"):
+        return "poetry"
+    if prog == "npm" and sub in ("ci", "install", "i", "add", "update"):
+        return "npm"
+    if prog == "pnpm" and sub in ("install", "i", "add", "fetch", "update"):
+        return "pnpm"
+    if prog == "yarn" and sub in ("", "install", "add"):
+        return "yarn"
+    if prog == "go" and (rest[:2] == ["mod", "download"] or sub in ("build", "install", "get")):
+        return "go"
+    if prog == "cargo" and (sub in ("build", "install", "fetch") or rest[:2] == ["chef", "cook"]):
+        return "cargo"
+    if prog == "dotnet" and (
+        sub in ("restore", "build", "publish") or rest[:2] == ["tool", "install"]
+    ):
+        return "dotnet"
+    if prog in ("mvn", "mvnw") and not {"-v", "--version"} & set(words):
+        return "maven"
+    if prog in ("gradle", "gradlew") and not {"-v", "--version"} & set(words):
+        return "gradle"
+    return None
+
+
+# Cache directories per manager: path suffixes (matched at a path boundary) and the
+# environment variables that move them.
+_CACHE_SUFFIXES: dict[str, tuple[str, ...]] = {
+    "apt": ("/var/cache/apt",),
+    "apk": ("/var/cache/apk", "/etc/apk/cache"),
+    "pip": (".cache/pip",),
+    "uv": (".cache/uv",),
+    "poetry": (".cache/pypoetry",),
+    "npm": (".npm",),
+    "pnpm": ("pnpm/store", ".pnpm-store"),
+    "yarn": (".cache/yarn", ".yarn/cache", ".yarn/berry/cache"),
+    "go": ("go/pkg/mod", ".cache/go-build"),
+    "cargo": (".cargo/registry", "cargo/registry", ".cargo/git"),
+    "dotnet": (".nuget/packages",),
+    "maven": (".m2", ".m2/repository"),
+    "gradle": (".gradle", ".gradle/caches"),
+}
+_CACHE_ENV: dict[str, tuple[str, ...]] = {
+    "pip": ("PIP_CACHE_DIR",),
+    "uv": ("UV_CACHE_DIR",),
+    "poetry": ("POETRY_CACHE_DIR",),
+    "npm": ("npm_config_cache", "NPM_CONFIG_CACHE"),
+    "pnpm": ("npm_config_store_dir", "PNPM_STORE_DIR", "PNPM_HOME"),
+    "yarn": ("YARN_CACHE_FOLDER",),
+    "go": ("GOMODCACHE", "GOCACHE", "GOPATH"),
+    "cargo": ("CARGO_HOME",),
+    "dotnet": ("NUGET_PACKAGES",),
+    "maven": ("MAVEN_REPO", "MAVEN_CONFIG"),
+    "gradle": ("GRADLE_USER_HOME",),
+}
+_CACHE_WORD: dict[str, re.Pattern[str]] = {
+    "apt": re.compile(r"/apt(/|$)"),
+    "apk": re.compile(r"apk"),
+    "pip": re.compile(r"pip"),
+    "uv": re.compile(r"(^|[/_.-])uv([/_.-]|$)"),
+    "poetry": re.compile(r"poetry"),
+    "npm": re.compile(r"(^|[/_.-])npm([/_.-]|$)"),
+    "pnpm": re.compile(r"pnpm"),
+    "yarn": re.compile(r"yarn"),
+    "go": re.compile(r"(^|[/_.-])go([/_.-]|$)|go-build|gomod|pkg/mod"),
+    "cargo": re.compile(r"cargo"),
+    "dotnet": re.compile(r"nuget"),
+    "maven": re.compile(r"\.m2|maven"),
+    "gradle": re.compile(r"gradle"),
+}
+_MANAGER_LABEL = {"dotnet": "dotnet (NuGet)", "maven": "maven", "go": "go"}
+
+
+def _norm(path: str) -> str:
+    path = path.strip().strip("\"'")
+    return "/" + path.strip("/") if path.startswith("/") else path.rstrip("/")
+
+
+def _related(a: str, b: str) -> bool:
+    """Equal, or one contains the other (at a path boundary)."""
+    a, b = _norm(a), _norm(b)
+    if not a.startswith("/") or not b.startswith("/") or a == "/" or b == "/":
+        return False
+    return a == b or a.startswith(b + "/") or b.startswith(a + "/")
+
+
+def _cache_target_fits(manager: str, target: str, env: Mapping[str, str]) -> bool:
+    """Whether a cache mount or volume at ``target`` holds ``manager``'s cache."""
+    target = _norm(target)
+    for suffix in _CACHE_SUFFIXES[manager]:
+        s = suffix.rstrip("/")
+        if s.startswith("/"):
+            if _related(target, s):
+                return True
+        elif (target + "/").find("/" + s + "/") >= 0 or target.endswith("/" + s.split("/")[0]):
+            return True
+    for var in _CACHE_ENV.get(manager, ()):
+        value = env.get(var)
+        if value and _related(target, value):
+            return True
+    return bool(_CACHE_WORD[manager].search(target.lower()))
+
+
+# --------------------------------------------------------------------------- Dockerfile rules
+
+_SECRET_NAME = re.compile(
+    r"(^|_)(PASSWORD|PASSWD|PASS|SECRET|TOKEN|API_?KEY|ACCESS_?KEY|PRIVATE_?KEY|SECRET_?KEY|"
+    r"CREDENTIALS?|AUTH)(_|$)",
+    re.IGNORECASE,
+)
+_NOT_SECRET_SUFFIX = re.compile(
+    r"_(FILE|PATH|DIR|HOST|PORT|USER|USERNAME|NAME|ID|URL|ENABLED|METHOD|TYPE)$", re.IGNORECASE
+)
+_SECRET_VALUE = re.compile(
+    r"(ghp_|gho_|ghs_|github_pat_|glpat-|xox[baprs]-|sk-[A-Za-z0-9]{20,}|AKIA[0-9A-Z]{16}|"
+    r"-----BEGIN [A-Z ]*PRIVATE KEY)"
+)
+
+_TOOLCHAIN_PACKAGES = re.compile(
+    r"^(build-essential|build-base|gcc(-[0-9.]+)?|g\+\+(-[0-9.]+)?|clang(-[0-9]+)?|make|cmake|"
+    r"autoconf|automake|libtool|pkg-config|pkgconf|musl-dev|golang(-go)?|rustc|cargo|"
+    r"default-jdk|openjdk-[0-9]+-jdk(-headless)?|[a-z0-9.+-]+-dev)(=.*)?$"
+)
+_SDK_IMAGE = re.compile(
+    r"^((docker\.io/)?(library/)?(golang|rust|maven|gradle|gcc|buildpack-deps)(:|@|$)|"
+    r"mcr\.microsoft\.com/dotnet/sdk|.*eclipse-temurin:[^ ]*jdk)"
+)
+
+
+def _root_user(user: str) -> bool:
+    name = user.split(":")[0].strip()
+    return name in ("", "root", "0")
+
+
+class _Auditor:
+    def __init__(self, root: Path, buildkit: BuildKitProbe | None) -> None:
+        self.root = root
+        self.buildkit = buildkit
+        self.findings: list[Finding] = []
+        self.contexts: list[ContextSize] = []
+        self.files: set[str] = set()
+        self.parsed: dict[Path, Dockerfile] = {}
+
+    # ---------------------------------------------------------------- helpers
+    def rel(self, path: Path) -> str:
+        try:
+            return path.resolve().relative_to(self.root.resolve()).as_posix()
+        except ValueError:
+            return str(path)
+
+    def add(
+        self,
+        rule: str,
+        file: Path | str,
+        line: int | None,
+        message: str,
+        severity: str | None = None,
+    ) -> None:
+        name = file if isinstance(file, str) else self.rel(file)
+        self.findings.append(Finding(rule, severity or RULES[rule].severity, name, line, message))
+
+    def dockerfile(self, path: Path, args: Mapping[str, str]) -> Dockerfile | None:
+        path = path.resolve()
+        if path in self.parsed:
+            return self.parsed[path]
+        self.files.add(self.rel(path))
+        try:
+            parsed = parse_file(path, build_args=args)
+        except DevkitError as exc:
+            self.add("DK000", path, None, str(exc).replace(str(path) + ": ", ""))
+            return None
+        self.parsed[path] = parsed
+        return parsed
+
+    # ---------------------------------------------------------------- the audit
+    def run(self) -> None:
+        dockerfiles, composes, devcontainer_files = _discover(self.root)
+        builds: list[Build] = []
+        devcontainers: list[DevContainer] = []
+        compose_seen: set[Path] = set()
+        for path in devcontainer_files:
+            dc = self.devcontainer(path, compose_seen)
+            if dc is not None:
+                devcontainers.append(dc)
+                if dc.build is not None:
+                    builds.append(dc.build)
+        for path in composes:
+            if path.resolve() in compose_seen:
+                continue
+            services = self.compose([path])
+            if services is None:
+                continue
+            for svc in services.values():
+                if svc.build is not None:
+                    builds.append(svc.build)
+        referenced = {b.dockerfile.resolve() for b in builds}
+        for path in dockerfiles:
+            if path.resolve() not in referenced:
+                builds.append(Build(dockerfile=path, context=path.parent))
+
+        targets: dict[Path, set[str | None]] = {}
+        args_for: dict[Path, dict[str, str]] = {}
+        for b in builds:
+            if not b.dockerfile.is_file():
+                continue
+            key = b.dockerfile.resolve()
+            targets.setdefault(key, set()).add(b.target)
+            args_for.setdefault(key, b.args)
+        for key in targets:
+            df = self.dockerfile(key, args_for[key])
+            if df is not None:
+                self.dockerfile_rules(key, df, targets[key], devcontainers)
+        self.buildkit_rule()
+        seen_ctx: set[tuple[Path, Path | None]] = set()
+        for b in builds:
+            if not b.dockerfile.is_file() or not b.context.is_dir():
+                continue
+            ignore = self.ignore_file(b)
+            key2 = (b.context.resolve(), ignore.resolve() if ignore else None)
+            if key2 not in seen_ctx:
+                seen_ctx.add(key2)
+                self.context_rules(b.context, ignore, b.dockerfile)
+        for dc in devcontainers:
+            self.devcontainer_rules(dc)
+
+    # ---------------------------------------------------------------- devcontainer.json
+    def devcontainer(self, path: Path, compose_seen: set[Path]) -> DevContainer | None:
+        self.files.add(self.rel(path))
+        try:
+            data, text = load_jsonc(path)
+        except _LineError as exc:
+            self.add("DK000", path, exc.line, exc.message)
+            return None
+        if not isinstance(data, dict):
+            self.add("DK000", path, 1, "devcontainer.json must be a JSON object")
+            return None
+        base = path.parent
+        rel = self.rel(path)
+        env: dict[str, str] = {}
+        for key in ("containerEnv", "remoteEnv"):
+            if isinstance(data.get(key), dict):
+                env.update({str(k): str(v) for k, v in data[key].items() if v is not None})
+        mounts = []
+        for item in data.get("mounts") or []:
+            mount = _devcontainer_mount(item)
+            if mount is not None:
+                mount.file = rel
+                mount.line = _text_line(text, mount.target)
+                mounts.append(mount)
+        build: Build | None = None
+        anchor_file, anchor_line = rel, None
+        compose_user: str | None = None
+        compose_files = data.get("dockerComposeFile")
+        if compose_files:
+            paths = [
+                base / p
+                for p in ([compose_files] if isinstance(compose_files, str) else compose_files)
+            ]
+            compose_seen.update(p.resolve() for p in paths)
+            services = self.compose(paths)
+            service = data.get("service")
+            if services is not None and isinstance(service, str) and service in services:
+                svc = services[service]
+                build = svc.build
+                mounts.extend(svc.mounts)
+                env = {**svc.env, **env}
+                compose_user = svc.user
+                anchor_file, anchor_line = svc.file, svc.line
+        else:
+            b: dict[str, Any] = data["build"] if isinstance(data.get("build"), dict) else {}
+            dockerfile = b.get("dockerfile") or data.get("dockerFile")
+            if isinstance(dockerfile, str):
+                context = base / str(b.get("context") or data.get("context") or ".")
+                build = Build(
+                    dockerfile=base / dockerfile,
+                    context=context,
+                    target=b.get("target") if isinstance(b.get("target"), str) else None,
+                    args={str(k): str(v) for k, v in (b.get("args") or {}).items()},
+                )
+                anchor_line = _json_key_line(text, "build") or _json_key_line(text, "dockerFile")
+            else:
+                anchor_line = _json_key_line(text, "image")
+        return DevContainer(
+            file=rel,
+            build=build,
+            mounts=mounts,
+            env=env,
+            remote_user=_str_or_none(data.get("remoteUser")),
+            container_user=_str_or_none(data.get("containerUser")) or compose_user,
+            anchor_file=anchor_file,
+            anchor_line=anchor_line,
+        )
+
+    # ---------------------------------------------------------------- compose files
+    def compose(self, paths: list[Path]) -> dict[str, _Service] | None:
+        """Services of the compose files (later files override earlier ones)."""
+        services: dict[str, _Service] = {}
+        for path in paths:
+            if not path.is_file():
+                continue
+            self.files.add(self.rel(path))
+            try:
+                data, lines = load_yaml_lines(path)
+            except _LineError as exc:
+                self.add("DK000", path, exc.line, exc.message)
+                return None
+            if not isinstance(data, dict) or not isinstance(data.get("services"), dict):
+                continue
+            named = (
+                set((data.get("volumes") or {}).keys())
+                if isinstance(data.get("volumes"), dict)
+                else set()
+            )
+            for name, spec in data["services"].items():
+                if not isinstance(spec, dict):
+                    continue
+                svc = services.setdefault(
+                    name, _Service(file=self.rel(path), line=lines.get(("services", name)))
+                )
+                svc.absorb(spec, path, self.rel(path), lines, ("services", name), named)
+        return services
+
+    # ---------------------------------------------------------------- DK001
+    def buildkit_rule(self) -> None:
+        if self.buildkit is None or not self.parsed:
+            return
+        first_path, first_line = None, None
+        for path, df in self.parsed.items():
+            line = _buildkit_feature_line(df)
+            if line is not None:
+                first_path, first_line = path, line
+                break
+        status = self.buildkit()
+        if status.available and status.default_client_ok:
+            return
+        if first_path is None:
+            first_path = next(iter(self.parsed))
+        if not status.available:
+            severity = ERROR if first_line else WARNING
+            needs = (
+                "this Dockerfile uses BuildKit-only syntax and will not build"
+                if first_line
+                else "builds fall back to the slow classic builder"
+            )
+            self.add("DK001", first_path, first_line, f"{needs}: {status.detail}", severity)
+        else:
+            self.add("DK001", first_path, first_line, status.detail, WARNING)
+
+    # ---------------------------------------------------------------- DK002 - DK007
+    def dockerfile_rules(
+        self, path: Path, df: Dockerfile, targets: set[str | None], dcs: list[DevContainer]
+    ) -> None:
+        reported_copy: set[int] = set()
+        for stage in df.stages:
+            chain = df.chain(stage)
+            env: dict[str, str] = {}
+            variables: dict[str, str | None] = dict(df.global_args)
+            installed_before: set[str] = set()
+            copy_all: Instruction | None = None
+            docker_clean_off = False
+            for st in chain:
+                own = st is stage
+                for ins in st.instructions:
+                    if ins.keyword in ("ARG", "ENV"):
+                        for name, value in ins.assignments():
+                            value = (
+                                substitute(value, {**variables, **env})
+                                if value is not None
+                                else None
+                            )
+                            if ins.keyword == "ENV" and value is not None:
+                                env[name] = value
+                            if ins.keyword == "ARG":
+                                variables.setdefault(name, value)
+                            if own:
+                                self.secret_rule(path, ins, name, value)
+                        continue
+                    if ins.keyword in ("COPY", "ADD") and not ins.flag("from"):
+                        if "apt.conf.d" in ins.args:
+                            docker_clean_off = True
+                        if copy_all is None and _copies_everything(ins):
+                            copy_all = ins
+                        continue
+                    if ins.keyword != "RUN":
+                        continue
+                    script = ins.script()
+                    cache_targets = [
+                        m.get("target", "") for m in ins.mounts() if m.get("type") == "cache"
+                    ]
+                    managers_here: list[str] = []
+                    for words in _commands(script, {**variables, **env}):
+                        if _disables_docker_clean(words):
+                            docker_clean_off = True
+                        manager = _manager_of(words)
+                        if manager is None or manager in managers_here:
+                            continue
+                        managers_here.append(manager)
+                        if not own:
+                            continue
+                        cached = any(_cache_target_fits(manager, t, env) for t in cache_targets)
+                        if not cached:
+                            self.add(
+                                "DK002",
+                                path,
+                                ins.line,
+                                f"{manager} install in stage {stage.label} without a cache mount "
+                                f"for its cache ({_cache_hint(manager)})",
+                            )
+                        if (
+                            manager == "apt"
+                            and cached
+                            and not docker_clean_off
+                            and "Keep-Downloaded-Packages=true" not in " ".join(words)
+                        ):
+                            self.add(
+                                "DK003",
+                                path,
+                                ins.line,
+                                "apt cache mount, but nothing before this step removes "
+                                "/etc/apt/apt.conf.d/docker-clean, so the cache stays empty",
+                            )
+                    for manager in managers_here:
+                        if (
+                            (
+                                copy_all is not None
+                                and manager not in installed_before
+                                and "--no-deps" not in script
+                            )
+                            and own
+                            and copy_all.line not in reported_copy
+                        ):
+                            reported_copy.add(copy_all.line)
+                            self.add(
+                                "DK004",
+                                path,
+                                copy_all.line,
+                                f"the whole source is copied before `{manager}` installs "
+                                f"dependencies (line {ins.line}): any edit reinstalls them",
+                            )
+                        installed_before.add(manager)
+        if len(df.stages) == 1:
+            self.toolchain_rule(path, df)
+        finals = {df.final_stage.index}
+        for target in targets:
+            if target:
+                chosen = df.stage(target)
+                if chosen is not None:
+                    finals.add(chosen.index)
+        runs_as = {
+            dc.container_user for dc in dcs if dc.build and dc.build.dockerfile.resolve() == path
+        }
+        if any(u and not _root_user(u) for u in runs_as):
+            return
+        for index in sorted(finals):
+            self.root_rule(path, df, df.stages[index])
+
+    def secret_rule(self, path: Path, ins: Instruction, name: str, value: str | None) -> None:
+        by_name = bool(_SECRET_NAME.search(name)) and not _NOT_SECRET_SUFFIX.search(name)
+        by_value = bool(value and _SECRET_VALUE.search(value))
+        if not (by_name or by_value):
+            return
+        if ins.keyword == "ENV":
+            where = "stored in the image config" + (" with its value" if value else "")
+        else:
+            where = "recorded in the image's build history"
+        self.add("DK007", path, ins.line, f"{ins.keyword} {name} looks like a secret: {where}")
+
+    def toolchain_rule(self, path: Path, df: Dockerfile) -> None:
+        stage = df.final_stage
+        if _SDK_IMAGE.match(stage.base):
+            self.add(
+                "DK005",
+                path,
+                stage.line,
+                f"single-stage image on the SDK image {stage.base}: the whole toolchain ships",
+            )
+            return
+        installed: dict[str, int] = {}
+        for ins in stage.instructions:
+            if ins.keyword != "RUN":
+                continue
+            for words in _commands(ins.script()):
+                prog = _prog(words[0])
+                sub = next((w for w in words[1:] if not w.startswith("-")), "")
+                if prog in ("apt-get", "apt", "apk") and sub in ("install", "add"):
+                    if prog == "apk" and any(w.startswith(("--virtual", "-t")) for w in words):
+                        continue
+                    for pkg in words[1:]:
+                        if (
+                            not pkg.startswith("-")
+                            and pkg != sub
+                            and _TOOLCHAIN_PACKAGES.match(pkg)
+                        ):
+                            installed.setdefault(pkg.split("=")[0], ins.line)
+                elif prog in ("apt-get", "apt", "apk") and sub in (
+                    "purge",
+                    "remove",
+                    "del",
+                    "autoremove",
+                ):
+                    for pkg in words[1:]:
+                        installed.pop(pkg, None)
+        if installed:
+            line = min(installed.values())
+            names = ", ".join(sorted(installed))
+            self.add(
+                "DK005",
+                path,
+                line,
+                f"single-stage image installs build tools that stay in the final image: {names}",
+            )
+
+    def root_rule(self, path: Path, df: Dockerfile, stage: Stage) -> None:
+        user: str | None = None
+        user_line: int | None = None
+        variables: dict[str, str | None] = dict(df.global_args)
+        for st in df.chain(stage):
+            for ins in st.instructions:
+                if ins.keyword in ("ARG", "ENV"):
+                    for name, value in ins.assignments():
+                        if value is not None:
+                            variables[name] = substitute(value, variables)
+                        else:
+                            variables.setdefault(name, None)
+                elif ins.keyword == "USER":
+                    user = substitute(ins.args.strip(), variables)
+                    user_line = ins.line
+        if user is not None and not _root_user(user):
+            return
+        if user is None:
+            self.add(
+                "DK006",
+                path,
+                stage.line,
+                f"stage {stage.label} never sets USER, so it runs as root",
+            )
+        else:
+            self.add("DK006", path, user_line, f"stage {stage.label} ends with USER {user}")
+
+    # ---------------------------------------------------------------- DK008 - DK010
+    def ignore_file(self, build: Build) -> Path | None:
+        specific = build.dockerfile.parent / (build.dockerfile.name + ".dockerignore")
+        if specific.is_file():
+            return specific
+        general = build.context / ".dockerignore"
+        return general if general.is_file() else None
+
+    def context_rules(self, context: Path, ignore: Path | None, dockerfile: Path) -> None:
+        patterns = _read_ignore(ignore) if ignore else []
+        try:
+            df_rel = dockerfile.resolve().relative_to(context.resolve()).as_posix()
+        except ValueError:
+            df_rel = None
+        total_files, total_bytes = _measure_all(context)
+        sent = _sent_paths(context, patterns, df_rel)
+        sent_files, sent_bytes = _measure(context, sent)
+        ctx_rel = self.rel(context) or "."
+        ignore_rel = self.rel(ignore) if ignore else None
+        self.contexts.append(
+            ContextSize(ctx_rel, ignore_rel, total_files, total_bytes, sent_files, sent_bytes)
+        )
+        if ignore:
+            self.files.add(ignore_rel or "")
+        bulk = _bulky(context, sent)
+        secrets = _secret_files(context, sent)
+        ignore_display = ignore_rel or (ctx_rel.rstrip("/") + "/.dockerignore").lstrip("./")
+        if ignore is None:
+            cut = _sent_paths(context, [*_SUGGESTED, *bulk, *secrets], df_rel)
+            _, cut_bytes = _measure(context, cut)
+            self.add(
+                "DK008",
+                ignore_display if ctx_rel != "." else ".dockerignore",
+                None,
+                f"context {ctx_rel} sends {human_size(total_bytes)} in {total_files} files; "
+                f"a .dockerignore for the usual suspects would send {human_size(cut_bytes)}"
+                + (f" (found: {', '.join(bulk)})" if bulk else ""),
+            )
+        elif bulk:
+            cut = _sent_paths(context, [*patterns, *bulk], df_rel)
+            _, cut_bytes = _measure(context, cut)
+            self.add(
+                "DK009",
+                ignore,
+                None,
+                f"still sends {', '.join(bulk)}: context {ctx_rel} is {human_size(sent_bytes)}, "
+                f"{human_size(cut_bytes)} with them ignored "
+                f"(no .dockerignore: {human_size(total_bytes)})",
+            )
+        if secrets:
+            shown = ", ".join(secrets[:8]) + (
+                f" and {len(secrets) - 8} more" if len(secrets) > 8 else ""
+            )
+            self.add(
+                "DK010",
+                ignore if ignore else (ignore_display if ctx_rel != "." else ".dockerignore"),
+                None,
+                f"context {ctx_rel} sends secret-looking files: {shown}",
+            )
+
+    # ---------------------------------------------------------------- DK011, DK012
+    def devcontainer_rules(self, dc: DevContainer) -> None:
+        df: Dockerfile | None = None
+        stage: Stage | None = None
+        if dc.build is not None and dc.build.dockerfile.resolve() in self.parsed:
+            df = self.parsed[dc.build.dockerfile.resolve()]
+            stage = (df.stage(dc.build.target) if dc.build.target else None) or df.final_stage
+        facts = _ImageFacts.collect(df, stage, dc.build.args if dc.build else {})
+        user = dc.remote_user or dc.container_user or facts.user or "root"
+        user = substitute(user, {**facts.variables, **dc.env})
+        home = "/root" if _root_user(user) else facts.homes.get(user, f"/home/{user}")
+        env = {**facts.env, **dc.env}
+        env = {
+            k: v.replace("${containerEnv:HOME}", home).replace("~", home, 1)
+            if v.startswith("~") or "${containerEnv:HOME}" in v
+            else v
+            for k, v in env.items()
+        }
+        persistent = [m for m in dc.mounts if m.kind in ("volume", "bind")]
+        managers = [m for m in _managers_used(self.root, facts) if m not in ("apt", "apk")]
+        for manager in managers:
+            covered = any(
+                _cache_target_fits(manager, m.target, env)
+                or bool(m.source and _CACHE_WORD[manager].search(m.source.lower()))
+                for m in persistent
+            ) or any(
+                _related(m.target, d)
+                for m in persistent
+                for d in _user_cache_dirs(manager, home, env)
+            )
+            if not covered:
+                dirs = ", ".join(_user_cache_dirs(manager, home, env))
+                self.add(
+                    "DK011",
+                    dc.anchor_file,
+                    dc.anchor_line,
+                    f"{manager} is used in this dev container but its cache ({dirs}) has no "
+                    "persistent volume",
+                )
+        if _root_user(user) or df is None:
+            return
+        aliases = facts.aliases(user)
+        for mount in dc.mounts:
+            if mount.kind != "volume":
+                continue
+            target = _norm(substitute(mount.target, {**facts.variables, **env}))
+            created, owned = facts.ownership(target, aliases)
+            if created and owned:
+                continue
+            state = (
+                "the image does not create that path"
+                if not created
+                else "the image creates that path but leaves it owned by root"
+            )
+            self.add(
+                "DK012",
+                mount.file,
+                mount.line,
+                f"volume {mount.source or '(anonymous)'} is mounted at {target} for user {user}, "
+                f"but {state}: the volume comes up root-owned",
+            )
+
+
+@dataclass
+class _Service:
+    file: str
+    line: int | None
+    build: Build | None = None
+    mounts: list[Mount] = field(default_factory=list)
+    env: dict[str, str] = field(default_factory=dict)
+    user: str | None = None
+
+    def absorb(
+        self,
+        spec: dict[str, Any],
+        path: Path,
+        rel: str,
+        lines: dict[tuple[Any, ...], int],
+        key: tuple[Any, ...],
+        named: set[str],
+    ) -> None:
+        base = path.parent
+        build = spec.get("build")
+        if isinstance(build, str):
+            context = base / _interp(build)
+            self.build = Build(dockerfile=context / "Dockerfile", context=context)
+        elif isinstance(build, dict):
+            context = base / _interp(str(build.get("context") or "."))
+            args_raw = build.get("args") or {}
+            if isinstance(args_raw, list):
+                args_raw = dict(str(a).partition("=")[::2] for a in args_raw)
+            self.build = Build(
+                dockerfile=context / _interp(str(build.get("dockerfile") or "Dockerfile")),
+                context=context,
+                target=_interp(str(build["target"])) if build.get("target") else None,
+                args={str(k): _interp(str(v)) for k, v in args_raw.items() if v is not None},
+            )
+        env = spec.get("environment")
+        if isinstance(env, dict):
+            self.env.update({str(k): _interp(str(v)) for k, v in env.items() if v is not None})
+        elif isinstance(env, list):
+            for item in env:
+                k, _, v = str(item).partition("=")
+                self.env[k] = _interp(v)
+        if spec.get("user") is not None:
+            self.user = _interp(str(spec["user"]))
+        for idx, vol in enumerate(spec.get("volumes") or []):
+            mount = _compose_mount(vol, named)
+            if mount is not None:
+                mount.file = rel
+                mount.line = lines.get((*key, "volumes", idx))
+                self.mounts.append(mount)
+
+
+def _interp(value: str) -> str:
+    """Compose variable interpolation with an empty environment (defaults apply)."""
+    return substitute(value.replace("$$", "\0"), {}).replace("\0", "$")
+
+
+def _str_or_none(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _compose_mount(vol: Any, named: set[str]) -> Mount | None:
+    if isinstance(vol, str):
+        parts = _interp(vol).split(":")
+        if len(parts) == 1:
+            return Mount("volume", None, parts[0], "", None)
+        source, target = parts[0], parts[1]
+        kind = "bind" if source.startswith((".", "/", "~")) else "volume"
+        return Mount(kind, source or None, target, "", None)
+    if isinstance(vol, dict) and vol.get("target"):
+        kind = str(vol.get("type") or "volume")
+        src = _interp(str(vol["source"])) if vol.get("source") else None
+        return Mount(kind, src, _interp(str(vol["target"])), "", None)
+    return None
+
+
+def _devcontainer_mount(item: Any) -> Mount | None:
+    if isinstance(item, str):
+        opts: dict[str, str] = {}
+        for part in item.split(","):
+            k, _, v = part.partition("=")
+            opts[k.strip().lower()] = v.strip()
+        item = opts
+    if not isinstance(item, dict):
+        return None
+    target = item.get("target") or item.get("dst") or item.get("destination")
+    if not target:
+        return None
+    source = item.get("source") or item.get("src")
+    return Mount(
+        str(item.get("type") or "volume"), str(source) if source else None, str(target), "", None
+    )
+
+
+def _copies_everything(ins: Instruction) -> bool:
+    words = ins.json_form() or _safe_split(ins.args)
+    if ins.heredocs or len(words) < 2:
+        return False
+    sources = words[:-1]
+    return any(src in (".", "./", "*", "./*", "./.") for src in sources)
+
+
+def _disables_docker_clean(words: list[str]) -> bool:
+    text = " ".join(words)
+    if "Keep-Downloaded-Packages" in text and "true" in text:
+        return True
+    return bool(
+        "docker-clean" in text
+        and _prog(words[0]) in ("rm", "mv", "truncate", "sed", "echo", "printf", "cp", "ln")
+    )
+
+
+def _cache_hint(manager: str) -> str:
+    suffix = _CACHE_SUFFIXES[manager][0]
+    if suffix.startswith("/"):
+        return f"e.g. --mount=type=cache,target={suffix}"
+    return f"e.g. --mount=type=cache,target=/root/{suffix}"
+
+
+def _buildkit_feature_line(df: Dockerfile) -> int | None:
+    for ins in df.instructions:
+        if (
+            ins.heredocs
+            or ins.flag("mount")
+            or ins.flag("link")
+            or (ins.keyword == "RUN" and ins.flag("network"))
+        ):
+            return ins.line
+    return None
+
+
+# --------------------------------------------------------------------------- contexts
+
+_SUGGESTED = [
+    ".git",
+    "**/node_modules",
+    "**/.venv",
+    "**/__pycache__",
+    ".env",
+    "**/*.pem",
+    "**/*.key",
+]
+_BULK_DIRS = {".git", "node_modules", ".venv", ".tox", ".gradle", ".mypy_cache", ".pytest_cache"}
+
+
+def _read_ignore(path: Path) -> list[str]:
+    """The patterns of a .dockerignore, read as docker-py reads them."""
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return []
+    return [ln.strip() for ln in text.splitlines() if ln.strip() and not ln.strip().startswith("#")]
+
+
+def _sent_paths(context: Path, patterns: list[str], dockerfile: str | None) -> set[str]:
+    from docker.utils.build import exclude_paths
+
+    return set(exclude_paths(str(context), list(patterns), dockerfile=dockerfile))
+
+
+def _measure(context: Path, paths: Iterable[str]) -> tuple[int, int]:
+    files = size = 0
+    for rel in paths:
+        full = context / rel
+        try:
+            st = full.lstat()
+        except OSError:
+            continue
+        if os.path.isdir(full) and not full.is_symlink():
+            continue
+        files += 1
+        size += st.st_size
+    return files, size
+
+
+def _measure_all(context: Path) -> tuple[int, int]:
+    files = size = 0
+    for current, _dirs, names in os.walk(context):
+        for name in names:
+            try:
+                size += os.lstat(os.path.join(current, name)).st_size
+                files += 1
+            except OSError:
+                continue
+    return files, size
+
+
+def _bulky(context: Path, sent: set[str]) -> list[str]:
+    """Top-most .git / dependency folders that are sent."""
+    found: list[str] = []
+    for rel in sorted(sent, key=lambda p: (p.count("/"), p)):
+        parts = PurePosixPath(rel).parts
+        name = parts[-1]
+        if any(rel.startswith(f + "/") for f in found):
+            continue
+        full = context / rel
+        is_dir = full.is_dir() and not full.is_symlink()
+        bulky = (
+            (name in _BULK_DIRS and (is_dir or name == ".git"))
+            or (name == "venv" and is_dir and (full / "pyvenv.cfg").is_file())
+            or (
+                name == "target"
+                and is_dir
+                and ((full.parent / "Cargo.toml").is_file() or (full.parent / "pom.xml").is_file())
+            )
+        )
+        if bulky:
+            found.append(rel)
+    return found
+
+
+_KEY_NAMES = re.compile(
+    r"^(id_(rsa|dsa|ecdsa|ed25519)|.*\.(key|p12|pfx|jks|keystore)|\.netrc|\.pypirc|credentials\.json)$"
+)
+_ENV_NAME = re.compile(r"^\.env(\..+)?$")
+_ENV_EXAMPLE = re.compile(r"\.(example|sample|template|dist|defaults?)$")
+
+
+def _secret_files(context: Path, sent: set[str]) -> list[str]:
+    found: list[str] = []
+    for rel in sorted(sent):
+        full = context / rel
+        if not full.is_file():
+            continue
+        name = full.name
+        secret = False
+        if (_ENV_NAME.match(name) and not _ENV_EXAMPLE.search(name)) or _KEY_NAMES.match(name):
+            secret = True
+        elif name.endswith(".pem") or name == ".npmrc":
+            try:
+                head = full.read_bytes()[:65536]
+            except OSError:
+                head = b""
+            secret = b"PRIVATE KEY" in head or b"_authToken" in head
+        if secret and not any(rel.startswith(b + "/") for b in found):
+            found.append(rel)
+    return found
+
+
+def human_size(n: int) -> str:
+    value = float(n)
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1024 or unit == "GB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{n} B"
+
+
+# --------------------------------------------------------------------------- image facts
+
+
+@dataclass
+class _ImageFacts:
+    """What a dev container's image does that DK011/DK012 need (from its Dockerfile)."""
+
+    user: str | None = None
+    env: dict[str, str] = field(default_factory=dict)
+    variables: dict[str, str | None] = field(default_factory=dict)
+    homes: dict[str, str] = field(default_factory=dict)
+    uids: dict[str, str] = field(default_factory=dict)
+    managers: set[str] = field(default_factory=set)
+    #: Ordered events: (kind, path, user_at_the_time, recursive, owner)
+    events: list[tuple[str, str, str, bool, str]] = field(default_factory=list)
+
+    @classmethod
+    def collect(
+        cls, df: Dockerfile | None, stage: Stage | None, args: Mapping[str, str]
+    ) -> _ImageFacts:
+        facts = cls()
+        if df is None or stage is None:
+            return facts
+        facts.variables = {**df.global_args, **args}
+        current = "root"
+        for st in df.chain(stage):
+            for ins in st.instructions:
+                vars_now = {**facts.variables, **facts.env}
+                if ins.keyword in ("ARG", "ENV"):
+                    for name, value in ins.assignments():
+                        val = substitute(value, vars_now) if value is not None else None
+                        if ins.keyword == "ENV" and val is not None:
+                            facts.env[name] = val
+                        elif name not in args:
+                            facts.variables.setdefault(name, val)
+                            if facts.variables.get(name) is None:
+                                facts.variables[name] = val
+                elif ins.keyword == "USER":
+                    current = substitute(ins.args.strip(), vars_now).split(":")[0] or "root"
+                    facts.user = current
+                elif ins.keyword == "WORKDIR":
+                    path = substitute(ins.args.strip(), vars_now)
+                    facts.events.append(("create", _norm(path), current, False, ""))
+                elif ins.keyword in ("COPY", "ADD") and ins.args:
+                    words = ins.json_form() or _safe_split(ins.args)
+                    if words:
+                        dest = substitute(words[-1], vars_now)
+                        chown = ins.flag("chown")
+                        owner = substitute(chown[0], vars_now).split(":")[0] if chown else current
+                        facts.events.append(("create", _norm(dest), owner, True, owner))
+                elif ins.keyword == "RUN":
+                    facts._run(ins.script(), current, vars_now)
+        return facts
+
+    def _run(self, script: str, current: str, variables: Mapping[str, str | None]) -> None:
+        home_now = "/root" if _root_user(current) else self.homes.get(current, f"/home/{current}")
+        for words in _commands(script, variables):
+            manager = _manager_of(words)
+            if manager:
+                self.managers.add(manager)
+            prog = _prog(words[0])
+            expanded = [w2 for w in words for w2 in _brace_expand(w)]
+            expanded = [home_now + w[1:] if w.startswith("~/") else w for w in expanded]
+            paths = [_norm(w) for w in expanded[1:] if w.startswith("/")]
+            if prog in ("useradd", "adduser"):
+                name = next((w for w in reversed(words[1:]) if not w.startswith("-")), "")
+                home = _opt(words, ("-d", "--home-dir", "--home")) or f"/home/{name}"
+                uid = _opt(words, ("-u", "--uid"))
+                if name:
+                    self.homes[name] = home
+                    if uid:
+                        self.uids[name] = uid
+                    if (
+                        prog == "adduser"
+                        or "-m" in words
+                        or "--create-home" in words
+                        or any(
+                            w.startswith("-") and not w.startswith("--") and "m" in w[1:]
+                            for w in words[1:]
+                        )
+                    ):
+                        self.events.append(("create", _norm(home), name, False, name))
+            elif prog == "mkdir":
+                for p in paths:
+                    self.events.append(("create", p, current, False, ""))
+            elif prog == "install" and ("-d" in words or "--directory" in words):
+                owner = _opt(words, ("-o", "--owner")) or current
+                for p in paths:
+                    self.events.append(("create", p, owner, False, "exact"))
+            elif prog == "chown":
+                spec = next((w for w in words[1:] if not w.startswith("-")), "")
+                owner = spec.split(":")[0]
+                recursive = any(
+                    w in ("-R", "--recursive")
+                    or (w.startswith("-") and not w.startswith("--") and "R" in w)
+                    for w in words[1:]
+                )
+                for p in paths:
+                    self.events.append(("chown", p, owner, recursive, ""))
+            elif prog in ("cp", "touch", "ln", "git", "tar", "unzip"):
+                for p in paths:
+                    self.events.append(("create", p, current, False, "exact"))
+
+    def aliases(self, user: str) -> set[str]:
+        """Names and ids that mean ``user``.
+
+        The image's own final non-root USER counts too: devcontainer.json's remoteUser names
+        the image's user (often by name while the Dockerfile says ``USER 1000``).
+        """
+        names = {user}
+        if self.user and not _root_user(self.user):
+            names.add(self.user.split(":")[0])
+        if user in self.uids:
+            names.add(self.uids[user])
+        for name, uid in self.uids.items():
+            if uid == user:
+                names.add(name)
+        return names
+
+    def ownership(self, target: str, aliases: set[str]) -> tuple[bool, bool]:
+        """Whether the image creates ``target``, and whether a user in ``aliases`` owns it."""
+        created = owned = False
+        for kind, path, who, recursive, how in self.events:
+            if kind == "create":
+                # mkdir -p /a/b/c creates /a/b too (as the current user) if it did not exist.
+                exact = path == target
+                below = target.startswith(path + "/") if how != "exact" and recursive else False
+                creates = exact or (how != "exact" and path.startswith(target + "/"))
+                if (creates or below) and not created:
+                    created = True
+                    owned = who in aliases
+            elif kind == "chown" and (
+                path == target or (recursive and target.startswith(path + "/"))
+            ):
+                created = True
+                owned = who in aliases
+        return created, owned
+
+
+def _safe_split(text: str) -> list[str]:
+    try:
+        return shlex.split(text)
+    except ValueError:
+        return text.split()
+
+
+def _opt(words: list[str], names: tuple[str, ...]) -> str | None:
+    for i, w in enumerate(words):
+        for name in names:
+            if w == name and i + 1 < len(words):
+                return words[i + 1]
+            if name.startswith("--") and w.startswith(name + "="):
+                return w.split("=", 1)[1]
+    return None
+
+
+def _brace_expand(word: str) -> list[str]:
+    match = re.search(r"\{([^{}]*,[^{}]*)\}", word)
+    if not match:
+        return [word]
+    out: list[str] = []
+    for alt in match.group(1).split(","):
+        out.extend(_brace_expand(word[: match.start()] + alt + word[match.end() :]))
+    return out
+
+
+_MANIFESTS: list[tuple[str, str]] = [
+    ("uv.lock", "uv"),
+    ("poetry.lock", "poetry"),
+    ("requirements.txt", "pip"),
+    ("pnpm-lock.yaml", "pnpm"),
+    ("yarn.lock", "yarn"),
+    ("package-lock.json", "npm"),
+    ("go.mod", "go"),
+    ("Cargo.toml", "cargo"),
+    ("pom.xml", "maven"),
+    ("build.gradle", "gradle"),
+    ("build.gradle.kts", "gradle"),
+]
+
+
+def _managers_used(root: Path, facts: _ImageFacts) -> list[str]:
+    """Package managers the dev container uses: installs in its image and manifests in the repo."""
+    found = set(facts.managers)
+    names = {p.name for p in root.iterdir()} if root.is_dir() else set()
+    for manifest, manager in _MANIFESTS:
+        if manifest in names:
+            found.add(manager)
+    if "package.json" in names and not found & {"npm", "pnpm", "yarn"}:
+        found.add("npm")
+    if "pyproject.toml" in names and not found & {"pip", "uv", "poetry"}:
+        found.add("pip")
+    if any(n.endswith((".csproj", ".sln", ".fsproj")) for n in names):
+        found.add("dotnet")
+    return [m for m in MANAGERS if m in found]
+
+
+def _user_cache_dirs(manager: str, home: str, env: Mapping[str, str]) -> list[str]:
+    dirs = [env[v] for v in _CACHE_ENV.get(manager, ()) if env.get(v)]
+    for suffix in _CACHE_SUFFIXES[manager]:
+        if suffix.startswith("/"):
+            dirs.append(suffix)
+        elif manager == "go" and suffix == "go/pkg/mod":
+            dirs.append(f"{home}/go/pkg/mod")
+        else:
+            dirs.append(f"{home}/{suffix}")
+    return list(dict.fromkeys(dirs))[:2]
+
+
+# --------------------------------------------------------------------------- entry point
+
+
+def audit(path: str | Path, *, buildkit: BuildKitProbe | None = buildkit_status) -> Report:
+    """Audit the repository at ``path``; return every finding, sorted by file and line.
+
+    ``buildkit`` is called (at most once, only when there is a Dockerfile) for rule DK001;
+    pass ``None`` to skip that rule, or a fake returning :class:`BuildKitStatus` in tests.
+    Raises :class:`DevkitError` when ``path`` is not a directory.
+    """
+    root = Path(path).expanduser()
+    if not root.exists():
+        raise DevkitError(f"{root}: no such directory")
+    if not root.is_dir():
+        raise DevkitError(f"{root} is not a directory (give the repository's folder)")
+    auditor = _Auditor(root.resolve(), buildkit)
+    auditor.run()
+    order = {sev: i for i, sev in enumerate(SEVERITIES)}
+    findings = sorted(
+        dict.fromkeys(auditor.findings),
+        key=lambda f: (f.file, f.line or 0, order[f.severity], f.rule),
+    )
+    return Report(
+        root=root.resolve(),
+        findings=findings,
+        contexts=auditor.contexts,
+        files=sorted(auditor.files),
+    )
+
+
+def iter_rules() -> Iterator[Rule]:
+    """Every rule, in id order."""
+    yield from _RULE_LIST
