@@ -1,0 +1,246 @@
+"""`devkit bench` against the real engine: small busybox images, real BuildKit output.
+
+Checks that steps and cache hits are read correctly per scenario, that image size and layers
+match the engine, that the tree comes back byte for byte (also after a failed build and after
+Ctrl-C in the middle of a scenario), and that the bench leaves no image or cache mount behind.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from devkit import bench, buildkit
+from devkit.cli import main
+
+pytestmark = pytest.mark.docker
+
+TEST_LABELS = {"dev.devkit.test": "1"}  # as in conftest: images we build carry it
+
+
+def _snapshot(root: Path) -> dict[str, tuple[bytes, int, int]]:
+    """Every file and directory: content, mode and mtime (what "exactly as it was" means)."""
+    snap: dict[str, tuple[bytes, int, int]] = {}
+    for path in sorted(root.rglob("*")):
+        st = path.lstat()
+        data = path.read_bytes() if path.is_file() else b""
+        snap[str(path.relative_to(root))] = (data, st.st_mode, st.st_mtime_ns)
+    st = root.stat()
+    snap["."] = (b"", st.st_mode, st.st_mtime_ns)
+    return snap
+
+
+def _make_project(root: Path, cache_target: str, extra_run: str = "") -> Path:
+    """A project whose Dockerfile has 5 steps: FROM, COPY manifest, RUN, COPY src, RUN."""
+    (root / ".devcontainer").mkdir(parents=True)
+    (root / "src").mkdir()
+    for i in range(5):
+        (root / "src" / f"mod{i}.py").write_text(f"VALUE = {i}\n")
+    (root / "requirements.txt").write_text("rich\n")
+    (root / "ignored.bin").write_bytes(b"\0" * 200_000)
+    (root / ".dockerignore").write_text("ignored.bin\n")
+    (root / ".devcontainer" / "Dockerfile").write_text(
+        "FROM busybox:latest AS dev\n"
+        "COPY requirements.txt /app/\n"
+        f"RUN --mount=type=cache,target={cache_target} "
+        f"cp /app/requirements.txt {cache_target}/seen && cat /app/requirements.txt > /deps\n"
+        "COPY src /app/src\n"
+        f"RUN {extra_run}ls /app/src > /listing\n"
+    )
+    return root
+
+
+def _bench_images(client: Any) -> set[str]:
+    return {img.id for img in client.images.list(all=True, filters={"label": bench.BENCH_LABEL})}
+
+
+def _cache_mounts(client: Any, target: str) -> list[dict[str, Any]]:
+    records = client.api.df().get("BuildCache") or []
+    return [
+        r
+        for r in records
+        if r.get("Type") == "exec.cachemount"
+        and str(r.get("Description", "")).startswith(f"cached mount {target} ")
+    ]
+
+
+@pytest.fixture
+def info(docker_client: Any, busybox_image: str) -> buildkit.BuildKitInfo:
+    found = buildkit.detect()
+    if not found.available:
+        pytest.fail("no BuildKit-capable docker CLI: " + found.explain())
+    return found
+
+
+def test_detect_finds_a_real_buildkit_client(info: buildkit.BuildKitInfo) -> None:
+    assert info.docker is not None and Path(info.docker).exists()
+    assert info.mode in (buildkit.MODE_BUILDX, buildkit.MODE_DOCKER_BUILD)
+    assert any(a.ok for a in info.attempts)
+
+
+def test_scenarios_read_from_real_builds(
+    tmp_path: Path, docker_client: Any, info: buildkit.BuildKitInfo
+) -> None:
+    cache_target = f"/devkit-test-cache-{uuid.uuid4().hex[:8]}"
+    project = _make_project(tmp_path / "proj", cache_target)
+    before = _snapshot(project)
+    images_before = _bench_images(docker_client)
+    targets = bench.make_targets(project)
+    report = bench.Bench(targets, info, bench.BenchOptions(labels=dict(TEST_LABELS))).run()
+
+    by = {r.scenario: r for r in report.results}
+    assert list(by) == list(bench.SCENARIOS)
+    assert all(r.steps_total == 5 for r in report.results)
+    # cold: --no-cache and fresh cache-mount ids; only the local base image counts as cached.
+    assert by["cold"].steps_cached == 1
+    assert by["noop"].steps_cached == 5 and by["noop"].cache_hit_rate == 1.0
+    # source edit: COPY src and the RUN after it rebuild.
+    assert by["source"].steps_cached == 3
+    assert by["source"].edit is not None and by["source"].edit.startswith("src/mod0.py")
+    # dependency change: everything after FROM rebuilds.
+    assert by["deps"].steps_cached == 1
+    assert by["deps"].edit is not None and by["deps"].edit.startswith("requirements.txt")
+    # Context: the ignored 200 kB file is neither counted nor sent.
+    files = sum(p.stat().st_size for p in (project / "src").iterdir())
+    assert files < by["cold"].context_size < 2_000
+    assert 0 < by["cold"].context_transferred < 100_000
+    # busybox (1 layer) + COPY + RUN + COPY + RUN, each writing files.
+    base = docker_client.images.get("busybox:latest")
+    assert all(r.layers == len(base.attrs["RootFS"]["Layers"]) + 4 for r in report.results)
+    assert all(r.image_size and r.image_size >= base.attrs["Size"] for r in report.results)
+    # The tree is back exactly; no image or cache mount of ours is left.
+    assert _snapshot(project) == before
+    assert _bench_images(docker_client) == images_before
+    assert _cache_mounts(docker_client, cache_target) == []
+
+
+def test_compare_alternates_and_reports_ratios(
+    tmp_path: Path, docker_client: Any, info: buildkit.BuildKitInfo
+) -> None:
+    project = _make_project(tmp_path / "proj", f"/devkit-test-cache-{uuid.uuid4().hex[:8]}")
+    naive = project / "Dockerfile.naive"
+    naive.write_text("FROM busybox:latest\nCOPY . /app\nRUN ls -R /app > /listing\n")
+    (project / "Dockerfile.naive.dockerignore").write_text("")  # no .dockerignore for B
+    targets = bench.make_targets(project, compare=Path("Dockerfile.naive"))
+    options = bench.BenchOptions(scenarios=("cold", "noop"), labels=dict(TEST_LABELS))
+    report = bench.Bench(targets, info, options).run()
+    assert [(r.target, r.scenario) for r in report.results] == [
+        (".devcontainer/Dockerfile", "cold"),
+        ("Dockerfile.naive", "cold"),
+        (".devcontainer/Dockerfile", "noop"),
+        ("Dockerfile.naive", "noop"),
+    ]
+    naive_cold = report.summary("Dockerfile.naive", "cold")
+    main_cold = report.summary(".devcontainer/Dockerfile", "cold")
+    assert naive_cold is not None and main_cold is not None
+    assert naive_cold.steps_total == 3
+    assert naive_cold.context_size > 200_000 > main_cold.context_size
+    (cold_row, noop_row) = report.comparison()
+    assert cold_row["context_size_ratio"] < 0.05
+    assert noop_row["cache_hit_rate"] == [1.0, 1.0]
+
+
+def test_failed_build_restores_the_tree(
+    tmp_path: Path, docker_client: Any, info: buildkit.BuildKitInfo
+) -> None:
+    # The last RUN fails only once the source edit is there.
+    project = _make_project(
+        tmp_path / "proj",
+        f"/devkit-test-cache-{uuid.uuid4().hex[:8]}",
+        extra_run="! grep -rq 'edited by devkit bench' /app/src && ",
+    )
+    before = _snapshot(project)
+    images_before = _bench_images(docker_client)
+    options = bench.BenchOptions(scenarios=("noop", "source"), labels=dict(TEST_LABELS))
+    with pytest.raises(bench.DevkitError, match="source edit build failed"):
+        bench.Bench(bench.make_targets(project), info, options).run()
+    assert _snapshot(project) == before
+    assert _bench_images(docker_client) == images_before
+
+
+def test_interrupted_scenario_restores_the_tree(
+    tmp_path: Path, docker_client: Any, info: buildkit.BuildKitInfo
+) -> None:
+    """Ctrl-C while the source-edit build runs: exit 130, every edit undone, no image left."""
+    project = _make_project(
+        tmp_path / "proj", f"/devkit-test-cache-{uuid.uuid4().hex[:8]}", extra_run="sleep 60 && "
+    )
+    before = _snapshot(project)
+    images_before = _bench_images(docker_client)
+    edited = project / "src" / "mod0.py"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "devkit", "bench", str(project), "--scenarios", "source"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while b"edited by devkit bench" not in edited.read_bytes():
+            assert proc.poll() is None, proc.communicate()
+            assert time.monotonic() < deadline, "the source edit never happened"
+            time.sleep(0.1)
+        time.sleep(2)  # inside the build now (its last step sleeps 60 s)
+        assert proc.poll() is None
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 130, err
+    assert "interrupted" in err
+    assert _snapshot(project) == before
+    assert _bench_images(docker_client) == images_before
+
+
+def test_cli_json_csv_and_baseline(
+    tmp_path: Path,
+    docker_client: Any,
+    info: buildkit.BuildKitInfo,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    project = _make_project(tmp_path / "proj", f"/devkit-test-cache-{uuid.uuid4().hex[:8]}")
+    out_json, out_csv = tmp_path / "r.json", tmp_path / "r.csv"
+    argv = [str(project), "--scenarios", "noop", "--json", str(out_json), "--csv", str(out_csv)]
+    assert main(["bench", *argv]) == 0
+    stdout = capsys.readouterr().out
+    assert "no-op rebuild" in stdout and "cached" in stdout
+    doc = json.loads(out_json.read_text())
+    (summary,) = doc["summaries"]
+    assert summary["scenario"] == "noop" and summary["steps_total"] == 5
+    assert out_csv.read_text().startswith("target,scenario,")
+    # A baseline that was 1000x faster: regression, exit 1, one line per scenario.
+    summary["wall_seconds"] = summary["wall_seconds"] / 1000
+    fast = tmp_path / "fast.json"
+    fast.write_text(json.dumps(doc))
+    assert main(["bench", str(project), "--scenarios", "noop", "--baseline", str(fast)]) == 1
+    assert "regression:" in capsys.readouterr().err
+    summary["wall_seconds"] = 10_000.0
+    slow = tmp_path / "slow.json"
+    slow.write_text(json.dumps(doc))
+    assert main(["bench", str(project), "--scenarios", "noop", "--baseline", str(slow)]) == 0
+
+
+def test_cli_as_a_subprocess_json_to_stdout(tmp_path: Path, info: buildkit.BuildKitInfo) -> None:
+    project = _make_project(tmp_path / "proj", f"/devkit-test-cache-{uuid.uuid4().hex[:8]}")
+    done = subprocess.run(
+        ["devkit", "bench", str(project), "--scenarios", "noop", "--json", "-"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "COLUMNS": "120"},
+    )
+    assert done.returncode == 0, done.stderr
+    doc = json.loads(done.stdout)  # stdout is exactly JSON; the table went to stderr
+    assert doc["summaries"][0]["steps_total"] == 5
+    assert "no-op rebuild" in done.stderr
