@@ -192,7 +192,7 @@ def test_interrupted_scenario_restores_the_tree(
         time.sleep(2)  # inside the build now (its last step sleeps 60 s)
         assert proc.poll() is None
         proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=60)
+        _out, err = proc.communicate(timeout=60)
     finally:
         if proc.poll() is None:
             proc.kill()
