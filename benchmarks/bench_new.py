@@ -44,6 +44,16 @@ def _timed(cmd: list[str], env: dict[str, str]) -> float:
     return elapsed
 
 
+def _recorded(answers_file: Path) -> dict[str, str]:
+    """The ``_key: value`` lines of a .copier-answers.yml (no YAML library needed here)."""
+    found: dict[str, str] = {}
+    for line in answers_file.read_text().splitlines():
+        key, sep, value = line.partition(": ")
+        if sep and key.startswith("_"):
+            found[key] = value.strip().strip("'\"")
+    return found
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=7, help="timed runs of each (default 7)")
@@ -57,38 +67,22 @@ def main() -> int:
         # Warm-up: creates the template mirror (a one-time cost per devkit version) and the
         # OS file cache, then read the tag both tools will render.
         _timed([*devkit, "new", str(work / "warm-up"), "--defaults"], env)
-        sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-        os.environ["DEVKIT_DATA_DIR"] = env["DEVKIT_DATA_DIR"]
-        from devkit.template import bundled_source
+        # Render exactly what devkit rendered: the mirror and tag it recorded for `copier update`.
+        recorded = _recorded(work / "warm-up" / ".copier-answers.yml")
+        src_path, tag = recorded["_src_path"], recorded["_commit"]
 
-        source = bundled_source()
-        _timed(
-            [*copier, "copy", "--quiet", "--defaults", "--data", "project_name=warm-up",
-             "--vcs-ref", str(source.vcs_ref), source.src_path, str(work / "warm-up-copier")],
-            env,
-        )  # fmt: skip
+        def copier_copy(name: str) -> list[str]:
+            return [
+                *copier, "copy", "--quiet", "--defaults", "--data", f"project_name={name}",
+                "--vcs-ref", tag, src_path, str(work / name),
+            ]  # fmt: skip
+
+        _timed(copier_copy("warm-up-copier"), env)
         times: dict[str, list[float]] = {"devkit": [], "copier": []}
         for i in range(args.runs):
             target = work / f"devkit-{i}"
             times["devkit"].append(_timed([*devkit, "new", str(target), "--defaults"], env))
-            target = work / f"copier-{i}"
-            times["copier"].append(
-                _timed(
-                    [
-                        *copier,
-                        "copy",
-                        "--quiet",
-                        "--defaults",
-                        "--data",
-                        f"project_name=copier-{i}",
-                        "--vcs-ref",
-                        str(source.vcs_ref),
-                        source.src_path,
-                        str(target),
-                    ],
-                    env,
-                )  # fmt: skip
-            )
+            times["copier"].append(_timed(copier_copy(f"copier-{i}"), env))
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -99,7 +93,7 @@ def main() -> int:
     if args.json:
         report = {
             "runs": args.runs,
-            "template": source.vcs_ref,
+            "template": tag,
             "devkit_new_median_s": round(devkit_s, 3),
             "copier_copy_median_s": round(copier_s, 3),
             "ratio": round(ratio, 3),
@@ -111,7 +105,7 @@ def main() -> int:
         }
         print(json.dumps(report, indent=2))
     else:
-        print(f"template {source.vcs_ref}, {args.runs} runs each, median wall time:")
+        print(f"template {tag}, {args.runs} runs each, median wall time:")
         print(f"  devkit new --defaults   {devkit_s:6.3f} s   (goal ≤ {GOAL_SECONDS} s)")
         print(f"  copier copy --defaults  {copier_s:6.3f} s")
         print(f"  ratio                   {ratio:6.2f} x   (goal ≤ {GOAL_RATIO} x)")
