@@ -148,18 +148,62 @@ def _pax_records(data: bytes) -> dict[str, str]:
     return records
 
 
+def _with_checksum(header: bytearray) -> bytes:
+    header[148:156] = b" " * 8
+    header[148:156] = b"%06o\x00 " % sum(header)
+    return bytes(header)
+
+
+def _pax_header(records: dict[str, str]) -> bytes:
+    """A pax extended header (ustar block + records) carrying ``records``."""
+    body = bytearray()
+    for key, value in records.items():
+        kv = (
+            b" "
+            + key.encode("utf-8", "surrogateescape")
+            + b"="
+            + value.encode("utf-8", "surrogateescape")
+            + b"\n"
+        )
+        length = len(kv) + 1
+        while len(str(length)) + len(kv) != length:
+            length = len(str(length)) + len(kv)
+        body += str(length).encode() + kv
+    header = bytearray(512)
+    header[0:14] = b"././@PaxHeader"
+    header[100:108] = b"0000644\x00"
+    header[108:116] = b"0000000\x00"
+    header[116:124] = b"0000000\x00"
+    header[124:136] = b"%011o\x00" % len(body)
+    header[136:148] = b"00000000000\x00"
+    header[156:157] = PAX_LOCAL
+    header[257:265] = b"ustar\x0000"
+    return _with_checksum(header) + bytes(body) + b"\x00" * ((-len(body)) % 512)
+
+
 class TarWalker:
     """Follows a tar stream chunk by chunk, looking only at headers (no copy of file data).
 
     ``feed()`` takes any chunking; ``on_member`` is called for every real member (pax and
     GNU long-name records are folded into the member they describe). ``finish()`` raises if
     the stream ended before the tar's end-of-archive marker.
+
+    With ``rebase="volume"`` the walker also produces a rewritten stream (collect it with
+    :meth:`take`) in which every member name, and every hard-link target, is moved under
+    ``volume/``. devkit extracts into the container's root that way because the engine
+    refuses, when extracting *into* a directory, relative symlinks that point above it —
+    and a volume's symlinks must come back as they were, whatever they point at.
     """
 
-    def __init__(self, on_member: Callable[[Member], None] | None = None) -> None:
+    def __init__(
+        self, on_member: Callable[[Member], None] | None = None, *, rebase: str | None = None
+    ) -> None:
         self.stats = TarStats()
         self._on_member = on_member
+        self._rebase = rebase
+        self._out: list[bytes | memoryview] = []
         self._skip = 0  # bytes of file data (plus padding) still to pass over
+        self._emit_skip = True  # copy the skipped bytes to the output (file data: yes)
         self._header = bytearray()
         self._meta_type: bytes | None = None  # collecting the data of a pax/GNU record
         self._meta_left = 0
@@ -171,15 +215,24 @@ class TarWalker:
         self._long_link: str | None = None
         self.ended = False
 
+    def take(self) -> bytes:
+        """The rewritten bytes produced since the last call (``rebase`` mode)."""
+        data = b"".join(self._out)
+        self._out.clear()
+        return data
+
     def feed(self, chunk: bytes | memoryview) -> None:
         view = memoryview(chunk)
         self.stats.tar_bytes += len(view)
         pos, end = 0, len(view)
+        emit = self._rebase is not None
         while pos < end:
             if self.ended:
                 return  # padding after the end-of-archive marker
             if self._skip:
                 step = min(self._skip, end - pos)
+                if emit and self._emit_skip:
+                    self._out.append(view[pos : pos + step])
                 self._skip -= step
                 pos += step
                 continue
@@ -202,6 +255,8 @@ class TarWalker:
     def _header_block(self, block: bytes) -> None:
         if block == b"\x00" * 512:
             self.ended = True
+            if self._rebase is not None:
+                self._out.append(b"\x00" * 1024)
             return
         stored = _number(block[148:156])
         computed = sum(block[:148]) + 256 + sum(block[156:])
@@ -225,7 +280,9 @@ class TarWalker:
             if prefix:
                 name = f"{prefix}/{name}"
         linkname = _cstr(block[157:257])
-        pax = {**self._global_pax, **self._pax}
+        local = self._pax
+        pax = {**self._global_pax, **local}
+        extended = bool(local) or self._long_name is not None or self._long_link is not None
         if self._long_name is not None:
             name = self._long_name
         if self._long_link is not None:
@@ -241,15 +298,44 @@ class TarWalker:
         self._count(member)
         if self._on_member is not None:
             self._on_member(member)
-        # Hard links, symlinks, directories and devices carry no data even if size says so.
-        data = size if kind in REGULAR or kind not in (HARDLINK, SYMLINK, DIRECTORY) else 0
+        if self._rebase is not None:
+            self._out.append(self._rebased_header(block, member, pax, extended))
+        # Hard links, symlinks and directories carry no data even if size says so.
+        data = 0 if kind in (HARDLINK, SYMLINK, DIRECTORY) else size
         self._skip = data + (-data) % 512
+        self._emit_skip = True
+
+    def _rebased_header(
+        self, block: bytes, member: Member, pax: dict[str, str], extended: bool
+    ) -> bytes:
+        assert self._rebase is not None
+        rel = "/".join(_parts(member.name))
+        name = f"{self._rebase}/{rel}" if rel else f"{self._rebase}/"
+        link = member.linkname
+        if member.type == HARDLINK:
+            link = f"{self._rebase}/{'/'.join(_parts(link))}"
+        raw_name = name.encode("utf-8", "surrogateescape")
+        raw_link = link.encode("utf-8", "surrogateescape")
+        header = bytearray(block)
+        if not extended and len(raw_name) <= 100 and len(raw_link) <= 100:
+            # Common case: rewrite the name field in place, no extra header block.
+            header[0:100] = raw_name.ljust(100, b"\x00")
+            if member.type == HARDLINK:
+                header[157:257] = raw_link.ljust(100, b"\x00")
+            if header[257:263] == b"ustar\x00":
+                header[345:500] = b"\x00" * 155
+            return _with_checksum(header)
+        records = {**pax, "path": name}
+        if member.type == HARDLINK or "linkpath" in records or len(raw_link) > 100:
+            records["linkpath"] = link
+        return _pax_header(records) + _with_checksum(header)
 
     def _finish_meta(self) -> None:
         data = bytes(self._meta)
         kind = self._meta_type
         self._meta_type = None
         self._skip = self._meta_pad
+        self._emit_skip = False  # pax/GNU records are folded into the rewritten header
         if kind == PAX_LOCAL:
             self._pax = _pax_records(data)
         elif kind == PAX_GLOBAL:
@@ -599,15 +685,19 @@ def iter_tar(
     *,
     progress: ProgressFn | None = None,
     on_member: Callable[[Member], None] | None = None,
+    rebase: str | None = None,
 ) -> Iterator[bytes]:
     """Yield the decompressed tar stream of a backup, checking it as it passes.
+
+    With ``rebase``, the stream is rewritten with every member moved under that folder
+    (see :class:`TarWalker`).
 
     The last chunk is only yielded after the SHA-256, the tar's end marker and the counts
     have been checked against the manifest, so a consumer that writes what it receives
     never receives the end of a damaged stream (it gets a :class:`DevkitError` instead).
     """
     label = str(path)
-    walker = TarWalker(on_member)
+    walker = TarWalker(on_member, rebase=rebase)
     try:
         fh = path.open("rb")
     except OSError as exc:
@@ -620,9 +710,12 @@ def iter_tar(
                 walker.feed(chunk)
                 if progress is not None:
                     progress(len(chunk))
+                out = walker.take() if rebase is not None else chunk
+                if not out:
+                    continue
                 if pending is not None:
                     yield pending
-                pending = chunk
+                pending = out
         except OSError as exc:
             raise _os_error(f"reading {path}", exc) from exc
         if payload.left:
@@ -701,3 +794,14 @@ def verify(path: Path, *, progress: ProgressFn | None = None) -> dict[str, Any]:
     for _ in iter_tar(path, manifest, progress=progress, on_member=check):
         pass
     return manifest
+
+
+def rebase(chunks: Iterable[bytes], folder: str) -> Iterator[bytes]:
+    """Rewrite a tar stream with every member moved under ``folder`` (see TarWalker)."""
+    walker = TarWalker(rebase=folder)
+    for chunk in chunks:
+        walker.feed(chunk)
+        out = walker.take()
+        if out:
+            yield out
+    walker.finish()

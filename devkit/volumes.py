@@ -32,6 +32,7 @@ HELPER_IMAGE = "devkit/volume-helper:1"
 HELPER_LABEL = "dev.devkit.helper"
 #: Where the helper container mounts the volume.
 MOUNT = "/volume"
+REBASE = MOUNT.lstrip("/")
 STREAM_CHUNK = 1 << 20
 _NAME_RE = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$")
 
@@ -439,8 +440,10 @@ def find_backups(root: Path | None = None) -> list[archive.BackupFile]:
             manifest = archive.read_manifest(path)
         except DevkitError:
             continue
-        found.append(archive.BackupFile(path, manifest, path.stat().st_size))
-    found.sort(key=lambda b: (b.manifest["created"], b.path.name), reverse=True)
+        st = path.stat()
+        found.append(archive.BackupFile(path, manifest, st.st_size, {"mtime_ns": st.st_mtime_ns}))
+    # Same-second backups get a "-2" suffix; the file's mtime orders those.
+    found.sort(key=lambda b: (b.manifest["created"], b.extra["mtime_ns"]), reverse=True)
     return found
 
 
@@ -614,8 +617,9 @@ class RestoreResult:
 
 
 def _put(client: Any, container: Any, data: Iterator[bytes], name: str) -> None:
+    """Extract a tar whose members are under ``volume/`` at the container's root."""
     try:
-        ok = client.api.put_archive(container.id, MOUNT, data)
+        ok = client.api.put_archive(container.id, "/", data)
     except DevkitError:
         raise
     except _docker_errors() as exc:
@@ -672,7 +676,8 @@ def restore(
         created = True
     try:
         with helper(client, name) as container:
-            _put(client, container, archive.iter_tar(path, manifest, progress=progress), name)
+            stream = archive.iter_tar(path, manifest, progress=progress, rebase=REBASE)
+            _put(client, container, stream, name)
     except BaseException:
         if created:  # do not leave a half-filled new volume that looks restored
             with contextlib.suppress(*_docker_errors()):
@@ -745,7 +750,7 @@ def copy_volume(
                         progress(len(chunk))
                     yield chunk
 
-            _put(client, writer, chunks(), target)
+            _put(client, writer, archive.rebase(chunks(), REBASE), target)
     except BaseException:
         if created:
             with contextlib.suppress(*_docker_errors()):

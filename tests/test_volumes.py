@@ -1,0 +1,478 @@
+"""`devkit volumes` against the real engine: round trips, corruption, safety rules, CLI.
+
+The source trees are made by a busybox container (a different tool than the one under
+test), and trees are compared by listing them with busybox ``stat``/``sha256sum``/``readlink``.
+Everything created carries ``dev.devkit.test=1`` and is removed by the tests.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from devkit import archive
+from devkit import volumes as vol
+from devkit.cli import main
+from devkit.engine import MANAGED_LABEL, PROJECT_LABEL, PURPOSE_LABEL
+
+TEST_LABELS = {"dev.devkit.test": "1"}  # as in conftest.py
+
+pytestmark = pytest.mark.docker
+
+EXTRA = "dev.devkit.test=1"
+
+POPULATE = r"""
+set -e
+cd /v
+mkdir -p a/b/c empty-dir "sp ace dir/inner"
+echo hello > a/b/c/deep.txt
+printf 'secret' > a/secret; chown 1001:1002 a/secret; chmod 0600 a/secret
+printf '#!/bin/sh\necho hi\n' > a/run.sh; chown 2000:2001 a/run.sh; chmod 0755 a/run.sh
+mkdir shared; touch shared/f; chown -R 1500:1600 shared; chmod 2775 shared
+chmod 1777 "sp ace dir"
+: > zero-byte
+printf 'x' > "name with spaces é ü 日本.txt"
+ln -s a/b/c/deep.txt rel-link
+ln -s /etc/passwd abs-link
+ln -s ../../../outside dangling-link
+chown -h 3000:3001 rel-link
+ln a/b/c/deep.txt hard-link
+ln a/secret a/b/secret-hardlink
+if [ "$BIG_MB" -gt 0 ]; then
+  half=$((BIG_MB / 2))
+  dd if=/dev/urandom of=big-random bs=1M count=$half 2>/dev/null
+  yes "some compressible text line for the cache volume" | head -c $((half * 1048576)) > big-text
+  mkdir many
+  i=0; while [ $i -lt 300 ]; do echo "small file $i" > many/f$i; i=$((i + 1)); done
+fi
+touch -d "2001-02-03 04:05:06" a/secret a/b/c empty-dir
+touch -d "2011-12-13 14:15:16" a/b a
+"""
+
+LIST = r"""
+cd /v && find . | sort | while IFS= read -r p; do
+  meta=$(stat -c '%u|%g|%f|%Y|%h' "$p")
+  if [ -L "$p" ]; then extra="link:$(readlink "$p")"
+  elif [ -f "$p" ]; then extra="$(sha256sum "$p" | cut -d' ' -f1)|ino:$(stat -c %i "$p")"
+  else extra=""
+  fi
+  printf '%s|%s|%s\n' "$p" "$meta" "$extra"
+done
+"""
+
+
+@pytest.fixture(autouse=True)
+def _label_everything(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DEVKIT_EXTRA_LABELS", EXTRA)
+
+
+def _unique(prefix: str = "dkt") -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+class Volumes:
+    """Creates test volumes and removes every volume it was told about."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+        self.names: list[str] = []
+
+    def name(self, prefix: str = "dkt") -> str:
+        n = _unique(prefix)
+        self.names.append(n)
+        return n
+
+    def create(self, labels: dict[str, str] | None = None, prefix: str = "dkt") -> str:
+        n = self.name(prefix)
+        self.client.volumes.create(
+            n, labels={**TEST_LABELS, MANAGED_LABEL: "true", **(labels or {})}
+        )
+        return n
+
+    def cleanup(self) -> None:
+        import docker.errors
+
+        for n in self.names:
+            for c in self.client.containers.list(all=True, filters={"volume": n}):
+                c.remove(force=True)
+            try:
+                self.client.volumes.get(n).remove(force=True)
+            except docker.errors.NotFound:
+                pass
+
+
+@pytest.fixture
+def vols(docker_client: Any) -> Iterator[Volumes]:
+    v = Volumes(docker_client)
+    yield v
+    v.cleanup()
+
+
+def _run(
+    client: Any, image: str, volume: str, script: str, env: dict[str, str] | None = None
+) -> str:
+    container = client.containers.create(
+        image,
+        ["sh", "-c", script],
+        volumes={volume: {"bind": "/v", "mode": "rw"}},
+        labels=TEST_LABELS,
+        environment=env or {},
+        network_disabled=True,
+    )
+    try:
+        container.start()
+        result = container.wait(timeout=600)
+        logs = container.logs(stdout=True, stderr=True).decode("utf-8", "replace")
+        assert result["StatusCode"] == 0, logs
+        return logs
+    finally:
+        container.remove(force=True)
+
+
+def tree(client: Any, image: str, volume: str) -> list[tuple[str, ...]]:
+    """Every path with uid, gid, raw mode, mtime, link count, content hash / link target.
+
+    Inode numbers are replaced by the first path that has them, so hard links compare
+    across volumes.
+    """
+    out = _run(client, image, volume, LIST)
+    rows = []
+    first_path: dict[str, str] = {}
+    for line in out.splitlines():
+        parts = line.split("|")
+        if parts[-1].startswith("ino:"):
+            parts[-1] = "same-as:" + first_path.setdefault(parts[-1], parts[0])
+        rows.append(tuple(parts))
+    return rows
+
+
+@pytest.fixture(scope="module")
+def small_source(docker_client: Any, busybox_image: str) -> Iterator[str]:
+    """A volume with every kind of entry the issue lists (no big files)."""
+    name = _unique("dkt-src")
+    docker_client.volumes.create(
+        name,
+        labels={
+            **TEST_LABELS,
+            MANAGED_LABEL: "true",
+            PROJECT_LABEL: "dkt",
+            PURPOSE_LABEL: "pip-cache",
+        },
+    )
+    try:
+        _run(docker_client, busybox_image, name, POPULATE, {"BIG_MB": "0"})
+        yield name
+    finally:
+        docker_client.volumes.get(name).remove(force=True)
+
+
+@pytest.fixture(scope="module")
+def small_tree(docker_client: Any, busybox_image: str, small_source: str) -> list[tuple[str, ...]]:
+    return tree(docker_client, busybox_image, small_source)
+
+
+def test_source_tree_has_what_the_issue_lists(small_tree: list[tuple[str, ...]]) -> None:
+    rows = {r[0]: r for r in small_tree}
+    assert rows["./a/secret"][3] == "8180"  # regular file 0600
+    assert rows["./a/run.sh"][3] == "81ed"  # 0755
+    assert rows["./shared"][3] == "45fd"  # directory 2775 (setgid)
+    assert rows["./rel-link"][-1] == "link:a/b/c/deep.txt"
+    assert rows["./hard-link"][-1] == "same-as:./a/b/c/deep.txt"
+    assert "./name with spaces é ü 日本.txt" in rows
+
+
+@pytest.mark.parametrize("compression", ["zstd", "gzip"])
+def test_round_trip_keeps_everything(
+    docker_client: Any,
+    busybox_image: str,
+    small_source: str,
+    small_tree: list[tuple[str, ...]],
+    vols: Volumes,
+    tmp_path: Path,
+    compression: str,
+) -> None:
+    out = tmp_path / f"b{archive.EXTENSIONS[compression]}"
+    assert (
+        main(["volumes", "backup", small_source, "-o", str(out), "--compression", compression]) == 0
+    )
+    assert main(["volumes", "verify", str(out)]) == 0
+    target = vols.name()
+    assert main(["volumes", "restore", str(out), "--to", target]) == 0
+    assert tree(docker_client, busybox_image, target) == small_tree
+    labels = docker_client.volumes.get(target).attrs["Labels"]
+    assert labels[PROJECT_LABEL] == "dkt" and labels[PURPOSE_LABEL] == "pip-cache"
+
+
+@pytest.mark.slow
+def test_round_trip_of_a_few_hundred_mb(
+    docker_client: Any, busybox_image: str, vols: Volumes, tmp_path: Path
+) -> None:
+    source = vols.create()
+    _run(docker_client, busybox_image, source, POPULATE, {"BIG_MB": "200"})
+    before = tree(docker_client, busybox_image, source)
+    result = vol.backup(docker_client, source, output=tmp_path)
+    assert result.path is not None and result.path.parent == tmp_path
+    assert result.manifest["content_bytes"] > 200 * 1024 * 1024
+    # compressible half compresses, random half does not
+    assert result.manifest["compressed_bytes"] < 0.7 * result.manifest["uncompressed_bytes"]
+    target = vols.name()
+    vol.restore(docker_client, result.path, target=target)
+    assert tree(docker_client, busybox_image, target) == before
+
+
+def test_default_location_and_list(
+    docker_client: Any, small_source: str, vols: Volumes, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["volumes", "backup", small_source]) == 0
+    assert capsys.readouterr().out == ""  # quiet on success when not a terminal
+    found = [b for b in vol.find_backups() if b.volume == small_source]
+    assert found and found[0].path.parent == vol.backups_dir() / "dkt"
+    assert main(["volumes", "list", "--project", "dkt", "--json"]) == 0
+    import json
+
+    listed = {v["name"]: v for v in json.loads(capsys.readouterr().out)}
+    assert listed[small_source]["purpose"] == "pip-cache"
+    assert listed[small_source]["size"] > 0
+    assert listed[small_source]["containers"] == []
+
+
+def _corrupt(path: Path, how: str) -> None:
+    data = bytearray(path.read_bytes())
+    manifest = archive.read_manifest(path)
+    if how == "flip":
+        data[manifest["compressed_bytes"] // 2] ^= 0x01
+    elif how == "truncate":
+        del data[len(data) // 2 :]
+    elif how == "manifest":
+        other = dict(manifest, sha256="0" * 64)
+        trailer = archive._zstd_trailer(other)
+        data = data[: manifest["compressed_bytes"]] + bytearray(trailer)
+    path.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize("how", ["flip", "truncate", "manifest"])
+def test_corrupt_backup_leaves_target_as_it_was(
+    docker_client: Any,
+    busybox_image: str,
+    small_source: str,
+    vols: Volumes,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    how: str,
+) -> None:
+    out = tmp_path / "b.tar.zst"
+    vol.backup(docker_client, small_source, output=out)
+    _corrupt(out, how)
+    target = vols.create()
+    _run(docker_client, busybox_image, target, "echo keep > /v/mine")
+    before = tree(docker_client, busybox_image, target)
+    capsys.readouterr()
+    assert main(["volumes", "restore", str(out), "--to", target, "--force"]) == 1
+    err = capsys.readouterr().err
+    assert "error" in err and "Traceback" not in err
+    assert any(word in err for word in ("checksum", "truncated", "corrupt", "manifest"))
+    assert tree(docker_client, busybox_image, target) == before
+    assert main(["volumes", "verify", str(out)]) == 1
+    # nothing was created for a new target either
+    fresh = vols.name()
+    assert main(["volumes", "restore", str(out), "--to", fresh]) == 1
+    assert not vol.volume_exists(docker_client, fresh)
+
+
+def test_refuses_volumes_in_use_and_non_empty(
+    docker_client: Any,
+    busybox_image: str,
+    small_source: str,
+    vols: Volumes,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    out = tmp_path / "b.tar.zst"
+    vol.backup(docker_client, small_source, output=out)
+    target = vols.create()
+    _run(docker_client, busybox_image, target, "echo old > /v/old")
+    user = docker_client.containers.create(
+        busybox_image,
+        ["true"],
+        name=_unique("dkt-user"),
+        volumes={target: {"bind": "/v", "mode": "rw"}},
+        labels=TEST_LABELS,
+    )
+    try:
+        capsys.readouterr()
+        assert main(["volumes", "restore", str(out), "--to", target, "--force"]) == 1
+        assert user.name in capsys.readouterr().err
+        assert main(["volumes", "rm", target, "--yes"]) == 1
+        assert user.name in capsys.readouterr().err
+    finally:
+        user.remove(force=True)
+    assert main(["volumes", "restore", str(out), "--to", target]) == 1
+    assert "not empty" in capsys.readouterr().err
+    # --force: a safety backup of the old contents first, then exactly the backup's tree
+    assert main(["volumes", "restore", str(out), "--to", target, "--force"]) == 0
+    err = capsys.readouterr().err
+    assert "safety backup" in err
+    assert tree(docker_client, busybox_image, target) == tree(
+        docker_client, busybox_image, small_source
+    )
+    safety = [b for b in vol.find_backups() if b.volume == target]
+    assert safety and safety[0].manifest["kind"] == "safety"
+    restored_old = vols.name()
+    vol.restore(docker_client, safety[0].path, target=restored_old)
+    names = [r[0] for r in tree(docker_client, busybox_image, restored_old)]
+    assert "./old" in names
+
+
+def test_create_project_is_idempotent_and_quiet(
+    docker_client: Any, small_source: str, vols: Volumes, tmp_path: Path
+) -> None:
+    project = _unique("dkproj")
+    names = [f"{project}-pip-cache", f"{project}-shell-history"]
+    vols.names.extend(names)
+    (tmp_path / ".devcontainer").mkdir()
+    compose = "volumes:\n" + "".join(
+        f"  {purpose}:\n    name: {project}-{purpose}\n    labels:\n"
+        f"      dev.devkit.project: {project}\n      dev.devkit.purpose: {purpose}\n"
+        f'      dev.devkit.managed: "true"\n'
+        for purpose in ("pip-cache", "shell-history")
+    )
+    (tmp_path / ".devcontainer" / "compose.yaml").write_text(
+        "services:\n  dev:\n    image: x\n" + compose, encoding="utf-8"
+    )
+    # seed material: a backup of small_source recorded under the pip-cache volume's name
+    src_backup = vol.backup(docker_client, small_source, output=tmp_path / "s.tar.zst")
+    assert src_backup.path is not None
+    vol.restore(docker_client, src_backup.path, target=names[0])
+    vol.backup(docker_client, names[0])
+    docker_client.volumes.get(names[0]).remove()
+
+    env = {**os.environ, "DEVKIT_EXTRA_LABELS": EXTRA}
+    cmd = [
+        sys.executable,
+        "-m",
+        "devkit",
+        "volumes",
+        "create",
+        "--project",
+        ".",
+        "--restore-latest",
+    ]
+    first = subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert first.returncode == 0, first.stderr
+    assert first.stdout == "" and first.stderr == ""
+    for purpose, name in zip(("pip-cache", "shell-history"), names):
+        labels = docker_client.volumes.get(name).attrs["Labels"]
+        assert labels[PROJECT_LABEL] == project and labels[PURPOSE_LABEL] == purpose
+        assert labels[MANAGED_LABEL] == "true"
+    assert not vol.is_empty(docker_client, names[0])  # seeded from its newest backup
+    assert vol.is_empty(docker_client, names[1])  # no backup: stays empty
+    again = subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert (again.returncode, again.stdout, again.stderr) == (0, "", "")
+
+
+def test_stdout_backup_and_full_disk(docker_client: Any, small_source: str, tmp_path: Path) -> None:
+    env = {**os.environ, "DEVKIT_EXTRA_LABELS": EXTRA}
+    out = tmp_path / "piped.tar.zst"
+    with out.open("wb") as fh:
+        proc = subprocess.run(
+            ["devkit", "volumes", "backup", small_source, "-o", "-"],
+            stdout=fh,
+            stderr=subprocess.PIPE,
+            env=env,
+            timeout=300,
+        )
+    assert proc.returncode == 0, proc.stderr
+    assert archive.verify(out)["volume"]["name"] == small_source
+    with open("/dev/full", "wb") as full:
+        proc = subprocess.run(
+            [sys.executable, "-m", "devkit", "volumes", "backup", small_source, "-o", "-"],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            env=env,
+            timeout=300,
+            text=True,
+        )
+    assert proc.returncode == 1
+    assert "no space left" in proc.stderr and "Traceback" not in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_interrupted_backup_leaves_no_file(
+    docker_client: Any, small_source: str, tmp_path: Path
+) -> None:
+    def interrupt(_n: int) -> None:
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        vol.backup(docker_client, small_source, output=tmp_path / "x.tar.zst", progress=interrupt)
+    assert list(tmp_path.iterdir()) == []
+    assert docker_client.containers.list(
+        all=True, filters={"label": vol.HELPER_LABEL}
+    ) == [] or all(
+        c.labels.get("dev.devkit.test") != "1"
+        for c in docker_client.containers.list(all=True, filters={"label": vol.HELPER_LABEL})
+    )
+
+
+def test_copy_volume(
+    docker_client: Any,
+    busybox_image: str,
+    small_source: str,
+    small_tree: list[tuple[str, ...]],
+    vols: Volumes,
+) -> None:
+    target = vols.name()
+    assert vol.copy_volume(docker_client, small_source, target, labels={PURPOSE_LABEL: "uv-cache"})
+    assert tree(docker_client, busybox_image, target) == small_tree
+    labels = docker_client.volumes.get(target).attrs["Labels"]
+    assert labels[PURPOSE_LABEL] == "uv-cache" and labels[PROJECT_LABEL] == "dkt"
+    with pytest.raises(vol.DevkitError, match="not empty"):
+        vol.copy_volume(docker_client, small_source, target)
+
+
+def test_errors_are_one_line(vols: Volumes, tmp_path: Path, docker_client: Any) -> None:
+    env = {**os.environ, "DEVKIT_EXTRA_LABELS": EXTRA}
+
+    def run(*args: str, **extra_env: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "devkit", "volumes", *args],
+            env={**env, **extra_env},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    missing = run("backup", _unique("dkt-missing"), "-o", str(tmp_path / "m.tar.zst"))
+    assert missing.returncode == 1 and "no such volume" in missing.stderr
+    assert not list(tmp_path.iterdir())
+    text = tmp_path / "notes.txt"
+    text.write_text("hello\n")
+    wrong = run("verify", str(text))
+    assert wrong.returncode == 1 and "not a devkit backup" in wrong.stderr
+    down = run("list", DOCKER_HOST="unix:///nonexistent/docker.sock")
+    assert down.returncode == 1 and "cannot reach the Docker engine" in down.stderr
+    for proc in (missing, wrong, down):
+        assert "Traceback" not in proc.stderr
+        assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_rm_and_prune(docker_client: Any, small_source: str, vols: Volumes, tmp_path: Path) -> None:
+    doomed = vols.create()
+    assert main(["volumes", "rm", doomed, "--yes"]) == 0
+    assert not vol.volume_exists(docker_client, doomed)
+    backups = tmp_path / "backups"
+    backups.mkdir()
+    for _ in range(3):
+        vol.backup(docker_client, small_source, output=backups)
+    stranger = backups / f"{small_source}--20000101T000000Z.tar.zst"
+    stranger.write_bytes(b"not a backup")
+    assert main(["volumes", "prune-backups", "--keep", "1", "--dir", str(backups)]) == 0
+    left = sorted(p.name for p in backups.iterdir())
+    assert stranger.name in left and len(left) == 2
