@@ -7,6 +7,7 @@ Everything created carries ``dev.devkit.test=1`` and is removed by the tests.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -102,10 +103,8 @@ class Volumes:
         for n in self.names:
             for c in self.client.containers.list(all=True, filters={"volume": n}):
                 c.remove(force=True)
-            try:
+            with contextlib.suppress(docker.errors.NotFound):
                 self.client.volumes.get(n).remove(force=True)
-            except docker.errors.NotFound:
-                pass
 
 
 @pytest.fixture
@@ -367,7 +366,7 @@ def test_create_project_is_idempotent_and_quiet(
     first = subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     assert first.returncode == 0, first.stderr
     assert first.stdout == "" and first.stderr == ""
-    for purpose, name in zip(("pip-cache", "shell-history"), names):
+    for purpose, name in zip(("pip-cache", "shell-history"), names, strict=True):
         labels = docker_client.volumes.get(name).attrs["Labels"]
         assert labels[PROJECT_LABEL] == project and labels[PURPOSE_LABEL] == purpose
         assert labels[MANAGED_LABEL] == "true"
