@@ -1,0 +1,76 @@
+"""A wheel built from the repository carries the template and schemas and works on its own.
+
+Slow: builds a wheel, makes a venv and installs into it. Needs no network beyond what building
+needs (pip's build isolation fetches hatchling from the package index): the venv sees this
+interpreter's site packages (devkit's dependencies) and the wheel installs with --no-index.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parent.parent
+
+pytestmark = pytest.mark.slow
+
+
+def run(*cmd: str | Path, cwd: Path | None = None, env: dict[str, str] | None = None) -> str:
+    result = subprocess.run(
+        [str(c) for c in cmd], cwd=cwd, env=env, capture_output=True, text=True, timeout=900
+    )
+    assert result.returncode == 0, f"{cmd}\n{result.stdout}\n{result.stderr}"
+    return result.stdout
+
+
+def test_wheel_contains_template_and_schemas_and_devkit_new_works(tmp_path: Path) -> None:
+    wheels = tmp_path / "wheels"
+    run(sys.executable, "-m", "pip", "wheel", REPO, "--no-deps", "--quiet", "-w", wheels)
+    (wheel,) = wheels.glob("devkit-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for needed in (
+        "devkit/_data/copier-template/copier.yml",
+        "devkit/_data/copier-template/VERSION",
+        "devkit/_data/schemas/answers.schema.json",
+        "devkit/cli/new.py",
+    ):
+        assert needed in names, needed
+    assert any(n.startswith("devkit/_data/copier-template/project/.devcontainer/") for n in names)
+
+    venv = tmp_path / "venv"
+    run(sys.executable, "-m", "venv", "--system-site-packages", venv)
+    bin_dir = venv / "bin"
+    run(bin_dir / "python", "-m", "pip", "install", "--quiet", "--no-index", "--no-deps", wheel)
+
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    env = {
+        **os.environ,
+        "DEVKIT_DATA_DIR": str(tmp_path / "data"),
+        "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
+        "PYTHONPATH": "",
+    }
+    where = run(
+        bin_dir / "python",
+        "-c",
+        "import devkit.resources as r; print(r.template_dir()); print(r.schema_path('x'))",
+        cwd=outside,
+        env=env,
+    ).split()
+    assert all(str(venv) in w and "/devkit/_data/" in w for w in where), where
+
+    out = run(bin_dir / "devkit", "new", "wheel-proj", "--defaults", cwd=outside, env=env)
+    assert "devcontainer up --workspace-folder ." in out
+    project = outside / "wheel-proj"
+    for name in (".devcontainer/devcontainer.json", ".devcontainer/Dockerfile", ".dockerignore"):
+        assert (project / name).is_file(), name
+    recorded = yaml.safe_load((project / ".copier-answers.yml").read_text())
+    assert recorded["project_name"] == "wheel-proj"
+    assert recorded["_commit"].startswith("v")
+    assert run(bin_dir / "devkit", "--version", env=env).startswith("devkit ")
