@@ -163,6 +163,16 @@ def test_ca_certificates_are_copied(tmp_path: Path) -> None:
     assert copied.startswith("-----BEGIN CERTIFICATE-----\n")
     assert "".join(copied.split("\n")[1:-2]) == CERT_BODY
     assert "Corporate proxy" not in copied
+    assert recorded(target)["ca_certificates"] == str(ca.resolve())
+
+
+def test_relative_ca_path_is_recorded_absolute(tmp_path: Path, monkeypatch: Any) -> None:
+    (tmp_path / "certs").mkdir()
+    (tmp_path / "certs" / "proxy.pem").write_text(PEM)
+    monkeypatch.chdir(tmp_path)
+    assert main(["new", "proj", "--defaults", "--data", "ca_certificates=certs/proxy.pem"]) == 0
+    assert recorded(tmp_path / "proj")["ca_certificates"] == str(tmp_path / "certs" / "proxy.pem")
+    assert (tmp_path / "proj" / ".devcontainer" / "certs" / "extra-ca.crt").is_file()
 
 
 def test_new_in_current_folder_says_next_step_without_cd(

@@ -102,6 +102,9 @@ def _run(args: argparse.Namespace, ui: UI) -> int:
                 hint="pass --defaults, --data KEY=VALUE or --answers-file FILE",
             )
     ans.check(answers)
+    if answers.get("ca_certificates"):
+        # Recorded in .copier-answers.yml: a path relative to today's cwd would mean nothing later.
+        answers["ca_certificates"] = str(Path(answers["ca_certificates"]).expanduser().resolve())
     _preload_copier()
 
     from devkit.render import render
