@@ -144,6 +144,22 @@ def bundled_source() -> TemplateSource:
     return TemplateSource(src_path=str(repo), vcs_ref=tag, version=tag.removeprefix("v"))
 
 
+def import_version(from_repo: str, tag: str, repo: Path | None = None) -> None:
+    """Copy one version tag (and its history) from another mirror or export into ``repo``.
+
+    Used when a project was made from a bundled version this machine's mirror never shipped
+    but another mirror on disk still has (an older data folder, a `devkit template export`):
+    afterwards the local mirror knows it for good. Offline: ``from_repo`` is a local path.
+    """
+    repo = repo or mirror_dir()
+    with open(repo.parent / ".bundled.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not _tag_exists(repo, tag):
+            _git(
+                repo, "fetch", "--quiet", "--no-tags", from_repo, f"refs/tags/{tag}:refs/tags/{tag}"
+            )
+
+
 def _sorted_tags(tags: list[str]) -> list[str]:
     """Version tags in PEP 440 order (oldest first); tags that are not versions go last."""
     from packaging.version import InvalidVersion, Version

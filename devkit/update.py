@@ -323,7 +323,7 @@ def _is_bundled_src(src: str, mirror: str | None) -> bool:
     return _same_path(src, mirror) or Path(src).parts[-2:] == ("templates", "bundled")
 
 
-def _tag_in(src: str, ref: str) -> bool:
+def _ref_in(src: str, ref: str) -> bool:
     if ref in _template_tags(src):
         return True
     # `_commit` can also be a `git describe` string or a hash; let git decide for local repos.
@@ -345,17 +345,26 @@ def _choose_source(recorded: str, old_ref: str, mirror: str | None) -> tuple[str
     """The template source to update from, and whether it replaces the recorded one."""
     if _is_bundled_src(recorded, mirror):
         assert mirror is not None
-        if _tag_in(mirror, old_ref):
+        if _ref_in(mirror, old_ref):
             return mirror, not _same_path(recorded, mirror)
-        if Path(recorded).expanduser().is_dir() and _tag_in(recorded, old_ref):
-            return recorded, False
+        if Path(recorded).expanduser().is_dir() and _ref_in(recorded, old_ref):
+            # Another mirror on disk still has the old version: teach this machine's mirror
+            # (it has the newest version) and merge between the two there.
+            from devkit.template import import_version
+
+            try:
+                import_version(recorded, old_ref, Path(mirror))
+            except DevkitError as exc:
+                raise _Refused(f"cannot copy version {old_ref} from {recorded}: {exc}") from None
+            _template_tags.cache_clear()
+            return mirror, not _same_path(recorded, mirror)
         raise _Refused(
             f"bundled template version {old_ref} is unknown to this devkit's template mirror "
             f"({mirror}); run `devkit template export` where it is known and update with that"
         )
     if _is_local(recorded) and not Path(recorded).expanduser().exists():
         raise _Refused(f"template {recorded} (recorded in {ANSWERS_FILE}) does not exist here")
-    if not _tag_in(recorded, old_ref):
+    if not _ref_in(recorded, old_ref):
         raise _Refused(f"template {recorded} has no version {old_ref} to merge from")
     return recorded, False
 

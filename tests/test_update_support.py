@@ -214,3 +214,7 @@ def git_identity(monkeypatch: pytest.MonkeyPatch) -> None:
     """Commits work anywhere, whatever the machine's git config."""
     for key, value in GIT_IDENTITY.items():
         monkeypatch.setenv(key, value)
+
+
+#: A local, non-overlapping edit appended to a rendered Dockerfile.
+LOCAL_LINE = "RUN echo local-tools >/etc/local-tools\n"

@@ -1,0 +1,275 @@
+"""The bundled template's versions: the local mirror, upgrading devkit, other machines, export."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+from test_update_support import (
+    LOCAL_LINE,
+    commit_all,
+    git,
+    git_identity,
+    tree_digest,
+    write_template_files,
+)
+
+from devkit import resources, template
+from devkit.cli import main
+from devkit.errors import DevkitError
+
+__all__ = ["git_identity"]
+
+pytestmark = pytest.mark.usefixtures("git_identity", "offline")
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def offline(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Git may only use local paths; any network access would fail the test."""
+    monkeypatch.setenv("GIT_ALLOW_PROTOCOL", "file")
+    for var in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"):
+        monkeypatch.setenv(var, "http://127.0.0.1:9")
+
+
+class Devkit:
+    """Simulates installing one devkit version after another on one machine."""
+
+    def __init__(self, tmp: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.tmp = tmp
+        self.monkeypatch = monkeypatch
+
+    def install(self, version: str, data_dir: Path | None = None) -> Path:
+        """'Install' the devkit that bundles template ``version`` (and use ``data_dir``)."""
+        folder = self.tmp / f"devkit-{version}" / "copier-template"
+        if not folder.exists():
+            write_template_files(folder, version)
+        self.monkeypatch.setattr(resources, "template_dir", lambda: folder)
+        if data_dir is not None:
+            self.monkeypatch.setenv("DEVKIT_DATA_DIR", str(data_dir))
+        return folder
+
+
+@pytest.fixture
+def devkit_install(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Devkit:
+    monkeypatch.setenv("DEVKIT_DATA_DIR", str(tmp_path / "data"))
+    return Devkit(tmp_path, monkeypatch)
+
+
+def _new_project(dest: Path) -> Path:
+    """What `devkit new` does with the bundled template: render from the mirror, commit."""
+    import copier
+
+    source = template.resolve_source(None, None)
+    copier.run_copy(
+        source.src_path,
+        dest,
+        data={"project_name": dest.name},
+        vcs_ref=source.vcs_ref,
+        defaults=True,
+        quiet=True,
+    )
+    git(dest, "init", "-q", "-b", "main")
+    commit_all(dest, "initial")
+    dockerfile = dest / ".devcontainer" / "Dockerfile"
+    dockerfile.write_text(dockerfile.read_text() + LOCAL_LINE)
+    commit_all(dest, "local edit")
+    return dest
+
+
+def _update(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, dict]:
+    capsys.readouterr()
+    code = main(["update", *args, "--json"])
+    return code, json.loads(capsys.readouterr().out)
+
+
+def test_upgrading_devkit_updates_projects_offline(
+    devkit_install: Devkit, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    devkit_install.install("1.0.0")
+    project = _new_project(tmp_path / "svc")
+    answers = yaml.safe_load((project / ".copier-answers.yml").read_text())
+    assert answers["_commit"] == "v1.0.0"
+    assert answers["_src_path"] == str(template.mirror_dir())
+
+    code, report = _update(capsys, str(project))
+    assert (code, report["repositories"][0]["status"]) == (0, "up to date")
+
+    devkit_install.install("2.0.0")  # a newer devkit, a newer bundled template
+    code, report = _update(capsys, str(project))
+    assert code == 0, report
+    (result,) = report["repositories"]
+    assert result["status"] == "updated"
+    assert (result["old_version"], result["new_version"]) == ("v1.0.0", "v2.0.0")
+    dockerfile = (project / ".devcontainer" / "Dockerfile").read_text()
+    assert "--mount=type=cache" in dockerfile  # v2's change
+    assert dockerfile.endswith(LOCAL_LINE)  # the local edit survived
+    assert "npm-cache" in (project / ".devcontainer" / "compose.yaml").read_text()
+    assert yaml.safe_load((project / ".copier-answers.yml").read_text())["_commit"] == "v2.0.0"
+    assert template.versions() == ["v1.0.0", "v2.0.0"]
+
+
+def test_project_from_another_machine_uses_this_mirror(
+    devkit_install: Devkit, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Machine A made the project; its mirror path is recorded in the answers file.
+    machine_a = tmp_path / "machine-a"
+    devkit_install.install("1.0.0", data_dir=machine_a)
+    project = _new_project(tmp_path / "svc")
+    recorded = yaml.safe_load((project / ".copier-answers.yml").read_text())["_src_path"]
+    assert recorded.startswith(str(machine_a))
+
+    # Machine B has its own data folder and has run devkit 1.0 then 2.0; A's mirror is gone.
+    devkit_install.install("1.0.0", data_dir=tmp_path / "machine-b")
+    template.bundled_source()
+    devkit_install.install("2.0.0")
+    shutil.rmtree(machine_a)
+
+    code, report = _update(capsys, str(project))
+    assert code == 0, report
+    assert report["repositories"][0]["status"] == "updated"
+    assert "--mount=type=cache" in (project / ".devcontainer" / "Dockerfile").read_text()
+    answers = yaml.safe_load((project / ".copier-answers.yml").read_text())
+    assert answers["_commit"] == "v2.0.0"
+    # The recorded source stays as it was, so the file does not churn between machines.
+    assert answers["_src_path"] == recorded
+
+
+def test_version_unknown_to_this_mirror_is_refused(
+    devkit_install: Devkit, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    devkit_install.install("1.0.0", data_dir=tmp_path / "machine-a")
+    project = _new_project(tmp_path / "svc")
+    devkit_install.install("2.0.0", data_dir=tmp_path / "machine-c")  # never saw 1.0.0
+    shutil.rmtree(tmp_path / "machine-a")
+    before = tree_digest(project)
+    code, report = _update(capsys, str(project))
+    assert code == 1
+    (result,) = report["repositories"]
+    assert result["status"] == "refused"
+    assert "v1.0.0 is unknown to this devkit's template mirror" in result["reason"]
+    assert tree_digest(project) == before
+
+
+def test_old_version_is_imported_from_another_mirror_on_disk(
+    devkit_install: Devkit, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    devkit_install.install("1.0.0", data_dir=tmp_path / "old-data")
+    project = _new_project(tmp_path / "svc")
+    devkit_install.install("2.0.0", data_dir=tmp_path / "new-data")  # never saw 1.0.0
+    template.bundled_source()
+    assert template.versions() == ["v2.0.0"]
+    code, report = _update(capsys, str(project), "--pretend")
+    assert (code, report["repositories"][0]["status"]) == (0, "would update")
+    assert template.versions() == ["v1.0.0", "v2.0.0"]  # learnt from the old data folder
+    shutil.rmtree(tmp_path / "old-data")
+    code, report = _update(capsys, str(project))
+    assert (code, report["repositories"][0]["status"]) == (0, "updated")
+    assert (project / ".devcontainer" / "Dockerfile").read_text().endswith(LOCAL_LINE)
+
+
+def test_template_edited_without_version_bump_gets_a_local_version(
+    devkit_install: Devkit,
+) -> None:
+    folder = devkit_install.install("1.0.0")
+    assert template.bundled_source().vcs_ref == "v1.0.0"
+    assert template.bundled_source().vcs_ref == "v1.0.0"  # idempotent
+    (folder / "project" / "extra.txt").write_text("changed without a bump\n")
+    tag = template.bundled_source().vcs_ref
+    assert tag is not None and tag.startswith("v1.0.0+") and len(tag) == len("v1.0.0+") + 10
+    assert template.versions() == ["v1.0.0", tag]
+
+
+def test_export_and_render_from_it(
+    devkit_install: Devkit, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    devkit_install.install("1.0.0")
+    template.bundled_source()
+    devkit_install.install("2.0.0")
+    fork = tmp_path / "acme-template"
+    assert template.export(fork) == ["v1.0.0", "v2.0.0"]
+    assert git(fork, "remote") == ""
+    assert git(fork, "tag", "--list").split() == ["v1.0.0", "v2.0.0"]
+    assert git(fork, "rev-parse", "HEAD") == git(fork, "rev-parse", "v2.0.0^{commit}")
+    assert (fork / "VERSION").read_text().strip() == "2.0.0"
+    with pytest.raises(DevkitError, match="not an empty folder"):
+        template.export(fork)
+
+    # An organisation's template: a path with version tags; resolve_source checks the ref.
+    source = template.resolve_source(str(fork), "v1.0.0")
+    assert (source.src_path, source.vcs_ref) == (str(fork), "v1.0.0")
+    with pytest.raises(DevkitError, match="no version 'v9'"):
+        template.resolve_source(str(fork), "v9")
+    with pytest.raises(DevkitError, match="does not exist"):
+        template.resolve_source(str(tmp_path / "nowhere"), None)
+    # The bundled template at an older version this machine knows.
+    assert template.resolve_source(None, "1.0.0").vcs_ref == "v1.0.0"
+    with pytest.raises(DevkitError, match="no version"):
+        template.resolve_source(None, "v7")
+
+    # A project from the fork at v1 follows the fork's tags, including the org's own release.
+    import copier
+
+    project = tmp_path / "svc"
+    copier.run_copy(
+        str(fork),
+        project,
+        vcs_ref="v1.0.0",
+        defaults=True,
+        quiet=True,
+        data={"project_name": "svc"},
+    )
+    git(project, "init", "-q", "-b", "main")
+    commit_all(project)
+    (fork / "ORG-NOTES.md.jinja").write_text("not rendered: outside _subdirectory\n")
+    (fork / "project" / "ORG.md").write_text("acme\n")
+    commit_all(fork, "acme 2.1")
+    git(fork, "tag", "v2.1.0")
+    code, report = _update(capsys, str(project))
+    assert code == 0, report
+    assert report["repositories"][0]["new_version"] == "v2.1.0"
+    assert (project / "ORG.md").read_text() == "acme\n"
+
+
+def test_template_cli_as_a_user_runs_it(tmp_path: Path) -> None:
+    """The real bundled template, through the console script."""
+    if not (REPO_ROOT / "copier-template" / "VERSION").is_file():
+        pytest.fail("copier-template/VERSION is missing")
+    env = {**os.environ, "DEVKIT_DATA_DIR": str(tmp_path / "data")}
+    version = (REPO_ROOT / "copier-template" / "VERSION").read_text().strip()
+    dest = tmp_path / "acme-devcontainer-template"
+    proc = subprocess.run(
+        ["devkit", "template", "export", str(dest), "--json"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    exported = json.loads(proc.stdout)
+    assert exported["versions"] == [f"v{version}"]
+    assert (dest / "copier.yml").is_file() and (dest / "VERSION").read_text().strip() == version
+    proc = subprocess.run(
+        ["devkit", "template", "versions", "--json"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["current"] == f"v{version}"
+    proc = subprocess.run(
+        ["devkit", "template", "export", str(dest)],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    assert proc.returncode == 1
+    assert "already exists" in proc.stderr and "Traceback" not in proc.stderr
