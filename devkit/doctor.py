@@ -291,11 +291,14 @@ class BuildKitStatus:
 BuildKitProbe = Callable[[], BuildKitStatus]
 
 
-def buildkit_status() -> BuildKitStatus:
-    """Ask :func:`devkit.buildkit.detect` (a tiny probe build) how BuildKit is reachable."""
+def buildkit_status(*, refresh: bool = False) -> BuildKitStatus:
+    """Ask :func:`devkit.buildkit.detect` (a tiny probe build) how BuildKit is reachable.
+
+    ``refresh`` probes again instead of reusing this process's earlier answer.
+    """
     from devkit import buildkit
 
-    info = buildkit.detect()
+    info = buildkit.detect(refresh=refresh)
     if not info.available or info.docker is None:
         return BuildKitStatus(False, False, info.explain())
     default = os.environ.get(buildkit.DOCKER_ENV) or shutil.which("docker")

@@ -1,0 +1,491 @@
+"""`devkit doctor`: one hand-written bad repository per rule, a good one, the CLI and the docs.
+
+Each fixture under tests/fixtures/doctor/ is copied to a temporary folder first (so files a
+test adds — a .git folder, node_modules, private keys, which must not be committed — never
+touch the checkout) and audited with a fake BuildKit probe unless the test is about DK001.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from devkit import doctor
+from devkit.cli import main
+from devkit.errors import DevkitError
+
+FIXTURES = Path(__file__).parent / "fixtures" / "doctor"
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DOCS = REPO_ROOT / "docs"
+
+
+def buildkit_ok() -> doctor.BuildKitStatus:
+    return doctor.BuildKitStatus(True, True, "/usr/bin/docker (fake), DOCKER_BUILDKIT=1")
+
+
+def buildkit_missing() -> doctor.BuildKitStatus:
+    return doctor.BuildKitStatus(False, False, "no docker CLI here can build with BuildKit (fake)")
+
+
+def buildkit_elsewhere() -> doctor.BuildKitStatus:
+    return doctor.BuildKitStatus(True, False, "`docker` on PATH cannot build with BuildKit (fake)")
+
+
+def _git_folder(root: Path) -> None:
+    objects = root / ".git" / "objects" / "pack"
+    objects.mkdir(parents=True)
+    (objects / "pack-1.pack").write_bytes(b"\0" * 200_000)
+    (root / ".git" / "HEAD").write_text("ref: refs/heads/main\n")
+
+
+def _node_modules(root: Path) -> None:
+    pkg = root / "node_modules" / "left-pad"
+    pkg.mkdir(parents=True)
+    (pkg / "index.js").write_text("module.exports = (s) => s;\n" * 2000)
+
+
+def _secret_files(root: Path) -> None:
+    (root / ".env").write_text("DATABASE_PASSWORD=hunter2\n")  # excluded by its .dockerignore
+    (root / ".env.local").write_text("API_TOKEN=abc\n")  # not excluded
+    (root / ".env.example").write_text("API_TOKEN=\n")  # a template, not a secret
+    (root / "deploy").mkdir()
+    (root / "deploy" / "id_rsa").write_text(
+        "-----BEGIN OPENSSH PRIVATE KEY-----\nfake\n-----END OPENSSH PRIVATE KEY-----\n"
+    )
+    (root / "deploy" / "ca.pem").write_text("-----BEGIN CERTIFICATE-----\nfake\n")
+
+
+EXTRAS: dict[str, Callable[[Path], None]] = {
+    "dk008-no-dockerignore": _git_folder,
+    "dk009-leaky-dockerignore": lambda root: (_git_folder(root), _node_modules(root)),
+    "dk010-secret-files": _secret_files,
+}
+
+# fixture -> the exact findings (rule, file, line) it must produce, nothing more.
+EXPECTED: dict[str, list[tuple[str, str, int | None]]] = {
+    "good": [],
+    "dk000-broken": [("DK000", ".devcontainer/devcontainer.json", 4)],
+    "dk002-no-cache-mount": [("DK002", "Dockerfile", 3)],
+    "dk003-docker-clean": [("DK003", "Dockerfile", 2)],
+    "dk004-source-first": [("DK004", "Dockerfile", 3)],
+    "dk005-toolchain": [("DK005", "Dockerfile", 3)],
+    "dk006-root": [("DK006", "Dockerfile", 4)],
+    "dk007-secrets": [
+        ("DK007", "Dockerfile", 2),
+        ("DK007", "Dockerfile", 3),
+        ("DK007", "Dockerfile", 5),
+    ],
+    "dk008-no-dockerignore": [("DK008", ".dockerignore", None)],
+    "dk009-leaky-dockerignore": [("DK009", ".dockerignore", None)],
+    "dk010-secret-files": [("DK010", ".dockerignore", None)],
+    "dk011-cache-no-volume": [("DK011", ".devcontainer/devcontainer.json", 4)],
+    "dk012-volume-root-owned": [
+        ("DK012", ".devcontainer/compose.yaml", 8),
+        ("DK012", ".devcontainer/compose.yaml", 9),
+    ],
+}
+
+
+def _copy(name: str, tmp_path: Path) -> Path:
+    dest = tmp_path / name
+    shutil.copytree(FIXTURES / name, dest)
+    if name in EXTRAS:
+        EXTRAS[name](dest)
+    return dest
+
+
+def _triples(report: doctor.Report) -> list[tuple[str, str, int | None]]:
+    return [(f.rule, f.file, f.line) for f in report.findings]
+
+
+def test_every_rule_has_a_bad_fixture() -> None:
+    covered = {rule for found in EXPECTED.values() for rule, _, _ in found} | {"DK001"}
+    assert covered == set(doctor.RULES)
+    assert {p.name for p in FIXTURES.iterdir()} == set(EXPECTED) | {"dk001-buildkit"}
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_fixture_finds_exactly_its_rule(name: str, tmp_path: Path) -> None:
+    report = doctor.audit(_copy(name, tmp_path), buildkit=buildkit_ok)
+    assert _triples(report) == EXPECTED[name], [f.message for f in report.findings]
+    for finding in report.findings:
+        assert finding.severity == doctor.RULES[finding.rule].severity
+        assert finding.message
+
+
+def test_good_repository_is_clean_even_with_its_git_folder(tmp_path: Path) -> None:
+    root = _copy("good", tmp_path)
+    _git_folder(root)
+    _node_modules(root)
+    (root / ".env").write_text("SECRET=1\n")
+    report = doctor.audit(root, buildkit=buildkit_ok)
+    assert report.findings == []
+    assert report.summary().startswith("no problems found in 4 files")
+    (ctx,) = report.contexts
+    assert ctx.context == "." and ctx.dockerignore == ".dockerignore"
+    assert ctx.bytes_total - ctx.bytes_sent > 200_000  # .git and node_modules stay home
+
+
+def test_dk001_buildkit_missing_is_an_error_when_the_dockerfile_needs_it(tmp_path: Path) -> None:
+    root = _copy("dk001-buildkit", tmp_path)
+    calls: list[int] = []
+
+    def probe() -> doctor.BuildKitStatus:
+        calls.append(1)
+        return buildkit_missing()
+
+    report = doctor.audit(root, buildkit=probe)
+    assert _triples(report) == [("DK001", "Dockerfile", 2)]  # the heredoc RUN
+    assert report.findings[0].severity == "error"
+    assert "(fake)" in report.findings[0].message
+    assert calls == [1]
+    assert doctor.audit(root, buildkit=buildkit_ok).findings == []
+    assert doctor.audit(root, buildkit=None).findings == []
+
+
+def test_dk001_warning_without_buildkit_syntax_or_when_only_another_client_has_it(
+    tmp_path: Path,
+) -> None:
+    root = _copy("dk001-buildkit", tmp_path)
+    (root / "Dockerfile").write_text("FROM busybox:latest\nUSER 1000\n")
+    report = doctor.audit(root, buildkit=buildkit_missing)
+    assert [(f.rule, f.severity, f.line) for f in report.findings] == [("DK001", "warning", None)]
+    root2 = _copy("dk001-buildkit", tmp_path / "two")
+    report = doctor.audit(root2, buildkit=buildkit_elsewhere)
+    assert [(f.rule, f.severity, f.line) for f in report.findings] == [("DK001", "warning", 2)]
+
+
+def test_dk001_probe_is_not_run_without_dockerfiles(tmp_path: Path) -> None:
+    def probe() -> doctor.BuildKitStatus:
+        raise AssertionError("no Dockerfile, no probe")
+
+    assert doctor.audit(tmp_path, buildkit=probe).findings == []
+
+
+def test_dk008_reports_sizes_and_what_to_ignore(tmp_path: Path) -> None:
+    report = doctor.audit(_copy("dk008-no-dockerignore", tmp_path), buildkit=buildkit_ok)
+    (finding,) = report.findings
+    assert ".git" in finding.message
+    (ctx,) = report.contexts
+    assert ctx.dockerignore is None
+    assert ctx.bytes_sent == ctx.bytes_total > 200_000
+
+
+def test_dk009_measures_the_context_with_and_without(tmp_path: Path) -> None:
+    report = doctor.audit(_copy("dk009-leaky-dockerignore", tmp_path), buildkit=buildkit_ok)
+    (finding,) = report.findings
+    assert ".git" in finding.message and "node_modules" in finding.message
+    (ctx,) = report.contexts
+    assert ctx.bytes_sent > 250_000  # .git (200 kB) and node_modules (54 kB) are sent
+
+
+def test_dk010_names_the_leaking_files_only(tmp_path: Path) -> None:
+    report = doctor.audit(_copy("dk010-secret-files", tmp_path), buildkit=buildkit_ok)
+    (finding,) = report.findings
+    assert "deploy/id_rsa" in finding.message and ".env.local" in finding.message
+    assert ".env.example" not in finding.message and "ca.pem" not in finding.message
+    assert ".env," not in finding.message  # excluded by the fixture's .dockerignore
+
+
+def test_dockerignore_is_read_with_dockers_own_rules(tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_text("FROM busybox:latest\nCOPY src /src\nUSER 1000\n")
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "a.py").write_text("a = 1\n")
+    (tmp_path / "big").mkdir()
+    (tmp_path / "big" / "blob.bin").write_bytes(b"\0" * 50_000)
+    (tmp_path / "notes.log").write_text("x" * 1000)
+    # Exclude everything, then re-include src: Docker's matcher keeps the Dockerfile and
+    # .dockerignore regardless.
+    (tmp_path / ".dockerignore").write_text("# comment\n*\n!src\n")
+    report = doctor.audit(tmp_path, buildkit=buildkit_ok)
+    (ctx,) = report.contexts
+    assert ctx.files_sent == 3  # src/a.py, Dockerfile, .dockerignore
+    assert ctx.files_total == 5
+    assert ctx.bytes_total - ctx.bytes_sent >= 51_000
+
+
+def test_per_dockerfile_dockerignore_wins(tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_text("FROM busybox:latest\nUSER 1000\n")
+    (tmp_path / "Dockerfile.dockerignore").write_text(".git\n")
+    _git_folder(tmp_path)
+    report = doctor.audit(tmp_path, buildkit=buildkit_ok)
+    assert report.findings == []
+    assert report.contexts[0].dockerignore == "Dockerfile.dockerignore"
+
+
+# ---------------------------------------------------------------- single-rule details
+
+
+def _audit_dockerfile(tmp_path: Path, text: str) -> list[tuple[str, int | None]]:
+    (tmp_path / "Dockerfile").write_text(text)
+    (tmp_path / ".dockerignore").write_text(".git\n")
+    return [(f.rule, f.line) for f in doctor.audit(tmp_path, buildkit=buildkit_ok).findings]
+
+
+@pytest.mark.parametrize(
+    ("command", "manager"),
+    [
+        ("apt-get update && apt-get install -y curl", "apt"),
+        ("apk add curl", "apk"),
+        ("python3 -m pip install -r requirements.txt", "pip"),
+        ("/opt/venv/bin/pip install flask", "pip"),
+        ("uv sync --frozen", "uv"),
+        ("poetry install --no-root", "poetry"),
+        ("npm ci", "npm"),
+        ("pnpm install --frozen-lockfile", "pnpm"),
+        ("yarn install --frozen-lockfile", "yarn"),
+        ("go mod download", "go"),
+        ("cargo fetch", "cargo"),
+        ("dotnet restore", "dotnet"),
+        ("mvn -B dependency:go-offline", "maven"),
+        ("./gradlew dependencies", "gradle"),
+    ],
+)
+def test_dk002_knows_each_package_manager(tmp_path: Path, command: str, manager: str) -> None:
+    report = doctor.audit(
+        _write(tmp_path, f"FROM busybox:latest\nRUN {command}\nUSER 1000\n"),
+        buildkit=buildkit_ok,
+    )
+    assert [(f.rule, f.line) for f in report.findings] == [("DK002", 2)]
+    assert report.findings[0].message.startswith(manager + " install")
+
+
+def _write(tmp_path: Path, dockerfile: str) -> Path:
+    (tmp_path / "Dockerfile").write_text(dockerfile)
+    (tmp_path / ".dockerignore").write_text(".git\n")
+    return tmp_path
+
+
+@pytest.mark.parametrize(
+    "run",
+    [
+        "--mount=type=cache,target=/root/.cache/pip pip install flask",
+        "--mount=type=cache,id=pip,target=/home/dev/.cache/pip,uid=1000 pip install flask",
+        "--mount=type=cache,target=/cache/pip-downloads pip install flask",
+    ],
+)
+def test_dk002_accepts_cache_mounts(tmp_path: Path, run: str) -> None:
+    assert _audit_dockerfile(tmp_path, f"FROM busybox\nRUN {run}\nUSER 1000\n") == []
+
+
+def test_dk002_follows_cache_dirs_moved_by_env(tmp_path: Path) -> None:
+    text = (
+        "FROM busybox\nENV UV_CACHE_DIR=/opt/uvc\n"
+        "RUN --mount=type=cache,target=/opt/uvc uv sync\nUSER 1000\n"
+    )
+    assert _audit_dockerfile(tmp_path, text) == []
+
+
+def test_dk002_sees_installs_in_heredocs_and_exec_form(tmp_path: Path) -> None:
+    text = (
+        'FROM busybox\nRUN <<EOT\nset -e\nnpm ci\nEOT\nRUN ["pip", "install", "flask"]\nUSER 1000\n'
+    )
+    assert _audit_dockerfile(tmp_path, text) == [("DK002", 2), ("DK002", 6)]
+
+
+def test_dk003_is_satisfied_by_removing_the_hook_in_the_same_run(tmp_path: Path) -> None:
+    text = (
+        "FROM debian:bookworm-slim\n"
+        "RUN --mount=type=cache,target=/var/cache/apt \\\n"
+        "    rm -f /etc/apt/apt.conf.d/docker-clean && apt-get update && apt-get install -y curl\n"
+        "USER 1000\n"
+    )
+    assert _audit_dockerfile(tmp_path, text) == []
+
+
+def test_dk003_hook_removed_in_a_parent_stage_counts(tmp_path: Path) -> None:
+    text = (
+        "FROM debian:bookworm-slim AS base\n"
+        "RUN rm -f /etc/apt/apt.conf.d/docker-clean\n"
+        "FROM base\n"
+        "RUN --mount=type=cache,target=/var/cache/apt apt-get update && apt-get install -y curl\n"
+        "USER 1000\n"
+    )
+    assert _audit_dockerfile(tmp_path, text) == []
+
+
+def test_dk004_not_when_dependencies_come_first(tmp_path: Path) -> None:
+    text = (
+        "FROM node:20-slim\nWORKDIR /app\nCOPY package.json package-lock.json ./\n"
+        "RUN --mount=type=cache,target=/root/.npm npm ci\n"
+        "COPY . .\n"
+        "RUN --mount=type=cache,target=/root/.npm npm ci\nUSER node\n"
+    )
+    assert _audit_dockerfile(tmp_path, text) == []
+
+
+def test_dk005_toolchain_removed_again_is_fine_and_sdk_base_is_not(tmp_path: Path) -> None:
+    purged = (
+        "FROM debian:bookworm-slim\n"
+        "RUN --mount=type=cache,target=/var/cache/apt rm -f /etc/apt/apt.conf.d/docker-clean"
+        " && apt-get install -y gcc && make && apt-get purge -y gcc\nUSER 1000\n"
+    )
+    assert _audit_dockerfile(tmp_path, purged) == []
+    sdk = "FROM golang:1.22\nUSER 1000\n"
+    assert _audit_dockerfile(tmp_path, sdk) == [("DK005", 1)]
+    multi = "FROM golang:1.22 AS build\nFROM busybox\nUSER 1000\n"
+    assert _audit_dockerfile(tmp_path, multi) == []
+
+
+def test_dk006_explicit_root_and_arg_substituted_user(tmp_path: Path) -> None:
+    assert _audit_dockerfile(tmp_path, "FROM busybox\nUSER 1000\nUSER root:root\n") == [
+        ("DK006", 3)
+    ]
+    text = "FROM busybox\nARG USERNAME=dev\nUSER ${USERNAME}\n"
+    assert _audit_dockerfile(tmp_path, text) == []
+    text = "ARG U=0\nFROM busybox\nARG U\nUSER $U\n"
+    assert _audit_dockerfile(tmp_path, text) == [("DK006", 4)]
+
+
+def test_dk007_ignores_harmless_names(tmp_path: Path) -> None:
+    text = (
+        "FROM busybox\nARG TOKEN_FILE=/run/secrets/token\nENV PASSWORD_PATH=/x AUTHOR=me\n"
+        "ENV GIT_ASKPASS=/bin/true\nUSER 1000\n"
+    )
+    assert _audit_dockerfile(tmp_path, text) == []
+
+
+def test_dk011_volume_for_the_cache_dir_satisfies_it(tmp_path: Path) -> None:
+    root = _copy("dk011-cache-no-volume", tmp_path)
+    config = root / ".devcontainer" / "devcontainer.json"
+    config.write_text(
+        config.read_text().replace(
+            '"remoteUser": "dev"',
+            '"remoteUser": "dev",\n  "mounts": ["source=pipc,target=/home/dev/.cache/pip,type=volume"]',
+        )
+    )
+    dockerfile = root / ".devcontainer" / "Dockerfile"
+    dockerfile.write_text(
+        "FROM debian:bookworm-slim\nRUN useradd -m dev\nUSER dev\nRUN mkdir -p ~/.cache/pip\n"
+    )
+    assert doctor.audit(root, buildkit=buildkit_ok).findings == []
+
+
+def test_dk012_directory_created_after_user_is_owned(tmp_path: Path) -> None:
+    root = _copy("dk012-volume-root-owned", tmp_path)
+    (root / ".devcontainer" / "Dockerfile").write_text(
+        "FROM debian:bookworm-slim\n"
+        "RUN u=dev; useradd -m -u 1000 $u && install -d -o $u /home/$u/.history\n"
+        "USER 1000\n"
+        "RUN mkdir -p /home/dev/.cache/{pip,npm}\n"
+    )
+    assert doctor.audit(root, buildkit=buildkit_ok).findings == []
+
+
+def test_jsonc_keeps_strings_with_comment_markers() -> None:
+    text = '{\n  // c\n  "url": "http://x/*y*/", /* z */\n  "list": [1, 2,],\n}\n'
+    data = json.loads(doctor.strip_jsonc(text))
+    assert data == {"url": "http://x/*y*/", "list": [1, 2]}
+    assert doctor.strip_jsonc(text).count("\n") == text.count("\n")
+
+
+def test_unreadable_dockerfile_and_compose_are_dk000(tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_text("# just a comment\nRUN echo hi\n")
+    (tmp_path / "compose.yaml").write_text("services:\n  web: [unclosed\n")
+    found = _triples(doctor.audit(tmp_path, buildkit=buildkit_ok))
+    assert ("DK000", "Dockerfile", None) in found
+    assert ("DK000", "compose.yaml", 3) in found
+
+
+def test_audit_rejects_missing_path(tmp_path: Path) -> None:
+    with pytest.raises(DevkitError, match="no such directory"):
+        doctor.audit(tmp_path / "nope")
+
+
+# ---------------------------------------------------------------- CLI
+
+
+def test_cli_json_and_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    good = _copy("good", tmp_path)
+    assert main(["doctor", str(good), "--json", "--no-buildkit-check"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["findings"] == [] and data["summary"]["error"] == 0
+
+    bad = _copy("dk007-secrets", tmp_path)
+    assert main(["doctor", str(bad), "--json", "--no-buildkit-check"]) == 1
+    data = json.loads(capsys.readouterr().out)
+    first = data["findings"][0]
+    assert first["rule"] == "DK007" and first["line"] == 2 and first["severity"] == "error"
+    assert first["why"] and first["fix"] and first["docs"] == "docs/doctor/DK007.md"
+    assert data["summary"]["error"] == 3
+
+    warn_only = _copy("dk002-no-cache-mount", tmp_path)
+    assert main(["doctor", str(warn_only), "--no-buildkit-check"]) == 0
+    out = capsys.readouterr().out
+    assert "DK002" in out and "Dockerfile:3" in out
+    assert "0 errors, 1 warning, 0 info" in out
+
+
+def test_cli_bad_path_is_one_line_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["doctor", str(tmp_path / "missing")]) == 1
+    err = capsys.readouterr().err
+    assert "no such directory" in err and len(err.strip().splitlines()) == 1
+
+
+def test_cli_help_shows_examples(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["doctor", "--help"]) == 0
+    assert "devkit doctor ~/src/legacy-repo" in capsys.readouterr().out
+
+
+def test_cli_as_a_subprocess(tmp_path: Path) -> None:
+    good = _copy("good", tmp_path)
+    done = subprocess.run(
+        [sys.executable, "-m", "devkit", "doctor", str(good), "--no-buildkit-check"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "no problems found" in done.stdout
+    bad = _copy("dk012-volume-root-owned", tmp_path)
+    done = subprocess.run(
+        [sys.executable, "-m", "devkit", "doctor", str(bad), "--json", "--no-buildkit-check"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 1
+    assert [f["rule"] for f in json.loads(done.stdout)["findings"]] == ["DK012", "DK012"]
+
+
+# ---------------------------------------------------------------- docs
+
+
+def test_every_rule_has_a_docs_page() -> None:
+    index = (DOCS / "doctor.md").read_text()
+    for rule in doctor.iter_rules():
+        page = DOCS / "doctor" / f"{rule.id}.md"
+        assert page.is_file(), page
+        text = page.read_text()
+        assert text.startswith(f"# {rule.id}"), page
+        assert "## Why" in text and "## Fix" in text, page
+        assert f"doctor/{rule.id}.md" in index, rule.id
+    assert {p.stem for p in (DOCS / "doctor").glob("*.md")} == set(doctor.RULES)
+
+
+# ---------------------------------------------------------------- the real probe
+
+
+@pytest.mark.docker
+def test_real_buildkit_probe(docker_client: object, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Debian's docker 20.10 first on PATH: it builds with DOCKER_BUILDKIT=1.
+    if not Path("/usr/bin/docker").exists():
+        pytest.skip("no /usr/bin/docker on this machine")
+    monkeypatch.delenv("DEVKIT_DOCKER", raising=False)
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")
+    status = doctor.buildkit_status(refresh=True)
+    assert status.available and status.default_client_ok, status.detail
+    root = FIXTURES / "dk001-buildkit"
+    assert doctor.audit(root, buildkit=lambda: status).findings == []
+    # The same probe with a PATH whose docker cannot build with BuildKit at all.
+    monkeypatch.setenv("DEVKIT_DOCKER", "/bin/false")
+    status = doctor.buildkit_status(refresh=True)
+    assert not status.default_client_ok
+    finding = doctor.audit(root, buildkit=lambda: status).findings[0]
+    assert finding.rule == "DK001" and finding.line == 2
