@@ -475,3 +475,36 @@ def test_rm_and_prune(docker_client: Any, small_source: str, vols: Volumes, tmp_
     assert main(["volumes", "prune-backups", "--keep", "1", "--dir", str(backups)]) == 0
     left = sorted(p.name for p in backups.iterdir())
     assert stranger.name in left and len(left) == 2
+
+
+def test_unsafe_backup_is_refused_before_anything_is_written(
+    docker_client: Any,
+    busybox_image: str,
+    vols: Volumes,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import io
+    import tarfile
+
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        for name, kind, link in (
+            ("./ok", tarfile.REGTYPE, ""),
+            ("./l", tarfile.SYMTYPE, "/"),
+            ("./l/evil", tarfile.REGTYPE, ""),
+        ):
+            info = tarfile.TarInfo(name)
+            info.type, info.linkname = kind, link
+            tar.addfile(info, io.BytesIO(b""))
+    path = tmp_path / "evil.tar.zst"
+    with path.open("wb") as fh:
+        archive.write_backup([buf.getvalue()], fh, volume={"name": "evil", "driver": "local"})
+    target = vols.create()
+    capsys.readouterr()
+    assert main(["volumes", "restore", str(path), "--to", target]) == 1
+    assert "through the symlink" in capsys.readouterr().err
+    assert vol.is_empty(docker_client, target)
+    fresh = vols.name()
+    assert main(["volumes", "restore", str(path), "--to", fresh]) == 1
+    assert not vol.volume_exists(docker_client, fresh)
