@@ -154,7 +154,17 @@ def _answers_mapping(path: Path, data: Any) -> dict[str, Any]:
             f"answers file {path} must hold a mapping of answers (key: value), "
             f"not a {type(data).__name__}"
         )
-    return {str(k): v for k, v in data.items() if not str(k).startswith("_")}
+    props = properties()
+    answers: dict[str, Any] = {}
+    for key, value in data.items():
+        key = str(key)
+        if key.startswith("_"):
+            continue
+        if isinstance(value, str) and props.get(key, {}).get("type") == "array":
+            # `stacks: python, node` reads as one string in YAML; take it as --data would.
+            value = parse_value(key, value)
+        answers[key] = value
+    return answers
 
 
 def merge(*layers: Mapping[str, Any]) -> dict[str, Any]:

@@ -57,7 +57,17 @@ def validation_errors(instance: Any, schema_name: str) -> list[str]:
     validator_cls = jsonschema.validators.validator_for(load_schema(schema_name))
     validator = validator_cls(load_schema(schema_name))
     errors = sorted(validator.iter_errors(instance), key=lambda e: list(map(str, e.absolute_path)))
-    return [f"{_field(e)}: {_describe(e)}" for e in errors]
+    lines: list[str] = []
+    ruled: set[tuple[str, str]] = set()
+    for error in errors:
+        # '' breaks both minLength and pattern of a name: one line stating the rule is enough.
+        rule = error.schema.get("x-rule") if isinstance(error.schema, dict) else None
+        if rule:
+            if (_field(error), rule) in ruled:
+                continue
+            ruled.add((_field(error), rule))
+        lines.append(f"{_field(error)}: {_describe(error)}")
+    return lines
 
 
 def validate(instance: Any, schema_name: str, *, what: str) -> None:

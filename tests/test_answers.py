@@ -95,6 +95,19 @@ def test_load_file_ignores_copier_bookkeeping(tmp_path: Path) -> None:
     assert ans.load_file(f) == {"project_name": "api"}
 
 
+def test_load_file_takes_a_comma_string_for_a_list(tmp_path: Path) -> None:
+    f = tmp_path / "a.yml"
+    f.write_text("stacks: python, node\nforward_ports: 8000\napt_packages: jq\n")
+    loaded = ans.load_file(f)
+    assert loaded["stacks"] == ["python", "node"]
+    assert loaded["apt_packages"] == ["jq"]
+    assert loaded["forward_ports"] == 8000  # not a string: left for validation to report
+    with pytest.raises(
+        DevkitError, match=r"forward_ports: 8000 has the wrong type; expected array"
+    ):
+        ans.check({**ans.defaults(), "project_name": "ok-name", **loaded})
+
+
 def test_load_empty_file_is_no_answers(tmp_path: Path) -> None:
     f = tmp_path / "empty.yml"
     f.write_text("")
@@ -133,7 +146,7 @@ def test_unknown_keys_in_a_file_are_reported_by_check(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("override", "line"),
     [
-        ({"project_name": ""}, "project_name: '' is not allowed: 2-40 characters"),
+        ({"project_name": ""}, "project_name: '' is too short: 2-40 characters"),
         ({"project_name": "My App"}, "project_name: 'My App' is not allowed"),
         ({"project_name": "x; rm -rf /"}, "project_name: 'x; rm -rf /' is not allowed"),
         ({"project_name": "api-"}, "project_name: 'api-' is not allowed"),
@@ -157,6 +170,13 @@ def test_check_names_the_field_and_the_rule(override: dict[str, object], line: s
     with pytest.raises(DevkitError) as err:
         ans.check(answers)
     assert line in str(err.value)
+
+
+def test_one_line_per_field_and_rule() -> None:
+    # '' breaks minLength and pattern, which share one rule text: reported once.
+    with pytest.raises(DevkitError) as err:
+        ans.check({**ans.defaults(), "project_name": ""})
+    assert str(err.value).count("project_name:") == 1
 
 
 def test_check_lists_every_problem_one_per_line() -> None:
