@@ -132,20 +132,31 @@ def _bundled_mirror(ui: UI) -> str | None:
 
 
 def _volume_copier() -> Callable[[str, str], str]:
-    """``copy(old, new)`` through devkit's volume manager."""
+    """``copy(old, new)`` through devkit's volume manager (connects on first use).
+
+    The old volume is never removed. A missing old volume (never created on this machine) or a
+    new one that already holds data (its container already ran) is reported, not an error.
+    """
     import importlib
 
     try:
         volumes = importlib.import_module("devkit.volumes")
     except ImportError as exc:
         raise DevkitError("--migrate-volumes needs `devkit volumes`, missing here") from exc
-    copy_volume = getattr(volumes, "copy_volume", None)
-    if copy_volume is None:
-        raise DevkitError("--migrate-volumes needs devkit.volumes.copy_volume, missing here")
+    client: list[Any] = []
 
     def copy(old: str, new: str) -> str:
-        outcome = copy_volume(old, new)
-        return str(outcome) if isinstance(outcome, str) else "copied"
+        if not client:
+            from devkit.engine import connect
+
+            client.append(connect())
+        engine = client[0]
+        if not volumes.volume_exists(engine, old):
+            return "nothing to copy: no such volume here"
+        if volumes.volume_exists(engine, new) and not volumes.is_empty(engine, new):
+            return f"not copied: {new} already holds data"
+        volumes.copy_volume(engine, old, new)
+        return "copied (old volume kept)"
 
     return copy
 
@@ -259,16 +270,26 @@ def _volume_hints(results: list[core.RepoResult], ui: UI, *, migrated: bool, pre
     renamed = [v for r in results for v in r.volumes if v.kind == "renamed"]
     dropped = [v for r in results for v in r.volumes if v.kind == "dropped"]
     if renamed and not migrated:
-        ui.warn(
-            f"{len(renamed)} cache volume(s) get a new name in the new template version; "
-            + ("" if pretend else "run `devkit update` again with --migrate-volumes or ")
-            + "copy their data with `devkit volumes` (the old volumes are kept)"
-        )
+        if pretend:
+            ui.warn(
+                f"{len(renamed)} cache volume(s) get a new name in the new template version; "
+                "add --migrate-volumes to the real run to copy their data over (old ones kept)"
+            )
+        else:
+            ui.warn(
+                f"{len(renamed)} cache volume(s) got a new name; their data was not moved. "
+                "Copy it with:"
+            )
+            for vol in renamed:
+                ui.info(
+                    f"  devkit volumes backup {vol.old} -o {vol.old}.tar.zst && "
+                    f"devkit volumes restore {vol.old}.tar.zst --to {vol.new}"
+                )
     if dropped:
         ui.warn(
             f"{len(dropped)} volume(s) are no longer used by the new template version: "
             + ", ".join(v.old for v in dropped)
-            + "; their data is kept until you remove them with `devkit volumes`"
+            + "; their data is kept until you remove them with `devkit volumes rm NAME`"
         )
 
 
