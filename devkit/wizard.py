@@ -15,6 +15,7 @@ Each answer is checked as it is typed with the schema's own rule text. Ctrl-C ra
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Collection, Mapping
 from pathlib import Path
 from typing import Any
@@ -93,6 +94,11 @@ def ask(
     io: dict[str, Any] = {}
     if input is not None:
         io["input"] = input
+    if output is None and not sys.stdout.isatty() and sys.stderr.isatty():
+        # `devkit new x > log`: the questions belong on the terminal, not in the log file.
+        from prompt_toolkit.output import create_output
+
+        output = create_output(stdout=sys.stderr)
     if output is not None:
         io["output"] = output
 

@@ -247,6 +247,13 @@ def test_bad_input(tmp_path: Path, capsys: Any, args: list[str], message: str) -
     assert listing(tmp_path) == []
 
 
+def test_target_that_is_a_file(tmp_path: Path, capsys: Any) -> None:
+    (tmp_path / "proj").write_text("a file")
+    assert main(["new", str(tmp_path / "proj"), "--defaults"]) == 1
+    assert "exists and is not a folder" in capsys.readouterr().err
+    assert listing(tmp_path) == ["proj"]
+
+
 def test_ca_file_without_pem(tmp_path: Path, capsys: Any) -> None:
     ca = tmp_path / "ca.pem"
     ca.write_text("this is not a certificate\n")
