@@ -1,0 +1,240 @@
+#!/usr/bin/env python3
+"""`devkit bench --compare`: the python project `devkit new` renders vs a naive Dockerfile.
+
+Renders the template (``devkit new DIR --defaults --data dockerfile_syntax=false``, with the
+host CA bundle as the extra-CA answer so pip reaches PyPI over HTTPS inside the build), fills
+it like a real repository — a ``.git`` with history (~15 MB), a ``.venv`` dependency folder
+(~30 MB), a few hundred source files, a ``.env`` — and adds small real dependencies. Then
+runs ``devkit bench`` on it with ``--compare`` against a naive single-stage Dockerfile of the
+same content (one ``RUN`` installing everything, ``COPY . .`` first, no cache mounts and no
+``.dockerignore``: an empty ``Dockerfile.dockerignore`` beside it overrides the project's).
+
+The dev container image (target ``dev``, what compose.yaml builds) is benched: its source is
+bind-mounted, so a source edit rebuilds nothing, while the naive image bakes the source in.
+
+Goals (printed, never asserted in tests):
+  * dependency-change rebuild at least 2x faster than naive,
+  * no-op and source-edit rebuilds with at least 95 % of steps cached,
+  * build context at least 70 % smaller.
+
+Usage: python benchmarks/bench_template.py [--repeat N] [--keep DIR] [--no-pypi]
+Exit status 0 when every goal is met, 1 otherwise. Needs the local engine and a BuildKit
+docker CLI (see devkit/buildkit.py); downloads Debian packages from the mirror.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+HOST_CA = "/etc/ssl/certs/ca-certificates.crt"
+# Small, pure-Python, no dependencies of their own.
+PYPI_DEPS = ["six==1.16.0", "idna==3.7"]
+
+NAIVE_DOCKERFILE = """\
+# The naive way: one stage, the whole context first, one RUN that installs everything,
+# no cache mounts (so any change re-downloads every package).
+FROM debian:bookworm-slim
+ENV PATH=/opt/venv/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \\
+    LANG=C.UTF-8 \\
+    PIP_CERT=/etc/ssl/certs/ca-certificates.crt \\
+    PIP_DISABLE_PIP_VERSION_CHECK=1
+WORKDIR /workspaces/svc
+COPY . .
+RUN apt-get update -qq \\
+ && apt-get install -y -qq --no-install-recommends \\
+      ca-certificates curl git less procps python3 python3-venv >/dev/null \\
+ && cp .devcontainer/certs/*.crt /usr/local/share/ca-certificates/ 2>/dev/null || true \\
+ && update-ca-certificates >/dev/null 2>&1 \\
+ && python3 -m venv /opt/venv \\
+ && pip install --quiet -r requirements.txt \\
+ && groupadd -g 1000 dev && useradd -l -m -u 1000 -g 1000 -s /bin/bash dev
+USER 1000:1000
+CMD ["sleep", "infinity"]
+"""
+
+GOALS = {
+    "deps_speedup": 2.0,
+    "cache_hit_rate": 0.95,
+    "context_reduction": 0.70,
+}
+
+
+def run(argv: list[str], **kwargs: Any) -> subprocess.CompletedProcess[str]:
+    print("+", " ".join(argv), flush=True)
+    return subprocess.run(argv, check=True, text=True, **kwargs)
+
+
+def render(project: Path, env: dict[str, str], pypi: bool) -> None:
+    data = ["--data", "dockerfile_syntax=false"]
+    if pypi:
+        data += ["--data", f"ca_certificates={HOST_CA}"]
+    run([sys.executable, "-m", "devkit", "new", str(project), "--defaults", *data], env=env)
+    certs = project / ".devcontainer" / "certs"
+    if pypi and not any(certs.glob("*.crt")):  # older `devkit new`: do what the answer does
+        shutil.copyfile(HOST_CA, certs / "extra-ca.crt")
+
+
+def populate(project: Path, pypi: bool) -> None:
+    """Make the rendered project look like a real repository."""
+    rng = random.Random(42)
+    pkg = project / "src" / "svc"
+    for sub in ("api", "core", "db", "util"):
+        (pkg / sub).mkdir(parents=True)
+        (pkg / sub / "__init__.py").write_text("")
+    (pkg / "__init__.py").write_text('"""svc."""\n')
+    subs = ["api", "core", "db", "util"]
+    for i in range(320):
+        body = "\n".join(
+            f"def f{i}_{j}(x: int) -> int:\n    return x * {rng.randint(1, 999)} + {j}\n"
+            for j in range(40)
+        )
+        (pkg / subs[i % 4] / f"mod{i:03d}.py").write_text(f'"""Module {i}."""\n\n{body}\n')
+    tests = project / "tests"
+    tests.mkdir()
+    for i in range(60):
+        (tests / f"test_mod{i:03d}.py").write_text(f"def test_{i}() -> None:\n    assert True\n")
+    (project / "README.md").write_text("# svc\n\nA service.\n")
+    (project / ".env").write_text("DATABASE_PASSWORD=hunter2\n")
+    (project / ".gitignore").write_text(".venv/\n.env\n__pycache__/\n")
+    req = project / "requirements.txt"
+    if pypi:
+        req.write_text(req.read_text() + "".join(f"{d}\n" for d in PYPI_DEPS))
+    # A dependency folder: a local virtualenv, ~30 MB in ~3000 files.
+    site = project / ".venv" / "lib" / "python3.11" / "site-packages"
+    for p in range(60):
+        folder = site / f"package{p:02d}"
+        folder.mkdir(parents=True)
+        for f in range(50):
+            (folder / f"m{f:02d}.py").write_bytes(rng.randbytes(rng.randint(2_000, 18_000)))
+    # Git history with some weight (~15 MB of incompressible blobs over several commits).
+    git = ["git", "-C", str(project), "-c", "user.name=bench", "-c", "user.email=b@example.invalid"]
+    run([*git, "init", "-q"])
+    run([*git, "add", "-A"])
+    run([*git, "commit", "-qm", "initial"])
+    assets = project / "assets"
+    assets.mkdir()
+    for n in range(5):
+        (assets / "blob.bin").write_bytes(rng.randbytes(3_000_000))
+        run([*git, "add", "-A"])
+        run([*git, "commit", "-qm", f"assets v{n}"])
+    shutil.rmtree(assets)
+    run([*git, "add", "-A"])
+    run([*git, "commit", "-qm", "drop assets"])
+
+
+def du(path: Path) -> int:
+    return sum(p.lstat().st_size for p in path.rglob("*") if p.is_file())
+
+
+def evaluate(doc: dict[str, Any]) -> list[tuple[str, str, bool]]:
+    """(goal, measured, met) rows from `devkit bench --json` output."""
+    main, naive = doc["targets"][0]["name"], doc["targets"][1]["name"]
+    s = {(x["target"], x["scenario"]): x for x in doc["summaries"]}
+    rows: list[tuple[str, str, bool]] = []
+    d_main, d_naive = s[(main, "deps")]["wall_seconds"], s[(naive, "deps")]["wall_seconds"]
+    speedup = d_naive / d_main if d_main else float("inf")
+    rows.append(
+        (
+            f"dependency change ≥ {GOALS['deps_speedup']:.0f}× faster than naive",
+            f"{d_main:.1f}s vs {d_naive:.1f}s = {speedup:.2f}×",
+            speedup >= GOALS["deps_speedup"],
+        )
+    )
+    for scenario in ("noop", "source"):
+        x = s[(main, scenario)]
+        rate = x["cache_hit_rate"] or 0.0
+        y = s[(naive, scenario)]
+        rows.append(
+            (
+                f"{scenario} rebuild ≥ {GOALS['cache_hit_rate'] * 100:.0f} % of steps cached",
+                f"{x['steps_cached']}/{x['steps_total']} = {rate * 100:.0f} % "
+                f"(naive {y['steps_cached']}/{y['steps_total']})",
+                rate >= GOALS["cache_hit_rate"],
+            )
+        )
+    c_main, c_naive = s[(main, "cold")]["context_size"], s[(naive, "cold")]["context_size"]
+    reduction = 1 - c_main / c_naive if c_naive else 0.0
+    rows.append(
+        (
+            f"build context ≥ {GOALS['context_reduction'] * 100:.0f} % smaller",
+            f"{c_main / 1e6:.1f} MB vs {c_naive / 1e6:.1f} MB = {reduction * 100:.0f} % smaller",
+            reduction >= GOALS["context_reduction"],
+        )
+    )
+    return rows
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--repeat", type=int, default=1, help="runs per scenario (medians)")
+    parser.add_argument("--keep", type=Path, help="work in this folder and keep it")
+    parser.add_argument(
+        "--no-pypi",
+        action="store_true",
+        help="no PyPI dependencies (when HTTPS to PyPI is not reachable from builds)",
+    )
+    parser.add_argument("--json", type=Path, help="also write devkit bench's JSON here")
+    args = parser.parse_args()
+    pypi = not args.no_pypi and Path(HOST_CA).is_file()
+
+    work = args.keep or Path(tempfile.mkdtemp(prefix="devkit-bench-template-"))
+    work.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "DEVKIT_DATA_DIR": str(work / "devkit-data")}
+    try:
+        project = work / "svc"
+        render(project, env, pypi)
+        populate(project, pypi)
+        naive_dir = work / "naive"
+        naive_dir.mkdir()
+        (naive_dir / "Dockerfile").write_text(NAIVE_DOCKERFILE)
+        (naive_dir / "Dockerfile.dockerignore").write_text("")  # i.e. no .dockerignore
+        print(
+            f"repository: {du(project) / 1e6:.1f} MB "
+            f"(.git {du(project / '.git') / 1e6:.1f} MB, "
+            f".venv {du(project / '.venv') / 1e6:.1f} MB, "
+            f"{sum(1 for _ in (project / 'src').rglob('*.py'))} source files)",
+            flush=True,
+        )
+        out = work / "bench.json"
+        run(
+            [
+                sys.executable,
+                "-m",
+                "devkit",
+                "bench",
+                str(project),
+                "--compare",
+                str(naive_dir / "Dockerfile"),
+                "--repeat",
+                str(args.repeat),
+                "--json",
+                str(out),
+            ],
+            env={**env, "COLUMNS": os.environ.get("COLUMNS", "110")},
+        )
+        doc = json.loads(out.read_text())
+        if args.json:
+            shutil.copyfile(out, args.json)
+    finally:
+        if args.keep is None:
+            shutil.rmtree(work, ignore_errors=True)
+
+    rows = evaluate(doc)
+    width = max(len(goal) for goal, _, _ in rows)
+    print("\nA = the rendered template (target dev), B = naive single-stage Dockerfile")
+    for goal, measured, met in rows:
+        print(f"{'PASS' if met else 'FAIL'}  {goal:<{width}}  {measured}")
+    return 0 if all(met for _, _, met in rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
