@@ -72,6 +72,8 @@ def render(
         read_ca_file(Path(answers["ca_certificates"])) if answers.get("ca_certificates") else None
     )
     parent = target.parent
+    # The outermost folder this run creates, removed again if the run does not succeed.
+    created = next((p for p in reversed([parent, *parent.parents]) if not p.exists()), None)
     try:
         parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -79,7 +81,9 @@ def render(
     try:
         staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.devkit-", dir=parent))
     except OSError as exc:
+        _remove(created)
         raise DevkitError(f"cannot write in {parent}: {exc.strerror}") from None
+    done = False
     try:
         out = staging / "project"
         skip_if_exists = _copier_copy(answers, out, source=source, trusted=trusted)
@@ -102,11 +106,25 @@ def render(
                 f"{target} already holds a .devcontainer/ folder; would overwrite: {listing}",
                 hint="pass --force to overwrite those files",
             )
+        blocked = [f for f in files if (target / f).is_dir() and not (target / f).is_symlink()]
+        if blocked:
+            raise DevkitError(
+                f"cannot write {', '.join(blocked)} in {target}: "
+                "a folder of that name is in the way"
+            )
         with _no_interrupts():
             _move_into_place(out, target, files)
+        done = True
         return RenderResult(target, files, overwritten, kept, source.version)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+        if not done:
+            _remove(created)
+
+
+def _remove(folder: Path | None) -> None:
+    if folder is not None:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _move_into_place(out: Path, target: Path, files: list[str]) -> None:
@@ -116,8 +134,6 @@ def _move_into_place(out: Path, target: Path, files: list[str]) -> None:
         return
     for rel in files:
         dest = target / rel
-        if dest.is_dir() and not dest.is_symlink():
-            raise DevkitError(f"{dest} is a folder; the template has a file there")
         dest.parent.mkdir(parents=True, exist_ok=True)
         os.replace(out / rel, dest)
 

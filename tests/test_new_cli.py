@@ -346,6 +346,25 @@ def test_ctrl_c_into_an_existing_folder_leaves_it_as_it_was(
     assert listing(tmp_path) == ["repo", "repo/README.md"]
 
 
+def test_failure_removes_the_parent_folders_it_made(tmp_path: Path, monkeypatch: Any) -> None:
+    import copier
+
+    def broken(src: str, dst: Any, **kwargs: Any) -> None:
+        raise copier.errors.CopierError("template exploded")
+
+    monkeypatch.setattr(copier, "run_copy", broken)
+    assert main(["new", str(tmp_path / "a" / "b" / "proj"), "--defaults"]) == 1
+    assert listing(tmp_path) == []
+
+
+def test_a_folder_in_the_way_is_reported_before_anything_moves(tmp_path: Path, capsys: Any) -> None:
+    repo = tmp_path / "repo"
+    (repo / ".dockerignore").mkdir(parents=True)
+    assert main(["new", str(repo), "--defaults"]) == 1
+    assert "a folder of that name is in the way" in capsys.readouterr().err
+    assert listing(tmp_path) == ["repo", "repo/.dockerignore"]
+
+
 def test_copier_errors_become_one_line(tmp_path: Path, capsys: Any) -> None:
     target = str(tmp_path / "proj")
     assert main(["new", target, "--defaults", "--template", str(tmp_path / "nope")]) == 1
