@@ -526,6 +526,8 @@ class DevContainer:
 
 _SEPARATORS = re.compile(r"&&|\|\||[;|\n]")
 _WRAPPERS = {"sudo", "env", "time", "exec", "command", "nice", "nohup", "xargs"}
+# Shell keywords that may start a simple command (`if [ -f x ]; then pnpm install; fi`).
+_KEYWORDS = {"if", "then", "else", "elif", "do", "while", "until", "!", "{", "("}
 
 
 def _commands(script: str, variables: Mapping[str, str | None] | None = None) -> list[list[str]]:
@@ -554,7 +556,9 @@ def _commands(script: str, variables: Mapping[str, str | None] | None = None) ->
                 if m:
                     local[m.group(1)] = m.group(2)
             continue
-        while words and (assignment.match(words[0]) or words[0] in _WRAPPERS):
+        while words and (
+            assignment.match(words[0]) or words[0] in _WRAPPERS or words[0] in _KEYWORDS
+        ):
             words = words[1:]
         if words:
             result.append(words)
@@ -1222,7 +1226,7 @@ class _Auditor:
             for k, v in env.items()
         }
         persistent = [m for m in dc.mounts if m.kind in ("volume", "bind")]
-        managers = [m for m in _managers_used(self.root, facts) if m not in ("apt", "apk")]
+        managers = [m for m in _managers_used(self.root, df) if m not in ("apt", "apk")]
         for manager in managers:
             covered = any(
                 _cache_target_fits(manager, m.target, env)
@@ -1694,19 +1698,53 @@ _MANIFESTS: list[tuple[str, str]] = [
 ]
 
 
-def _managers_used(root: Path, facts: _ImageFacts) -> list[str]:
-    """Package managers the dev container uses: installs in its image and manifests in the repo."""
-    found = set(facts.managers)
+_ECOSYSTEMS = {"python": ("uv", "poetry", "pip"), "node": ("pnpm", "yarn", "npm")}
+_ECOSYSTEM_MANIFEST = {"python": "pyproject.toml", "node": "package.json"}
+
+
+def _dockerfile_managers(df: Dockerfile | None) -> set[str]:
+    """Package managers any stage of ``df`` installs with."""
+    found: set[str] = set()
+    if df is None:
+        return found
+    for stage in df.stages:
+        for ins in stage.instructions:
+            if ins.keyword == "RUN":
+                for words in _commands(ins.script()):
+                    manager = _manager_of(words)
+                    if manager:
+                        found.add(manager)
+    return found
+
+
+def _managers_used(root: Path, df: Dockerfile | None) -> list[str]:
+    """Package managers a developer runs in the dev container.
+
+    Lock files and manifests in the repository say it best. A bare ``pyproject.toml`` or
+    ``package.json`` (no lock file yet) and Dockerfiles without manifests are resolved with the
+    Dockerfile: the most specific manager of that ecosystem it installs with (uv over poetry
+    over pip: a ``pip install uv`` only bootstraps uv). Build-only language toolchains (go,
+    cargo, dotnet, maven, gradle) installing in any stage count as used.
+    """
+    built = _dockerfile_managers(df)
     names = {p.name for p in root.iterdir()} if root.is_dir() else set()
+    found: set[str] = set()
     for manifest, manager in _MANIFESTS:
         if manifest in names:
             found.add(manager)
-    if "package.json" in names and not found & {"npm", "pnpm", "yarn"}:
-        found.add("npm")
-    if "pyproject.toml" in names and not found & {"pip", "uv", "poetry"}:
-        found.add("pip")
     if any(n.endswith((".csproj", ".sln", ".fsproj")) for n in names):
         found.add("dotnet")
+    if any(re.fullmatch(r"requirements.*\.txt", n) for n in names):
+        found.add("pip")
+    for ecosystem, managers in _ECOSYSTEMS.items():
+        if found & set(managers):
+            continue
+        seen = [m for m in managers if m in built]
+        if seen:
+            found.add(seen[0])
+        elif _ECOSYSTEM_MANIFEST[ecosystem] in names:
+            found.add(managers[-1])
+    found |= built & {"go", "cargo", "dotnet", "maven", "gradle"}
     return [m for m in MANAGERS if m in found]
 
 

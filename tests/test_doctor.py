@@ -239,6 +239,7 @@ def _audit_dockerfile(tmp_path: Path, text: str) -> list[tuple[str, int | None]]
         ("poetry install --no-root", "poetry"),
         ("npm ci", "npm"),
         ("pnpm install --frozen-lockfile", "pnpm"),
+        ("if [ -f pnpm-lock.yaml ]; then pnpm install --frozen-lockfile; fi", "pnpm"),
         ("yarn install --frozen-lockfile", "yarn"),
         ("go mod download", "go"),
         ("cargo fetch", "cargo"),
@@ -357,7 +358,8 @@ def test_dk011_volume_for_the_cache_dir_satisfies_it(tmp_path: Path) -> None:
     config.write_text(
         config.read_text().replace(
             '"remoteUser": "dev"',
-            '"remoteUser": "dev",\n  "mounts": ["source=pipc,target=/home/dev/.cache/pip,type=volume"]',
+            '"remoteUser": "dev",\n'
+            '  "mounts": ["source=pipc,target=/home/dev/.cache/pip,type=volume"]',
         )
     )
     dockerfile = root / ".devcontainer" / "Dockerfile"

@@ -24,7 +24,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = add_command(
         sub,
         "doctor",
-        help="audit Dockerfiles, .dockerignore, compose and devcontainer.json for slow or unsafe builds",
+        help="audit a repository's dev container setup for slow or unsafe builds",
         description=(
             "Audit a repository's Dockerfiles, .dockerignore files, compose files and "
             "devcontainer.json. Each finding has a rule id (docs/doctor/<ID>.md explains it), a "
@@ -59,8 +59,7 @@ def _print(report: doctor.Report, ui: UI) -> None:
         table.add_column("severity")
         table.add_column("rule", no_wrap=True)
         table.add_column("where", overflow="fold")
-        table.add_column("problem", overflow="fold")
-        table.add_column("fix", overflow="fold")
+        table.add_column("problem and fix", overflow="fold", ratio=1)
         for finding in report.findings:
             rule = doctor.RULES[finding.rule]
             style = _STYLE[finding.severity]
@@ -68,8 +67,8 @@ def _print(report: doctor.Report, ui: UI) -> None:
                 f"[{style}]{finding.severity}[/]",
                 finding.rule,
                 escape(finding.location),
-                f"[bold]{escape(rule.title)}[/]\n{escape(finding.message)}",
-                escape(rule.fix),
+                f"[bold]{escape(rule.title)}[/]\n{escape(finding.message)}\n"
+                f"[dim]fix: {escape(rule.fix)}[/]",
             )
         ui.out.print(table)
     if report.contexts:
@@ -90,4 +89,4 @@ def _print(report: doctor.Report, ui: UI) -> None:
     style = "bold red" if counts[doctor.ERROR] else "yellow" if counts[doctor.WARNING] else "green"
     ui.out.print(f"[{style}]{escape(report.summary())}[/]")
     if report.findings:
-        ui.out.print("Each rule is explained in docs/doctor/<rule>.md (why it matters, how to fix).")
+        ui.out.print("Each rule is explained in docs/doctor/<rule>.md: why it matters, how to fix.")

@@ -1,0 +1,64 @@
+"""A project rendered by `devkit new` has no doctor finding above info.
+
+The bundled Copier template is rendered for several stack mixes (the way `devkit new` does,
+with `dockerfile_syntax` off as everywhere offline) and audited with BuildKit faked as
+available: this checks the template, not the machine.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import devkit.resources
+from devkit import doctor
+
+MIXES: list[dict[str, Any]] = [
+    {"stacks": ["python"]},
+    {"stacks": ["python", "node"], "python_package_manager": "uv", "node_package_manager": "pnpm"},
+    {
+        "stacks": ["python", "node", "go"],
+        "python_package_manager": "poetry",
+        "node_package_manager": "yarn",
+    },
+    {"stacks": ["rust", "dotnet"], "username": "alice", "uid": 1234, "gid": 1234},
+    {"stacks": ["java"], "java_build_tool": "maven", "apt_packages": ["jq"]},
+    {
+        "stacks": ["python", "node", "go", "rust", "dotnet", "java"],
+        "java_build_tool": "gradle",
+        "base_image": "mcr.microsoft.com/devcontainers/base:bookworm",
+    },
+]
+
+
+def _ok() -> doctor.BuildKitStatus:
+    return doctor.BuildKitStatus(True, True, "fake")
+
+
+@pytest.mark.parametrize("extra", MIXES, ids=lambda m: "-".join(m["stacks"]))
+def test_rendered_project_has_no_finding_above_info(extra: dict[str, Any], tmp_path: Path) -> None:
+    copier = pytest.importorskip("copier")
+    template = devkit.resources.template_dir()
+    if not (template / "copier.yml").is_file():
+        pytest.skip("the Copier template is not in this checkout yet")
+    dst = tmp_path / "proj"
+    data = {"project_name": "doctor-check", "dockerfile_syntax": False, **extra}
+    copier.run_copy(str(template), dst, data=data, defaults=True, unsafe=False, quiet=True)
+    # A realistic working tree: history and a local secret the .dockerignore must keep out.
+    (dst / ".git" / "objects").mkdir(parents=True)
+    (dst / ".git" / "objects" / "pack").write_bytes(b"\0" * 10_000)
+    (dst / ".env").write_text("API_TOKEN=local\n")
+
+    report = doctor.audit(dst, buildkit=_ok)
+
+    above_info = [f for f in report.findings if f.severity != doctor.INFO]
+    assert above_info == [], "\n".join(f"{f.rule} {f.location}: {f.message}" for f in above_info)
+    # The audit really looked at the rendered files.
+    assert ".devcontainer/Dockerfile" in report.files
+    assert ".devcontainer/compose.yaml" in report.files
+    assert ".devcontainer/devcontainer.json" in report.files
+    (ctx,) = report.contexts
+    assert ctx.dockerignore == ".dockerignore"
+    assert ctx.bytes_total - ctx.bytes_sent >= 10_000  # .git is not sent
