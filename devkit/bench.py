@@ -633,6 +633,9 @@ class Bench:
         self.run_id = uuid.uuid4().hex[:10]
         self._images: list[str] = []
         self._cache_targets: set[str] = set()
+        # (start, end) wall-clock times of our cold builds: the only moments when the fresh
+        # cache-mount ids of this run can have been created.
+        self._cold_windows: list[tuple[float, float]] = []
         self._client: Any = None
 
     # -- public
@@ -754,6 +757,7 @@ class Bench:
             argv.append("--no-cache")
         argv.append(str(target.context))
         self.observer.build_started(target.name, scenario, rep, argv)
+        window_start = time.time()
         parser = ProgressParser()
         tail: list[str] = []
         self._images.append(tag)
@@ -778,6 +782,8 @@ class Bench:
             code = proc.wait()
         finally:
             _stop(proc)
+            if scenario == "cold":
+                self._cold_windows.append((window_start - 1.0, time.time() + 1.0))
         wall = time.monotonic() - started
         progress = parser.progress
         if code != 0:
@@ -861,7 +867,7 @@ class Bench:
         for record in records:
             if record.get("Type") != "exec.cachemount" or record["ID"] in cache_before:
                 continue
-            if record.get("InUse"):
+            if record.get("InUse") or not self._in_cold_window(record.get("CreatedAt")):
                 continue
             description = str(record.get("Description", ""))
             # "cached mount /root/.cache/pip from exec /bin/sh -c pip install ..."
@@ -875,6 +881,26 @@ class Bench:
                 self.observer.note(f"could not prune cache mount {record['ID']}: {exc}")
         if pruned:
             self.observer.note(f"pruned {pruned} cache mount(s) this run created")
+
+    def _in_cold_window(self, created: object) -> bool:
+        """Whether a record's CreatedAt falls into one of this run's cold builds."""
+        when = _parse_time(created)
+        return when is not None and any(a <= when <= b for a, b in self._cold_windows)
+
+
+def _parse_time(value: object) -> float | None:
+    """Seconds since the epoch from the engine's RFC 3339 time (nanoseconds, 'Z')."""
+    if not isinstance(value, str):
+        return None
+    match = re.match(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)$", value)
+    if not match:
+        return None
+    from datetime import datetime
+
+    zone = "+00:00" if match.group(3) == "Z" else match.group(3)
+    base = datetime.fromisoformat(match.group(1) + zone).timestamp()
+    fraction = float("0." + match.group(2)) if match.group(2) else 0.0
+    return base + fraction
 
 
 def _stop(proc: subprocess.Popen[str]) -> None:

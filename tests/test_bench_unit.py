@@ -333,3 +333,10 @@ def _forget_detection() -> object:
     """Detection is cached per process: do not leak a fake result into other tests."""
     yield
     buildkit._detect_cached.cache_clear()
+
+
+def test_engine_times_parse_to_epoch_seconds() -> None:
+    assert bench._parse_time("1970-01-01T00:00:10.5Z") == pytest.approx(10.5)
+    assert bench._parse_time("1970-01-01T01:00:10+01:00") == pytest.approx(10.0)
+    assert bench._parse_time("yesterday") is None
+    assert bench._parse_time(None) is None
