@@ -341,7 +341,9 @@ def _ref_in(src: str, ref: str) -> bool:
     return True  # a remote template: Copier will say if the ref is missing
 
 
-def _choose_source(recorded: str, old_ref: str, mirror: str | None) -> tuple[str, bool]:
+def _choose_source(
+    project: Path, recorded: str, old_ref: str, mirror: str | None
+) -> tuple[str, bool]:
     """The template source to update from, and whether it replaces the recorded one."""
     if _is_bundled_src(recorded, mirror):
         assert mirror is not None
@@ -359,9 +361,16 @@ def _choose_source(recorded: str, old_ref: str, mirror: str | None) -> tuple[str
             _template_tags.cache_clear()
             return mirror, not _same_path(recorded, mirror)
         raise _Refused(
-            f"bundled template version {old_ref} is unknown to this devkit's template mirror "
-            f"({mirror}); run `devkit template export` where it is known and update with that"
+            f"bundled template version {old_ref} is unknown to this devkit's template mirror; "
+            f"fetch it from a `devkit template export` made where it is known: "
+            f"git -C {mirror} fetch EXPORT refs/tags/{old_ref}:refs/tags/{old_ref}"
         )
+    if _is_local(recorded) and not Path(recorded).expanduser().is_absolute():
+        # Copier records a template path as it was typed; a relative one only makes sense
+        # from the project's folder.
+        beside = (project / recorded).resolve()
+        if beside.is_dir() and _ref_in(str(beside), old_ref):
+            return str(beside), True
     if _is_local(recorded) and not Path(recorded).expanduser().exists():
         raise _Refused(f"template {recorded} (recorded in {ANSWERS_FILE}) does not exist here")
     if not _ref_in(recorded, old_ref):
@@ -520,7 +529,7 @@ def _update(given: Path, options: UpdateOptions, result: RepoResult) -> None:
     if _git(top, "rev-parse", "-q", "--verify", "HEAD", check=False).returncode != 0:
         raise _Refused("the repository has no commit yet")
 
-    source, remapped = _choose_source(recorded, old_ref, options.bundled_mirror)
+    source, remapped = _choose_source(project, recorded, old_ref, options.bundled_mirror)
     newest = newest_version(source)
     if newest is None:
         raise _Refused(f"template {source} has no version tags (like v1.0.0)")

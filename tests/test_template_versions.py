@@ -154,6 +154,7 @@ def test_version_unknown_to_this_mirror_is_refused(
     (result,) = report["repositories"]
     assert result["status"] == "refused"
     assert "v1.0.0 is unknown to this devkit's template mirror" in result["reason"]
+    assert "fetch EXPORT refs/tags/v1.0.0:refs/tags/v1.0.0" in result["reason"]
     assert tree_digest(project) == before
 
 

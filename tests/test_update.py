@@ -400,3 +400,23 @@ def test_from_file_and_subprocess(fleet_template: Path, tmp_path: Path) -> None:
     assert "updated" in proc.stdout
     assert "Traceback" not in proc.stderr
     assert (repo / ".devcontainer" / "Dockerfile").read_text() != DOCKERFILE_V1
+
+
+def test_relative_template_path_is_taken_from_the_project(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`copier copy ../template .` records `_src_path: ../template`; update from anywhere."""
+    import copier
+
+    make_template(tmp_path / "template")
+    project = tmp_path / "svc"
+    project.mkdir()
+    monkeypatch.chdir(project)
+    copier.run_copy("../template", ".", vcs_ref="v1.0.0", defaults=True, quiet=True)
+    git(project, "init", "-q", "-b", "main")
+    commit_all(project)
+    monkeypatch.chdir(tmp_path.parent)
+    code, report = _json_run(capsys, ["update", str(project), "--json"])
+    assert code == 0, report
+    answers = yaml.safe_load((project / ".copier-answers.yml").read_text())
+    assert answers == {**answers, "_commit": "v2.0.0", "_src_path": "../template"}
