@@ -100,17 +100,23 @@ def render(
             (out / rel).unlink()
         files = _relative_files(out)
         overwritten = sorted(existing - set(kept))
-        if (target / ".devcontainer").exists() and not force:
-            listing = ", ".join(overwritten) if overwritten else "nothing (but it is in the way)"
-            raise DevkitError(
-                f"{target} already holds a .devcontainer/ folder; would overwrite: {listing}",
-                hint="pass --force to overwrite those files",
-            )
         blocked = [f for f in files if (target / f).is_dir() and not (target / f).is_symlink()]
         if blocked:
             raise DevkitError(
                 f"cannot write {', '.join(blocked)} in {target}: "
                 "a folder of that name is in the way"
+            )
+        if not force and (target / ".devcontainer").exists():
+            listing = ", ".join(overwritten) if overwritten else "nothing (but it is in the way)"
+            raise DevkitError(
+                f"{target} already holds a .devcontainer/ folder; would overwrite: {listing}",
+                hint="pass --force to overwrite those files",
+            )
+        if not force and overwritten:
+            # No .devcontainer/ yet, but e.g. a hand-written .dockerignore: never clobber silently.
+            raise DevkitError(
+                f"{target} already has files devkit would overwrite: {', '.join(overwritten)}",
+                hint="pass --force to overwrite them",
             )
         with _no_interrupts():
             _move_into_place(out, target, files)

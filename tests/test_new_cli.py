@@ -306,6 +306,19 @@ def test_existing_devcontainer_is_refused_without_force(tmp_path: Path, capsys: 
     assert (target / ".devcontainer" / "devcontainer.json").read_text() == "{}"
 
 
+def test_other_files_are_not_overwritten_without_force(tmp_path: Path, capsys: Any) -> None:
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / ".dockerignore").write_text("node_modules\n")
+    assert main(["new", str(repo), "--defaults"]) == 1
+    err = capsys.readouterr().err
+    assert "would overwrite: .dockerignore" in err
+    assert "--force" in err
+    assert listing(tmp_path) == ["repo", "repo/.dockerignore"]
+    assert main(["new", str(repo), "--defaults", "--force"]) == 0
+    assert (repo / ".dockerignore").read_text() != "node_modules\n"
+
+
 def test_invalid_folder_name_needs_a_project_name(tmp_path: Path, capsys: Any) -> None:
     target = tmp_path / "Bad_Folder"
     assert main(["new", str(target), "--defaults"]) == 1
