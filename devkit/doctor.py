@@ -1172,14 +1172,17 @@ class _Auditor:
         if ignore:
             self.files.add(ignore_rel or "")
         bulk = _bulky(context, sent)
-        secrets = _secret_files(context, sent)
-        ignore_display = ignore_rel or (ctx_rel.rstrip("/") + "/.dockerignore").lstrip("./")
+        # Inside .git or node_modules, test keys of libraries would only be noise: those
+        # folders are reported as a whole (DK008/DK009).
+        secrets = _secret_files(context, sent, skip=bulk)
+        missing = ".dockerignore" if ctx_rel == "." else f"{ctx_rel}/.dockerignore"
+        ignore_display = ignore_rel or missing
         if ignore is None:
             cut = _sent_paths(context, [*_SUGGESTED, *bulk, *secrets], df_rel)
             _, cut_bytes = _measure(context, cut)
             self.add(
                 "DK008",
-                ignore_display if ctx_rel != "." else ".dockerignore",
+                ignore_display,
                 None,
                 f"context {ctx_rel} sends {human_size(total_bytes)} in {total_files} files; "
                 f"a .dockerignore for the usual suspects would send {human_size(cut_bytes)}"
@@ -1202,7 +1205,7 @@ class _Auditor:
             )
             self.add(
                 "DK010",
-                ignore if ignore else (ignore_display if ctx_rel != "." else ".dockerignore"),
+                ignore_display,
                 None,
                 f"context {ctx_rel} sends secret-looking files: {shown}",
             )
@@ -1487,9 +1490,12 @@ _ENV_NAME = re.compile(r"^\.env(\..+)?$")
 _ENV_EXAMPLE = re.compile(r"\.(example|sample|template|dist|defaults?)$")
 
 
-def _secret_files(context: Path, sent: set[str]) -> list[str]:
+def _secret_files(context: Path, sent: set[str], skip: Iterable[str] = ()) -> list[str]:
     found: list[str] = []
+    skipped = tuple(f"{s}/" for s in skip)
     for rel in sorted(sent):
+        if rel.startswith(skipped):
+            continue
         full = context / rel
         if not full.is_file():
             continue

@@ -44,8 +44,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def _run(args: argparse.Namespace, ui: UI) -> int:
-    probe = None if args.no_buildkit_check else doctor.buildkit_status
-    report = doctor.audit(args.path, buildkit=probe)
+    def probe() -> doctor.BuildKitStatus:
+        # A probe build takes a few seconds: say what is going on when someone is watching.
+        if not ui.interactive:
+            return doctor.buildkit_status()
+        with ui.err.status("checking BuildKit with a tiny probe build…"):
+            return doctor.buildkit_status()
+
+    report = doctor.audit(args.path, buildkit=None if args.no_buildkit_check else probe)
     if args.json:
         ui.print_json(report.to_dict())
     else:
