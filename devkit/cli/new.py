@@ -54,7 +54,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         action="append",
         default=[],
         metavar="KEY=VALUE",
-        help="set one answer (repeatable); lists are comma-separated, e.g. stacks=python,node",
+        help="set one answer (repeatable); lists are comma-separated, e.g. stacks=python,node. "
+        f"KEY is one of: {_answer_keys()}",
     )
     parser.add_argument(
         "--answers-file",
@@ -65,7 +66,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.add_argument(
         "--force",
         action="store_true",
-        help="overwrite the rendered files when PATH already holds a .devcontainer/",
+        help="overwrite files that already exist in PATH (e.g. an existing .devcontainer/)",
     )
     parser.add_argument(
         "--template",
@@ -73,8 +74,21 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="render another Copier template (git URL or path) instead of the bundled one",
     )
     parser.add_argument(
-        "--vcs-ref", metavar="REF", help="git tag or commit of --template to render (e.g. v2.1.0)"
+        "--vcs-ref",
+        metavar="REF",
+        help="git tag or commit of --template to render (e.g. v2.1.0); without --template, "
+        "one of the bundled template versions",
     )
+
+
+def _answer_keys() -> str:
+    """The answer names, for --help (plain JSON reading: no jsonschema import at --help time)."""
+    try:
+        from devkit.schema import load_schema
+
+        return ", ".join(load_schema("answers.schema.json")["properties"])
+    except (OSError, ValueError, KeyError):  # a broken install should still show --help
+        return "see docs/user-guide.md"
 
 
 def _run(args: argparse.Namespace, ui: UI) -> int:
