@@ -11,8 +11,10 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import queue
 import re
 import tarfile
+import threading
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -485,17 +487,57 @@ def prune_backups(
 
 
 def _stream(client: Any, name: str, container: Any) -> Iterator[bytes]:
+    """The volume's tar stream from the engine, in chunks of about 1 MiB.
+
+    A reader thread pulls the HTTP stream (small chunked-encoding pieces) and hands over
+    1 MiB batches through a short queue, so waiting for the engine overlaps with the
+    consumer's compression and memory stays bounded (a few MiB).
+    """
     try:
         stream, _ = container.get_archive(f"{MOUNT}/.", chunk_size=STREAM_CHUNK)
     except _docker_errors() as exc:
         raise docker_error(f"reading volume {name}", exc) from exc
+    batches: queue.Queue[bytes | BaseException | None] = queue.Queue(maxsize=8)
+    stop = threading.Event()
+
+    def pump() -> None:
+        try:
+            pending: list[bytes] = []
+            size = 0
+            for chunk in stream:
+                if stop.is_set():
+                    return
+                pending.append(chunk)
+                size += len(chunk)
+                if size >= STREAM_CHUNK:
+                    batches.put(b"".join(pending))
+                    pending, size = [], 0
+            if pending:
+                batches.put(b"".join(pending))
+            batches.put(None)
+        except BaseException as exc:  # handed to the consumer, which raises it
+            batches.put(exc)
+
+    thread = threading.Thread(target=pump, name="devkit-volume-reader", daemon=True)
+    thread.start()
     try:
-        yield from stream
-    except _docker_errors() as exc:
-        raise docker_error(f"reading volume {name}", exc) from exc
+        while True:
+            item = batches.get()
+            if item is None:
+                break
+            if isinstance(item, BaseException):
+                if isinstance(item, _docker_errors()):
+                    raise docker_error(f"reading volume {name}", item) from item
+                raise item
+            yield item
     finally:
+        stop.set()
+        with contextlib.suppress(queue.Empty):
+            while True:  # unblock the reader if it waits on a full queue
+                batches.get_nowait()
         with contextlib.suppress(Exception):
             stream.close()
+        thread.join(timeout=5)
 
 
 def _fsync_dir(path: Path) -> None:

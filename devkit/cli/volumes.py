@@ -121,7 +121,12 @@ devkit volumes backup my-service-pip-cache -o - | ssh host 'cat > b.tar.zst'""",
         help="file, existing directory, or '-' for stdout (one volume only)",
     )
     p.add_argument("--compression", choices=archive.COMPRESSIONS, default="zstd")
-    p.add_argument("--level", type=int, metavar="N", help="compression level")
+    p.add_argument(
+        "--level",
+        type=int,
+        metavar="N",
+        help="compression level (zstd 1-19, default 1; gzip 1-9, default 6)",
+    )
     p.add_argument("--json", action="store_true", help="print the manifests as JSON")
 
     p = add_command(
