@@ -342,8 +342,12 @@ _PRUNE = {
 _COMPOSE_NAME = re.compile(r"^(docker-)?compose(\.[\w.-]+)?\.ya?ml$")
 
 
+# Template sources (Jinja & co.) are not buildable as they are.
+_TEMPLATE_SUFFIXES = (".dockerignore", ".jinja", ".j2", ".tmpl", ".tpl")
+
+
 def _is_dockerfile(name: str) -> bool:
-    if name.endswith(".dockerignore"):
+    if name.endswith(_TEMPLATE_SUFFIXES):
         return False
     return (
         name in ("Dockerfile", "Containerfile")
@@ -737,6 +741,15 @@ _SDK_IMAGE = re.compile(
 )
 
 
+def _stage_words(df: Dockerfile, stage: Stage) -> str:
+    """How a message names a stage: ``stage deps``, ``the image``, ``the final stage``."""
+    if stage.name:
+        return f"stage {stage.name}"
+    if len(df.stages) == 1:
+        return "the image"
+    return "the final stage" if stage is df.final_stage else f"stage {stage.index + 1} (unnamed)"
+
+
 def _root_user(user: str) -> bool:
     name = user.split(":")[0].strip()
     return name in ("", "root", "0")
@@ -1013,8 +1026,8 @@ class _Auditor:
                                 "DK002",
                                 path,
                                 ins.line,
-                                f"{manager} install in stage {stage.label} without a cache mount "
-                                f"for its cache ({_cache_hint(manager)})",
+                                f"{manager} install in {_stage_words(df, stage)} without a "
+                                f"cache mount for its cache ({_cache_hint(manager)})",
                             )
                         if (
                             manager == "apt"
@@ -1142,10 +1155,10 @@ class _Auditor:
                 "DK006",
                 path,
                 stage.line,
-                f"stage {stage.label} never sets USER, so it runs as root",
+                f"{_stage_words(df, stage)} never sets USER, so it runs as root",
             )
         else:
-            self.add("DK006", path, user_line, f"stage {stage.label} ends with USER {user}")
+            self.add("DK006", path, user_line, f"{_stage_words(df, stage)} ends with USER {user}")
 
     # ---------------------------------------------------------------- DK008 - DK010
     def ignore_file(self, build: Build) -> Path | None:
@@ -1268,8 +1281,8 @@ class _Auditor:
                 "DK012",
                 mount.file,
                 mount.line,
-                f"volume {mount.source or '(anonymous)'} is mounted at {target} for user {user}, "
-                f"but {state}: the volume comes up root-owned",
+                f"volume {mount.source or '(anonymous)'} is mounted at {target} for user {user}; "
+                f"{state}, so the volume comes up root-owned",
             )
 
 
