@@ -687,9 +687,10 @@ def restore(
     symlink, no device nodes), then the target: not used by any container, and empty unless
     ``force`` — with ``force`` a safety backup of the current contents is taken first and the
     volume is recreated empty (same driver, options and labels) before the restore.
-    A new target volume gets the labels recorded in the backup.
+    A new target volume gets the labels recorded in the backup. ``progress`` is called with
+    byte counts for both passes (check, then write): ``2 * uncompressed_bytes`` in all.
     """
-    manifest = archive.verify(path)
+    manifest = archive.verify(path, progress=progress)
     name = check_name(target or manifest["volume"]["name"])
     created = False
     safety: Path | None = None

@@ -374,7 +374,8 @@ def _restore(args: argparse.Namespace, ui: UI) -> int:
     def said(where: Path) -> None:
         ui.warn(f"safety backup of the current contents written to {where}")
 
-    with _progress(ui, f"restore {path.name}", manifest["uncompressed_bytes"]) as advance:
+    total = 2 * manifest["uncompressed_bytes"]  # checked first, then written
+    with _progress(ui, f"check + restore {path.name}", total) as advance:
         result = vol.restore(
             client,
             path,
