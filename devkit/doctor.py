@@ -1549,6 +1549,8 @@ class _ImageFacts:
     homes: dict[str, str] = field(default_factory=dict)
     uids: dict[str, str] = field(default_factory=dict)
     managers: set[str] = field(default_factory=set)
+    #: RUN goes through bash/zsh (SHELL […]), so `{a,b}` braces expand; /bin/sh does not.
+    braces: bool = False
     #: Ordered events: (kind, path, user_at_the_time, recursive, owner)
     events: list[tuple[str, str, str, bool, str]] = field(default_factory=list)
 
@@ -1576,6 +1578,8 @@ class _ImageFacts:
                 elif ins.keyword == "USER":
                     current = substitute(ins.args.strip(), vars_now).split(":")[0] or "root"
                     facts.user = current
+                elif ins.keyword == "SHELL":
+                    facts.braces = any(sh in ins.args for sh in ("bash", "zsh"))
                 elif ins.keyword == "WORKDIR":
                     path = substitute(ins.args.strip(), vars_now)
                     facts.events.append(("create", _norm(path), current, False, ""))
@@ -1584,7 +1588,8 @@ class _ImageFacts:
                     if words:
                         dest = substitute(words[-1], vars_now)
                         chown = ins.flag("chown")
-                        owner = substitute(chown[0], vars_now).split(":")[0] if chown else current
+                        # COPY ignores USER: without --chown, files belong to root.
+                        owner = substitute(chown[0], vars_now).split(":")[0] if chown else "root"
                         facts.events.append(("create", _norm(dest), owner, True, owner))
                 elif ins.keyword == "RUN":
                     facts._run(ins.script(), current, vars_now)
@@ -1597,7 +1602,7 @@ class _ImageFacts:
             if manager:
                 self.managers.add(manager)
             prog = _prog(words[0])
-            expanded = [w2 for w in words for w2 in _brace_expand(w)]
+            expanded = [w2 for w in words for w2 in _brace_expand(w)] if self.braces else words
             expanded = [home_now + w[1:] if w.startswith("~/") else w for w in expanded]
             paths = [_norm(w) for w in expanded[1:] if w.startswith("/")]
             if prog in ("useradd", "adduser"):

@@ -380,6 +380,30 @@ def test_dk012_directory_created_after_user_is_owned(tmp_path: Path) -> None:
     assert doctor.audit(root, buildkit=buildkit_ok).findings == []
 
 
+def test_dk012_braces_expand_only_under_bash(tmp_path: Path) -> None:
+    root = _copy("dk012-volume-root-owned", tmp_path)
+    compose = root / ".devcontainer" / "compose.yaml"
+    compose.write_text(compose.read_text().replace("/home/dev/.history", "/home/dev/.cache/pip"))
+    dockerfile = root / ".devcontainer" / "Dockerfile"
+    text = "FROM debian:bookworm-slim\nRUN useradd -m dev\nUSER dev\n"
+    text += "RUN mkdir -p /home/dev/.cache/{pip,npm}\n"
+    dockerfile.write_text(text)  # /bin/sh makes a folder literally named "{pip,npm}"
+    assert [(f.rule, f.line) for f in doctor.audit(root, buildkit=None).findings] == [("DK012", 8)]
+    dockerfile.write_text(
+        text.replace("FROM debian:bookworm-slim\n", 'FROM debian\nSHELL ["/bin/bash", "-c"]\n')
+    )
+    assert doctor.audit(root, buildkit=None).findings == []
+
+
+def test_dk012_copy_ignores_user(tmp_path: Path) -> None:
+    root = _copy("dk012-volume-root-owned", tmp_path)
+    (root / ".devcontainer" / "Dockerfile").write_text(
+        "FROM debian:bookworm-slim\nRUN useradd -m dev\nUSER dev\n"
+        "COPY .devcontainer /home/dev/.history\nCOPY --chown=dev .devcontainer /home/dev/.cache\n"
+    )
+    assert [(f.rule, f.line) for f in doctor.audit(root, buildkit=None).findings] == [("DK012", 8)]
+
+
 def test_jsonc_keeps_strings_with_comment_markers() -> None:
     text = '{\n  // c\n  "url": "http://x/*y*/", /* z */\n  "list": [1, 2,],\n}\n'
     data = json.loads(doctor.strip_jsonc(text))

@@ -1,0 +1,100 @@
+"""DK012 against the real engine: what doctor predicts about volume ownership is what happens.
+
+Two small images are built with BuildKit from debian:bookworm-slim (no network needed): one
+that only creates the user (doctor: the volumes come up root-owned) and one that creates and
+owns every mount target (doctor: fine). Fresh named volumes are then mounted into each and the
+owner of the mount point is read inside the container.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import subprocess
+import uuid
+from pathlib import Path
+from typing import Any
+
+import docker.errors
+import pytest
+
+from devkit import doctor
+
+pytestmark = pytest.mark.docker
+
+FIXTURES = Path(__file__).parent / "fixtures" / "doctor"
+TEST_LABELS = {"dev.devkit.test": "1"}
+
+OWNED_DOCKERFILE = (
+    "FROM debian:bookworm-slim\n"
+    "RUN u=dev; useradd -m -u 1000 $u && install -d -o $u /home/$u/.history\n"
+    "USER 1000\n"
+    "RUN mkdir -p /home/dev/.cache/{pip,npm}\n"
+)
+
+
+def _build(docker: str, context: Path, tag: str) -> None:
+    env = {**os.environ, "DOCKER_BUILDKIT": "1"}
+    done = subprocess.run(
+        [
+            docker,
+            "build",
+            "-q",
+            "--label",
+            "dev.devkit.test=1",
+            "-t",
+            tag,
+            "-f",
+            str(context / ".devcontainer" / "Dockerfile"),
+            str(context),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr
+
+
+def _owner(client: Any, image: str, target: str) -> str:
+    volume = client.volumes.create(name=f"devkit-test-{uuid.uuid4().hex[:10]}", labels=TEST_LABELS)
+    try:
+        out = client.containers.run(
+            image,
+            ["stat", "-c", "%u", target],
+            volumes={volume.name: {"bind": target, "mode": "rw"}},
+            labels=TEST_LABELS,
+            remove=True,
+        )
+        return bytes(out).decode().strip()
+    finally:
+        volume.remove(force=True)
+
+
+def test_dk012_prediction_matches_the_engine(
+    docker_client: Any, base_image: str, buildkit_docker: str, tmp_path: Path
+) -> None:
+    bad = tmp_path / "bad"
+    shutil.copytree(FIXTURES / "dk012-volume-root-owned", bad)
+    good = tmp_path / "good"
+    shutil.copytree(FIXTURES / "dk012-volume-root-owned", good)
+    (good / ".devcontainer" / "Dockerfile").write_text(OWNED_DOCKERFILE)
+
+    bad_findings = doctor.audit(bad, buildkit=None).findings
+    assert [(f.rule, f.line) for f in bad_findings] == [("DK012", 8), ("DK012", 9)]
+    assert doctor.audit(good, buildkit=None).findings == []
+
+    tag = f"devkit-test-doctor:{uuid.uuid4().hex[:8]}"
+    tags = [f"{tag}-bad", f"{tag}-good"]
+    try:
+        _build(buildkit_docker, bad, tags[0])
+        _build(buildkit_docker, good, tags[1])
+        # The fixture mounts volumes at these two paths (compose.yaml lines 8 and 9).
+        for target in ("/home/dev/.history", "/home/dev/.cache"):
+            assert _owner(docker_client, tags[0], target) == "0", target  # as doctor says
+            assert _owner(docker_client, tags[1], target) == "1000", target
+    finally:
+        for t in tags:
+            with contextlib.suppress(docker.errors.DockerException):
+                docker_client.images.remove(t, force=True)
