@@ -11,12 +11,13 @@ Exit codes: 0 ok, 1 user error, 2 usage error (argparse), 130 interrupted.
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from devkit import __version__
-from devkit.cli import bench, doctor, new, template, update, volumes
 from devkit.cli._common import UI, Formatter
 from devkit.errors import DevkitError
 
@@ -33,8 +34,26 @@ examples:
 """
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The full argument parser (exposed for tests and docs)."""
+#: Subcommand modules, in --help order.
+COMMANDS = ("new", "volumes", "bench", "doctor", "update", "template")
+
+
+def _command_modules(argv: Sequence[str] | None) -> list[Any]:
+    """The subcommand modules to load: only the one ``argv`` names, else all of them.
+
+    Each module brings its own imports (rich.live, zstandard, dockerfile-parse, ...); a
+    `devkit new` or a quiet postCreateCommand hook should not pay for every other command's.
+    """
+    names: Sequence[str] = COMMANDS
+    if argv is not None:
+        first = next((a for a in argv if not a.startswith("-")), None)
+        if first in COMMANDS:
+            names = (first,)
+    return [importlib.import_module(f"devkit.cli.{name}") for name in names]
+
+
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The argument parser (for tests and docs): every subcommand, or the one ``argv`` names."""
     parser = argparse.ArgumentParser(
         prog="devkit",
         description="Fast, safe dev containers across many repositories.",
@@ -44,7 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"devkit {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-    for module in (new, volumes, bench, doctor, update, template):
+    for module in _command_modules(argv):
         module.register(sub)
     return parser
 
@@ -52,7 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``devkit`` console script; returns the exit code."""
     ui = UI()
-    parser = build_parser()
+    parser = build_parser(sys.argv[1:] if argv is None else argv)
     try:
         args = parser.parse_args(argv)
         code: int = args.func(args, ui)
