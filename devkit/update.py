@@ -180,9 +180,17 @@ def _describe_error(exc: BaseException) -> str:
         )
     stderr = getattr(exc, "stderr", None)  # plumbum's ProcessExecutionError
     if stderr:
-        argv = getattr(exc, "argv", None) or ["command"]
-        name = Path(str(argv[0])).name
-        sub = f" {argv[1]}" if name == "git" and len(argv) > 1 else ""
+        argv = [str(a) for a in getattr(exc, "argv", None) or ["command"]]
+        name = Path(argv[0]).name
+        sub = ""
+        if name == "git":  # name the subcommand, skipping options like `-c key=value`
+            words = iter(argv[1:])
+            for word in words:
+                if word in ("-c", "-C"):
+                    next(words, None)
+                elif not word.startswith("-"):
+                    sub = f" {word}"
+                    break
         return f"{name}{sub} failed: {_one_line(stderr)}"
     text = _one_line(str(exc))
     return text or type(exc).__name__
