@@ -274,3 +274,37 @@ def test_template_cli_as_a_user_runs_it(tmp_path: Path) -> None:
     )
     assert proc.returncode == 1
     assert "already exists" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_real_bundled_template_new_then_devkit_upgrade(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`devkit new` with the real bundled template, then a newer devkit's template, offline."""
+    real = resources.template_dir()
+    monkeypatch.setenv("DEVKIT_DATA_DIR", str(tmp_path / "data"))
+    project = tmp_path / "svc"
+    assert main(["new", str(project), "--defaults", "--data", "stacks=python,node"]) == 0
+    git(project, "init", "-q", "-b", "main")
+    commit_all(project, "initial")
+    dockerfile = project / ".devcontainer" / "Dockerfile"
+    dockerfile.write_text(dockerfile.read_text() + LOCAL_LINE)
+    commit_all(project, "local edit")
+    old_version = (real / "VERSION").read_text().strip()
+
+    # The next devkit release: same template with a patch bump and one more .dockerignore rule.
+    upgraded = tmp_path / "devkit-next" / "copier-template"
+    shutil.copytree(real, upgraded, ignore=shutil.ignore_patterns("__pycache__"))
+    major, minor, patch = old_version.split(".")[:3]
+    new_version = f"{major}.{minor}.{int(patch) + 1}"
+    (upgraded / "VERSION").write_text(new_version + "\n")
+    ignore = upgraded / "project" / ".dockerignore.jinja"
+    ignore.write_text(ignore.read_text().rstrip("\n") + "\n# next release\n*.devkit-next\n")
+    monkeypatch.setattr(resources, "template_dir", lambda: upgraded)
+
+    code, report = _update(capsys, str(project))
+    assert code == 0, report
+    (result,) = report["repositories"]
+    assert (result["old_version"], result["new_version"]) == (f"v{old_version}", f"v{new_version}")
+    assert (project / ".dockerignore").read_text().endswith("*.devkit-next\n")
+    assert dockerfile.read_text().endswith(LOCAL_LINE)
+    assert git(project, "status", "--porcelain").count("\n") + 1 == len(result["changes"])

@@ -420,3 +420,26 @@ def test_relative_template_path_is_taken_from_the_project(
     assert code == 0, report
     answers = yaml.safe_load((project / ".copier-answers.yml").read_text())
     assert answers == {**answers, "_commit": "v2.0.0", "_src_path": "../template"}
+
+
+def test_interrupted_update_is_rolled_back(
+    fleet_template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C half-way through Copier: the work tree, branch and branches are as before."""
+    repo = clone_project(fleet_template / "seed", tmp_path / "interrupted")
+    head = git(repo, "rev-parse", "HEAD")
+    files = {p: p.read_bytes() for p in repo.rglob("*") if p.is_file() and ".git" not in p.parts}
+
+    def half_way(project: Path, *args: object) -> None:
+        (project / ".devcontainer" / "Dockerfile").write_text("half written\n")
+        (project / "new-file.txt").write_text("from the update\n")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(core, "_run_copier", half_way)
+    assert main(["update", str(repo), "--branch", "devkit-update"]) == 130
+    assert git(repo, "symbolic-ref", "--short", "HEAD") == "main"
+    assert git(repo, "rev-parse", "HEAD") == head
+    assert git(repo, "branch", "--list", "devkit-update") == ""
+    assert git(repo, "status", "--porcelain") == ""
+    now = {p: p.read_bytes() for p in repo.rglob("*") if p.is_file() and ".git" not in p.parts}
+    assert now == files
