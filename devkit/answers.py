@@ -10,8 +10,9 @@ from __future__ import annotations
 import base64
 import binascii
 import copy
+import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -51,7 +52,94 @@ def field_errors(key: str, value: Any) -> list[str]:
     """
     # Validate a whole, otherwise valid answer set so only this key's problems show up.
     instance = {**defaults(), "project_name": "placeholder", key: value}
+    if surely_valid(instance):
+        return []
     return [line for line in validation_errors(instance, SCHEMA_NAME) if _is_about(line, key)]
+
+
+#: The JSON Schema keywords :func:`surely_valid` understands; any other one means "ask jsonschema".
+_QUICK_KEYWORDS = frozenset(
+    {"$schema", "$id", "title", "description", "default", "examples", "x-rule", "type", "enum",
+     "properties", "additionalProperties", "required", "minLength", "maxLength", "pattern",
+     "minimum", "maximum", "items", "minItems", "maxItems", "uniqueItems", "not", "const"}
+)  # fmt: skip
+_TYPES: dict[str, Callable[[Any], bool]] = {
+    "object": lambda v: isinstance(v, dict),
+    "array": lambda v: isinstance(v, list),
+    "string": lambda v: isinstance(v, str),
+    "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
+    "boolean": lambda v: isinstance(v, bool),
+}
+
+
+def surely_valid(answers: Mapping[str, Any]) -> bool:
+    """A fast check that says True only when ``answers`` is certainly valid under the schema.
+
+    Importing and running jsonschema costs ~0.1 s, a noticeable share of ``devkit new``. This
+    understands the few keywords the answers schema uses and is strict: anything unusual (an
+    unknown keyword, a type it does not model) gives False, and then jsonschema decides and
+    words the errors. It never replaces jsonschema's verdict on an invalid answer set.
+    """
+    try:
+        return _quick(schema(), answers)
+    except Exception:  # a malformed value or schema shape: let jsonschema judge
+        return False
+
+
+def _quick(sub: Mapping[str, Any], value: Any) -> bool:
+    if not _QUICK_KEYWORDS.issuperset(sub):
+        return False
+    kind = sub.get("type")
+    if kind is not None and (kind not in _TYPES or not _TYPES[kind](value)):
+        return False
+    if "enum" in sub and not any(_same(value, e) for e in sub["enum"]):
+        return False
+    if "const" in sub and not _same(value, sub["const"]):
+        return False
+    if "not" in sub and _quick_not_matches(sub["not"], value):
+        return False
+    if isinstance(value, str):
+        if len(value) < sub.get("minLength", 0) or len(value) > sub.get("maxLength", len(value)):
+            return False
+        if "pattern" in sub and not re.search(sub["pattern"], value):
+            return False
+    if (
+        isinstance(value, int)
+        and not isinstance(value, bool)
+        and (value < sub.get("minimum", value) or value > sub.get("maximum", value))
+    ):
+        return False
+    if isinstance(value, list):
+        if len(value) < sub.get("minItems", 0) or len(value) > sub.get("maxItems", len(value)):
+            return False
+        if sub.get("uniqueItems") and len({json.dumps(v, sort_keys=True) for v in value}) != len(
+            value
+        ):
+            return False
+        if "items" in sub and not all(_quick(sub["items"], v) for v in value):
+            return False
+    if isinstance(value, dict):
+        props = sub.get("properties", {})
+        if any(k not in value for k in sub.get("required", [])):
+            return False
+        if sub.get("additionalProperties", True) is not True and any(k not in props for k in value):
+            return False
+        if not all(_quick(props[k], v) for k, v in value.items() if k in props):
+            return False
+    return True
+
+
+def _quick_not_matches(sub: Mapping[str, Any], value: Any) -> bool:
+    """True unless ``value`` certainly does not match ``sub`` (only ``const`` is modelled)."""
+    if set(sub) == {"const"}:
+        return _same(value, sub["const"])
+    return True
+
+
+def _same(a: Any, b: Any) -> bool:
+    # Stricter than JSON equality (True is not 1, 1.0 is not 1, also inside lists): a wrong
+    # "different" only costs a jsonschema run, a wrong "same" could let a bad value through.
+    return json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
 
 
 def _is_about(line: str, key: str) -> bool:
@@ -186,7 +274,8 @@ def check(answers: Mapping[str, Any]) -> None:
             f"project_name: missing, and the folder's name is not a valid project name ({rule})",
             hint="pass --data project_name=NAME",
         )
-    validate(dict(answers), SCHEMA_NAME, what="answers")
+    if not surely_valid(answers):
+        validate(dict(answers), SCHEMA_NAME, what="answers")
     ca = answers.get("ca_certificates") or ""
     if ca:
         read_ca_file(Path(ca))

@@ -238,3 +238,46 @@ def test_check_validates_the_ca_file(tmp_path: Path) -> None:
     good = tmp_path / "ok.pem"
     good.write_text(PEM)
     ans.check({**answers, "ca_certificates": str(good)})
+
+
+def _jsonschema_valid(answers: dict[str, object]) -> bool:
+    from devkit.schema import validation_errors
+
+    return validation_errors(answers, "answers.schema.json") == []
+
+
+def _variants() -> list[dict[str, object]]:
+    base: dict[str, object] = {**ans.defaults(), "project_name": "ok-name"}
+    odd_values: dict[str, list[object]] = {
+        "project_name": ["", "a", "ab", "A1", "a-", "a" * 40, "a" * 41, 5, None, "ok\n", "é-x"],
+        "stacks": [[], ["python"], ["python", "python"], ["cobol"], "python", [1], None],
+        "python_package_manager": ["pip", "uv", "conda", 1, None, ["pip"]],
+        "uid": [0, 1, 65533, 65534, -1, 1.0, 1.5, True, "1000", None],
+        "gid": [1000, 0, False],
+        "username": ["root", "dev", "Dev", "_x", "-x", "", "a" * 33],
+        "apt_packages": [[], ["jq"], ["jq", "jq"], ["J"], ["a"], "jq", [None]],
+        "volumes": [[], ["shell-history"], ["nope"], ["build-cache", "build-cache"]],
+        "forward_ports": [[], [1], [0], [65535], [65536], [True], [1, 1], [1.0]],
+        "extensions": [["a.b"], ["ab"], [".b"], ["a.b", "a.b"]],
+        "dockerfile_syntax": [True, False, 1, 0, "true", None],
+        "ca_certificates": ["", "x" * 4096, "x" * 4097, None],
+        "base_image": ["debian:bookworm-slim", "Debian", "", "a b", "x@sha256:" + "a" * 64],
+        "unknown_key": ["x"],
+    }
+    out = [base]
+    for key, values in odd_values.items():
+        out += [{**base, key: v} for v in values]
+    out.append({k: v for k, v in base.items() if k != "project_name"})
+    return out
+
+
+@pytest.mark.parametrize("answers", _variants())
+def test_quick_check_never_accepts_what_jsonschema_rejects(answers: dict[str, object]) -> None:
+    quick = ans.surely_valid(answers)
+    full = _jsonschema_valid(answers)
+    if quick:
+        assert full, answers
+    # ... and it is not uselessly strict on ordinary answer sets (floats like 1.0, which JSON
+    # Schema counts as integers, are left to jsonschema on purpose).
+    if full and ".0" not in json.dumps(answers):
+        assert quick, answers
