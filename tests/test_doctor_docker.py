@@ -59,16 +59,21 @@ def _build(docker: str, context: Path, tag: str) -> None:
 
 def _owner(client: Any, image: str, target: str) -> str:
     volume = client.volumes.create(name=f"devkit-test-{uuid.uuid4().hex[:10]}", labels=TEST_LABELS)
+    container = None
     try:
-        out = client.containers.run(
+        # Not remove=True: an auto-removal still in progress races the session's sweep.
+        container = client.containers.create(
             image,
             ["stat", "-c", "%u", target],
             volumes={volume.name: {"bind": target, "mode": "rw"}},
             labels=TEST_LABELS,
-            remove=True,
         )
-        return bytes(out).decode().strip()
+        container.start()
+        assert container.wait(timeout=120)["StatusCode"] == 0
+        return bytes(container.logs()).decode().strip()
     finally:
+        if container is not None:
+            container.remove(force=True)
         volume.remove(force=True)
 
 
