@@ -296,8 +296,18 @@ def _volume_hints(results: list[core.RepoResult], ui: UI, *, migrated: bool, pre
 def _update_with_progress(
     paths: list[str], options: core.UpdateOptions, jobs: int, ui: UI, *, live: bool
 ) -> list[core.RepoResult]:
-    if not (live and ui.err.is_terminal):
+    if not live:
         return core.update_many(paths, options, jobs=jobs)
+    if not ui.err.is_terminal:
+        if len(paths) == 1:  # e.g. a postCreateCommand hook: just the final table
+            return core.update_many(paths, options, jobs=jobs)
+
+        # A log (CI, a pipe): one plain line per finished repository, as it finishes.
+        def logged(res: core.RepoResult) -> None:
+            detail = _details(res)
+            ui.info(f"{res.status}: {res.path}" + (f" ({detail})" if detail else ""))
+
+        return core.update_many(paths, options, jobs=jobs, on_done=logged)
     progress = Progress(
         TextColumn("[bold]updating[/]"),
         BarColumn(),
