@@ -21,8 +21,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "template",
         help="the bundled template's versions; export it as a git repository",
         description=(
-            "devkit keeps every bundled template version it has shipped on this machine in a "
-            "local git mirror (one tag v<VERSION> each), so `devkit update` can 3-way merge "
+            "devkit keeps every bundled template version it has shipped on this machine in a\n"
+            "local git mirror (one tag v<VERSION> each), so `devkit update` can 3-way merge\n"
             "offline. `export` copies that history into a repository of your own to fork."
         ),
         examples=EXAMPLES,

@@ -42,11 +42,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "update",
         help="bring repositories to the newest template version (3-way merge)",
         description=(
-            "Run Copier's update in every repository: the newest version of the template each "
-            "one was made from is merged with its local edits (conflicts get inline markers). "
-            "Repositories with uncommitted changes, not under git, not made from a template, "
-            "or already up to date are reported and left exactly as they were. Exit status 0 "
-            "only when every repository ended updated or up to date."
+            "Run Copier's update in every repository: the newest version of the template each\n"
+            "one was made from is merged with its local edits (conflicts get inline markers).\n"
+            "Repositories with uncommitted changes, not under git, not made from a template, or\n"
+            "already up to date are reported and left exactly as they were. Exit status 0 only\n"
+            "when every repository ended updated or up to date. See docs/fleet-updates.md."
         ),
         examples=EXAMPLES,
         handler=_run,
