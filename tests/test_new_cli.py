@@ -212,6 +212,18 @@ def test_wizard_runs_on_a_terminal(tmp_path: Path, monkeypatch: Any) -> None:
     assert answers["stacks"] == ["go"]
 
 
+def test_bad_given_answers_stop_before_the_wizard(tmp_path: Path, monkeypatch: Any) -> None:
+    from devkit import wizard
+    from devkit.cli._common import UI
+
+    monkeypatch.setattr(UI, "interactive", property(lambda self: True))
+    asked: list[object] = []
+    monkeypatch.setattr(wizard, "ask", lambda *a, **k: asked.append(a) or {})
+    assert main(["new", str(tmp_path / "proj"), "--data", "uid=0"]) == 1
+    assert asked == []
+    assert listing(tmp_path) == []
+
+
 # --- bad input: one clear error, exit 1, nothing left behind -------------------------------
 
 

@@ -109,6 +109,9 @@ def _run(args: argparse.Namespace, ui: UI) -> int:
         if ui.interactive:
             from devkit import wizard
 
+            if given:  # a typo in --data or the answers file: say so before any question
+                ans.check({"project_name": "placeholder", **answers})
+
             answers = ans.merge(answers, wizard.ask(answers, skip=set(given)))
         elif not given:
             raise DevkitError(
