@@ -216,7 +216,13 @@ def _version_key(ref: str) -> Any:
 @lru_cache(maxsize=64)
 def _template_tags(src: str) -> tuple[str, ...]:
     """Tags of a template repository (local path or git URL), read once per process."""
-    result = _git(Path.cwd(), "ls-remote", "--tags", "--refs", "--", src, check=False)
+    from copier._vcs import get_repo
+
+    # Copier's spellings (`gh:org/repo`, `git+https://…`, `~/path`) → what git understands.
+    url = get_repo(src) or src
+    if _is_local(url):
+        url = str(Path(url).expanduser().resolve())
+    result = _git(Path("/"), "ls-remote", "--tags", "--refs", "--", url, check=False)
     if result.returncode != 0:
         raise _Refused(
             f"template {src} cannot be read as a git repository: "

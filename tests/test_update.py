@@ -443,3 +443,15 @@ def test_interrupted_update_is_rolled_back(
     assert git(repo, "status", "--porcelain") == ""
     now = {p: p.read_bytes() for p in repo.rglob("*") if p.is_file() and ".git" not in p.parts}
     assert now == files
+
+
+def test_template_given_as_a_git_url(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """An organisation's template by URL (here `git+file://`, offline), not a plain path."""
+    template = make_template(tmp_path / "template")
+    url = f"git+file://{template}"
+    project = render_project(url, tmp_path / "svc")
+    code, report = _json_run(capsys, ["update", str(project), "--json"])
+    assert code == 0, report
+    assert report["repositories"][0]["new_version"] == "v2.0.0"
+    answers = yaml.safe_load((project / ".copier-answers.yml").read_text())
+    assert (answers["_src_path"], answers["_commit"]) == (url, "v2.0.0")
