@@ -172,6 +172,17 @@ _RULE_LIST = [
         "In the Dockerfile, mkdir -p the path and chown it to the user (or create it after "
         "USER <name>).",
     ),
+    Rule(
+        "DK013",
+        "syntax-directive-pull",
+        INFO,
+        "# syntax= directive: BuildKit fetches a frontend image before every build",
+        "BuildKit resolves the named frontend image (docker/dockerfile:…) from a registry "
+        "before building; without registry access (offline, air-gapped, a CI without "
+        "credentials) the build fails before its first step.",
+        "Drop the line if the built-in frontend is enough (cache and secret mounts and "
+        "heredocs need Docker 23+ or buildx), or pin it by digest and mirror it.",
+    ),
 ]
 
 #: Every rule by id.
@@ -750,6 +761,20 @@ def _stage_words(df: Dockerfile, stage: Stage) -> str:
     return "the final stage" if stage is df.final_stage else f"stage {stage.index + 1} (unnamed)"
 
 
+def _directive_line(df: Dockerfile, name: str) -> int | None:
+    """Line of a parser directive (they sit at the very top of the file)."""
+    if df.path is None:
+        return None
+    try:
+        head = df.path.read_text(encoding="utf-8", errors="replace").splitlines()[:20]
+    except OSError:
+        return None
+    for number, line in enumerate(head, 1):
+        if re.match(rf"^\s*#\s*{name}\s*=", line, re.IGNORECASE):
+            return number
+    return None
+
+
 def _root_user(user: str) -> bool:
     name = user.split(":")[0].strip()
     return name in ("", "root", "0")
@@ -1063,6 +1088,13 @@ class _Auditor:
                         installed_before.add(manager)
         if len(df.stages) == 1:
             self.toolchain_rule(path, df)
+        if "syntax" in df.directives:
+            self.add(
+                "DK013",
+                path,
+                _directive_line(df, "syntax"),
+                f"the build starts by fetching {df.directives['syntax']} from a registry",
+            )
         finals = {df.final_stage.index}
         for target in targets:
             if target:
@@ -1174,10 +1206,14 @@ class _Auditor:
             df_rel = dockerfile.resolve().relative_to(context.resolve()).as_posix()
         except ValueError:
             df_rel = None
-        total_files, total_bytes = _measure_all(context)
-        sent = _sent_paths(context, patterns, df_rel)
-        sent_files, sent_bytes = _measure(context, sent)
         ctx_rel = self.rel(context) or "."
+        total_files, total_bytes = _measure_all(context)
+        try:
+            sent = _sent_paths(context, patterns, df_rel)
+        except OSError as exc:  # an unreadable folder: Docker could not send it either
+            self.add("DK000", context, None, f"cannot read the build context: {exc}")
+            return
+        sent_files, sent_bytes = _measure(context, sent)
         ignore_rel = self.rel(ignore) if ignore else None
         self.contexts.append(
             ContextSize(ctx_rel, ignore_rel, total_files, total_bytes, sent_files, sent_bytes)

@@ -89,6 +89,7 @@ EXPECTED: dict[str, list[tuple[str, str, int | None]]] = {
         ("DK012", ".devcontainer/compose.yaml", 8),
         ("DK012", ".devcontainer/compose.yaml", 9),
     ],
+    "dk013-syntax-directive": [("DK013", "Dockerfile", 1)],
 }
 
 
@@ -440,6 +441,10 @@ def test_cli_json_and_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert first["rule"] == "DK007" and first["line"] == 2 and first["severity"] == "error"
     assert first["why"] and first["fix"] and first["docs"] == "docs/doctor/DK007.md"
     assert data["summary"]["error"] == 3
+
+    info_only = _copy("dk013-syntax-directive", tmp_path)
+    assert main(["doctor", str(info_only), "--no-buildkit-check"]) == 0
+    assert "0 errors, 0 warnings, 1 info" in capsys.readouterr().out
 
     warn_only = _copy("dk002-no-cache-mount", tmp_path)
     assert main(["doctor", str(warn_only), "--no-buildkit-check"]) == 0

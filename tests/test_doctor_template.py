@@ -30,6 +30,8 @@ MIXES: list[dict[str, Any]] = [
         "java_build_tool": "gradle",
         "base_image": "mcr.microsoft.com/devcontainers/base:bookworm",
     },
+    # With the `# syntax=` line (the default outside tests) only DK013, an info, may appear.
+    {"stacks": ["python"], "dockerfile_syntax": True},
 ]
 
 
@@ -37,7 +39,11 @@ def _ok() -> doctor.BuildKitStatus:
     return doctor.BuildKitStatus(True, True, "fake")
 
 
-@pytest.mark.parametrize("extra", MIXES, ids=lambda m: "-".join(m["stacks"]))
+@pytest.mark.parametrize(
+    "extra",
+    MIXES,
+    ids=lambda m: "-".join(m["stacks"]) + ("-syntax" if m.get("dockerfile_syntax") else ""),
+)
 def test_rendered_project_has_no_finding_above_info(extra: dict[str, Any], tmp_path: Path) -> None:
     copier = pytest.importorskip("copier")
     template = devkit.resources.template_dir()
@@ -45,6 +51,7 @@ def test_rendered_project_has_no_finding_above_info(extra: dict[str, Any], tmp_p
         pytest.skip("the Copier template is not in this checkout yet")
     dst = tmp_path / "proj"
     data = {"project_name": "doctor-check", "dockerfile_syntax": False, **extra}
+    ids = "-".join(extra["stacks"]) + ("-syntax" if extra.get("dockerfile_syntax") else "")
     copier.run_copy(str(template), dst, data=data, defaults=True, unsafe=False, quiet=True)
     # A realistic working tree: history and a local secret the .dockerignore must keep out.
     (dst / ".git" / "objects").mkdir(parents=True)
@@ -54,6 +61,8 @@ def test_rendered_project_has_no_finding_above_info(extra: dict[str, Any], tmp_p
     report = doctor.audit(dst, buildkit=_ok)
 
     above_info = [f for f in report.findings if f.severity != doctor.INFO]
+    infos = sorted({f.rule for f in report.findings} - {f.rule for f in above_info})
+    assert infos == (["DK013"] if extra.get("dockerfile_syntax") else []), ids
     assert above_info == [], "\n".join(f"{f.rule} {f.location}: {f.message}" for f in above_info)
     # The audit really looked at the rendered files.
     assert ".devcontainer/Dockerfile" in report.files
