@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -122,29 +124,41 @@ def _run(args: argparse.Namespace, ui: UI) -> int:
     if answers.get("ca_certificates"):
         # Recorded in .copier-answers.yml: a path relative to today's cwd would mean nothing later.
         answers["ca_certificates"] = str(Path(answers["ca_certificates"]).expanduser().resolve())
-    _preload_copier()
+    preload = _preload_copier()
+    try:
+        from devkit.render import render
+        from devkit.template import resolve_source
 
-    from devkit.render import render
-    from devkit.template import resolve_source
-
-    source = resolve_source(args.template, args.vcs_ref)
-    result = render(answers, target, source=source, force=args.force, trusted=args.template is None)
+        source = resolve_source(args.template, args.vcs_ref)
+        result = render(
+            answers, target, source=source, force=args.force, trusted=args.template is None
+        )
+    finally:
+        # Never leave the interpreter mid-import in a daemon thread (an early error exits fast).
+        preload.join()
     _report(ui, result, args.path)
     return 0
 
 
-def _preload_copier() -> None:
+def _preload_copier() -> threading.Thread:
     """Import Copier (~0.5 s) in the background while the template source is prepared.
 
     Preparing the bundled template mostly waits on git subprocesses, so the import overlaps
     with that wait; Python's import lock makes the later ``import copier`` simply wait for it.
     """
     import importlib
-    import threading
 
-    threading.Thread(
-        target=importlib.import_module, args=("copier",), name="preload-copier", daemon=True
-    ).start()
+    thread = threading.Thread(
+        target=_quiet_import, args=(importlib.import_module,), name="preload-copier", daemon=True
+    )
+    thread.start()
+    return thread
+
+
+def _quiet_import(import_module: Any) -> None:
+    # A broken Copier install is reported by the real import in devkit.render, in the main thread.
+    with contextlib.suppress(Exception):
+        import_module("copier")
 
 
 def _report(ui: UI, result: RenderResult, shown: str) -> None:
