@@ -470,6 +470,17 @@ def test_subprocess_defaults(tmp_path: Path) -> None:
     assert recorded(tmp_path / "demo-app")["stacks"] == ["node"]
 
 
+def test_subprocess_json(tmp_path: Path) -> None:
+    result = devkit("new", "json-app", "--defaults", "--json", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["target"] == str(tmp_path / "json-app")
+    assert set(RENDERED) <= set(report["files"])
+    assert report["overwritten"] == []
+    assert report["kept"] == []
+    assert report["template_version"]
+
+
 def test_subprocess_without_terminal_does_not_hang(tmp_path: Path) -> None:
     result = devkit("new", "demo-app", cwd=tmp_path)
     assert result.returncode == 1

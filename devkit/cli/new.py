@@ -21,6 +21,7 @@ devkit new my-service --defaults --data stacks=python,node --data node_package_m
 devkit new . --answers-file answers.yml                 # add a dev container to this repo
 devkit new api --data uid=1001 --data gid=1001 --data dockerfile_syntax=false
 devkit new api --defaults --data ca_certificates=/etc/ssl/corp-proxy.pem
+devkit new api --defaults --json                        # machine-readable list of files
 devkit new api --template https://git.example.com/org/devcontainer-template.git --vcs-ref v2.1.0
 """
 
@@ -69,6 +70,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "--force",
         action="store_true",
         help="overwrite files that already exist in PATH (e.g. an existing .devcontainer/)",
+    )
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        help="print what was written as JSON on stdout (target, files, overwritten, kept, version)",
     )
     parser.add_argument(
         "--template",
@@ -136,7 +142,18 @@ def _run(args: argparse.Namespace, ui: UI) -> int:
     finally:
         # Never leave the interpreter mid-import in a daemon thread (an early error exits fast).
         preload.join()
-    _report(ui, result, args.path)
+    if args.json:
+        ui.print_json(
+            {
+                "target": str(result.target),
+                "template_version": result.version,
+                "files": result.files,
+                "overwritten": result.overwritten,
+                "kept": result.kept,
+            }
+        )
+    else:
+        _report(ui, result, args.path)
     return 0
 
 
