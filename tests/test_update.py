@@ -400,6 +400,14 @@ def test_from_file_and_subprocess(fleet_template: Path, tmp_path: Path) -> None:
     assert "updated" in proc.stdout
     assert "Traceback" not in proc.stderr
     assert (repo / ".devcontainer" / "Dockerfile").read_text() != DOCKERFILE_V1
+    # Run again after committing (as a postCreateCommand hook would): one quiet line, exit 0.
+    commit_all(repo, "take the update")
+    proc = subprocess.run(
+        ["devkit", "update", str(repo)], capture_output=True, text=True, env=env, check=False
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "up to date: the repository is at v2.0.0\n"
+    assert proc.stderr == ""
 
 
 def test_relative_template_path_is_taken_from_the_project(

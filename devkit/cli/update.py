@@ -259,8 +259,14 @@ def _run(args: argparse.Namespace, ui: UI) -> int:
             }
         )
         return 0 if ok else 1
-    ui.out.print(_table(results, args.pretend))
     counts = core.summary(results)
+    if set(counts) == {core.UP_TO_DATE}:
+        # Nothing to do (e.g. a postCreateCommand hook on every rebuild): one line, no table.
+        versions = sorted({r.old_version or "?" for r in results})
+        what = "repository is" if len(results) == 1 else f"{len(results)} repositories are"
+        ui.out.print(f"up to date: the {what} at {', '.join(versions)}", markup=False)
+        return 0
+    ui.out.print(_table(results, args.pretend))
     ui.out.print(", ".join(f"{n} {status}" for status, n in counts.items()))
     _volume_hints(results, ui, migrated=args.migrate_volumes, pretend=args.pretend)
     return 0 if ok else 1
