@@ -788,6 +788,7 @@ class _Auditor:
         self.contexts: list[ContextSize] = []
         self.files: set[str] = set()
         self.parsed: dict[Path, Dockerfile] = {}
+        self.compose_builds: list[Build] = []
 
     # ---------------------------------------------------------------- helpers
     def rel(self, path: Path) -> str:
@@ -833,14 +834,11 @@ class _Auditor:
                 if dc.build is not None:
                     builds.append(dc.build)
         for path in composes:
-            if path.resolve() in compose_seen:
-                continue
-            services = self.compose([path])
-            if services is None:
-                continue
-            for svc in services.values():
-                if svc.build is not None:
-                    builds.append(svc.build)
+            if path.resolve() not in compose_seen:
+                self.compose([path])
+        # Every service with a build (also the other services of a dev container's compose
+        # project, a database image say) has its Dockerfile and context audited.
+        builds.extend(self.compose_builds)
         referenced = {b.dockerfile.resolve() for b in builds}
         for path in dockerfiles:
             if path.resolve() not in referenced:
@@ -889,7 +887,7 @@ class _Auditor:
             if isinstance(data.get(key), dict):
                 env.update({str(k): str(v) for k, v in data[key].items() if v is not None})
         mounts = []
-        for item in data.get("mounts") or []:
+        for item in _as_list(data.get("mounts")):
             mount = _devcontainer_mount(item)
             if mount is not None:
                 mount.file = rel
@@ -903,6 +901,7 @@ class _Auditor:
             paths = [
                 base / p
                 for p in ([compose_files] if isinstance(compose_files, str) else compose_files)
+                if isinstance(p, str)
             ]
             compose_seen.update(p.resolve() for p in paths)
             services = self.compose(paths)
@@ -923,7 +922,7 @@ class _Auditor:
                     dockerfile=base / dockerfile,
                     context=context,
                     target=b.get("target") if isinstance(b.get("target"), str) else None,
-                    args={str(k): str(v) for k, v in (b.get("args") or {}).items()},
+                    args={str(k): str(v) for k, v in _as_dict(b.get("args")).items()},
                 )
                 anchor_line = _json_key_line(text, "build") or _json_key_line(text, "dockerFile")
             else:
@@ -966,6 +965,7 @@ class _Auditor:
                     name, _Service(file=self.rel(path), line=lines.get(("services", name)))
                 )
                 svc.absorb(spec, path, self.rel(path), lines, ("services", name), named)
+        self.compose_builds.extend(svc.build for svc in services.values() if svc.build)
         return services
 
     # ---------------------------------------------------------------- DK001
@@ -1233,7 +1233,8 @@ class _Auditor:
                 "DK008",
                 ignore_display,
                 None,
-                f"context {ctx_rel} sends {human_size(total_bytes)} in {total_files} files; "
+                f"context {ctx_rel} sends {human_size(total_bytes)} in "
+                f"{_plural(total_files, 'file')}; "
                 f"a .dockerignore for the usual suspects would send {human_size(cut_bytes)}"
                 + (f" (found: {', '.join(bulk)})" if bulk else ""),
             )
@@ -1350,6 +1351,7 @@ class _Service:
             args_raw = build.get("args") or {}
             if isinstance(args_raw, list):
                 args_raw = dict(str(a).partition("=")[::2] for a in args_raw)
+            args_raw = _as_dict(args_raw)
             self.build = Build(
                 dockerfile=context / _interp(str(build.get("dockerfile") or "Dockerfile")),
                 context=context,
@@ -1365,7 +1367,7 @@ class _Service:
                 self.env[k] = _interp(v)
         if spec.get("user") is not None:
             self.user = _interp(str(spec["user"]))
-        for idx, vol in enumerate(spec.get("volumes") or []):
+        for idx, vol in enumerate(_as_list(spec.get("volumes"))):
             mount = _compose_mount(vol, named)
             if mount is not None:
                 mount.file = rel
@@ -1376,6 +1378,14 @@ class _Service:
 def _interp(value: str) -> str:
     """Compose variable interpolation with an empty environment (defaults apply)."""
     return substitute(value.replace("$$", "\0"), {}).replace("\0", "$")
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _as_dict(value: Any) -> dict[Any, Any]:
+    return value if isinstance(value, dict) else {}
 
 
 def _str_or_none(value: Any) -> str | None:
@@ -1561,6 +1571,10 @@ def _secret_files(context: Path, sent: set[str], skip: Iterable[str] = ()) -> li
         if secret and not any(rel.startswith(b + "/") for b in found):
             found.append(rel)
     return found
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
 
 
 def human_size(n: int) -> str:
