@@ -1086,7 +1086,10 @@ class _Auditor:
                                 f"dependencies (line {ins.line}): any edit reinstalls them",
                             )
                         installed_before.add(manager)
-        if len(df.stages) == 1:
+        dev_image = any(dc.build and dc.build.dockerfile.resolve() == path for dc in dcs)
+        # A dev container's image is where the toolchain belongs: DK005 is about images
+        # that ship.
+        if len(df.stages) == 1 and not dev_image:
             self.toolchain_rule(path, df)
         if "syntax" in df.directives:
             self.add(

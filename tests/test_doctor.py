@@ -335,6 +335,15 @@ def test_dk005_toolchain_removed_again_is_fine_and_sdk_base_is_not(tmp_path: Pat
     assert _audit_dockerfile(tmp_path, multi) == []
 
 
+def test_dk005_not_for_a_dev_containers_own_image(tmp_path: Path) -> None:
+    root = _copy("dk011-cache-no-volume", tmp_path)
+    (root / "requirements.txt").unlink()
+    (root / ".devcontainer" / "Dockerfile").write_text(
+        "FROM golang:1.22\nRUN useradd -m dev\nUSER dev\n"
+    )
+    assert doctor.audit(root, buildkit=buildkit_ok).findings == []
+
+
 def test_dk006_explicit_root_and_arg_substituted_user(tmp_path: Path) -> None:
     assert _audit_dockerfile(tmp_path, "FROM busybox\nUSER 1000\nUSER root:root\n") == [
         ("DK006", 3)
