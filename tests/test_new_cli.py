@@ -470,6 +470,29 @@ def test_subprocess_defaults(tmp_path: Path) -> None:
     assert recorded(tmp_path / "demo-app")["stacks"] == ["node"]
 
 
+@pytest.mark.parametrize("delay", [0.3, 0.6])
+def test_subprocess_sigint_leaves_all_or_nothing(tmp_path: Path, delay: float) -> None:
+    import signal
+    import time
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "devkit", "new", "sig-app", "--defaults"],
+        cwd=tmp_path,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(delay)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    if proc.returncode == 0:  # it finished first: then the project is complete
+        assert all((tmp_path / "sig-app" / name).is_file() for name in RENDERED)
+    else:
+        assert proc.returncode in (130, -signal.SIGINT), err
+        assert listing(tmp_path) == []
+
+
 def test_subprocess_json(tmp_path: Path) -> None:
     result = devkit("new", "json-app", "--defaults", "--json", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
