@@ -26,10 +26,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "doctor",
         help="audit a repository's dev container setup for slow or unsafe builds",
         description=(
-            "Audit a repository's Dockerfiles, .dockerignore files, compose files and "
-            "devcontainer.json. Each finding has a rule id (docs/doctor/<ID>.md explains it), a "
-            "severity, a file:line, why it costs time or safety, and the fix. Exit status: 0 "
-            "when no finding is an error, 1 otherwise."
+            "Audit a repository's Dockerfiles, .dockerignore files, compose files and\n"
+            "devcontainer.json. Each finding has a rule id (docs/doctor/<ID>.md explains it),\n"
+            "a severity, a file:line, why it costs build time or safety, and the fix.\n"
+            "Exit status: 0 when no finding is an error, 1 otherwise."
         ),
         examples=EXAMPLES,
         handler=_run,
