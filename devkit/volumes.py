@@ -16,7 +16,7 @@ import re
 import tarfile
 import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -162,26 +162,17 @@ def refuse_in_use(client: Any, name: str, action: str) -> None:
 
 def is_empty(client: Any, name: str) -> bool:
     """True when the volume holds nothing but its root directory (reads one or two headers)."""
-    with helper(client, name, read_only=True) as container:
-        try:
-            stream, _ = container.get_archive(f"{MOUNT}/.", chunk_size=64 * 1024)
-        except _docker_errors() as exc:
-            raise docker_error(f"reading volume {name}", exc) from exc
-        seen: list[str] = []
-
-        def on_member(member: archive.Member) -> None:
-            seen.append(member.name)
-
-        walker = archive.TarWalker(on_member)
-        try:
-            for chunk in stream:
-                walker.feed(chunk)
-                if len(seen) > 1 or walker.ended:
-                    break
-        finally:
-            with contextlib.suppress(Exception):
-                stream.close()
-        return len(seen) <= 1
+    seen: list[str] = []
+    walker = archive.TarWalker(lambda member: seen.append(member.name))
+    with (
+        helper(client, name, read_only=True) as container,
+        contextlib.closing(_stream(client, name, container)) as stream,
+    ):
+        for chunk in stream:
+            walker.feed(chunk)
+            if len(seen) > 1 or walker.ended:
+                break
+    return len(seen) <= 1
 
 
 def create_volume(
@@ -486,37 +477,65 @@ def prune_backups(
 # --------------------------------------------------------------------------- backup
 
 
-def _stream(client: Any, name: str, container: Any) -> Iterator[bytes]:
+def _stream(client: Any, name: str, container: Any) -> Generator[bytes, None, None]:
     """The volume's tar stream from the engine, in chunks of about 1 MiB.
 
-    A reader thread pulls the HTTP stream (small chunked-encoding pieces) and hands over
-    1 MiB batches through a short queue, so waiting for the engine overlaps with the
-    consumer's compression and memory stays bounded (a few MiB).
+    A reader thread pulls the HTTP response and hands chunks over through a short queue,
+    so waiting for the engine overlaps with the consumer's compression and memory stays
+    bounded (a few MiB). Close the generator (``contextlib.closing``) when done: that closes
+    the HTTP response, which the engine needs before it lets the helper container go (it
+    keeps the container locked while an archive stream is open).
     """
+    api = client.api
     try:
-        stream, _ = container.get_archive(f"{MOUNT}/.", chunk_size=STREAM_CHUNK)
+        # docker-py's get_archive() hides the response, and closing its generator does not
+        # close the connection; we need the response to hang up on the engine.
+        res = api._get(
+            api._url("/containers/{0}/archive", container.id),
+            params={"path": f"{MOUNT}/."},
+            stream=True,
+            # requests asks for gzip by default and the engine then gzips the stream itself,
+            # single-threaded: many times slower than our zstd. Ask for the plain tar.
+            headers={"Accept-Encoding": "identity"},
+        )
+        api._raise_for_status(res)
+        # As docker-py does for its own streams: a blocking socket (no per-read timeout
+        # polling) is several times faster, and a big volume may take longer than the timeout.
+        api._disable_socket_timeout(api._get_raw_response_socket(res))
     except _docker_errors() as exc:
         raise docker_error(f"reading volume {name}", exc) from exc
     batches: queue.Queue[bytes | BaseException | None] = queue.Queue(maxsize=8)
     stop = threading.Event()
 
+    def hand_over(item: bytes | BaseException | None) -> None:
+        while not stop.is_set():
+            try:
+                batches.put(item, timeout=0.2)
+                return
+            except queue.Full:
+                continue
+
     def pump() -> None:
         try:
+            # The engine sends small chunked-encoding pieces; hand them over in ~1 MiB batches.
             pending: list[bytes] = []
             size = 0
-            for chunk in stream:
+            for piece in res.iter_content(STREAM_CHUNK):
                 if stop.is_set():
                     return
-                pending.append(chunk)
-                size += len(chunk)
+                pending.append(piece)
+                size += len(piece)
                 if size >= STREAM_CHUNK:
-                    batches.put(b"".join(pending))
+                    hand_over(b"".join(pending))
                     pending, size = [], 0
             if pending:
-                batches.put(b"".join(pending))
-            batches.put(None)
+                hand_over(b"".join(pending))
+            hand_over(None)
         except BaseException as exc:  # handed to the consumer, which raises it
-            batches.put(exc)
+            hand_over(exc)
+        finally:
+            with contextlib.suppress(Exception):
+                res.close()
 
     thread = threading.Thread(target=pump, name="devkit-volume-reader", daemon=True)
     thread.start()
@@ -528,16 +547,13 @@ def _stream(client: Any, name: str, container: Any) -> Iterator[bytes]:
             if isinstance(item, BaseException):
                 if isinstance(item, _docker_errors()):
                     raise docker_error(f"reading volume {name}", item) from item
-                raise item
+                raise DevkitError(f"reading volume {name} failed: {item}") from item
             yield item
     finally:
         stop.set()
-        with contextlib.suppress(queue.Empty):
-            while True:  # unblock the reader if it waits on a full queue
-                batches.get_nowait()
+        thread.join(timeout=30)
         with contextlib.suppress(Exception):
-            stream.close()
-        thread.join(timeout=5)
+            res.close()
 
 
 def _fsync_dir(path: Path) -> None:
@@ -599,9 +615,12 @@ def backup(
     labels = attrs.get("Labels") or {}
     meta = {"name": name, "driver": attrs.get("Driver") or "local", "labels": labels}
     if output is not None and not isinstance(output, Path):
-        with helper(client, name, read_only=True) as container:
+        with (
+            helper(client, name, read_only=True) as container,
+            contextlib.closing(_stream(client, name, container)) as chunks,
+        ):
             manifest = archive.write_backup(
-                _stream(client, name, container),
+                chunks,
                 output,
                 volume=meta,
                 compression=compression,
@@ -624,9 +643,13 @@ def backup(
         raise DevkitError(f"cannot create {final.parent}: {exc.strerror}") from exc
     tmp = final.with_name(f".{final.name}.{os.getpid()}.partial")
     try:
-        with helper(client, name, read_only=True) as container, tmp.open("wb") as fh:
+        with (
+            helper(client, name, read_only=True) as container,
+            contextlib.closing(_stream(client, name, container)) as chunks,
+            tmp.open("wb") as fh,
+        ):
             manifest = archive.write_backup(
-                _stream(client, name, container),
+                chunks,
                 fh,
                 volume=meta,
                 compression=compression,
@@ -785,10 +808,11 @@ def copy_volume(
         with (
             helper(client, source, read_only=True) as reader,
             helper(client, target) as writer,
+            contextlib.closing(_stream(client, source, reader)) as stream,
         ):
 
             def chunks() -> Iterator[bytes]:
-                for chunk in _stream(client, source, reader):
+                for chunk in stream:
                     if progress is not None:
                         progress(len(chunk))
                     yield chunk

@@ -11,6 +11,7 @@ import json
 import shutil
 import subprocess
 import tarfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -319,9 +320,6 @@ def test_full_disk_removes_the_partial_file(
     """vol.backup removes its temporary file whatever goes wrong while writing."""
 
     class FakeContainer:
-        def get_archive(self, path: str, chunk_size: int) -> tuple[Any, dict[str, Any]]:
-            return iter(chunked(make_tar(), 1000)), {}
-
         def remove(self, **_: Any) -> None:
             pass
 
@@ -336,6 +334,10 @@ def test_full_disk_removes_the_partial_file(
             def create(*_: Any, **__: Any) -> FakeContainer:
                 return FakeContainer()
 
+    def fake_stream(client: Any, name: str, container: Any) -> Iterator[bytes]:
+        yield from chunked(make_tar(), 1000)
+
+    monkeypatch.setattr(vol, "_stream", fake_stream)
     monkeypatch.setattr(vol, "ensure_helper_image", lambda client: "img")
     real = archive.write_backup
 

@@ -225,6 +225,22 @@ def test_round_trip_of_a_few_hundred_mb(
     vol.restore(docker_client, result.path, target=target)
     assert tree(docker_client, busybox_image, target) == before
 
+    # Interrupted mid-stream: no file left, and the engine lets go of the helper container
+    # (it keeps a container locked while an archive stream is open).
+    seen = [0]
+
+    def interrupt(n: int) -> None:
+        seen[0] += n
+        if seen[0] > 20 * 1024 * 1024:
+            raise KeyboardInterrupt
+
+    partial_dir = tmp_path / "interrupted"
+    partial_dir.mkdir()
+    with pytest.raises(KeyboardInterrupt):
+        vol.backup(docker_client, source, output=partial_dir, progress=interrupt)
+    assert list(partial_dir.iterdir()) == []
+    assert vol.users(docker_client, source) == []
+
 
 def test_default_location_and_list(
     docker_client: Any, small_source: str, vols: Volumes, capsys: pytest.CaptureFixture[str]

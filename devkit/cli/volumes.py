@@ -232,6 +232,26 @@ def _progress(ui: UI, label: str, total: int | None = None) -> Iterator[Callable
         yield lambda n: bar.advance(task, n)
 
 
+@contextlib.contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """Treat SIGTERM like Ctrl-C while writing, so partial files are cleaned up either way."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def _project_volume_names(client: Any, project: str) -> list[str]:
     names = [v.name for v in vol.list_volumes(client, project=project, sizes=False)]
     if not names:
@@ -316,6 +336,11 @@ def _list(args: argparse.Namespace, ui: UI) -> int:
 
 
 def _backup(args: argparse.Namespace, ui: UI) -> int:
+    with _sigterm_as_interrupt():
+        return _do_backup(args, ui)
+
+
+def _do_backup(args: argparse.Namespace, ui: UI) -> int:
     if bool(args.names) == bool(args.project):
         raise DevkitError("give either volume NAMEs or --project NAME")
     client = connect()
@@ -375,7 +400,7 @@ def _restore(args: argparse.Namespace, ui: UI) -> int:
         ui.warn(f"safety backup of the current contents written to {where}")
 
     total = 2 * manifest["uncompressed_bytes"]  # checked first, then written
-    with _progress(ui, f"check + restore {path.name}", total) as advance:
+    with _sigterm_as_interrupt(), _progress(ui, f"check + restore {path.name}", total) as advance:
         result = vol.restore(
             client,
             path,
