@@ -27,7 +27,9 @@ fails or the run is interrupted: every edit goes through :class:`TreeGuard`.
 
 from __future__ import annotations
 
+import base64
 import csv
+import hashlib
 import io
 import json
 import os
@@ -355,10 +357,16 @@ class TreeGuard:
 
     Files are rewritten in place (same inode, the directory is not touched). ``restore()``
     runs on leaving the ``with`` block whatever happened, including KeyboardInterrupt.
+
+    With a ``journal`` path, the originals are also written there (atomically, before the
+    first edit) so that a run killed outright (``kill -9``, power loss) can be undone by
+    :func:`recover` on the next run; the journal is deleted once everything is restored.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, journal: Path | None = None) -> None:
         self._originals: dict[Path, _Original] = {}
+        self._edited_hash: dict[Path, str] = {}
+        self.journal = journal
 
     def __enter__(self) -> TreeGuard:
         return self
@@ -374,6 +382,8 @@ class TreeGuard:
             self._originals[path] = _Original(
                 path.read_bytes(), st.st_mode, st.st_atime_ns, st.st_mtime_ns
             )
+        self._edited_hash[path] = hashlib.sha256(data).hexdigest()
+        self._save_journal()
         with open(path, "r+b") as fh:
             fh.write(data)
             fh.truncate()
@@ -383,20 +393,95 @@ class TreeGuard:
         failed: list[str] = []
         for path, original in list(self._originals.items()):
             try:
-                with open(path, "r+b") as fh:
-                    fh.write(original.data)
-                    fh.truncate()
-                os.chmod(path, original.mode & 0o7777)
-                os.utime(path, ns=(original.atime_ns, original.mtime_ns))
+                _put_back(path, original)
                 del self._originals[path]
+                self._edited_hash.pop(path, None)
             except OSError as exc:
                 failed.append(f"{path}: {exc}")
         if failed:
             raise DevkitError("could not restore edited files: " + "; ".join(failed))
+        if self.journal is not None:
+            self.journal.unlink(missing_ok=True)
 
     @property
     def edited(self) -> list[Path]:
         return list(self._originals)
+
+    def _save_journal(self) -> None:
+        if self.journal is None:
+            return
+        entries = [
+            {
+                "path": str(path),
+                "data": base64.b64encode(o.data).decode("ascii"),
+                "mode": o.mode,
+                "atime_ns": o.atime_ns,
+                "mtime_ns": o.mtime_ns,
+                "edited_sha256": self._edited_hash.get(path),
+            }
+            for path, o in self._originals.items()
+        ]
+        self.journal.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.journal.with_name(self.journal.name + ".tmp")
+        tmp.write_text(json.dumps({"files": entries}), encoding="utf-8")
+        os.replace(tmp, self.journal)
+
+
+def _put_back(path: Path, original: _Original) -> None:
+    with open(path, "r+b") as fh:
+        fh.write(original.data)
+        fh.truncate()
+    os.chmod(path, original.mode & 0o7777)
+    os.utime(path, ns=(original.atime_ns, original.mtime_ns))
+
+
+def journal_dir() -> Path:
+    """Where in-flight edits are journaled (devkit's data folder)."""
+    from devkit.resources import data_dir
+
+    return data_dir() / "bench" / "journal"
+
+
+def recover(folder: Path | None = None) -> tuple[list[Path], list[Path]]:
+    """Undo edits left by a devkit bench run that was killed before it could restore them.
+
+    A file is restored only while it still holds exactly what devkit wrote (checked by hash):
+    a file changed since is left alone and reported. Returns (restored, left alone).
+    """
+    folder = folder or journal_dir()
+    restored: list[Path] = []
+    skipped: list[Path] = []
+    if not folder.is_dir():
+        return restored, skipped
+    for journal in sorted(folder.glob("*.json")):
+        try:
+            entries = json.loads(journal.read_text(encoding="utf-8"))["files"]
+        except (OSError, ValueError, KeyError, TypeError):
+            continue  # unreadable: leave it for a human rather than guess
+        for entry in entries:
+            path = Path(entry["path"])
+            try:
+                current = hashlib.sha256(path.read_bytes()).hexdigest()
+            except OSError:
+                skipped.append(path)
+                continue
+            if current != entry.get("edited_sha256"):
+                if current != hashlib.sha256(base64.b64decode(entry["data"])).hexdigest():
+                    skipped.append(path)
+                continue
+            original = _Original(
+                base64.b64decode(entry["data"]),
+                int(entry["mode"]),
+                int(entry["atime_ns"]),
+                int(entry["mtime_ns"]),
+            )
+            try:
+                _put_back(path, original)
+                restored.append(path)
+            except OSError:
+                skipped.append(path)
+        journal.unlink(missing_ok=True)
+    return restored, skipped
 
 
 # --------------------------------------------------------------------------- the context
@@ -646,6 +731,14 @@ class Bench:
         for scenario in self.options.scenarios:
             if scenario not in SCENARIOS:
                 raise DevkitError(f"unknown scenario {scenario!r} (one of {', '.join(SCENARIOS)})")
+        restored, skipped = recover()
+        for path in restored:
+            self.observer.note(f"restored {path}, left edited by an interrupted devkit bench run")
+        for path in skipped:
+            self.observer.note(
+                f"{path} was edited by an interrupted devkit bench run and changed since: "
+                "left as it is (look for a line 'by devkit bench')"
+            )
         main = self.targets[0]
         files = {t.name: context_files(t) for t in self.targets}
         sizes = {name: context_size(f) for name, f in files.items()}
@@ -668,7 +761,8 @@ class Bench:
         isolate = "cold" in self.options.scenarios
         workdir = Path(tempfile.mkdtemp(prefix=f"devkit-bench-{self.run_id}-"))
         try:
-            with TreeGuard() as tree:
+            journal = journal_dir() / f"{self.run_id}.json"
+            with TreeGuard(journal) as tree:
                 for rep in range(1, self.options.repeat + 1):
                     order = self.targets if rep % 2 else list(reversed(self.targets))
                     copies = {

@@ -340,3 +340,34 @@ def test_engine_times_parse_to_epoch_seconds() -> None:
     assert bench._parse_time("1970-01-01T01:00:10+01:00") == pytest.approx(10.0)
     assert bench._parse_time("yesterday") is None
     assert bench._parse_time(None) is None
+
+
+def test_journal_lets_a_killed_run_be_undone(tmp_path: Path) -> None:
+    journal = tmp_path / "journal" / "run1.json"
+    kept = tmp_path / "kept.py"
+    changed = tmp_path / "changed.py"
+    for path in (kept, changed):
+        path.write_bytes(b"original\n")
+        os.utime(path, ns=(5_000_000_000, 6_000_000_000))
+    tree = bench.TreeGuard(journal)
+    tree.write(kept, b"original\n# edited by devkit bench x\n")
+    tree.write(changed, b"original\n# edited by devkit bench x\n")
+    assert journal.is_file()
+    # The process dies here (no restore). The user then edits one of the files.
+    changed.write_bytes(b"the user's own work\n")
+    restored, skipped = bench.recover(journal.parent)
+    assert restored == [kept.resolve()] and skipped == [changed.resolve()]
+    assert kept.read_bytes() == b"original\n"
+    assert kept.stat().st_mtime_ns == 6_000_000_000
+    assert changed.read_bytes() == b"the user's own work\n"
+    assert not journal.exists()
+
+
+def test_clean_restore_removes_the_journal(tmp_path: Path) -> None:
+    journal = tmp_path / "j.json"
+    path = tmp_path / "a.py"
+    path.write_text("a\n")
+    with bench.TreeGuard(journal) as tree:
+        tree.write(path, b"b\n")
+        assert journal.exists()
+    assert not journal.exists() and path.read_text() == "a\n"
