@@ -30,6 +30,14 @@ CERT_BODY = base64.b64encode(b"\x30\x82\x01\x0a" + bytes(range(120))).decode()
 PEM = f"-----BEGIN CERTIFICATE-----\n{CERT_BODY}\n-----END CERTIFICATE-----\n"
 
 
+@pytest.fixture(autouse=True)
+def _no_terminal(monkeypatch: Any) -> None:
+    """In-process runs never see a terminal, even under `pytest -s` from a shell (no wizard)."""
+    from devkit.cli._common import UI
+
+    monkeypatch.setattr(UI, "interactive", property(lambda self: False))
+
+
 def listing(folder: Path) -> list[str]:
     """Every path under ``folder`` (hidden ones too), to prove nothing was left behind."""
     return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*"))
