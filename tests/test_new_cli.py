@@ -228,6 +228,8 @@ def test_bad_given_answers_stop_before_the_wizard(tmp_path: Path, monkeypatch: A
     asked: list[object] = []
     monkeypatch.setattr(wizard, "ask", lambda *a, **k: asked.append(a) or {})
     assert main(["new", str(tmp_path / "proj"), "--data", "uid=0"]) == 1
+    missing = str(tmp_path / "no-such-template")
+    assert main(["new", str(tmp_path / "proj"), "--template", missing]) == 1
     assert asked == []
     assert listing(tmp_path) == []
 

@@ -113,13 +113,17 @@ def _run(args: argparse.Namespace, ui: UI) -> int:
     given = ans.merge(from_file, from_data)
     answers: dict[str, Any] = ans.merge(initial, given)
 
+    from devkit.template import TemplateSource, resolve_source
+
+    source: TemplateSource | None = None
     if not args.defaults:
         if ui.interactive:
             from devkit import wizard
 
-            if given:  # a typo in --data or the answers file: say so before any question
+            # A typo in --data, the answers file or --template/--vcs-ref: say so before asking.
+            if given:
                 ans.check({"project_name": "placeholder", **answers})
-
+            source = resolve_source(args.template, args.vcs_ref)
             answers = ans.merge(answers, wizard.ask(answers, skip=set(given)))
         elif not given:
             raise DevkitError(
@@ -133,9 +137,9 @@ def _run(args: argparse.Namespace, ui: UI) -> int:
     preload = _preload_copier()
     try:
         from devkit.render import render
-        from devkit.template import resolve_source
 
-        source = resolve_source(args.template, args.vcs_ref)
+        if source is None:
+            source = resolve_source(args.template, args.vcs_ref)
         result = render(
             answers, target, source=source, force=args.force, trusted=args.template is None
         )
