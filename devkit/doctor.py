@@ -291,15 +291,24 @@ class BuildKitStatus:
 
     ``available``: some docker client here builds with BuildKit. ``default_client_ok``: the
     client tools run by default (``$DEVKIT_DOCKER`` or the first ``docker`` on PATH) does.
-    ``detail``: what was tried, for the message.
+    ``detail``: what was tried, for the message. ``checked`` is False when the probe could
+    not run at all (no engine answered), so nothing is known either way.
     """
 
     available: bool
     default_client_ok: bool
     detail: str
+    checked: bool = True
 
 
 BuildKitProbe = Callable[[], BuildKitStatus]
+
+# What a docker CLI says when no engine is there (not a BuildKit problem).
+_ENGINE_DOWN = re.compile(
+    r"cannot connect to the docker daemon|is the docker daemon running|"
+    r"error during connect|connection refused|no such file or directory.*docker\.sock",
+    re.IGNORECASE,
+)
 
 
 def buildkit_status(*, refresh: bool = False) -> BuildKitStatus:
@@ -311,6 +320,14 @@ def buildkit_status(*, refresh: bool = False) -> BuildKitStatus:
 
     info = buildkit.detect(refresh=refresh)
     if not info.available or info.docker is None:
+        # A client whose probe failed only because no engine answered might well work.
+        if any(_ENGINE_DOWN.search(a.detail) for a in info.attempts):
+            return BuildKitStatus(
+                False,
+                False,
+                "no Docker engine answered the probe build; start one and run doctor again",
+                checked=False,
+            )
         return BuildKitStatus(False, False, info.explain())
     default = os.environ.get(buildkit.DOCKER_ENV) or shutil.which("docker")
     default_ok = default is None or os.path.realpath(
@@ -983,7 +1000,9 @@ class _Auditor:
             return
         if first_path is None:
             first_path = next(iter(self.parsed))
-        if not status.available:
+        if not status.checked:
+            self.add("DK001", first_path, first_line, f"not checked: {status.detail}", INFO)
+        elif not status.available:
             severity = ERROR if first_line else WARNING
             needs = (
                 "this Dockerfile uses BuildKit-only syntax and will not build"

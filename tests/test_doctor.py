@@ -162,6 +162,39 @@ def test_dk001_warning_without_buildkit_syntax_or_when_only_another_client_has_i
     assert [(f.rule, f.severity, f.line) for f in report.findings] == [("DK001", "warning", 2)]
 
 
+def test_dk001_without_an_engine_is_only_info(tmp_path: Path) -> None:
+    root = _copy("dk001-buildkit", tmp_path)
+
+    def probe() -> doctor.BuildKitStatus:
+        return doctor.BuildKitStatus(False, False, "no engine (fake)", checked=False)
+
+    report = doctor.audit(root, buildkit=probe)
+    assert [(f.rule, f.severity, f.line) for f in report.findings] == [("DK001", "info", 2)]
+    assert not report.has_errors
+
+
+def test_buildkit_status_tells_a_missing_engine_from_a_missing_buildkit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from devkit import buildkit
+
+    down = "probe build failed: Cannot connect to the Docker daemon at unix:///x.sock"
+    infos = {
+        "down": buildkit.BuildKitInfo(
+            available=False, attempts=(buildkit.Attempt("/usr/bin/docker", "buildx", False, down),)
+        ),
+        "old": buildkit.BuildKitInfo(
+            available=False,
+            attempts=(buildkit.Attempt("/usr/bin/docker", "docker-build", False, "classic"),),
+        ),
+    }
+    for name, info in infos.items():
+        monkeypatch.setattr(buildkit, "detect", lambda refresh=False, info=info: info)
+        status = doctor.buildkit_status()
+        assert not status.available
+        assert status.checked is (name == "old")
+
+
 def test_dk001_probe_is_not_run_without_dockerfiles(tmp_path: Path) -> None:
     def probe() -> doctor.BuildKitStatus:
         raise AssertionError("no Dockerfile, no probe")
