@@ -55,10 +55,19 @@ def docker_client() -> Iterator[Any]:
 
 def _sweep(client: Any) -> None:
     """Remove every container and volume a test labelled and did not clean up."""
+    import docker.errors
+
+    # Tolerant: another process may be removing the same leftovers (409, 404).
     for container in client.containers.list(all=True, filters={"label": TEST_LABEL}):
-        container.remove(force=True, v=False)
+        try:
+            container.remove(force=True, v=False)
+        except docker.errors.APIError:
+            pass
     for volume in client.volumes.list(filters={"label": TEST_LABEL}):
-        volume.remove(force=True)
+        try:
+            volume.remove(force=True)
+        except docker.errors.APIError:
+            pass
 
 
 def _need_image(client: Any, ref: str) -> None:
