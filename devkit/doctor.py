@@ -1859,31 +1859,67 @@ def _user_cache_dirs(manager: str, home: str, env: Mapping[str, str]) -> list[st
 # --------------------------------------------------------------------------- entry point
 
 
-def audit(path: str | Path, *, buildkit: BuildKitProbe | None = buildkit_status) -> Report:
+#: ``# devkit-doctor: ignore=DK002,DK006`` on a finding's line or the line above it.
+_SUPPRESS = re.compile(r"devkit-doctor:\s*ignore=([A-Za-z0-9, ]+)")
+
+
+def audit(
+    path: str | Path,
+    *,
+    buildkit: BuildKitProbe | None = buildkit_status,
+    ignore: Iterable[str] = (),
+) -> Report:
     """Audit the repository at ``path``; return every finding, sorted by file and line.
 
     ``buildkit`` is called (at most once, only when there is a Dockerfile) for rule DK001;
     pass ``None`` to skip that rule, or a fake returning :class:`BuildKitStatus` in tests.
-    Raises :class:`DevkitError` when ``path`` is not a directory.
+    ``ignore`` lists rule ids to leave out. A finding is also left out when its line, or the
+    line above it, has a comment ``devkit-doctor: ignore=<ID>[,<ID>…]``.
+    Raises :class:`DevkitError` when ``path`` is not a directory or a rule id is unknown.
     """
     root = Path(path).expanduser()
     if not root.exists():
         raise DevkitError(f"{root}: no such directory")
     if not root.is_dir():
         raise DevkitError(f"{root} is not a directory (give the repository's folder)")
+    skip = {rule.strip().upper() for rule in ignore if rule.strip()}
+    unknown = sorted(skip - set(RULES))
+    if unknown:
+        raise DevkitError(f"unknown rule id {', '.join(unknown)} (known: {', '.join(RULES)})")
     auditor = _Auditor(root.resolve(), buildkit)
     auditor.run()
     order = {sev: i for i, sev in enumerate(SEVERITIES)}
-    findings = sorted(
-        dict.fromkeys(auditor.findings),
-        key=lambda f: (f.file, f.line or 0, order[f.severity], f.rule),
-    )
+    lines: dict[str, list[str]] = {}
+    kept = [
+        f
+        for f in dict.fromkeys(auditor.findings)
+        if f.rule not in skip and not _suppressed(root.resolve(), f, lines)
+    ]
+    findings = sorted(kept, key=lambda f: (f.file, f.line or 0, order[f.severity], f.rule))
     return Report(
         root=root.resolve(),
         findings=findings,
         contexts=auditor.contexts,
         files=sorted(auditor.files),
     )
+
+
+def _suppressed(root: Path, finding: Finding, cache: dict[str, list[str]]) -> bool:
+    """Whether an inline ``devkit-doctor: ignore=`` comment silences ``finding``."""
+    if not finding.line:
+        return False
+    if finding.file not in cache:
+        try:
+            cache[finding.file] = (root / finding.file).read_text(errors="replace").splitlines()
+        except OSError:
+            cache[finding.file] = []
+    text = cache[finding.file]
+    for number in (finding.line - 1, finding.line):  # the line above, and the line itself
+        if 1 <= number <= len(text):
+            match = _SUPPRESS.search(text[number - 1])
+            if match and finding.rule in {r.strip().upper() for r in match.group(1).split(",")}:
+                return True
+    return False
 
 
 def iter_rules() -> Iterator[Rule]:

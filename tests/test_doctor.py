@@ -524,6 +524,23 @@ def test_cli_json_and_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert "0 errors, 1 warning, 0 info" in out
 
 
+def test_ignore_rules_and_inline_suppression(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = _copy("dk007-secrets", tmp_path)
+    assert doctor.audit(root, buildkit=None, ignore=["dk007"]).findings == []
+    dockerfile = root / "Dockerfile"
+    lines = dockerfile.read_text().splitlines()
+    lines.insert(1, "# the token is a build-only dummy  devkit-doctor: ignore=DK002, DK007")
+    lines[5] += "  # devkit-doctor: ignore=DK007"  # ENV GH_PAT_VALUE, now line 6
+    dockerfile.write_text("\n".join(lines) + "\n")
+    assert _triples(doctor.audit(root, buildkit=None)) == [("DK007", "Dockerfile", 4)]
+    assert main(["doctor", str(root), "--no-buildkit-check", "--ignore", "DK001,DK007"]) == 0
+    capsys.readouterr()
+    assert main(["doctor", str(root), "--ignore", "DK999"]) == 1
+    assert "unknown rule id DK999" in capsys.readouterr().err
+
+
 def test_cli_bad_path_is_one_line_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["doctor", str(tmp_path / "missing")]) == 1
     err = capsys.readouterr().err

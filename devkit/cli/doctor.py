@@ -15,6 +15,8 @@ devkit doctor                          # audit the current directory
 devkit doctor ~/src/legacy-repo        # audit another repository
 devkit doctor . --json | jq '.findings[] | select(.severity == "error")'
 devkit doctor . --no-buildkit-check    # pure file analysis, no probe build
+devkit doctor . --ignore DK006          # leave a rule out (or comment the line:
+                                       #   # devkit-doctor: ignore=DK006)
 """
 
 _STYLE = {doctor.ERROR: "bold red", doctor.WARNING: "yellow", doctor.INFO: "cyan"}
@@ -37,6 +39,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.add_argument("path", nargs="?", default=".", help="repository folder (default: .)")
     parser.add_argument("--json", action="store_true", help="print the report as JSON on stdout")
     parser.add_argument(
+        "--ignore",
+        metavar="RULES",
+        action="append",
+        default=[],
+        help="rule ids to leave out, comma-separated (repeatable), e.g. --ignore DK005,DK006",
+    )
+    parser.add_argument(
         "--no-buildkit-check",
         action="store_true",
         help="skip rule DK001 (it runs a tiny probe build through the docker CLI)",
@@ -51,7 +60,10 @@ def _run(args: argparse.Namespace, ui: UI) -> int:
         with ui.err.status("checking BuildKit with a tiny probe build…"):
             return doctor.buildkit_status()
 
-    report = doctor.audit(args.path, buildkit=None if args.no_buildkit_check else probe)
+    ignore = [rule for value in args.ignore for rule in value.split(",")]
+    report = doctor.audit(
+        args.path, buildkit=None if args.no_buildkit_check else probe, ignore=ignore
+    )
     if args.json:
         ui.print_json(report.to_dict())
     else:
