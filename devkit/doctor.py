@@ -502,13 +502,11 @@ def load_yaml_lines(path: Path) -> tuple[Any, dict[tuple[Any, ...], int]]:
     return data, lines
 
 
-def _json_key_line(text: str, key: str, value_hint: str | None = None) -> int | None:
-    """1-based line of the first ``"key"`` (optionally followed by ``value_hint``)."""
+def _json_key_line(text: str, key: str) -> int | None:
+    """1-based line of the first ``"key":`` in JSON text."""
     pattern = re.escape(json.dumps(key)) + r"\s*:"
-    for match in re.finditer(pattern, text):
-        if value_hint is None or value_hint in text[match.end() : match.end() + 400]:
-            return text.count("\n", 0, match.start()) + 1
-    return None
+    match = re.search(pattern, text)
+    return text.count("\n", 0, match.start()) + 1 if match else None
 
 
 def _text_line(text: str, needle: str) -> int | None:
@@ -710,7 +708,6 @@ _CACHE_WORD: dict[str, re.Pattern[str]] = {
     "maven": re.compile(r"\.m2|maven"),
     "gradle": re.compile(r"gradle"),
 }
-_MANAGER_LABEL = {"dotnet": "dotnet (NuGet)", "maven": "maven", "go": "go"}
 
 
 def _norm(path: str) -> str:
@@ -798,6 +795,8 @@ def _root_user(user: str) -> bool:
 
 
 class _Auditor:
+    """One audit run: discovers the files, applies every rule, collects findings and sizes."""
+
     def __init__(self, root: Path, buildkit: BuildKitProbe | None) -> None:
         self.root = root
         self.buildkit = buildkit
@@ -970,18 +969,13 @@ class _Auditor:
                 return None
             if not isinstance(data, dict) or not isinstance(data.get("services"), dict):
                 continue
-            named = (
-                set((data.get("volumes") or {}).keys())
-                if isinstance(data.get("volumes"), dict)
-                else set()
-            )
             for name, spec in data["services"].items():
                 if not isinstance(spec, dict):
                     continue
                 svc = services.setdefault(
                     name, _Service(file=self.rel(path), line=lines.get(("services", name)))
                 )
-                svc.absorb(spec, path, self.rel(path), lines, ("services", name), named)
+                svc.absorb(spec, path, self.rel(path), lines, ("services", name))
         self.compose_builds.extend(svc.build for svc in services.values() if svc.build)
         return services
 
@@ -1361,7 +1355,6 @@ class _Service:
         rel: str,
         lines: dict[tuple[Any, ...], int],
         key: tuple[Any, ...],
-        named: set[str],
     ) -> None:
         base = path.parent
         build = spec.get("build")
@@ -1390,7 +1383,7 @@ class _Service:
         if spec.get("user") is not None:
             self.user = _interp(str(spec["user"]))
         for idx, vol in enumerate(_as_list(spec.get("volumes"))):
-            mount = _compose_mount(vol, named)
+            mount = _compose_mount(vol)
             if mount is not None:
                 mount.file = rel
                 mount.line = lines.get((*key, "volumes", idx))
@@ -1414,7 +1407,8 @@ def _str_or_none(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-def _compose_mount(vol: Any, named: set[str]) -> Mount | None:
+def _compose_mount(vol: Any) -> Mount | None:
+    """A compose ``volumes:`` entry (short ``src:dst[:mode]`` or long syntax) as a Mount."""
     if isinstance(vol, str):
         parts = _interp(vol).split(":")
         if len(parts) == 1:
@@ -1620,7 +1614,6 @@ class _ImageFacts:
     variables: dict[str, str | None] = field(default_factory=dict)
     homes: dict[str, str] = field(default_factory=dict)
     uids: dict[str, str] = field(default_factory=dict)
-    managers: set[str] = field(default_factory=set)
     #: RUN goes through bash/zsh (SHELL […]), so `{a,b}` braces expand; /bin/sh does not.
     braces: bool = False
     #: Ordered events: (kind, path, user_at_the_time, recursive, owner)
@@ -1670,9 +1663,6 @@ class _ImageFacts:
     def _run(self, script: str, current: str, variables: Mapping[str, str | None]) -> None:
         home_now = "/root" if _root_user(current) else self.homes.get(current, f"/home/{current}")
         for words in _commands(script, variables):
-            manager = _manager_of(words)
-            if manager:
-                self.managers.add(manager)
             prog = _prog(words[0])
             expanded = [w2 for w in words for w2 in _brace_expand(w)] if self.braces else words
             expanded = [home_now + w[1:] if w.startswith("~/") else w for w in expanded]
