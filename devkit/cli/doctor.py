@@ -78,7 +78,9 @@ def _print(report: doctor.Report, ui: UI) -> None:
         table.add_column("rule", no_wrap=True)
         table.add_column("where", overflow="fold")
         table.add_column("problem and fix", overflow="fold", ratio=1)
-        for finding in report.findings:
+        rank = {sev: i for i, sev in enumerate(doctor.SEVERITIES)}
+        # Worst first on screen (the JSON keeps file/line order).
+        for finding in sorted(report.findings, key=lambda f: rank[f.severity]):
             rule = doctor.RULES[finding.rule]
             style = _STYLE[finding.severity]
             table.add_row(
