@@ -68,13 +68,15 @@ def _cleanup(client: Any, name: str) -> None:
         network.remove()
     for volume in client.volumes.list(filters=ours):
         volume.remove(force=True)
-    # Children (the CLI's vsc-…-uid image is built FROM ours) before parents.
-    images = client.images.list(filters=ours)
-    images.sort(key=lambda i: not any(t.startswith("vsc-") for t in i.tags))
-    for image in images:
-        # Already gone along with a child, or in use: the leftover check below tells.
-        with contextlib.suppress(docker.errors.APIError):
-            client.images.remove(image.id, force=True, noprune=False)
+    # Children (the CLI's vsc-…-uid image, our dev image on a test base) must go before their
+    # parents, so retry in passes until nothing of ours is left.
+    for _ in range(5):
+        images = client.images.list(filters=ours)
+        if not images:
+            break
+        for image in images:
+            with contextlib.suppress(docker.errors.APIError):
+                client.images.remove(image.id, force=True, noprune=False)
     left = client.images.list(filters=ours) + client.volumes.list(filters=ours)
     assert not left, f"could not clean up {left}"
 
@@ -214,3 +216,64 @@ def test_extra_ca_certificate_is_trusted_in_the_image(
         labels={**TEST_LABELS, "dev.devkit.project": project.name}, user="root",
     )  # fmt: skip
     assert b"extra-ca.crt: OK" in output
+
+
+def test_base_image_that_already_has_the_uid(
+    new_project: Callable[[str, dict[str, Any]], Path],
+    docker_client: Any,
+    base_image: str,
+    buildkit_docker: str,
+) -> None:
+    """Like the Dev Containers images (vscode 1000:1000): that user becomes `dev`, no clash."""
+    # Built with BuildKit and labelled only as a test image, so a rerun produces the very same
+    # image id and the dev build on top of it is served from BuildKit's cache (cheap).
+    base_tag = f"e2e-vscode-base-{uuid.uuid4().hex[:8]}:test"
+    base_dockerfile = (
+        f"FROM {base_image}\n"
+        "RUN groupadd -g 1000 vscode && useradd -l -m -u 1000 -g 1000 -s /bin/bash vscode"
+        " && touch /home/vscode/.from-base\n"
+    )
+    made = subprocess.run(
+        [buildkit_docker, "build", "--label", "dev.devkit.test=1", "-t", base_tag, "-"],
+        input=base_dockerfile, env=_env(), capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    project: Path | None = None
+    try:
+        project = new_project("e2e-uid", {"base_image": base_tag})
+        _check_dev_stage_on(project, docker_client, buildkit_docker)
+    finally:
+        # The dev image built FROM it first, then the base itself.
+        if project is not None:
+            _cleanup(docker_client, project.name)
+        with contextlib.suppress(docker.errors.APIError):
+            docker_client.images.remove(base_tag, force=True)
+
+
+def _check_dev_stage_on(project: Path, docker_client: Any, buildkit_docker: str) -> None:
+    tag = f"{project.name}-dev:test"
+    labels = ["--label", f"dev.devkit.project={project.name}", "--label", "dev.devkit.test=1"]
+    build = subprocess.run(
+        [buildkit_docker, "build", "--target", "dev", *labels, "-f", ".devcontainer/Dockerfile",
+         "-t", tag, "."],
+        cwd=project, env=_env(), capture_output=True, text=True, timeout=UP_TIMEOUT, check=False,
+    )  # fmt: skip
+    assert build.returncode == 0, build.stdout + build.stderr
+    script = (
+        "id -un; id -u; id -gn; getent passwd vscode || echo no-vscode; "
+        "stat -c %U /home/dev/.cache/pip /home/dev/.vscode-server/extensions; "
+        "ls -A /home/dev | grep -x .from-base"
+    )
+    output = docker_client.containers.run(
+        tag, ["bash", "-c", script], remove=True,
+        labels={**TEST_LABELS, "dev.devkit.project": project.name},
+    )  # fmt: skip
+    assert output.decode().split() == [
+        "dev",
+        "1000",
+        "dev",
+        "no-vscode",
+        "dev",
+        "dev",
+        ".from-base",
+    ]
