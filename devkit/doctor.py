@@ -1069,7 +1069,8 @@ class _Auditor:
                             )
                         if (
                             manager == "apt"
-                            and cached
+                            # the hook deletes .debs in /var/cache/apt (not the lists)
+                            and any(_related(t, "/var/cache/apt") for t in cache_targets)
                             and not docker_clean_off
                             and "Keep-Downloaded-Packages=true" not in " ".join(words)
                         ):

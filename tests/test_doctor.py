@@ -334,6 +334,16 @@ def test_dk003_is_satisfied_by_removing_the_hook_in_the_same_run(tmp_path: Path)
     assert _audit_dockerfile(tmp_path, text) == []
 
 
+def test_dk003_only_for_a_mount_on_the_deb_cache(tmp_path: Path) -> None:
+    text = (
+        "FROM debian:bookworm-slim\n"
+        "RUN --mount=type=cache,target=/var/lib/apt/lists \\\n"
+        "    apt-get update && apt-get install -y curl\n"
+        "USER 1000\n"
+    )
+    assert _audit_dockerfile(tmp_path, text) == []
+
+
 def test_dk003_hook_removed_in_a_parent_stage_counts(tmp_path: Path) -> None:
     text = (
         "FROM debian:bookworm-slim AS base\n"
