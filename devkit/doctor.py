@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import posixpath
 import re
 import shlex
 import shutil
@@ -173,6 +174,16 @@ _RULE_LIST = [
         "USER <name>).",
     ),
     Rule(
+        "DK014",
+        "copy-source-ignored",
+        ERROR,
+        "COPY/ADD of a path that .dockerignore excludes",
+        "Excluded paths are never sent to the builder, so the step fails with "
+        "'not found' although the file is right there in the repository.",
+        "Remove or narrow the .dockerignore pattern (a later !path re-includes it), or stop "
+        "copying the path.",
+    ),
+    Rule(
         "DK013",
         "syntax-directive-pull",
         INFO,
@@ -184,6 +195,8 @@ _RULE_LIST = [
         "heredocs need Docker 23+ or buildx), or pin it by digest and mirror it.",
     ),
 ]
+
+_RULE_LIST.sort(key=lambda rule: rule.id)
 
 #: Every rule by id.
 RULES: dict[str, Rule] = {rule.id: rule for rule in _RULE_LIST}
@@ -873,15 +886,21 @@ class _Auditor:
             if df is not None:
                 self.dockerfile_rules(key, df, targets[key], devcontainers)
         self.buildkit_rule()
-        seen_ctx: set[tuple[Path, Path | None]] = set()
+        sent_by_ctx: dict[tuple[Path, Path | None], set[str] | None] = {}
+        copies_checked: set[tuple[Path, Path]] = set()
         for b in builds:
             if not b.dockerfile.is_file() or not b.context.is_dir():
                 continue
             ignore = self.ignore_file(b)
             key2 = (b.context.resolve(), ignore.resolve() if ignore else None)
-            if key2 not in seen_ctx:
-                seen_ctx.add(key2)
-                self.context_rules(b.context, ignore, b.dockerfile)
+            if key2 not in sent_by_ctx:
+                sent_by_ctx[key2] = self.context_rules(b.context, ignore, b.dockerfile)
+            sent = sent_by_ctx[key2]
+            df = self.parsed.get(b.dockerfile.resolve())
+            key3 = (b.dockerfile.resolve(), b.context.resolve())
+            if ignore and sent is not None and df is not None and key3 not in copies_checked:
+                copies_checked.add(key3)
+                self.copy_rule(b, df, sent, ignore)
         for dc in devcontainers:
             self.devcontainer_rules(dc)
 
@@ -1217,7 +1236,10 @@ class _Auditor:
         general = build.context / ".dockerignore"
         return general if general.is_file() else None
 
-    def context_rules(self, context: Path, ignore: Path | None, dockerfile: Path) -> None:
+    def context_rules(
+        self, context: Path, ignore: Path | None, dockerfile: Path
+    ) -> set[str] | None:
+        """DK008-DK010 for one build context; returns the paths Docker sends (None: unreadable)."""
         patterns = _read_ignore(ignore) if ignore else []
         try:
             df_rel = dockerfile.resolve().relative_to(context.resolve()).as_posix()
@@ -1229,7 +1251,7 @@ class _Auditor:
             sent = _sent_paths(context, patterns, df_rel)
         except OSError as exc:  # an unreadable folder: Docker could not send it either
             self.add("DK000", context, None, f"cannot read the build context: {exc}")
-            return
+            return None
         sent_files, sent_bytes = _measure(context, sent)
         ignore_rel = self.rel(ignore) if ignore else None
         self.contexts.append(
@@ -1276,6 +1298,31 @@ class _Auditor:
                 None,
                 f"context {ctx_rel} sends secret-looking files: {shown}",
             )
+        return sent
+
+    # ---------------------------------------------------------------- DK014
+    def copy_rule(self, build: Build, df: Dockerfile, sent: set[str], ignore: Path) -> None:
+        """COPY/ADD of a path that exists in the context but .dockerignore excludes."""
+        ignore_rel = self.rel(ignore)
+        for stage in df.stages:
+            for ins in stage.instructions:
+                if ins.keyword not in ("COPY", "ADD") or ins.flag("from") or ins.heredocs:
+                    continue
+                words = ins.json_form() or _safe_split(ins.args)
+                for src in words[:-1]:
+                    if any(c in src for c in "*?[$") or "://" in src or src.startswith("git@"):
+                        continue  # globs, variables and URLs are not checked
+                    rel = posixpath.normpath(src.lstrip("/")) if src else ""
+                    if rel in ("", ".") or rel.startswith("../"):
+                        continue
+                    if (build.context / rel).exists() and rel not in sent:
+                        self.add(
+                            "DK014",
+                            df.path or build.dockerfile,
+                            ins.line,
+                            f"{ins.keyword} {src}: {ignore_rel} excludes it, so the build "
+                            "fails with 'not found'",
+                        )
 
     # ---------------------------------------------------------------- DK011, DK012
     def devcontainer_rules(self, dc: DevContainer) -> None:

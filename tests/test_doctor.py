@@ -90,6 +90,7 @@ EXPECTED: dict[str, list[tuple[str, str, int | None]]] = {
         ("DK012", ".devcontainer/compose.yaml", 9),
     ],
     "dk013-syntax-directive": [("DK013", "Dockerfile", 1)],
+    "dk014-copy-ignored": [("DK014", "Dockerfile", 3), ("DK014", "Dockerfile", 4)],
 }
 
 

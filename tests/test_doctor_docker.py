@@ -195,3 +195,41 @@ def test_context_measurement_matches_what_buildkit_sends(
         with contextlib.suppress(docker.errors.DockerException):
             docker_client.images.remove(tag, force=True)
     assert copied == predicted
+
+
+def test_dk014_copies_that_fail_do_fail(
+    docker_client: Any, busybox_image: str, buildkit_docker: str, tmp_path: Path
+) -> None:
+    root = tmp_path / "dk014"
+    shutil.copytree(FIXTURES / "dk014-copy-ignored", root)
+    flagged = [f.line for f in doctor.audit(root, buildkit=None).findings]
+    assert flagged == [3, 4]
+    lines = (root / "Dockerfile").read_text().splitlines(keepends=True)
+    env = {**os.environ, "DOCKER_BUILDKIT": "1"}
+    tag = f"devkit-test-doctor-dk014:{uuid.uuid4().hex[:8]}"
+    try:
+        for line in flagged:  # each flagged COPY alone breaks the build...
+            keep = [t for n, t in enumerate(lines, 1) if n not in flagged or n == line]
+            (root / "Dockerfile").write_text("".join(keep))
+            done = subprocess.run(
+                [buildkit_docker, "build", "--label", "dev.devkit.test=1", "-t", tag, str(root)],
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=600,
+            )
+            assert done.returncode != 0 and "not found" in done.stderr, done.stderr[-2000:]
+        # ...and without them it builds.
+        keep = [t for n, t in enumerate(lines, 1) if n not in flagged]
+        (root / "Dockerfile").write_text("".join(keep))
+        done = subprocess.run(
+            [buildkit_docker, "build", "--label", "dev.devkit.test=1", "-t", tag, str(root)],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        assert done.returncode == 0, done.stderr[-2000:]
+    finally:
+        with contextlib.suppress(docker.errors.DockerException):
+            docker_client.images.remove(tag, force=True)
