@@ -167,10 +167,11 @@ def test_failed_build_restores_the_tree(
     assert _bench_images(docker_client) == images_before
 
 
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
 def test_interrupted_scenario_restores_the_tree(
-    tmp_path: Path, docker_client: Any, info: buildkit.BuildKitInfo
+    tmp_path: Path, docker_client: Any, info: buildkit.BuildKitInfo, signum: int
 ) -> None:
-    """Ctrl-C while the source-edit build runs: exit 130, every edit undone, no image left."""
+    """Ctrl-C (or SIGTERM) during the source-edit build: exit 130, edits undone, no image."""
     project = _make_project(
         tmp_path / "proj",
         f"/devkit-test-cache-{uuid.uuid4().hex[:8]}",
@@ -194,7 +195,7 @@ def test_interrupted_scenario_restores_the_tree(
             time.sleep(0.1)
         time.sleep(3)  # inside the build now (its last step sleeps 60 s)
         assert proc.poll() is None
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(signum)
         _out, err = proc.communicate(timeout=60)
     finally:
         if proc.poll() is None:

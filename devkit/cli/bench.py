@@ -15,6 +15,7 @@ from rich.text import Text
 from devkit import bench, buildkit
 from devkit.bench_progress import BuildProgress, Vertex
 from devkit.cli._common import UI, add_command
+from devkit.engine import connect
 from devkit.errors import DevkitError
 
 EXAMPLES = """\
@@ -116,6 +117,8 @@ def _run(args: argparse.Namespace, ui: UI) -> int:
     targets = bench.make_targets(
         args.path, args.dockerfile, args.compare, args.target, args.compare_target
     )
+    # The engine first: "cannot reach the engine" says more than a failed probe build.
+    connect().close()
     info = buildkit.detect().require()
     options = bench.BenchOptions(
         repeat=args.repeat,
