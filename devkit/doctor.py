@@ -765,7 +765,9 @@ _NOT_SECRET_SUFFIX = re.compile(
 )
 _SECRET_VALUE = re.compile(
     r"(ghp_|gho_|ghs_|github_pat_|glpat-|xox[baprs]-|sk-[A-Za-z0-9]{20,}|AKIA[0-9A-Z]{16}|"
-    r"-----BEGIN [A-Z ]*PRIVATE KEY)"
+    r"-----BEGIN [A-Z ]*PRIVATE KEY|"
+    # credentials inside a URL: https://user:password@host (PIP_EXTRA_INDEX_URL & co.)
+    r"://[^/\s:@$]+:[^/\s@$]+@)"
 )
 
 _TOOLCHAIN_PACKAGES = re.compile(

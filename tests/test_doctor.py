@@ -398,6 +398,16 @@ def test_dk006_explicit_root_and_arg_substituted_user(tmp_path: Path) -> None:
     assert _audit_dockerfile(tmp_path, text) == [("DK006", 4)]
 
 
+def test_dk007_credentials_in_an_index_url(tmp_path: Path) -> None:
+    text = (
+        "FROM busybox\n"
+        "ENV PIP_EXTRA_INDEX_URL=https://ci:s3cr3t@pypi.example.com/simple\n"
+        "ENV PIP_INDEX_URL=https://pypi.example.com/simple\n"
+        "USER 1000\n"
+    )
+    assert _audit_dockerfile(tmp_path, text) == [("DK007", 2)]
+
+
 def test_dk007_ignores_harmless_names(tmp_path: Path) -> None:
     text = (
         "FROM busybox\nARG TOKEN_FILE=/run/secrets/token\nENV PASSWORD_PATH=/x AUTHOR=me\n"
