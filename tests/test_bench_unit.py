@@ -228,6 +228,8 @@ def test_bad_baseline_is_one_clear_error(tmp_path: Path, content: str) -> None:
         (["bench", "{tmp}", "--scenarios", "warm"], 2),
         (["bench", "{tmp}", "--baseline", "{tmp}/none.json"], 1),
         (["bench", "{tmp}"], 1),  # no Dockerfile
+        (["bench", "{tmp}", "--json", "{tmp}/no/such/dir/r.json"], 1),
+        (["bench", "{tmp}", "--threshold", "-5"], 1),
     ],
 )
 def test_cli_bad_input(

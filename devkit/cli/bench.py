@@ -114,6 +114,10 @@ def _run(args: argparse.Namespace, ui: UI) -> int:
     if args.threshold < 0:
         raise DevkitError("--threshold must be 0 or more")
     baseline = bench.load_baseline(args.baseline) if args.baseline else None
+    # Check where results go before minutes of building, not after.
+    for option, path in (("--json", args.json), ("--csv", args.csv)):
+        if path is not None and str(path) != "-" and not path.resolve().parent.is_dir():
+            raise DevkitError(f"{option} {path}: folder {path.resolve().parent} does not exist")
     targets = bench.make_targets(
         args.path, args.dockerfile, args.compare, args.target, args.compare_target
     )
@@ -136,7 +140,7 @@ def _run(args: argparse.Namespace, ui: UI) -> int:
     out = ui.err if json_to_stdout else ui.out
     out.print(results_table(report))
     for line in summary_lines(report):
-        out.print(line)
+        out.print(line, markup=False)
     if args.json is not None:
         if json_to_stdout:
             ui.print_json(report.to_json())
