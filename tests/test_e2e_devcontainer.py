@@ -182,7 +182,11 @@ def test_extra_ca_certificate_is_trusted_in_the_image(
     buildkit_docker: str,
     tmp_path: Path,
 ) -> None:
-    """Build only the base stage (cheap: the apt layer is cached) with a freshly made CA."""
+    """Build only the base stage (cheap: the apt layer is cached) with a freshly made CA.
+
+    The CA file also holds the host's own trust bundle, as a user behind a TLS-intercepting
+    proxy would pass it: when the host reaches PyPI over HTTPS, the image must too.
+    """
     if shutil.which("openssl") is None:
         pytest.skip("openssl is needed to make a test CA")
     ca_dir = tmp_path / "ca"
@@ -193,7 +197,12 @@ def test_extra_ca_certificate_is_trusted_in_the_image(
          "-keyout", str(ca_dir / "ca.key"), "-out", str(ca_dir / "ca.pem")],
         check=True, capture_output=True,
     )  # fmt: skip
-    project = new_project("e2e-ca", {"ca_certificates": str(ca_dir / "ca.pem")})
+    host_bundle = Path("/etc/ssl/certs/ca-certificates.crt")
+    ca_file = ca_dir / "proxy-cas.pem"
+    ca_file.write_text(
+        (ca_dir / "ca.pem").read_text() + (host_bundle.read_text() if host_bundle.is_file() else "")
+    )
+    project = new_project("e2e-ca", {"ca_certificates": str(ca_file)})
     assert (project / ".devcontainer" / "certs" / "extra-ca.crt").is_file()
     tag = f"{project.name}-base:test"
     labels = ["--label", f"dev.devkit.project={project.name}", "--label", "dev.devkit.test=1"]
@@ -209,13 +218,31 @@ def test_extra_ca_certificate_is_trusted_in_the_image(
         'tr -d "\\n" < "$b" | grep -qF "$BODY"; '
         'openssl verify -CAfile "$b" /usr/local/share/ca-certificates/devkit/extra-ca.crt; '
         "for v in SSL_CERT_FILE REQUESTS_CA_BUNDLE PIP_CERT NODE_EXTRA_CA_CERTS CURL_CA_BUNDLE "
-        'GIT_SSL_CAINFO NPM_CONFIG_CAFILE; do [ "${!v}" = "$b" ] || exit 7; done'
+        'GIT_SSL_CAINFO NPM_CONFIG_CAFILE; do [ "${!v}" = "$b" ] || exit 7; done; '
+        'if [ "$HTTPS_CHECK" = 1 ]; then '
+        'curl -sS -o /dev/null --max-time 60 "$URL"; echo https-ok; fi'
     )
+    url = "https://pypi.org/simple/pip/"
+    https_check = "1" if _host_reaches(url) else "0"
+    env = {"BODY": body, "URL": url, "HTTPS_CHECK": https_check}
     output = docker_client.containers.run(
-        tag, ["bash", "-c", script], environment={"BODY": body}, remove=True,
+        tag, ["bash", "-c", script], environment=env, remove=True,
         labels={**TEST_LABELS, "dev.devkit.project": project.name}, user="root",
     )  # fmt: skip
     assert b"extra-ca.crt: OK" in output
+    if https_check == "1":
+        assert b"https-ok" in output
+
+
+def _host_reaches(url: str) -> bool:
+    """Whether this machine itself gets an HTTPS answer from ``url`` (registries only here)."""
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(url, timeout=20):
+            return True
+    except OSError:
+        return False
 
 
 def test_base_image_that_already_has_the_uid(
