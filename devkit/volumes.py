@@ -141,10 +141,10 @@ def volume_exists(client: Any, name: str) -> bool:
     return True
 
 
-def users(client: Any, name: str) -> list[str]:
-    """Names of the containers (running or stopped) that mount the volume."""
+def users(client: Any, name: str, *, running_only: bool = False) -> list[str]:
+    """Names of the containers (running or stopped, or only running) that mount the volume."""
     try:
-        found = client.api.containers(all=True, filters={"volume": name})
+        found = client.api.containers(all=not running_only, filters={"volume": name})
     except _docker_errors() as exc:
         raise docker_error(f"listing the containers that use {name}", exc) from exc
     return sorted(c["Names"][0].lstrip("/") if c.get("Names") else c["Id"][:12] for c in found)
@@ -288,6 +288,7 @@ def create_project_volumes(
     except _docker_errors() as exc:
         raise docker_error("listing volumes", exc) from exc
     results = []
+    backups: list[archive.BackupFile] | None = None
     for spec in specs:
         created = False
         if spec.name not in existing:
@@ -299,10 +300,18 @@ def create_project_volumes(
             created = True
         result = CreateResult(spec.name, created)
         if restore_latest:
-            latest = latest_backup(spec.name)
-            if latest is not None and (created or is_empty(client, spec.name)):
+            if backups is None:  # scan the backups folder once, and only when needed
+                backups = [b for b in find_backups() if b.manifest["kind"] == "backup"]
+            latest = next((b for b in backups if b.volume == spec.name), None)
+            # A volume that a (dev) container already uses is not "new": leave it alone,
+            # quietly, as this runs on every start.
+            if (
+                latest is not None
+                and (created or not users(client, spec.name))
+                and (created or is_empty(client, spec.name))
+            ):
                 try:
-                    restore(client, latest.path, target=spec.name, allow_existing_empty=True)
+                    restore(client, latest.path, target=spec.name)
                     result.restored_from = latest.path
                 except DevkitError as exc:
                     result.warning = f"could not seed {spec.name} from {latest.path}: {exc}"
@@ -556,6 +565,48 @@ def _stream(client: Any, name: str, container: Any) -> Generator[bytes, None, No
             res.close()
 
 
+def _prefetch(source: Iterator[bytes], depth: int = 4) -> Generator[bytes, None, None]:
+    """Run ``source`` in a thread, ``depth`` chunks ahead of the consumer.
+
+    Restore uses it so that decompressing and checking the next chunks overlaps with
+    sending the current one to the engine. Exceptions are re-raised in the consumer.
+    """
+    items: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def hand_over(item: tuple[str, Any]) -> None:
+        while not stop.is_set():
+            try:
+                items.put(item, timeout=0.2)
+                return
+            except queue.Full:
+                continue
+
+    def produce() -> None:
+        try:
+            for chunk in source:
+                if stop.is_set():
+                    return
+                hand_over(("data", chunk))
+            hand_over(("end", None))
+        except BaseException as exc:
+            hand_over(("error", exc))
+
+    thread = threading.Thread(target=produce, name="devkit-restore-reader", daemon=True)
+    thread.start()
+    try:
+        while True:
+            kind, value = items.get()
+            if kind == "end":
+                return
+            if kind == "error":
+                raise value
+            yield value
+    finally:
+        stop.set()
+        thread.join(timeout=30)
+
+
 def _fsync_dir(path: Path) -> None:
     with contextlib.suppress(OSError):
         fd = os.open(path, os.O_RDONLY)
@@ -699,7 +750,6 @@ def restore(
     *,
     target: str | None = None,
     force: bool = False,
-    allow_existing_empty: bool = True,
     progress: ProgressFn | None = None,
     on_safety_backup: Callable[[Path], None] | None = None,
 ) -> RestoreResult:
@@ -731,8 +781,6 @@ def restore(
             if on_safety_backup is not None and safety is not None:
                 on_safety_backup(safety)
             _recreate(client, attrs)
-        elif not allow_existing_empty:
-            raise DevkitError(f"volume {name} already exists")
     else:
         labels = {**manifest["volume"]["labels"], **_extra_labels()}
         try:
@@ -743,7 +791,7 @@ def restore(
     try:
         with helper(client, name) as container:
             stream = archive.iter_tar(path, manifest, progress=progress, rebase=REBASE)
-            _put(client, container, stream, name)
+            _put(client, container, _prefetch(stream), name)
     except BaseException:
         if created:  # do not leave a half-filled new volume that looks restored
             with contextlib.suppress(*_docker_errors()):
@@ -783,13 +831,21 @@ def copy_volume(
     ``target`` is created when missing — with ``source``'s driver and labels, updated with
     ``labels`` (e.g. a new ``dev.devkit.purpose``) — or must exist and be empty. Ownership,
     modes, symlinks, hard links and mtimes are kept (the tar stream goes straight from one
-    helper container to the other, nothing touches the local disk). Neither volume may be in
-    use by a container. Returns True when ``target`` was created.
+    helper container to the other, nothing touches the local disk). ``source`` may be used
+    by stopped containers but not by a running one; ``target`` by no container at all.
+    Returns True when ``target`` was created.
     Raises :class:`DevkitError` (unknown source, target not empty, volume in use, engine errors).
     """
     src = get_volume(client, source)
     check_name(target)
-    refuse_in_use(client, source, "copy")
+    # Reading a volume that only stopped containers use is safe; a running one may change
+    # under the copy.
+    running = users(client, source, running_only=True)
+    if running:
+        raise DevkitError(
+            f"cannot copy volume {source}: running container(s) {', '.join(running)} use it; "
+            "stop them first"
+        )
     created = False
     if volume_exists(client, target):
         refuse_in_use(client, target, "copy into")

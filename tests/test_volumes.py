@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import docker.errors
 import pytest
 
 from devkit import archive
@@ -169,7 +170,9 @@ def small_source(docker_client: Any, busybox_image: str) -> Iterator[str]:
         _run(docker_client, busybox_image, name, POPULATE, {"BIG_MB": "0"})
         yield name
     finally:
-        docker_client.volumes.get(name).remove(force=True)
+        # (another test session's end-of-session sweep may have removed it already)
+        with contextlib.suppress(docker.errors.NotFound):
+            docker_client.volumes.get(name).remove(force=True)
 
 
 @pytest.fixture(scope="module")
@@ -450,6 +453,24 @@ def test_copy_volume(
     assert labels[PURPOSE_LABEL] == "uv-cache" and labels[PROJECT_LABEL] == "dkt"
     with pytest.raises(vol.DevkitError, match="not empty"):
         vol.copy_volume(docker_client, small_source, target)
+    # a running container on the source is refused, a stopped one is fine
+    runner = docker_client.containers.run(
+        busybox_image,
+        ["sleep", "120"],
+        detach=True,
+        name=_unique("dkt-runner"),
+        volumes={small_source: {"bind": "/v", "mode": "ro"}},
+        labels=TEST_LABELS,
+    )
+    try:
+        with pytest.raises(vol.DevkitError, match=runner.name):
+            vol.copy_volume(docker_client, small_source, vols.name())
+        runner.stop(timeout=0)
+        again = vols.name()
+        assert vol.copy_volume(docker_client, small_source, again)
+        assert tree(docker_client, busybox_image, again) == small_tree
+    finally:
+        runner.remove(force=True)
 
 
 def test_errors_are_one_line(vols: Volumes, tmp_path: Path, docker_client: Any) -> None:
