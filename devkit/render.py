@@ -11,6 +11,7 @@ import fnmatch
 import os
 import shutil
 import signal
+import subprocess
 import tempfile
 import warnings
 from collections.abc import Callable, Iterator, Mapping
@@ -26,7 +27,6 @@ from devkit.template import TemplateSource
 
 #: Where the ``ca_certificates`` file's certificates go in the rendered project.
 CA_DEST = Path(".devcontainer") / "certs" / "extra-ca.crt"
-ANSWERS_FILE = ".copier-answers.yml"
 
 
 @dataclass(frozen=True)
@@ -206,7 +206,7 @@ def _copier_copy(
         raise KeyboardInterrupt from None
     except copier_errors.CopierError as exc:
         raise DevkitError(f"template {source.src_path}: {_one_line(exc)}") from None
-    except (ValueError, OSError) as exc:
+    except (ValueError, OSError, subprocess.SubprocessError) as exc:
         # Copier reports a missing template folder, an unknown git ref or a failed clone as
         # plain ValueError/OSError/subprocess errors.
         raise DevkitError(f"cannot render template {source.src_path}: {_one_line(exc)}") from None
