@@ -26,9 +26,8 @@ from typing import Any
 
 import docker.errors
 import pytest
-
-from tests.conftest import TEST_LABELS
-from tests.template_helpers import load_devcontainer, render_cli, volume_targets
+from conftest import TEST_LABELS
+from template_helpers import load_devcontainer, render_cli, volume_targets
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 

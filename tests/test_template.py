@@ -21,9 +21,7 @@ import jsonschema
 import pytest
 import yaml
 from dockerfile_parse import DockerfileParser
-
-from devkit.resources import schema_path, template_dir
-from tests.template_helpers import (
+from template_helpers import (
     CACHE_TARGETS,
     HADOLINT_CONFIG,
     load_compose,
@@ -32,6 +30,8 @@ from tests.template_helpers import (
     render_copier,
     volume_targets,
 )
+
+from devkit.resources import schema_path, template_dir
 
 ALL_STACKS = ["python", "node", "go", "rust", "dotnet", "java"]
 
