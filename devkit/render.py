@@ -231,5 +231,18 @@ def _skip_matcher(worker: Any) -> Callable[[str], bool]:
 
 
 def _one_line(exc: BaseException) -> str:
+    stderr = getattr(exc, "stderr", None)
+    if isinstance(stderr, bytes):
+        stderr = stderr.decode(errors="replace")
+    if isinstance(stderr, str) and stderr.strip():
+        # A failed git command (plumbum's ProcessExecutionError, CalledProcessError): git's
+        # own first complaint is what the user can act on, not the whole command dump.
+        lines = [ln.strip() for ln in stderr.splitlines() if ln.strip()]
+        fatal = [ln for ln in lines if ln.startswith(("fatal:", "error:"))]
+        argv = getattr(exc, "argv", None) or getattr(exc, "cmd", None)
+        what = ""
+        if isinstance(argv, (list, tuple)) and len(argv) > 1:
+            what = f"{Path(str(argv[0])).name} {argv[1]} failed: "
+        return what + (fatal or lines)[0]
     text = " ".join(str(exc).split())
     return text if len(text) <= 400 else text[:397] + "..."

@@ -461,6 +461,15 @@ def test_org_template_at_a_tag(tmp_path: Path, org_template: Path) -> None:
     assert recorded(latest)["_commit"] == "v2.0.0"
 
 
+def test_unreachable_git_template_is_one_line(tmp_path: Path, capsys: Any) -> None:
+    url = f"file://{tmp_path}/missing.git"
+    assert main(["new", str(tmp_path / "svc"), "--defaults", "--template", url]) == 1
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1
+    assert "does not appear to be a git repository" in err
+    assert listing(tmp_path) == []
+
+
 def test_org_template_unknown_ref(tmp_path: Path, org_template: Path, capsys: Any) -> None:
     target = tmp_path / "svc"
     args = ["new", str(target), "--defaults", "--template", str(org_template), "--vcs-ref", "v9"]
