@@ -252,6 +252,11 @@ def test_default_location_and_list(
     assert capsys.readouterr().out == ""  # quiet on success when not a terminal
     found = [b for b in vol.find_backups() if b.volume == small_source]
     assert found and found[0].path.parent == vol.backups_dir() / "dkt"
+    assert main(["volumes", "list", "--project", "dkt"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split() == ["NAME", "PROJECT", "PURPOSE", "SIZE", "USED", "BY", "CREATED"]
+    row = next(line.split() for line in lines if line.startswith(small_source + " "))
+    assert row[1:3] == ["dkt", "pip-cache"]  # piped output is never truncated
     assert main(["volumes", "list", "--project", "dkt", "--json"]) == 0
     import json
 

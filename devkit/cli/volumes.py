@@ -319,18 +319,33 @@ def _list(args: argparse.Namespace, ui: UI) -> int:
     if not infos:
         ui.info("no volumes" + ("" if args.all else " created by devkit (try --all)"))
         return 0
-    table = Table(box=None, pad_edge=False)
-    for col in ("NAME", "PROJECT", "PURPOSE", "SIZE", "USED BY", "CREATED"):
-        table.add_column(col, justify="right" if col == "SIZE" else "left")
-    for i in infos:
-        table.add_row(
-            escape(i.name),
-            escape(i.project or "-"),
-            escape(i.purpose or "-"),
+    header = ("NAME", "PROJECT", "PURPOSE", "SIZE", "USED BY", "CREATED")
+    rows = [
+        (
+            i.name,
+            i.project or "-",
+            i.purpose or "-",
             _size(i.size),
-            escape(", ".join(i.containers) or "-"),
-            escape((i.created or "-")[:19].replace("T", " ")),
+            ", ".join(i.containers) or "-",
+            (i.created or "-")[:19].replace("T", " "),
         )
+        for i in infos
+    ]
+    if not ui.out.is_terminal:
+        # Piped: plain aligned columns, never truncated or wrapped (for grep/awk).
+        widths = [max(len(r[c]) for r in [header, *rows]) for c in range(len(header))]
+        for row in [header, *rows]:
+            line = "  ".join(
+                cell.rjust(w) if c == 3 else cell.ljust(w)
+                for c, (cell, w) in enumerate(zip(row, widths, strict=True))
+            )
+            sys.stdout.write(line.rstrip() + "\n")
+        return 0
+    table = Table(box=None, pad_edge=False)
+    for col in header:
+        table.add_column(col, justify="right" if col == "SIZE" else "left", no_wrap=col == "NAME")
+    for row in rows:
+        table.add_row(*(escape(cell) for cell in row))
     ui.out.print(table)
     return 0
 
