@@ -506,6 +506,10 @@ def test_errors_are_one_line(vols: Volumes, tmp_path: Path, docker_client: Any) 
 
 def test_rm_and_prune(docker_client: Any, small_source: str, vols: Volumes, tmp_path: Path) -> None:
     doomed = vols.create()
+    assert main(["volumes", "rm", doomed]) == 1  # not a terminal: no prompt, nothing removed
+    assert vol.volume_exists(docker_client, doomed)
+    assert main(["volumes", "rm", doomed, _unique("dkt-missing"), "--yes"]) == 1
+    assert vol.volume_exists(docker_client, doomed)  # all checked before any is removed
     assert main(["volumes", "rm", doomed, "--yes"]) == 0
     assert not vol.volume_exists(docker_client, doomed)
     backups = tmp_path / "backups"
