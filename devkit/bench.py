@@ -435,6 +435,36 @@ def _put_back(path: Path, original: _Original) -> None:
     os.utime(path, ns=(original.atime_ns, original.mtime_ns))
 
 
+def context_alias(target: Target) -> Path:
+    """A stable symlink to the build context, one per (context, Dockerfile).
+
+    BuildKit sends only what changed since the last build *from the same context path*, and
+    keeps one snapshot per path. Two Dockerfiles built alternately from one folder (``--compare``)
+    would each find the other's snapshot and re-send their whole context every time; through
+    their own alias each is diffed against its own previous build, as in real use. The alias
+    lives in devkit's data folder and is reused by later runs (no cache piles up).
+    """
+    from devkit.resources import data_dir
+
+    key = hashlib.sha256(f"{target.context}\0{target.dockerfile}".encode()).hexdigest()[:16]
+    folder = data_dir() / "bench" / "contexts"
+    alias = folder / f"{target.context.name or 'root'}-{key}"
+    try:
+        if alias.is_symlink() and os.readlink(alias) == str(target.context):
+            return alias
+        folder.mkdir(parents=True, exist_ok=True)
+        for old in folder.iterdir():  # aliases of projects that are gone
+            if old.is_symlink() and not old.exists():
+                old.unlink(missing_ok=True)
+        tmp = folder / f".{alias.name}.{os.getpid()}"
+        tmp.unlink(missing_ok=True)
+        os.symlink(target.context, tmp, target_is_directory=True)
+        os.replace(tmp, alias)
+    except OSError:
+        return target.context  # no symlinks here: measure as is
+    return alias
+
+
 def journal_dir() -> Path:
     """Where in-flight edits are journaled (devkit's data folder)."""
     from devkit.resources import data_dir
@@ -721,6 +751,7 @@ class Bench:
         # cache-mount ids of this run can have been created.
         self._cold_windows: list[tuple[float, float]] = []
         self._client: Any = None
+        self._context_paths: dict[str, Path] = {}
 
     # -- public
 
@@ -749,6 +780,7 @@ class Bench:
                 raise DevkitError(f"{label} {path} does not exist")
         self._client = connect()
         cache_before = self._cache_mount_ids()
+        self._context_paths = {t.name: context_alias(t) for t in self.targets}
         report = Report(
             context=str(main.context),
             buildkit=self.info.describe(),
@@ -857,7 +889,7 @@ class Bench:
             argv += ["--target", target.stage]
         if scenario == "cold":
             argv.append("--no-cache")
-        argv.append(str(target.context))
+        argv.append(str(self._context_paths.get(target.name, target.context)))
         self.observer.build_started(target.name, scenario, rep, argv)
         window_start = time.time()
         parser = ProgressParser()

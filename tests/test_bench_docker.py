@@ -156,6 +156,12 @@ def test_compare_alternates_and_reports_ratios(
     assert naive_cold is not None and main_cold is not None
     assert naive_cold.steps_total == 3
     assert naive_cold.context_size > 200_000 > main_cold.context_size
+    # Each Dockerfile is diffed against its own previous build, not the other one's: B's
+    # no-op sends a few bytes, not its 200 kB context again.
+    naive_noop = report.summary("Dockerfile.naive", "noop")
+    assert naive_noop is not None and naive_noop.context_transferred < 20_000
+    first_naive = next(r for r in report.results if r.target == b)
+    assert first_naive.context_transferred > 200_000  # its first build sends it all
     (cold_row, noop_row) = report.comparison()
     assert cold_row["context_size_ratio"] < 0.05
     assert noop_row["cache_hit_rate"] == [1.0, 1.0]
