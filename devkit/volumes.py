@@ -626,6 +626,12 @@ def _prefetch(source: Iterator[bytes], depth: int = 4) -> Generator[bytes, None,
         thread.join(timeout=30)
 
 
+def _private_file(path: Path) -> BinaryIO:
+    """Open a new file for writing, readable by its owner only (mode 0600)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    return os.fdopen(fd, "wb")
+
+
 def _fsync_dir(path: Path) -> None:
     with contextlib.suppress(OSError):
         fd = os.open(path, os.O_RDONLY)
@@ -708,7 +714,8 @@ def backup(
     else:
         final = output
     try:
-        final.parent.mkdir(parents=True, exist_ok=True)
+        # Backups hold shell history and caches that may carry tokens: owner-only folders.
+        final.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     except OSError as exc:
         raise DevkitError(f"cannot create {final.parent}: {exc.strerror}") from exc
     tmp = final.with_name(f".{final.name}.{os.getpid()}.partial")
@@ -716,7 +723,7 @@ def backup(
         with (
             helper(client, name, read_only=True) as container,
             contextlib.closing(_stream(client, name, container)) as chunks,
-            tmp.open("wb") as fh,
+            _private_file(tmp) as fh,
         ):
             manifest = archive.write_backup(
                 chunks,

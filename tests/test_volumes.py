@@ -252,6 +252,7 @@ def test_default_location_and_list(
     assert capsys.readouterr().out == ""  # quiet on success when not a terminal
     found = [b for b in vol.find_backups() if b.volume == small_source]
     assert found and found[0].path.parent == vol.backups_dir() / "dkt"
+    assert found[0].path.stat().st_mode & 0o777 == 0o600  # backups may hold secrets
     assert main(["volumes", "list", "--project", "dkt"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].split() == ["NAME", "PROJECT", "PURPOSE", "SIZE", "USED", "BY", "CREATED"]
