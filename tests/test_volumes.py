@@ -555,3 +555,19 @@ def test_unsafe_backup_is_refused_before_anything_is_written(
     fresh = vols.name()
     assert main(["volumes", "restore", str(path), "--to", fresh]) == 1
     assert not vol.volume_exists(docker_client, fresh)
+
+
+def test_helper_image_is_made_from_an_empty_tar(
+    docker_client: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ref = f"devkit/volume-helper-test:{uuid.uuid4().hex[:8]}"
+    monkeypatch.setattr(vol, "HELPER_IMAGE", ref)
+    try:
+        assert vol.ensure_helper_image(docker_client) == ref
+        image = docker_client.images.get(ref)
+        assert image.labels[MANAGED_LABEL] == "true"
+        assert image.attrs["Size"] == 0  # nothing pulled, nothing inside
+        assert vol.ensure_helper_image(docker_client) == ref  # present: reused
+    finally:
+        with contextlib.suppress(docker.errors.ImageNotFound):
+            docker_client.images.remove(ref, force=True)
