@@ -807,6 +807,14 @@ def restore(
             if on_safety_backup is not None and safety is not None:
                 on_safety_backup(safety)
             _recreate(client, attrs)
+            if not is_empty(client, name):
+                # e.g. a local volume bound to a host folder (o=bind,device=…): removing
+                # the volume does not remove the folder's files.
+                raise DevkitError(
+                    f"volume {name} still holds data after being recreated (its driver keeps "
+                    f"it elsewhere, options {attrs.get('Options') or {}}); empty it by hand. "
+                    f"Nothing was restored; its contents are also in {safety}"
+                )
     else:
         labels = {**manifest["volume"]["labels"], **_extra_labels()}
         try:

@@ -571,3 +571,30 @@ def test_helper_image_is_made_from_an_empty_tar(
     finally:
         with contextlib.suppress(docker.errors.ImageNotFound):
             docker_client.images.remove(ref, force=True)
+
+
+def test_force_into_a_bind_volume_stops_before_restoring(
+    docker_client: Any,
+    small_source: str,
+    vols: Volumes,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Removing a bind-type volume keeps the host folder's files: devkit notices and stops."""
+    folder = tmp_path / "bound"
+    folder.mkdir()
+    (folder / "mine.txt").write_text("keep")
+    name = vols.name()
+    docker_client.volumes.create(
+        name,
+        driver_opts={"type": "none", "o": "bind", "device": str(folder)},
+        labels=TEST_LABELS,
+    )
+    out = tmp_path / "b.tar.zst"
+    vol.backup(docker_client, small_source, output=out)
+    capsys.readouterr()
+    assert main(["volumes", "restore", str(out), "--to", name, "--force"]) == 1
+    err = capsys.readouterr().err
+    assert "still holds data" in err and "Nothing was restored" in err
+    assert sorted(p.name for p in folder.iterdir()) == ["mine.txt"]
+    assert docker_client.volumes.get(name).attrs["Options"]["device"] == str(folder)
