@@ -391,3 +391,26 @@ def test_manifest_schema_rejects_unknown_keys() -> None:
     assert json.loads(
         (Path(__file__).parent.parent / "schemas" / archive.MANIFEST_SCHEMA).read_text()
     )
+
+
+def test_numbers_octal_and_base256() -> None:
+    assert archive._number(b"0000644\x00") == 0o644
+    assert archive._number(b"  755 \x00") == 0o755
+    big = 9 * 1024**3  # beyond the 8 GiB octal limit: GNU base-256
+    field = b"\x80" + big.to_bytes(11, "big")
+    assert archive._number(field) == big
+    with pytest.raises(DevkitError, match="bad number"):
+        archive._number(b"12x45\x00")
+
+
+def test_big_file_header_sizes_are_followed() -> None:
+    """pax ``size`` and GNU base-256 sizes decide where the next header is."""
+    for fmt in (tarfile.PAX_FORMAT, tarfile.GNU_FORMAT):
+        info = tarfile.TarInfo("./huge")
+        info.size = 9 * 1024**3
+        header = info.tobuf(format=fmt)
+        seen: list[archive.Member] = []
+        walker = archive.TarWalker(seen.append)
+        walker.feed(header)
+        assert seen[0].size == info.size
+        assert walker._skip == info.size  # the data is skipped, not parsed as headers
