@@ -164,6 +164,11 @@ def test_devcontainer_up_keeps_volume_data_across_recreation(
         assert labels["dev.devkit.project"] == name
         assert labels["dev.devkit.managed"] == "true"
 
+    # The package manager really uses its volume, as the user, in the running container.
+    ask = "pip cache dir" if stack == "python" else "npm config get cache"
+    manager = "pip" if stack == "python" else "npm"
+    assert _exec(project, ask).strip() == targets[f"{name}-{manager}-cache"]
+
     # postCreateCommand ran; running it again is quiet and succeeds (idempotent).
     assert _exec(project, "bash .devcontainer/post-create.sh && echo ok").strip() == "ok"
     if stack == "node":

@@ -383,6 +383,41 @@ def test_dockerfile_cache_mounts(rendered: dict[str, Path], cid: str, data: dict
         ), f"no cache mount for {manager}"
 
 
+#: The setting through which each package manager is pointed at its cache volume.
+CACHE_ENV = {
+    "pip": "PIP_CACHE_DIR={}",
+    "uv": "UV_CACHE_DIR={}",
+    "poetry": "POETRY_CACHE_DIR={}",
+    "npm": "NPM_CONFIG_CACHE={}",
+    "pnpm": "npm_config_store_dir={}",
+    "yarn": "YARN_CACHE_FOLDER={}",
+    "go": "GOMODCACHE={}",
+    "cargo": "CARGO_HOME={}",
+    "nuget": "NUGET_PACKAGES={}",
+    "maven": "MAVEN_OPTS=-Dmaven.repo.local={}",
+    "gradle": "GRADLE_USER_HOME={}",
+}
+
+
+@pytest.mark.parametrize(("cid", "data"), CASES, ids=[c for c, _ in CASES])
+def test_tools_are_pointed_at_their_volumes(
+    rendered: dict[str, Path], cid: str, data: dict[str, Any]
+) -> None:
+    """The image's ENV sends every cache into the directory its named volume is mounted on."""
+    answers = _answers(data)
+    text = (rendered[cid] / ".devcontainer" / "Dockerfile").read_text()
+    env = set(re.findall(r"^(?:ENV |    )(\S+=\S+)", text, re.M))
+    home = f"/home/{answers.get('username', 'dev')}/"
+    for manager in managers(answers):
+        assert CACHE_ENV[manager].format(home + CACHE_TARGETS[manager]) in env, manager
+    assert f"HISTFILE={home}.shell-history/.bash_history" in env
+    assert f"DEVKIT_BUILD_CACHE={home}.cache/build" in env
+    if "go" in answers["stacks"]:
+        assert f"GOCACHE={home}.cache/build/go" in env
+    if "rust" in answers["stacks"]:
+        assert f"CARGO_TARGET_DIR={home}.cache/build/cargo-target" in env
+
+
 @pytest.mark.parametrize(("cid", "data"), CASES, ids=[c for c, _ in CASES])
 def test_manifests_are_installed_before_source(
     rendered: dict[str, Path], cid: str, data: dict[str, Any]
