@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -74,6 +75,19 @@ def _cache_mounts(client: Any, target: str) -> list[dict[str, Any]]:
 
 
 @pytest.fixture
+def cache_target(docker_client: Any) -> Iterator[str]:
+    """A cache-mount target unique to the test; its cache mounts are pruned afterwards.
+
+    Scenarios without a cold build use the Dockerfile's own cache ids (as a user's rebuild
+    does), so the bench leaves those mounts in place: the test removes them.
+    """
+    target = f"/devkit-test-cache-{uuid.uuid4().hex[:8]}"
+    yield target
+    for record in _cache_mounts(docker_client, target):
+        docker_client.api.prune_builds(filters={"id": [record["ID"]]})
+
+
+@pytest.fixture
 def info(docker_client: Any, busybox_image: str) -> buildkit.BuildKitInfo:
     found = buildkit.detect()
     if not found.available:
@@ -88,9 +102,8 @@ def test_detect_finds_a_real_buildkit_client(info: buildkit.BuildKitInfo) -> Non
 
 
 def test_scenarios_read_from_real_builds(
-    tmp_path: Path, docker_client: Any, info: buildkit.BuildKitInfo
+    tmp_path: Path, docker_client: Any, info: buildkit.BuildKitInfo, cache_target: str
 ) -> None:
-    cache_target = f"/devkit-test-cache-{uuid.uuid4().hex[:8]}"
     project = _make_project(tmp_path / "proj", cache_target)
     before = _snapshot(project)
     images_before = _bench_images(docker_client)
@@ -124,9 +137,9 @@ def test_scenarios_read_from_real_builds(
 
 
 def test_compare_alternates_and_reports_ratios(
-    tmp_path: Path, docker_client: Any, info: buildkit.BuildKitInfo
+    tmp_path: Path, docker_client: Any, info: buildkit.BuildKitInfo, cache_target: str
 ) -> None:
-    project = _make_project(tmp_path / "proj", f"/devkit-test-cache-{uuid.uuid4().hex[:8]}")
+    project = _make_project(tmp_path / "proj", cache_target)
     naive = project / "Dockerfile.naive"
     naive.write_text("FROM busybox:latest\nCOPY . /app\nRUN ls -R /app > /listing\n")
     (project / "Dockerfile.naive.dockerignore").write_text("")  # no .dockerignore for B
@@ -168,12 +181,12 @@ def test_compare_alternates_and_reports_ratios(
 
 
 def test_failed_build_restores_the_tree(
-    tmp_path: Path, docker_client: Any, info: buildkit.BuildKitInfo
+    tmp_path: Path, docker_client: Any, info: buildkit.BuildKitInfo, cache_target: str
 ) -> None:
     # The last RUN fails only once the source edit is there.
     project = _make_project(
         tmp_path / "proj",
-        f"/devkit-test-cache-{uuid.uuid4().hex[:8]}",
+        cache_target,
         extra_run="! grep -rq 'edited by devkit bench' /app/src && ",
     )
     before = _snapshot(project)
@@ -187,12 +200,12 @@ def test_failed_build_restores_the_tree(
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
 def test_interrupted_scenario_restores_the_tree(
-    tmp_path: Path, docker_client: Any, info: buildkit.BuildKitInfo, signum: int
+    tmp_path: Path, docker_client: Any, info: buildkit.BuildKitInfo, cache_target: str, signum: int
 ) -> None:
     """Ctrl-C (or SIGTERM) during the source-edit build: exit 130, edits undone, no image."""
     project = _make_project(
         tmp_path / "proj",
-        f"/devkit-test-cache-{uuid.uuid4().hex[:8]}",
+        cache_target,
         # Only the build with the edit in it is slow (the warm-up before it is not).
         extra_run="if grep -rq 'edited by devkit bench' /app/src; then sleep 60; fi; ",
     )
@@ -229,9 +242,10 @@ def test_cli_json_csv_and_baseline(
     tmp_path: Path,
     docker_client: Any,
     info: buildkit.BuildKitInfo,
+    cache_target: str,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    project = _make_project(tmp_path / "proj", f"/devkit-test-cache-{uuid.uuid4().hex[:8]}")
+    project = _make_project(tmp_path / "proj", cache_target)
     out_json, out_csv = tmp_path / "r.json", tmp_path / "r.csv"
     argv = [str(project), "--scenarios", "noop", "--json", str(out_json), "--csv", str(out_csv)]
     assert main(["bench", *argv]) == 0
@@ -257,8 +271,10 @@ def test_cli_json_csv_and_baseline(
     assert main(["bench", str(project), "--scenarios", "noop", "--baseline", str(slow)]) == 0
 
 
-def test_cli_as_a_subprocess_json_to_stdout(tmp_path: Path, info: buildkit.BuildKitInfo) -> None:
-    project = _make_project(tmp_path / "proj", f"/devkit-test-cache-{uuid.uuid4().hex[:8]}")
+def test_cli_as_a_subprocess_json_to_stdout(
+    tmp_path: Path, info: buildkit.BuildKitInfo, cache_target: str
+) -> None:
+    project = _make_project(tmp_path / "proj", cache_target)
     done = subprocess.run(
         ["devkit", "bench", str(project), "--scenarios", "noop", "--json", "-"],
         capture_output=True,
