@@ -414,6 +414,23 @@ def test_stdout_backup_and_full_disk(docker_client: Any, small_source: str, tmp_
         )
     assert proc.returncode == 0, proc.stderr
     assert archive.verify(out)["volume"]["name"] == small_source
+    # and back in through stdin
+    target = _unique("dkt-piped")
+    try:
+        with out.open("rb") as fh:
+            proc = subprocess.run(
+                ["devkit", "volumes", "restore", "-", "--to", target],
+                stdin=fh,
+                capture_output=True,
+                env=env,
+                timeout=300,
+            )
+        assert proc.returncode == 0, proc.stderr
+        assert not vol.is_empty(docker_client, target)
+        assert not list((vol.backups_dir() / ".incoming").iterdir())  # spool removed
+    finally:
+        with contextlib.suppress(docker.errors.NotFound):
+            docker_client.volumes.get(target).remove(force=True)
     with open("/dev/full", "wb") as full:
         proc = subprocess.run(
             [sys.executable, "-m", "devkit", "volumes", "backup", small_source, "-o", "-"],

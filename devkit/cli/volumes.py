@@ -141,10 +141,16 @@ devkit volumes backup my-service-pip-cache -o - | ssh host 'cat > b.tar.zst'""",
         examples="""\
 devkit volumes restore backups/my-service-pip-cache--20250101T120000Z.tar.zst
 devkit volumes restore b.tar.zst --to my-service-pip-cache-copy
-devkit volumes restore b.tar.zst --force      # replace contents (safety backup first)""",
+devkit volumes restore b.tar.zst --force      # replace contents (safety backup first)
+ssh host 'cat b.tar.zst' | devkit volumes restore - --to my-service-pip-cache""",
         handler=_restore,
     )
-    p.add_argument("backup", metavar="BACKUP", type=Path, help="backup file")
+    p.add_argument(
+        "backup",
+        metavar="BACKUP",
+        type=Path,
+        help="backup file, or '-' to read it from stdin (kept in a private temp file)",
+    )
     p.add_argument("--to", metavar="NEW_NAME", help="restore into this volume instead")
     p.add_argument(
         "--force", action="store_true", help="replace a non-empty volume (safety backup first)"
@@ -407,7 +413,34 @@ def _do_backup(args: argparse.Namespace, ui: UI) -> int:
 
 
 def _restore(args: argparse.Namespace, ui: UI) -> int:
-    path = args.backup.expanduser()
+    if str(args.backup) != "-":
+        return _do_restore(args.backup.expanduser(), args, ui)
+    if sys.stdin.isatty():
+        raise DevkitError("BACKUP is '-' but stdin is a terminal; pipe a backup in")
+    # The manifest is at the end and restore reads the file twice (check, then write),
+    # so a piped backup is first copied, still compressed, into a private temp file.
+    import shutil
+    import tempfile
+
+    spool_dir = vol.backups_dir() / ".incoming"
+    try:
+        spool_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=spool_dir, suffix=".partial", delete=False) as fh:
+            spool = Path(fh.name)
+            try:
+                shutil.copyfileobj(sys.stdin.buffer, fh, 1 << 20)
+            except BaseException:
+                spool.unlink(missing_ok=True)
+                raise
+    except OSError as exc:
+        raise DevkitError(f"cannot store the piped backup in {spool_dir}: {exc.strerror}") from exc
+    try:
+        return _do_restore(spool, args, ui)
+    finally:
+        spool.unlink(missing_ok=True)
+
+
+def _do_restore(path: Path, args: argparse.Namespace, ui: UI) -> int:
     manifest = archive.read_manifest(path)  # fail fast, before connecting
     client = connect()
 
