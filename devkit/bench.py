@@ -8,7 +8,8 @@ Scenarios (in this order, per repeat):
     this run, with ``--no-cache``. Nobody else's build cache is touched; the cache mounts this
     run created are pruned (by record id) at the end.
 ``noop``
-    The same build again, nothing changed.
+    The same build again, nothing changed. (Without ``cold``, the cache-mount ids are left as
+    they are and an unmeasured warm-up build comes first, so this is still a real no-op.)
 ``source``
     One source file changed (a comment line appended), then undone.
 ``deps``
@@ -21,8 +22,13 @@ cached, and bytes of build context transferred. Image size and layer count come 
 engine (docker SDK). Images are tagged ``devkit-bench:<run>-...``, labelled
 ``dev.devkit.managed=true`` and ``dev.devkit.bench=<run>``, and removed right after measuring.
 
+Each Dockerfile is built through its own stable symlink to the context
+(:func:`context_alias`), so BuildKit diffs the context against that Dockerfile's previous
+build rather than the other one's.
+
 The user's tree is left exactly as it was (content, mode and timestamps), also when a build
-fails or the run is interrupted: every edit goes through :class:`TreeGuard`.
+fails or the run is interrupted: every edit goes through :class:`TreeGuard`, which journals
+the originals so that even a killed run is undone by the next one (:func:`recover`).
 """
 
 from __future__ import annotations
