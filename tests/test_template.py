@@ -605,3 +605,8 @@ def test_copier_yml_mirrors_the_schema() -> None:
     assert config["_subdirectory"] == "project"
     assert not {"_tasks", "_migrations", "_jinja_extensions"} & set(config)
     assert (template_dir() / "VERSION").read_text().strip() == "1.0.0"
+
+
+def test_devcontainer_files_stay_lf_on_checkout(rendered: dict[str, Path]) -> None:
+    attributes = (rendered["python-pip"] / ".devcontainer" / ".gitattributes").read_text()
+    assert "* text=auto eol=lf" in attributes.splitlines()
