@@ -816,7 +816,7 @@ def restore(
                     f"Nothing was restored; its contents are also in {safety}"
                 )
     else:
-        labels = {**manifest["volume"]["labels"], **_extra_labels()}
+        labels = {MANAGED_LABEL: "true", **manifest["volume"]["labels"], **_extra_labels()}
         try:
             client.api.create_volume(name=name, driver=manifest["volume"]["driver"], labels=labels)
         except _docker_errors() as exc:
@@ -886,7 +886,12 @@ def copy_volume(
         if not is_empty(client, target):
             raise DevkitError(f"cannot copy into volume {target}: it is not empty")
     else:
-        new_labels = {**(src.get("Labels") or {}), **(labels or {}), **_extra_labels()}
+        new_labels = {
+            MANAGED_LABEL: "true",
+            **(src.get("Labels") or {}),
+            **(labels or {}),
+            **_extra_labels(),
+        }
         try:
             client.api.create_volume(
                 name=target, driver=src.get("Driver") or "local", labels=new_labels
