@@ -42,6 +42,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import statistics
 import subprocess
 import tempfile
@@ -429,7 +430,8 @@ class TreeGuard:
         ]
         self.journal.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.journal.with_name(self.journal.name + ".tmp")
-        tmp.write_text(json.dumps({"files": entries}), encoding="utf-8")
+        doc = {"pid": os.getpid(), "host": socket.gethostname(), "files": entries}
+        tmp.write_text(json.dumps(doc), encoding="utf-8")
         os.replace(tmp, self.journal)
 
 
@@ -439,6 +441,21 @@ def _put_back(path: Path, original: _Original) -> None:
         fh.truncate()
     os.chmod(path, original.mode & 0o7777)
     os.utime(path, ns=(original.atime_ns, original.mtime_ns))
+
+
+def _still_running(pid: object, host: object) -> bool:
+    """Whether the process that wrote a journal is alive (on this host; elsewhere: assume so)."""
+    if not isinstance(pid, int) or pid == os.getpid():
+        return False
+    if host != socket.gethostname():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def context_alias(target: Target) -> Path:
@@ -491,9 +508,12 @@ def recover(folder: Path | None = None) -> tuple[list[Path], list[Path]]:
         return restored, skipped
     for journal in sorted(folder.glob("*.json")):
         try:
-            entries = json.loads(journal.read_text(encoding="utf-8"))["files"]
+            doc = json.loads(journal.read_text(encoding="utf-8"))
+            entries = doc["files"]
         except (OSError, ValueError, KeyError, TypeError):
             continue  # unreadable: leave it for a human rather than guess
+        if _still_running(doc.get("pid"), doc.get("host")):
+            continue  # another devkit bench is running right now: its edits are its own
         for entry in entries:
             path = Path(entry["path"])
             try:

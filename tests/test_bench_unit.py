@@ -373,3 +373,18 @@ def test_clean_restore_removes_the_journal(tmp_path: Path) -> None:
         tree.write(path, b"b\n")
         assert journal.exists()
     assert not journal.exists() and path.read_text() == "a\n"
+
+
+def test_recover_leaves_a_running_bench_alone(tmp_path: Path) -> None:
+    journal = tmp_path / "journal" / "other.json"
+    path = tmp_path / "a.py"
+    path.write_text("a\n")
+    tree = bench.TreeGuard(journal)
+    tree.write(path, b"a\n# edited by devkit bench x\n")
+    doc = json.loads(journal.read_text())
+    doc["pid"] = os.getppid()  # alive: pytest's parent
+    journal.write_text(json.dumps(doc))
+    assert bench.recover(journal.parent) == ([], [])
+    assert journal.exists() and path.read_text().endswith("bench x\n")
+    tree.restore()
+    assert not journal.exists() and path.read_text() == "a\n"
