@@ -610,3 +610,23 @@ def test_copier_yml_mirrors_the_schema() -> None:
 def test_devcontainer_files_stay_lf_on_checkout(rendered: dict[str, Path]) -> None:
     attributes = (rendered["python-pip"] / ".devcontainer" / ".gitattributes").read_text()
     assert "* text=auto eol=lf" in attributes.splitlines()
+
+
+def test_the_validators_do_reject_broken_files(
+    rendered: dict[str, Path], devcontainer_validator: Any, compose_validator: Any, tmp_path: Path
+) -> None:
+    """Negative controls: the schema and lint checks above can fail."""
+    config = load_devcontainer(rendered["python-pip"])
+    assert _errors(devcontainer_validator, {**config, "forwardPorts": "8000"})
+    compose = load_compose(rendered["python-pip"])
+    compose["volumes"]["pip-cache"]["labels"] = "not-a-map"
+    assert _errors(compose_validator, compose)
+    bad = tmp_path / "Dockerfile"
+    bad.write_text("FROM debian:bookworm-slim\nRUN apt-get update\nRUN cd /tmp && echo hi\n")
+    result = subprocess.run(
+        ["hadolint", "--no-color", "--config", str(HADOLINT_CONFIG), str(bad)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode != 0 and "DL" in result.stdout
