@@ -10,6 +10,7 @@ Everything a test creates in the engine carries the label ``dev.devkit.test=1`` 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 from collections.abc import Iterator
@@ -59,15 +60,11 @@ def _sweep(client: Any) -> None:
 
     # Tolerant: another process may be removing the same leftovers (409, 404).
     for container in client.containers.list(all=True, filters={"label": TEST_LABEL}):
-        try:
+        with contextlib.suppress(docker.errors.APIError):
             container.remove(force=True, v=False)
-        except docker.errors.APIError:
-            pass
     for volume in client.volumes.list(filters={"label": TEST_LABEL}):
-        try:
+        with contextlib.suppress(docker.errors.APIError):
             volume.remove(force=True)
-        except docker.errors.APIError:
-            pass
 
 
 def _need_image(client: Any, ref: str) -> None:
