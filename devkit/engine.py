@@ -26,24 +26,32 @@ START_HINT = (
 )
 
 
-def _base_url_from_context() -> str | None:
-    """The endpoint of the current `docker context`, when it is not the default one.
+def _context_endpoint() -> tuple[str, str, object] | None:
+    """(name, host, TLS config) of the Docker context in effect, unless it is the default.
 
     docker-py's ``from_env`` reads DOCKER_HOST but not contexts; users who switched with
-    ``docker context use remote`` expect devkit to follow.
+    ``docker context use remote`` (or set DOCKER_CONTEXT) expect devkit to follow. Same
+    precedence as the docker CLI: DOCKER_HOST, then DOCKER_CONTEXT, then the current
+    context in ~/.docker/config.json.
     """
     if os.environ.get("DOCKER_HOST"):
         return None
+    wanted = os.environ.get("DOCKER_CONTEXT") or None
     try:
         from docker.context import ContextAPI
 
-        ctx = ContextAPI.get_current_context()
-    except Exception:  # a broken ~/.docker/config.json must not stop the default path
+        ctx = ContextAPI.get_context(wanted)  # None: the current context of config.json
+    except Exception as exc:  # a broken ~/.docker must not stop the default path
+        if wanted:
+            raise DevkitError(f"cannot read docker context {wanted!r}: {_short(exc)}") from exc
         return None
-    if ctx is None or ctx.name == "default":
+    if ctx is None:
+        if wanted:
+            raise DevkitError(f"no such docker context: {wanted} (see `docker context ls`)")
         return None
-    host: str | None = ctx.Host
-    return host
+    if ctx.name == "default" or not ctx.Host:
+        return None
+    return str(ctx.name), str(ctx.Host), ctx.TLSConfig
 
 
 def connect(timeout: int = 120) -> docker.DockerClient:
@@ -54,23 +62,34 @@ def connect(timeout: int = 120) -> docker.DockerClient:
     import docker
     import docker.errors
 
-    base_url = _base_url_from_context()
-    where = base_url or os.environ.get("DOCKER_HOST") or "the local socket"
+    context = _context_endpoint()
+    host = context[1] if context else os.environ.get("DOCKER_HOST")
+    where = f"{host} (docker context {context[0]})" if context else host or "the local socket"
     try:
-        if base_url:
-            client = docker.DockerClient(base_url=base_url, timeout=timeout)
+        if context:
+            client = docker.DockerClient(base_url=context[1], tls=context[2], timeout=timeout)
         else:
             client = docker.from_env(timeout=timeout)
         client.ping()
-    except docker.errors.DockerException as exc:
+    except (docker.errors.DockerException, OSError) as exc:
         raise DevkitError(
-            f"cannot reach the Docker engine at {where}: {_short(exc)}", hint=START_HINT
-        ) from exc
-    except OSError as exc:
-        raise DevkitError(
-            f"cannot reach the Docker engine at {where}: {exc}", hint=START_HINT
+            f"cannot reach the Docker engine at {where}: {_reason(exc)}", hint=START_HINT
         ) from exc
     return client
+
+
+def _reason(exc: BaseException) -> str:
+    """The root cause of a connection failure (e.g. "Connection refused"), not the whole
+    chain of requests/urllib3 wrappers docker-py puts around it."""
+    seen: set[int] = set()
+    cause: BaseException | None = exc
+    root: OSError | None = None
+    while cause is not None and id(cause) not in seen:
+        seen.add(id(cause))
+        if isinstance(cause, OSError) and cause.strerror:
+            root = cause
+        cause = cause.__cause__ or cause.__context__
+    return root.strerror if root is not None and root.strerror else _short(exc)
 
 
 def _short(exc: BaseException) -> str:
