@@ -50,6 +50,26 @@ def _relative_files(root: Path) -> list[str]:
     )
 
 
+def check_target(target: Path, *, force: bool) -> None:
+    """Refuse early what :func:`render` would refuse anyway, before a wizard asks anything.
+
+    A target that is a file, or (without ``force``) one that already holds a ``.devcontainer/``
+    folder: the files in it are listed. :func:`render` checks again, naming exactly the files
+    the chosen answers would overwrite.
+    """
+    target = target.absolute()
+    if target.exists() and not target.is_dir():
+        raise DevkitError(f"{target} exists and is not a folder")
+    folder = target / ".devcontainer"
+    if not force and folder.exists():
+        present = [f".devcontainer/{f}" for f in _relative_files(folder)] if folder.is_dir() else []
+        raise DevkitError(
+            f"{target} already holds a .devcontainer/ folder "
+            f"({', '.join(present) if present else 'empty'})",
+            hint="pass --force to overwrite the dev container files in it",
+        )
+
+
 def render(
     answers: Mapping[str, Any],
     target: Path,

@@ -40,6 +40,11 @@ def _describe(error: jsonschema.ValidationError) -> str:
         return f"unknown key(s) {', '.join(extra)}; known keys: {known}"
     if error.validator == "pattern" or (error.validator == "not" and rule):
         return f"{value!r} is not allowed: {rule or 'must match ' + schema['pattern']}"
+    if error.validator == "minItems" and "enum" in schema.get("items", {}):
+        allowed = ", ".join(str(v) for v in schema["items"]["enum"])
+        return f"choose at least one of: {allowed}"
+    if error.validator == "uniqueItems":
+        return f"{value!r} lists the same value more than once"
     if error.validator in ("minimum", "maximum"):
         lo, hi = schema.get("minimum"), schema.get("maximum")
         return f"{value!r} is out of range; allowed: {lo} to {hi}"

@@ -151,7 +151,11 @@ def _question(
             title, choices=choices, validate=check_list, instruction=instruction, **io
         )
     if prop.get("type") == "boolean":
-        return questionary.confirm(title, default=bool(default), instruction=hint, **io)
+        # A custom instruction replaces questionary's "(Y/n)", so keep showing the default.
+        yes_no = "(Y/n)" if default else "(y/N)"
+        return questionary.confirm(
+            title, default=bool(default), instruction=f"{hint + ' ' if hint else ''}{yes_no} ", **io
+        )
     validate = _text_validator(key)
     text_default = _as_text(default)
     if prop.get("type") == "array":

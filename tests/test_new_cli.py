@@ -234,6 +234,34 @@ def test_bad_given_answers_stop_before_the_wizard(tmp_path: Path, monkeypatch: A
     assert listing(tmp_path) == []
 
 
+def test_existing_devcontainer_is_refused_before_the_wizard(
+    tmp_path: Path, monkeypatch: Any, capsys: Any
+) -> None:
+    from devkit import wizard
+    from devkit.cli._common import UI
+
+    monkeypatch.setattr(UI, "interactive", property(lambda self: True))
+    asked: list[object] = []
+    monkeypatch.setattr(wizard, "ask", lambda *a, **k: asked.append(a) or {})
+    target = tmp_path / "proj"
+    (target / ".devcontainer").mkdir(parents=True)
+    (target / ".devcontainer" / "Dockerfile").write_text("FROM scratch\n")
+    before = listing(tmp_path)
+    assert main(["new", str(target)]) == 1
+    err = capsys.readouterr().err
+    assert "already holds a .devcontainer/ folder (.devcontainer/Dockerfile)" in err
+    assert "--force" in err
+    (tmp_path / "a-file").write_text("x")
+    assert main(["new", str(tmp_path / "a-file")]) == 1
+    assert "exists and is not a folder" in capsys.readouterr().err
+    assert asked == []
+    assert listing(tmp_path) == sorted([*before, "a-file"])
+    assert (target / ".devcontainer" / "Dockerfile").read_text() == "FROM scratch\n"
+    # With --force the wizard is asked (and the render proceeds).
+    assert main(["new", str(target), "--force", "--data", "stacks=go"]) == 0
+    assert len(asked) == 1
+
+
 # --- bad input: one clear error, exit 1, nothing left behind -------------------------------
 
 

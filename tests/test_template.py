@@ -490,6 +490,8 @@ def test_dockerignore_keeps_secrets_out_and_certs_in(
     probe = {
         ".env": False,
         ".env.local": False,
+        ".envrc": False,
+        "config/.env-prod": False,
         "sub/.env": False,
         "key.pem": False,
         "deploy/server.key": False,

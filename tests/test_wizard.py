@@ -112,6 +112,9 @@ def test_validator_messages_are_the_schema_rules() -> None:
     check_uid = wizard._text_validator("uid")
     assert check_uid("0") == "0 is out of range; allowed: 1 to 65533"
     assert check_uid("x") == "'x' is not a whole number"
+    assert wizard._first_error("stacks", []) == (
+        "choose at least one of: python, node, go, rust, dotnet, java"
+    )
     check_pkgs = wizard._text_validator("apt_packages")
     assert check_pkgs("jq,Bad Pkg") is not True
     assert check_pkgs("") is True
@@ -135,6 +138,24 @@ def test_empty_stack_list_is_refused(pipe: Any) -> None:
     # Untick python and press Enter: refused (minItems); then tick go.
     keys = [SPACE + ENTER, DOWN * 2 + SPACE + ENTER]
     assert run(pipe, keys, skip=skip) == {"stacks": ["go"]}
+
+
+@pytest.mark.parametrize(("default", "shown"), [(True, "(Y/n)"), (False, "(y/N)")])
+def test_yes_no_question_shows_its_default(pipe: Any, default: bool, shown: str) -> None:
+    # Rendered to a real VT100 screen: the help text must not hide which answer Enter gives.
+    import io
+
+    from prompt_toolkit.data_structures import Size
+    from prompt_toolkit.output.vt100 import Vt100_Output
+
+    screen = io.StringIO()
+    out = Vt100_Output(screen, lambda: Size(rows=40, columns=250), term="xterm")
+    skip = set(SCHEMA["properties"]) - {"dockerfile_syntax"}
+    initial = {**ans.defaults(), "project_name": "demo", "dockerfile_syntax": default}
+    pipe.send_text(ENTER)
+    assert wizard.ask(initial, skip=skip, input=pipe, output=out) == {"dockerfile_syntax": default}
+    assert SCHEMA["properties"]["dockerfile_syntax"]["description"] in screen.getvalue()
+    assert f"{shown} " in screen.getvalue()
 
 
 def test_skip_leaves_given_answers_alone(pipe: Any) -> None:

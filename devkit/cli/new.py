@@ -119,8 +119,11 @@ def _run(args: argparse.Namespace, ui: UI) -> int:
     if not args.defaults:
         if ui.interactive:
             from devkit import wizard
+            from devkit.render import check_target
 
-            # A typo in --data, the answers file or --template/--vcs-ref: say so before asking.
+            # A typo in --data, the answers file or --template/--vcs-ref, or a folder that
+            # would be refused: say so before asking.
+            check_target(target, force=args.force)
             if given:
                 ans.check({"project_name": "placeholder", **answers})
             source = resolve_source(args.template, args.vcs_ref)
