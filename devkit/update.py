@@ -103,6 +103,8 @@ class VolumeChange:
     purpose: str | None = None
     #: Outcome of ``--migrate-volumes`` for a rename: None = not attempted.
     migrated: str | None = None
+    #: The new volume's labels in the new compose file (a migration creates it with them).
+    labels: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -216,7 +218,10 @@ def _version_key(ref: str) -> Any:
 @lru_cache(maxsize=64)
 def _template_tags(src: str) -> tuple[str, ...]:
     """Tags of a template repository (local path or git URL), read once per process."""
-    from copier._vcs import get_repo
+    try:  # Copier's own URL expansion (copier._vcs since 9.5, copier.vcs before)
+        from copier._vcs import get_repo
+    except ImportError:
+        from copier.vcs import get_repo
 
     # Copier's spellings (`gh:org/repo`, `git+https://…`, `~/path`) → what git understands.
     url = get_repo(src) or src
@@ -271,15 +276,14 @@ def _compose_volumes(text: str | None) -> dict[str, dict[str, Any]]:
         if spec.get("external"):
             continue  # not the project's to manage
         labels = spec.get("labels")
-        purpose = None
-        if isinstance(labels, dict):
-            purpose = labels.get(PURPOSE_LABEL)
-        elif isinstance(labels, list):
-            for item in labels:
-                name, _, value = str(item).partition("=")
-                if name == PURPOSE_LABEL:
-                    purpose = value
-        found[str(key)] = {"name": str(spec.get("name") or key), "purpose": purpose or str(key)}
+        if isinstance(labels, list):  # compose's other spelling: ["key=value", ...]
+            labels = dict(str(item).partition("=")[::2] for item in labels)
+        labels = {str(k): str(v) for k, v in labels.items()} if isinstance(labels, dict) else {}
+        found[str(key)] = {
+            "name": str(spec.get("name") or key),
+            "purpose": labels.get(PURPOSE_LABEL) or str(key),
+            "labels": labels,
+        }
     return found
 
 
@@ -302,7 +306,13 @@ def volume_changes(before: str | None, after: str | None) -> list[VolumeChange]:
         successor = next((v for v in new.values() if v["purpose"] == spec["purpose"]), new.get(key))
         if successor is not None and successor["name"] not in {v["name"] for v in old.values()}:
             changes.append(
-                VolumeChange("renamed", spec["name"], successor["name"], spec["purpose"])
+                VolumeChange(
+                    "renamed",
+                    spec["name"],
+                    successor["name"],
+                    spec["purpose"],
+                    labels=successor["labels"],
+                )
             )
         else:
             changes.append(VolumeChange("dropped", spec["name"], None, spec["purpose"]))
@@ -412,11 +422,9 @@ def _run_copier(project: Path, source: str, remapped: bool, options: UpdateOptio
 
     The bundled template is trusted (as ``devkit new`` trusts it); any other template's tasks,
     migrations and Jinja extensions are refused, since nobody reviews them in a fleet run.
+    ``remapped``: ``source`` stands in for the recorded ``_src_path`` for the old version too.
     """
     trusted = options.bundled_mirror is not None and _same_path(source, options.bundled_mirror)
-    from copier._main import Worker
-    from copier._template import Template
-
     sink = io.StringIO()
     with (
         contextlib.redirect_stdout(sink),
@@ -424,9 +432,9 @@ def _run_copier(project: Path, source: str, remapped: bool, options: UpdateOptio
         warnings.catch_warnings(),
     ):
         warnings.simplefilter("ignore")
-        with Worker(
-            dst_path=project,
-            src_path=source if remapped else None,
+        _copier_update(
+            project,
+            template=source if remapped else None,
             data=dict(options.data),
             defaults=True,
             overwrite=True,
@@ -434,16 +442,38 @@ def _run_copier(project: Path, source: str, remapped: bool, options: UpdateOptio
             context_lines=options.context_lines,
             unsafe=trusted,
             quiet=True,
-        ) as worker:
-            if remapped:
-                # Copier renders the *old* version from the recorded `_src_path`, which does
-                # not exist on this machine: point the recorded template at this machine's
-                # mirror (same tags) before it is first used.
-                sub = worker.subproject
-                old = Template(url=source, ref=sub.last_answers["_commit"])
-                sub.__dict__["template"] = old
-                sub._cleanup_hooks.append(old._cleanup)
-            worker.run_update()
+        )
+
+
+def _copier_update(project: Path, *, template: str | None, **settings: Any) -> None:
+    """``copier update`` of ``project``; with ``template``, both template versions come from it.
+
+    The one place that relies on Copier internals (Copier has no public way to say where the
+    *old* version comes from: ``src_path`` only names the new one, the old one is always the
+    answers file's ``_src_path``, which may be another machine's path):
+
+    * ``Worker`` (``copier._main`` since 9.5, ``copier.main`` before; ``copier`` re-exports it
+      only with a deprecation warning);
+    * ``Subproject.template`` is a ``functools.cached_property`` built from ``_src_path`` and
+      ``_commit``, whose clone is removed by a hook in ``Subproject._cleanup_hooks``: filling the
+      cache first, with the same ``_commit`` from ``template``, makes Copier use that clone.
+
+    Checked against copier 9.4 and 9.19; pyproject pins ``copier>=9.4,<10``.
+    """
+    try:
+        from copier._main import Worker
+        from copier._template import Template
+    except ImportError:  # copier < 9.5
+        from copier.main import Worker
+        from copier.template import Template
+
+    with Worker(dst_path=project, src_path=template, **settings) as worker:
+        if template is not None:
+            sub = worker.subproject
+            old = Template(url=template, ref=sub.last_answers["_commit"])
+            sub.__dict__["template"] = old
+            sub._cleanup_hooks.append(old._cleanup)
+        worker.run_update()
 
 
 def _keep_recorded_src(project: Path, recorded: str, used: str) -> None:
@@ -566,9 +596,11 @@ def _update(given: Path, options: UpdateOptions, result: RepoResult) -> None:
 
     previous = _current_ref(top)
     _, before = _read_compose(project, "HEAD")
-    if options.branch:
-        _git(top, "checkout", "-q", "-b", options.branch)
+    # Everything that writes is inside the try, down to switching back to the previous
+    # branch: a failure or Ctrl-C at any point leaves the repository exactly as it was.
     try:
+        if options.branch:
+            _git(top, "checkout", "-q", "-b", options.branch)
         _run_copier(project, source, remapped, options)
         if remapped:
             _keep_recorded_src(project, recorded, source)
@@ -578,12 +610,12 @@ def _update(given: Path, options: UpdateOptions, result: RepoResult) -> None:
         result.volumes = volume_changes(before, after)
         if options.commit or options.branch:
             _commit(top, old_ref, newest, result)
+        if options.branch:
+            _git(top, "checkout", "-q", previous)
+            result.branch = options.branch
     except BaseException:
         _restore(top, previous, options.branch)
         raise
-    if options.branch:
-        result.branch = options.branch
-        _git(top, "checkout", "-q", previous)
     result.status = CONFLICTS if result.conflicts else UPDATED
 
 
@@ -610,7 +642,10 @@ def _pretend(
     """Run the update in a throw-away clone, so the repository itself is never written."""
     with tempfile.TemporaryDirectory(prefix="devkit-update-pretend.") as tmp:
         clone = Path(tmp) / "repo"
-        _git(Path(tmp), "clone", "-q", "--shared", "--no-tags", str(top), str(clone))
+        # A shallow copy through git's transport, never --shared or hard links: git
+        # "freshens" (re-times) objects it would write again, and those would be the
+        # repository's own files.
+        _git(Path(tmp), "clone", "-q", "--no-local", "--depth=1", "--no-tags", str(top), str(clone))
         sub = clone / project.relative_to(top)
         _, before = _read_compose(sub, "HEAD")
         _run_copier(sub, source, remapped, options)
@@ -729,6 +764,14 @@ def _run_pool(
                             paths[index], FAILED, reason="the worker process updating it died"
                         ),
                     )
+    except KeyboardInterrupt:
+        # Workers ignore SIGINT and finish the repository they are on (a repository is never
+        # left half-updated): start no more, wait for those and report them, then stop.
+        pool.shutdown(wait=False, cancel_futures=True)
+        for future, index in running.items():
+            with contextlib.suppress(Exception):
+                yield index, future.result()
+        raise
     except BaseException:
         pool.shutdown(wait=False, cancel_futures=True)
         raise
@@ -737,9 +780,11 @@ def _run_pool(
 
 def migrate_volumes(
     results: Iterable[RepoResult],
-    copy: Callable[[str, str], str],
+    copy: Callable[[str, str, dict[str, str]], str],
 ) -> None:
-    """Copy each renamed volume's data into its new name with ``copy(old, new)``.
+    """Copy each renamed volume's data into its new name with ``copy(old, new, labels)``.
+
+    ``labels`` are the new volume's labels from the new compose file.
 
     ``copy`` returns a short outcome ("copied", "nothing to copy", ...) and raises
     :class:`DevkitError` on failure; the outcome (or error) is recorded on the change. Nothing
@@ -752,7 +797,7 @@ def migrate_volumes(
             if change.kind != "renamed" or change.new is None:
                 continue
             try:
-                change.migrated = copy(change.old, change.new)
+                change.migrated = copy(change.old, change.new, change.labels)
             except DevkitError as exc:
                 change.migrated = f"failed: {exc}"
 

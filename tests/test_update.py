@@ -326,7 +326,7 @@ def test_volume_renames_and_drops_are_reported(tmp_path: Path, capsys) -> None:
     template = make_template(tmp_path / "template", versions=("1.0.0", "2.0.0"))
     project = render_project(str(template), tmp_path / "svc", ref="v2.0.0")
     add_template_version(template, "3.0.0")
-    copies: list[tuple[str, str]] = []
+    copies: list[tuple[str, str, dict[str, str]]] = []
     code, report = _json_run(capsys, ["update", str(project), "--pretend", "--json"])
     assert code == 0
     volumes = report["repositories"][0]["volumes"]
@@ -336,6 +336,7 @@ def test_volume_renames_and_drops_are_reported(tmp_path: Path, capsys) -> None:
         "new": "svc-pip-cache-v3",
         "purpose": "pip-cache",
         "migrated": None,
+        "labels": {"dev.devkit.purpose": "pip-cache"},
     } in volumes
     assert {
         "kind": "dropped",
@@ -343,11 +344,13 @@ def test_volume_renames_and_drops_are_reported(tmp_path: Path, capsys) -> None:
         "new": None,
         "purpose": "build-cache",
         "migrated": None,
+        "labels": {},
     } in volumes
 
     results = core.update_many([str(project)], core.UpdateOptions())
-    core.migrate_volumes(results, lambda old, new: copies.append((old, new)) or "copied")
-    assert copies == [("svc-pip-cache", "svc-pip-cache-v3")]  # dropped ones are never touched
+    core.migrate_volumes(results, lambda *args: copies.append(args) or "copied")
+    # Dropped ones are never touched; the new volume gets its labels from the new compose file.
+    assert copies == [("svc-pip-cache", "svc-pip-cache-v3", {"dev.devkit.purpose": "pip-cache"})]
     assert results[0].volumes[0].migrated == "copied"
 
 
@@ -356,7 +359,27 @@ def test_volume_changes_unit() -> None:
     assert core.volume_changes(before, before) == []
     renamed = before.replace("name: p-pip-cache", "name: p-pip")
     assert core.volume_changes(before, renamed) == [
-        core.VolumeChange("renamed", "p-pip-cache", "p-pip", "pip-cache")
+        core.VolumeChange(
+            "renamed",
+            "p-pip-cache",
+            "p-pip",
+            "pip-cache",
+            labels={"dev.devkit.purpose": "pip-cache"},
+        )
+    ]
+    # Same compose key, new name and purpose (labels in compose's list spelling): a rename,
+    # and the new volume is to carry the new labels.
+    repurposed = before.replace("name: p-pip-cache", "name: p-uv-cache").replace(
+        "      dev.devkit.purpose: pip-cache\n", "      - dev.devkit.purpose=uv-cache\n"
+    )
+    assert core.volume_changes(before, repurposed) == [
+        core.VolumeChange(
+            "renamed",
+            "p-pip-cache",
+            "p-uv-cache",
+            "pip-cache",
+            labels={"dev.devkit.purpose": "uv-cache"},
+        )
     ]
     no_compose = core.volume_changes(before, None)
     assert {c.kind for c in no_compose} == {"dropped"} and len(no_compose) == 2

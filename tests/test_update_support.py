@@ -195,17 +195,23 @@ def commit_all(repo: Path, message: str = "local edit") -> None:
 
 
 def tree_digest(root: Path) -> str:
-    """A hash of every file under ``root`` (``.git`` included): path, mode and bytes."""
+    """A hash of every file under ``root`` (``.git`` included): path, mode, mtime and bytes.
+
+    Modification times count too: "touches nothing" also means not re-timing a file (git
+    "freshens" objects it is asked to write again, even in another repository's object store).
+    """
     digest = hashlib.sha256()
     for path in sorted(root.rglob("*")):
         rel = path.relative_to(root).as_posix()
         if path.is_symlink():
             digest.update(f"L {rel} {os.readlink(path)}\n".encode())
-        elif path.is_file():
-            digest.update(f"F {rel} {path.stat().st_mode:o}\n".encode())
+            continue
+        stat = path.stat()
+        if path.is_file():
+            digest.update(f"F {rel} {stat.st_mode:o} {stat.st_mtime_ns}\n".encode())
             digest.update(path.read_bytes())
         elif path.is_dir():
-            digest.update(f"D {rel}\n".encode())
+            digest.update(f"D {rel} {stat.st_mode:o} {stat.st_mtime_ns}\n".encode())
     return digest.hexdigest()
 
 

@@ -71,6 +71,7 @@ def test_migrate_volumes_copies_renamed_cache(
         assert volumes[old]["migrated"] == "copied (old volume kept)"
         assert volumes[dropped]["kind"] == "dropped" and volumes[dropped]["migrated"] is None
         assert _read_file(docker_client, busybox_image, new, "wheel.txt") == b"cached bytes\n"
+        assert docker_client.volumes.get(new).attrs["Labels"]["dev.devkit.purpose"] == "pip-cache"
         # Nothing was deleted: the old and the dropped volumes are still there, data intact.
         assert _read_file(docker_client, busybox_image, old, "wheel.txt") == b"cached bytes\n"
         docker_client.volumes.get(dropped)

@@ -131,8 +131,8 @@ def _bundled_mirror(ui: UI) -> str | None:
         return None
 
 
-def _volume_copier() -> Callable[[str, str], str]:
-    """``copy(old, new)`` through devkit's volume manager (connects on first use).
+def _volume_copier() -> Callable[[str, str, dict[str, str]], str]:
+    """``copy(old, new, labels)`` through devkit's volume manager (connects on first use).
 
     The old volume is never removed. A missing old volume (never created on this machine) or a
     new one that already holds data (its container already ran) is reported, not an error.
@@ -145,7 +145,7 @@ def _volume_copier() -> Callable[[str, str], str]:
         raise DevkitError("--migrate-volumes needs `devkit volumes`, missing here") from exc
     client: list[Any] = []
 
-    def copy(old: str, new: str) -> str:
+    def copy(old: str, new: str, labels: dict[str, str]) -> str:
         if not client:
             from devkit.engine import connect
 
@@ -155,7 +155,7 @@ def _volume_copier() -> Callable[[str, str], str]:
             return "nothing to copy: no such volume here"
         if volumes.volume_exists(engine, new) and not volumes.is_empty(engine, new):
             return f"not copied: {new} already holds data"
-        volumes.copy_volume(engine, old, new)
+        volumes.copy_volume(engine, old, new, labels=labels)
         return "copied (old volume kept)"
 
     return copy
@@ -206,6 +206,23 @@ def _table(results: list[core.RepoResult], pretend: bool) -> Table:
     return table
 
 
+def _check_branch_name(name: str) -> None:
+    """Reject a bad ``--branch`` once, rather than once per repository."""
+    import subprocess
+
+    try:
+        ok = (
+            subprocess.run(
+                ["git", "check-ref-format", "--branch", name], capture_output=True, check=False
+            ).returncode
+            == 0
+        )
+    except FileNotFoundError:
+        raise DevkitError("git is not installed; devkit update needs it") from None
+    if not ok or name.startswith("-"):
+        raise DevkitError(f"--branch {name!r} is not a valid git branch name")
+
+
 def _collect_paths(args: argparse.Namespace) -> list[str]:
     paths = list(args.paths)
     if args.from_file is not None:
@@ -231,6 +248,8 @@ def _run(args: argparse.Namespace, ui: UI) -> int:
             "--pretend touches nothing, so it cannot be combined with "
             "--commit, --branch or --migrate-volumes"
         )
+    if args.branch is not None:
+        _check_branch_name(args.branch)
     paths = _collect_paths(args)
     data = _parse_data(args.data)
     copier_fn = _volume_copier() if args.migrate_volumes else None
@@ -241,7 +260,14 @@ def _run(args: argparse.Namespace, ui: UI) -> int:
         commit=args.commit or bool(args.branch),
         bundled_mirror=_bundled_mirror(ui),
     )
-    results = _update_with_progress(paths, options, args.jobs, ui, live=not args.json)
+    try:
+        results = _update_with_progress(paths, options, args.jobs, ui, live=not args.json)
+    except KeyboardInterrupt:
+        ui.warn(
+            "interrupted: repositories in progress were finished or rolled back, the rest not "
+            "started; none is half-updated. Run the same command again to finish."
+        )
+        raise
     if copier_fn is not None:
         core.migrate_volumes(results, copier_fn)
 
