@@ -215,8 +215,6 @@ def load_file(path: Path) -> dict[str, Any]:
         raise DevkitError(f"cannot read answers file {path}: {exc}") from None
     if path.suffix.lower() == ".json":
         # YAML would accept JSON with mistakes (trailing commas); a .json file gets JSON's rules.
-        import json
-
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
