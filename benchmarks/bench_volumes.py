@@ -105,12 +105,19 @@ def timed(fn: Callable[[], Any]) -> float:
 
 
 def raw_stream(client: Any, name: str) -> int:
-    """Read the uncompressed get_archive stream of a volume to nowhere; returns bytes."""
+    """Read the uncompressed get_archive stream of a volume to nowhere; returns bytes.
+
+    The same plain-tar request devkit makes (docker-py's ``get_archive()`` lets the engine
+    gzip the stream), read with nothing else going on: the ceiling of the API path.
+    """
     total = 0
     with vol.helper(client, name, read_only=True) as container:
-        stream, _ = container.get_archive(f"{vol.MOUNT}/.", chunk_size=vol.STREAM_CHUNK)
-        for chunk in stream:
-            total += len(chunk)
+        res = vol._open_archive(client.api, container.id, f"{vol.MOUNT}/.")
+        try:
+            for chunk in res.iter_content(vol.STREAM_CHUNK):
+                total += len(chunk)
+        finally:
+            res.close()
     return total
 
 

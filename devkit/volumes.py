@@ -161,7 +161,11 @@ def refuse_in_use(client: Any, name: str, action: str) -> None:
 
 
 def is_empty(client: Any, name: str) -> bool:
-    """True when the volume holds nothing but its root directory (reads one or two headers)."""
+    """True when the volume holds nothing but its root directory (reads one or two headers).
+
+    Only a complete answer counts as "empty": a stream that stops before the tar's end
+    marker raises, so a hiccup of the engine never lets a restore overwrite data.
+    """
     seen: list[str] = []
     walker = archive.TarWalker(lambda member: seen.append(member.name))
     with (
@@ -172,7 +176,11 @@ def is_empty(client: Any, name: str) -> bool:
             walker.feed(chunk)
             if len(seen) > 1 or walker.ended:
                 break
-    return len(seen) <= 1
+    if len(seen) > 1:
+        return False
+    if not walker.ended:
+        raise DevkitError(f"reading volume {name} failed: the engine's archive ended early")
+    return True
 
 
 def create_volume(
@@ -301,22 +309,41 @@ def create_project_volumes(
         result = CreateResult(spec.name, created)
         if restore_latest:
             if backups is None:  # scan the backups folder once, and only when needed
-                backups = [b for b in find_backups() if b.manifest["kind"] == "backup"]
-            latest = next((b for b in backups if b.volume == spec.name), None)
-            # A volume that a (dev) container already uses is not "new": leave it alone,
-            # quietly, as this runs on every start.
-            if (
-                latest is not None
-                and (created or not users(client, spec.name))
-                and (created or is_empty(client, spec.name))
-            ):
-                try:
-                    restore(client, latest.path, target=spec.name)
-                    result.restored_from = latest.path
-                except DevkitError as exc:
-                    result.warning = f"could not seed {spec.name} from {latest.path}: {exc}"
+                backups = find_backups()
+            try:
+                result.restored_from = seed_from_latest(client, spec.name, created, backups)
+            except DevkitError as exc:
+                result.warning = f"could not seed {spec.name}: {exc}"
         results.append(result)
     return results
+
+
+def seed_from_latest(
+    client: Any, name: str, created: bool, backups: list[archive.BackupFile] | None = None
+) -> Path | None:
+    """Restore the newest ordinary backup of ``name`` into it when the volume is new, or
+    empty and used by no container; returns the backup used, None when nothing was done.
+
+    Backups that hold nothing (only the root folder) are skipped without looking at the
+    volume, so that the usual case on every start (volumes exist, backups of empty
+    volumes) stays a few API calls. ``backups`` is a :func:`find_backups` result to reuse.
+    """
+    latest = next(
+        (
+            b
+            for b in (find_backups() if backups is None else backups)
+            if b.volume == name and b.manifest["kind"] == "backup"
+        ),
+        None,
+    )
+    if latest is None or latest.manifest["entry_count"] <= 1:
+        return None
+    # A volume that a (dev) container already uses is not "new": leave it alone, quietly,
+    # as this runs on every start.
+    if not created and (users(client, name) or not is_empty(client, name)):
+        return None
+    restore(client, latest.path, target=name)
+    return latest.path
 
 
 # --------------------------------------------------------------------------- listing
@@ -347,21 +374,10 @@ class VolumeInfo:
 
 
 def _df_volumes(client: Any) -> list[dict[str, Any]]:
-    """Sizes of all volumes from one ``/system/df`` call.
-
-    Engines with API 1.42+ take ``type=volume``, which spares them measuring images,
-    containers and build cache too; older ones get the plain call.
-    """
-    api = client.api
-    try:
-        version = tuple(int(p) for p in str(api._version).split(".")[:2])
-    except ValueError:
-        version = (0, 0)
-    if version >= (1, 42):
-        res = api._get(api._url("/system/df"), params={"type": "volume"})
-        data: dict[str, Any] = api._result(res, True)
-    else:
-        data = api.df()
+    """Sizes of all volumes from one ``/system/df`` call (see :func:`_system_df_volumes`)."""
+    data = _system_df_volumes(client.api)
+    if data is None:
+        data = client.api.df()
     return list(data.get("Volumes") or [])
 
 
@@ -419,6 +435,54 @@ def list_volumes(
             )
         )
     return sorted(out, key=lambda i: (i.project or "", i.name))
+
+
+# --------------------------------------------------------------------------- docker-py internals
+# The only uses of docker-py's private ``APIClient`` methods (``_get``, ``_url``, ``_result``,
+# ``_raise_for_status``, ``_version``, ``_get_raw_response_socket``,
+# ``_disable_socket_timeout``) are in these two functions, each for something its public
+# API cannot do. If a docker-py release changes them, only this section needs a look;
+# tests/test_volumes.py exercises both on the real engine.
+
+
+def _open_archive(api: Any, container_id: str, path: str) -> Any:
+    """``GET /containers/{id}/archive`` as an open, streaming ``requests`` response.
+
+    Why not ``api.get_archive()``: it hides the response, and closing its generator does
+    not close the connection — but the engine keeps the container locked while an archive
+    stream is open, so devkit must be able to hang up (``res.close()``). It also lets
+    requests ask for gzip, and the engine then gzips the stream itself, single-threaded:
+    many times slower than devkit's zstd. Here the plain tar is asked for.
+    """
+    res = api._get(
+        api._url("/containers/{0}/archive", container_id),
+        params={"path": path},
+        stream=True,
+        headers={"Accept-Encoding": "identity"},
+    )
+    api._raise_for_status(res)
+    # As docker-py does for its own streams: a blocking socket (no per-read timeout
+    # polling) is several times faster, and a big volume may take longer than the timeout.
+    api._disable_socket_timeout(api._get_raw_response_socket(res))
+    return res
+
+
+def _system_df_volumes(api: Any) -> dict[str, Any] | None:
+    """``GET /system/df?type=volume`` on engines with API 1.42+ (None on older ones).
+
+    Why not ``api.df()``: it cannot pass ``type``, and without it the engine also measures
+    every image, container and build cache entry, which is much slower on a busy machine.
+    """
+    try:
+        version = tuple(int(p) for p in str(api._version).split(".")[:2])
+    except ValueError:
+        return None
+    if version < (1, 42):
+        return None
+    result: dict[str, Any] = api._result(
+        api._get(api._url("/system/df"), params={"type": "volume"}), True
+    )
+    return result
 
 
 # --------------------------------------------------------------------------- backups on disk
@@ -480,16 +544,22 @@ def prune_backups(
     keep: int, *, root: Path | None = None, volume: str | None = None, dry_run: bool = False
 ) -> list[archive.BackupFile]:
     """Delete all but the newest ``keep`` backups per volume; returns what was (or would be)
-    deleted. Files that are not devkit backups are never touched."""
+    deleted. Files that are not devkit backups are never touched.
+
+    Ordinary and safety backups are counted apart: a safety backup taken by
+    ``restore --force`` must not push out the backups that ``--restore-latest`` seeds from,
+    nor the other way round.
+    """
     if keep < 0:
         raise DevkitError("--keep must be 0 or more")
-    seen: dict[str, int] = {}
+    seen: dict[tuple[str, str], int] = {}
     doomed = []
     for backup in find_backups(root):
         if volume and backup.volume != volume:
             continue
-        seen[backup.volume] = seen.get(backup.volume, 0) + 1
-        if seen[backup.volume] > keep:
+        key = (backup.volume, backup.manifest["kind"])
+        seen[key] = seen.get(key, 0) + 1
+        if seen[key] > keep:
             doomed.append(backup)
     if not dry_run:
         for backup in doomed:
@@ -514,22 +584,8 @@ def _stream(client: Any, name: str, container: Any) -> Generator[bytes, None, No
     the HTTP response, which the engine needs before it lets the helper container go (it
     keeps the container locked while an archive stream is open).
     """
-    api = client.api
     try:
-        # docker-py's get_archive() hides the response, and closing its generator does not
-        # close the connection; we need the response to hang up on the engine.
-        res = api._get(
-            api._url("/containers/{0}/archive", container.id),
-            params={"path": f"{MOUNT}/."},
-            stream=True,
-            # requests asks for gzip by default and the engine then gzips the stream itself,
-            # single-threaded: many times slower than our zstd. Ask for the plain tar.
-            headers={"Accept-Encoding": "identity"},
-        )
-        api._raise_for_status(res)
-        # As docker-py does for its own streams: a blocking socket (no per-read timeout
-        # polling) is several times faster, and a big volume may take longer than the timeout.
-        api._disable_socket_timeout(api._get_raw_response_socket(res))
+        res = _open_archive(client.api, container.id, f"{MOUNT}/.")
     except _docker_errors() as exc:
         raise docker_error(f"reading volume {name}", exc) from exc
     batches: queue.Queue[bytes | BaseException | None] = queue.Queue(maxsize=8)
@@ -824,7 +880,15 @@ def restore(
         created = True
     try:
         with helper(client, name) as container:
-            stream = archive.iter_tar(path, manifest, progress=progress, rebase=REBASE)
+            # The member rules are applied again on the second pass, so a file swapped
+            # between check and write cannot slip an unsafe member through.
+            stream = archive.iter_tar(
+                path,
+                manifest,
+                progress=progress,
+                on_member=archive.MemberPolicy().check,
+                rebase=REBASE,
+            )
             _put(client, container, _prefetch(stream), name)
     except BaseException:
         if created:  # do not leave a half-filled new volume that looks restored

@@ -3,6 +3,7 @@ the engine's ``get_archive`` output."""
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import gzip
 import hashlib
@@ -382,6 +383,13 @@ def test_prune_keeps_newest_and_ignores_strangers(tmp_path: Path) -> None:
     left = sorted(p.name for p in (tmp_path / "proj").iterdir())
     assert stranger.name in left and notes.name in left and len(left) == 6
     assert vol.latest_backup("v1", tmp_path).path.name == "v1--20200103T000000Z.tar.zst"  # type: ignore[union-attr]
+    # a newer safety backup counts apart: it does not push out the ordinary ones
+    safety = tmp_path / "proj" / "v1--20200109T000000Z.safety.tar.zst"
+    with safety.open("wb") as fh:
+        archive.write_backup([data], fh, volume=dict(VOLUME, name="v1"), kind="safety")
+    would = vol.prune_backups(1, root=tmp_path, volume="v1", dry_run=True)
+    assert [b.path for b in would] == [made[4]]
+    assert vol.latest_backup("v1", tmp_path).path == made[6]  # type: ignore[union-attr]
 
 
 def test_manifest_schema_rejects_unknown_keys() -> None:
@@ -414,3 +422,41 @@ def test_big_file_header_sizes_are_followed() -> None:
         walker.feed(header)
         assert seen[0].size == info.size
         assert walker._skip == info.size  # the data is skipped, not parsed as headers
+
+
+def _fake_volume_stream(monkeypatch: pytest.MonkeyPatch, data: bytes) -> None:
+    """Make vol.helper/_stream hand out ``data`` as the volume's archive (no engine)."""
+
+    @contextlib.contextmanager
+    def fake_helper(client: Any, volume: str, *, read_only: bool = False) -> Iterator[Any]:
+        yield object()
+
+    def fake_stream(client: Any, name: str, container: Any) -> Iterator[bytes]:
+        yield from chunked(data, 100)
+
+    monkeypatch.setattr(vol, "helper", fake_helper)
+    monkeypatch.setattr(vol, "_stream", fake_stream)
+
+
+def test_is_empty_needs_a_complete_answer(monkeypatch: pytest.MonkeyPatch) -> None:
+    root_only = make_tar([("dir", ".", None)])
+    _fake_volume_stream(monkeypatch, root_only)
+    assert vol.is_empty(None, "v") is True
+    _fake_volume_stream(monkeypatch, make_tar())
+    assert vol.is_empty(None, "v") is False
+    # An answer cut short (no end marker) must not pass for "empty": restore would then
+    # write into a volume that holds data, without --force and without a safety backup.
+    for cut in (root_only[:512], b""):
+        _fake_volume_stream(monkeypatch, cut)
+        with pytest.raises(DevkitError, match="ended early"):
+            vol.is_empty(None, "v")
+
+
+def test_seeding_skips_backups_of_empty_volumes(tmp_path: Path) -> None:
+    """No engine call at all when the newest backup holds only the root folder."""
+    empty = write(tmp_path, make_tar([("dir", ".", None)]), name="demo-pip-cache--1")
+    backups = vol.find_backups(tmp_path)
+    assert [b.path for b in backups] == [empty]
+    # client=None: any engine call would raise AttributeError
+    assert vol.seed_from_latest(None, "demo-pip-cache", created=True, backups=backups) is None
+    assert vol.seed_from_latest(None, "other-volume", created=True, backups=backups) is None

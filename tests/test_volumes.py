@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -399,6 +401,15 @@ def test_create_project_is_idempotent_and_quiet(
     assert vol.is_empty(docker_client, names[1])  # no backup: stays empty
     again = subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     assert (again.returncode, again.stdout, again.stderr) == (0, "", "")
+    # A backup of an empty volume is never restored (nothing to seed, and it would cost a
+    # check and a write on every start); a non-empty volume is left alone.
+    vol.backup(docker_client, names[1])
+    assert vol.seed_from_latest(docker_client, names[1], created=False) is None
+    assert vol.seed_from_latest(docker_client, names[0], created=False) is None
+    # By name, too: a new volume is seeded from its newest backup.
+    docker_client.volumes.get(names[0]).remove()
+    assert main(["volumes", "create", names[0], "--restore-latest"]) == 0
+    assert not vol.is_empty(docker_client, names[0])
 
 
 def test_stdout_backup_and_full_disk(docker_client: Any, small_source: str, tmp_path: Path) -> None:
@@ -454,12 +465,56 @@ def test_interrupted_backup_leaves_no_file(
     with pytest.raises(KeyboardInterrupt):
         vol.backup(docker_client, small_source, output=tmp_path / "x.tar.zst", progress=interrupt)
     assert list(tmp_path.iterdir()) == []
-    assert docker_client.containers.list(
-        all=True, filters={"label": vol.HELPER_LABEL}
-    ) == [] or all(
-        c.labels.get("dev.devkit.test") != "1"
-        for c in docker_client.containers.list(all=True, filters={"label": vol.HELPER_LABEL})
+    assert vol.users(docker_client, small_source) == []  # the helper container is gone too
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_real_signal_mid_backup_leaves_no_complete_looking_file(
+    docker_client: Any, busybox_image: str, vols: Volumes, tmp_path: Path, sig: int
+) -> None:
+    """A real Ctrl-C (SIGINT) or SIGTERM to `devkit volumes backup` while data flows."""
+    source = vols.create()
+    _run(
+        docker_client,
+        busybox_image,
+        source,
+        "dd if=/dev/urandom of=/v/r bs=1M count=64 2>/dev/null",
     )
+    env = {**os.environ, "DEVKIT_EXTRA_LABELS": EXTRA}
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    # gzip -9 of random data is slow enough that the signal always lands mid-stream.
+    slow = ["--compression", "gzip", "--level", "9"]
+    cmd = [sys.executable, "-m", "devkit", "volumes", "backup", source, *slow]
+    proc = subprocess.Popen([*cmd, "-o", str(out_dir)], env=env, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not any(out_dir.iterdir()):  # the .partial file appears once data flows
+        assert proc.poll() is None and time.monotonic() < deadline
+        time.sleep(0.01)
+    time.sleep(0.3)
+    assert proc.poll() is None, "the backup finished before the signal: make it slower"
+    proc.send_signal(sig)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert "interrupted" in err and "Traceback" not in err
+    assert list(out_dir.iterdir()) == []
+    assert vol.users(docker_client, source) == []  # helper container removed
+    # -o -: what reached the pipe has no trailer, so it never passes for a backup
+    piped = tmp_path / "piped.tar.gz"
+    with piped.open("wb") as fh:
+        proc = subprocess.Popen(
+            [*cmd, "-o", "-"], env=env, stdout=fh, stderr=subprocess.PIPE, text=True
+        )
+        while piped.stat().st_size == 0:
+            assert proc.poll() is None and time.monotonic() < deadline
+            time.sleep(0.01)
+        proc.send_signal(sig)
+        _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    with pytest.raises(vol.DevkitError, match="no devkit manifest"):
+        archive.verify(piped)
+    assert vol.users(docker_client, source) == []
 
 
 def test_copy_volume(

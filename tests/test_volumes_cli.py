@@ -97,3 +97,50 @@ def test_prune_needs_an_existing_dir(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert main(["volumes", "prune-backups", "--keep", "1", "--dir", str(tmp_path / "no")]) == 1
     assert "no such directory" in capsys.readouterr().err
     assert main(["volumes", "prune-backups", "--keep", "-1", "--dir", str(tmp_path)]) == 1
+
+
+def _docker_config_with_context(tmp_path: Path, current: str | None) -> Path:
+    """A DOCKER_CONFIG folder holding one context, "far", pointing at a closed port."""
+    import hashlib
+    import json
+
+    config = tmp_path / "docker-config"
+    meta = config / "contexts" / "meta" / hashlib.sha256(b"far").hexdigest()
+    meta.mkdir(parents=True)
+    (meta / "meta.json").write_text(
+        json.dumps(
+            {
+                "Name": "far",
+                "Metadata": {},
+                "Endpoints": {"docker": {"Host": "tcp://127.0.0.1:1", "SkipTLSVerify": False}},
+            }
+        )
+    )
+    (config / "config.json").write_text(json.dumps({"currentContext": current} if current else {}))
+    return config
+
+
+@pytest.mark.parametrize(
+    ("current", "extra_env", "expected"),
+    [
+        ("far", {}, "at tcp://127.0.0.1:1 (docker context far): Connection refused"),
+        (None, {"DOCKER_CONTEXT": "far"}, "(docker context far)"),
+        (None, {"DOCKER_CONTEXT": "nosuch"}, "no such docker context: nosuch"),
+        # DOCKER_HOST wins over contexts, as with the docker CLI
+        ("far", {"DOCKER_HOST": "tcp://127.0.0.1:2"}, "at tcp://127.0.0.1:2: Connection refused"),
+    ],
+)
+def test_docker_contexts_are_followed(
+    tmp_path: Path, current: str | None, extra_env: dict[str, str], expected: str
+) -> None:
+    config = _docker_config_with_context(tmp_path, current)
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "DOCKER_CONFIG": str(config)}
+    proc = subprocess.run(
+        [sys.executable, "-m", "devkit", "volumes", "list"],
+        env={**env, **extra_env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 1
+    assert expected in proc.stderr and len(proc.stderr.strip().splitlines()) == 1

@@ -297,16 +297,19 @@ def _create(args: argparse.Namespace, ui: UI) -> int:
         labels[PROJECT_LABEL] = args.project_name
     if args.purpose:
         labels[PURPOSE_LABEL] = args.purpose
+    backups = vol.find_backups() if args.restore_latest else []
     for name in args.names:
         created = vol.create_volume(client, name, labels=labels)
         if created and chatty:
             ui.info(f"created volume {name}")
-        if args.restore_latest and (created or vol.is_empty(client, name)):
-            latest = vol.latest_backup(name)
-            if latest is not None:
-                vol.restore(client, latest.path, target=name)
-                if chatty:
-                    ui.info(f"seeded {name} from {latest.path}")
+        if args.restore_latest:
+            try:
+                seeded = vol.seed_from_latest(client, name, created, backups)
+            except DevkitError as exc:  # as with --project: cold caches rather than no start
+                ui.warn(f"could not seed {name}: {exc}")
+                continue
+            if seeded and chatty:
+                ui.info(f"seeded {name} from {seeded}")
     return 0
 
 
@@ -512,7 +515,7 @@ def _rm(args: argparse.Namespace, ui: UI) -> int:
         if not ui.interactive:
             raise DevkitError("not on a terminal: add --yes to remove volumes without asking")
         ui.err.print(f"remove {len(names)} volume(s) and their data: {escape(', '.join(names))}")
-        answer = ui.err.input("continue? [y/N] ").strip().lower()
+        answer = ui.err.input(escape("continue? [y/N] "))  # not rich markup.strip().lower()
         if answer not in ("y", "yes"):
             ui.info("nothing removed")
             return 1
