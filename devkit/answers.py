@@ -198,12 +198,14 @@ def parse_data(items: Iterable[str]) -> dict[str, Any]:
     return result
 
 
-def load_file(path: Path) -> dict[str, Any]:
+def load_file(path: Path, *, target: Path | None = None) -> dict[str, Any]:
     """Read an answers file (YAML or JSON — JSON is read by the YAML parser too).
 
     Keys starting with ``_`` (Copier's bookkeeping in ``.copier-answers.yml``) are ignored, so a
-    project's recorded answers can seed a new project. Unknown keys are reported by
-    :func:`check`.
+    project's recorded answers can seed a new project. The ``project_name`` of such recorded
+    answers names *that* project: unless the file lies in ``target`` itself, it is dropped, so
+    the new project is named after its own folder and never shares the other's volumes.
+    Unknown keys are reported by :func:`check`.
     """
     import yaml
 
@@ -222,14 +224,18 @@ def load_file(path: Path) -> dict[str, Any]:
                 f"answers file {path} is not valid JSON (line {exc.lineno}, column {exc.colno}): "
                 f"{exc.msg}"
             ) from None
-        return _answers_mapping(path, data)
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        where = getattr(exc, "problem_mark", None)
-        at = f" (line {where.line + 1}, column {where.column + 1})" if where else ""
-        raise DevkitError(f"answers file {path} is not valid YAML or JSON{at}") from None
-    return _answers_mapping(path, data)
+    else:
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            where = getattr(exc, "problem_mark", None)
+            at = f" (line {where.line + 1}, column {where.column + 1})" if where else ""
+            raise DevkitError(f"answers file {path} is not valid YAML or JSON{at}") from None
+    answers = _answers_mapping(path, data)
+    recorded = isinstance(data, dict) and "_src_path" in data
+    if recorded and (target is None or path.resolve().parent != target.resolve()):
+        answers.pop("project_name", None)
+    return answers
 
 
 def _answers_mapping(path: Path, data: Any) -> dict[str, Any]:

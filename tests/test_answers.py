@@ -91,8 +91,15 @@ def test_load_yaml_and_json_files(tmp_path: Path) -> None:
 
 def test_load_file_ignores_copier_bookkeeping(tmp_path: Path) -> None:
     f = tmp_path / ".copier-answers.yml"
-    f.write_text("_commit: v1.0.0\n_src_path: /x\nproject_name: api\n")
-    assert ans.load_file(f) == {"project_name": "api"}
+    f.write_text("_commit: v1.0.0\n_src_path: /x\nproject_name: api\nuid: 1001\n")
+    # Re-rendering the project the answers belong to keeps its name...
+    assert ans.load_file(f, target=tmp_path) == {"project_name": "api", "uid": 1001}
+    # ...seeding another project does not: "api" names the first one (and its volumes).
+    assert ans.load_file(f, target=tmp_path / "other") == {"uid": 1001}
+    assert ans.load_file(f) == {"uid": 1001}
+    plain = tmp_path / "team.yml"  # not a project's recorded answers: the name is meant
+    plain.write_text("project_name: api\n")
+    assert ans.load_file(plain, target=tmp_path / "other") == {"project_name": "api"}
 
 
 def test_load_file_takes_a_comma_string_for_a_list(tmp_path: Path) -> None:

@@ -138,6 +138,16 @@ def test_a_projects_recorded_answers_seed_another(tmp_path: Path) -> None:
     )
     assert code == 0
     assert recorded(second)["stacks"] == ["rust"]
+    # Without --data project_name the new project is named after its folder, not the first
+    # project: two projects must never share volumes by accident.
+    third = tmp_path / "third"
+    assert main(["new", str(third), "--answers-file", answers_file]) == 0
+    assert recorded(third)["project_name"] == "third"
+    assert recorded(third)["stacks"] == ["rust"]
+    assert 'name: "third-cargo-cache"' in (third / ".devcontainer" / "compose.yaml").read_text()
+    # Re-rendering the first project from its own answers keeps its name.
+    assert main(["new", str(first), "--force", "--answers-file", answers_file]) == 0
+    assert recorded(first)["project_name"] == "first"
 
 
 def test_existing_repo_gets_a_dev_container_and_keeps_its_files(tmp_path: Path) -> None:

@@ -104,7 +104,7 @@ def _run(args: argparse.Namespace, ui: UI) -> int:
 
     target = Path(args.path).expanduser()
     # Parse and check what was given before anything slow happens (template mirror, wizard).
-    from_file = ans.load_file(args.answers_file) if args.answers_file else {}
+    from_file = ans.load_file(args.answers_file, target=target) if args.answers_file else {}
     from_data = ans.parse_data(args.data)
     initial = ans.defaults()
     folder_name = ans.name_from_folder(target)
