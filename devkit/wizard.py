@@ -9,8 +9,8 @@ comes from ``schemas/answers.schema.json``. How a question is asked follows from
 * a key named ``<stack>_…`` (e.g. ``python_package_manager``) is asked only when that stack
   (one of the ``stacks`` choices) was chosen.
 
-Each answer is checked as it is typed with the schema's own rule text. Ctrl-C raises
-``KeyboardInterrupt`` (the CLI exits 130 and nothing has been written yet).
+Each answer is checked as it is typed with the schema's own rule text. Ctrl-C (or Ctrl-D)
+raises ``KeyboardInterrupt`` (the CLI exits 130 and nothing has been written yet).
 """
 
 from __future__ import annotations
@@ -115,7 +115,11 @@ def ask(
         title = prop.get("title", key)
         help_text = prop.get("description", "")
         question = _question(questionary, key, prop, default, title, help_text, io)
-        result[key] = _normalise(key, prop, question.unsafe_ask())
+        try:
+            raw = question.unsafe_ask()
+        except EOFError:  # Ctrl-D (end of input) gives up like Ctrl-C does
+            raise KeyboardInterrupt from None
+        result[key] = _normalise(key, prop, raw)
     return result
 
 

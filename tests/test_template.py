@@ -504,6 +504,7 @@ def test_dockerignore_keeps_secrets_out_and_certs_in(
         ".DS_Store": False,
         ".idea/x.xml": False,
         ".devcontainer/certs/extra-ca.crt": True,
+        ".devcontainer/certs/README.md": False,  # not a certificate: stays out of the image
         ".devcontainer/Dockerfile": True,
         "src/app.py": True,
         "requirements.txt": True,

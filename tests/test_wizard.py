@@ -176,3 +176,9 @@ def test_defaults_come_from_initial(pipe: Any) -> None:
 def test_ctrl_c_raises_keyboard_interrupt(pipe: Any) -> None:
     with pytest.raises(KeyboardInterrupt):
         run(pipe, [CTRL_C])
+
+
+def test_ctrl_d_gives_up_like_ctrl_c(pipe: Any) -> None:
+    # End of input on an empty prompt: an interruption (exit 130), not an internal error.
+    with pytest.raises(KeyboardInterrupt):
+        run(pipe, [CTRL_U + "\x04"])
