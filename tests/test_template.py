@@ -608,6 +608,14 @@ def test_copier_yml_mirrors_the_schema() -> None:
     for key, prop in schema["properties"].items():
         assert questions[key].get("default") == prop.get("default"), key
         assert "choices" not in questions[key]
+    for key, prop in schema["properties"].items():
+        # Plain `copier copy` shows only the help text: where it names the choices, they must
+        # be exactly the schema's (in its order), so adding one there cannot go unnoticed here.
+        choices = prop.get("enum") or prop.get("items", {}).get("enum")
+        if choices:
+            listed = re.search(r"\((?:a YAML list of )?([^()]*)\)$", questions[key]["help"])
+            assert listed, f"{key}: the help text does not list the choices"
+            assert listed.group(1).split(", ") == [str(c) for c in choices], key
     assert config["_subdirectory"] == "project"
     assert not {"_tasks", "_migrations", "_jinja_extensions"} & set(config)
     assert re.fullmatch(r"\d+\.\d+\.\d+", (template_dir() / "VERSION").read_text().strip())
