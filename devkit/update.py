@@ -672,10 +672,15 @@ def read_repo_list(path: Path) -> list[str]:
 
 
 def _worker_init() -> None:
-    # Workers must not fight the parent for Ctrl-C; the parent cancels them.
+    # Ctrl-C is the parent's to handle (it lets a worker finish its repository). A session of
+    # their own keeps the terminal's SIGINT away from the workers *and* from the git processes
+    # they run (git handles SIGINT itself even when it is ignored), and means no prompt can
+    # ever wait on the terminal.
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    with contextlib.suppress(OSError):
+        os.setsid()
 
 
 def _pool(jobs: int) -> Executor:
@@ -721,9 +726,36 @@ def update_many(
             finish(index, update_repo(os.path.abspath(path), options, shown=path))
         return [results[i] for i in range(len(paths))]
 
-    for index, res in _run_pool(paths, options, min(jobs, len(paths)), on_start):
-        finish(index, res)
+    _run_pool(paths, options, min(jobs, len(paths)), on_start, finish)
     return [results[i] for i in range(len(paths))]
+
+
+@contextlib.contextmanager
+def _deferred_ctrl_c() -> Iterator[Callable[[], bool]]:
+    """Turn the first Ctrl-C into a flag (read with the yielded function); a second one raises.
+
+    A KeyboardInterrupt at a random point of the parent (in the middle of printing a line, or
+    of handing out results) would lose the results of the repositories still in progress; the
+    flag lets the parent stop starting new ones, collect those, and then stop.
+    """
+    import signal
+    import threading
+
+    hits: list[int] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield lambda: False  # signals only reach the main thread anyway
+        return
+
+    def handler(signum: int, frame: object) -> None:
+        hits.append(signum)
+        if len(hits) > 1:
+            raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        yield lambda: bool(hits)
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _run_pool(
@@ -731,7 +763,13 @@ def _run_pool(
     options: UpdateOptions,
     jobs: int,
     on_start: Callable[[str], None] | None,
-) -> Iterator[tuple[int, RepoResult]]:
+    finish: Callable[[int, RepoResult], None],
+) -> None:
+    """Run ``update_repo`` over ``paths`` in ``jobs`` worker processes, ``finish`` each result.
+
+    Ctrl-C starts no more repositories, lets the workers finish (and reports) the ones they
+    are on, then raises KeyboardInterrupt: no repository is ever left half-updated.
+    """
     from concurrent.futures.process import BrokenProcessPool
 
     pending = list(enumerate(paths))
@@ -739,39 +777,33 @@ def _run_pool(
     pool = _pool(jobs)
     running: dict[Future[RepoResult], int] = {}
     try:
-        while pending or running:
-            # Submit only as many as there are workers, so "started" means started.
-            while pending and len(running) < jobs:
-                index, path = pending.pop()
-                if on_start:
-                    on_start(path)
-                full = os.path.abspath(path)
-                try:
-                    running[pool.submit(update_repo, full, options, shown=path)] = index
-                except BrokenProcessPool:  # a worker died: the others go on in a new pool
-                    pool.shutdown(wait=False, cancel_futures=True)
-                    pool = _pool(jobs)
-                    running[pool.submit(update_repo, full, options, shown=path)] = index
-            done, _ = wait(running, return_when=FIRST_COMPLETED)
-            for future in done:
-                index = running.pop(future)
-                try:
-                    yield index, future.result()
-                except BrokenProcessPool:
-                    yield (
-                        index,
-                        RepoResult(
+        with _deferred_ctrl_c() as interrupted:
+            while (pending and not interrupted()) or running:
+                # Submit only as many as there are workers, so "started" means started.
+                while pending and not interrupted() and len(running) < jobs:
+                    index, path = pending.pop()
+                    if on_start:
+                        on_start(path)
+                    full = os.path.abspath(path)
+                    try:
+                        running[pool.submit(update_repo, full, options, shown=path)] = index
+                    except BrokenProcessPool:  # a worker died: the others go on in a new pool
+                        pool.shutdown(wait=False, cancel_futures=True)
+                        pool = _pool(jobs)
+                        running[pool.submit(update_repo, full, options, shown=path)] = index
+                # A timeout, so that a Ctrl-C is noticed while the workers are busy.
+                done, _ = wait(running, timeout=0.2, return_when=FIRST_COMPLETED)
+                for future in done:
+                    index = running.pop(future)
+                    try:
+                        res = future.result()
+                    except BrokenProcessPool:
+                        res = RepoResult(
                             paths[index], FAILED, reason="the worker process updating it died"
-                        ),
-                    )
-    except KeyboardInterrupt:
-        # Workers ignore SIGINT and finish the repository they are on (a repository is never
-        # left half-updated): start no more, wait for those and report them, then stop.
-        pool.shutdown(wait=False, cancel_futures=True)
-        for future, index in running.items():
-            with contextlib.suppress(Exception):
-                yield index, future.result()
-        raise
+                        )
+                    finish(index, res)
+            if interrupted():
+                raise KeyboardInterrupt
     except BaseException:
         pool.shutdown(wait=False, cancel_futures=True)
         raise

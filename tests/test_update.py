@@ -486,3 +486,55 @@ def test_template_given_as_a_git_url(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert report["repositories"][0]["new_version"] == "v2.0.0"
     answers = yaml.safe_load((project / ".copier-answers.yml").read_text())
     assert (answers["_src_path"], answers["_commit"]) == (url, "v2.0.0")
+
+
+def test_ctrl_c_mid_fleet_leaves_each_repository_updated_or_as_before(
+    fleet_template: Path, tmp_path: Path
+) -> None:
+    """A real Ctrl-C (SIGINT to the whole process group) while two workers are busy."""
+    import signal
+
+    repos = [clone_project(fleet_template / "seed", tmp_path / f"r{i}") for i in range(8)]
+    head = git(repos[0], "rev-parse", "HEAD")
+    pristine = {
+        p.relative_to(repos[0]): p.read_bytes()
+        for p in repos[0].rglob("*")
+        if p.is_file() and ".git" not in p.parts
+    }
+    argv = ["update", *map(str, repos), "--jobs", "2", "--branch", "devkit-update"]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "devkit", *argv],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    assert proc.stderr is not None
+    for line in proc.stderr:  # one plain line per finished repository (stderr is a pipe)
+        if line.startswith("updated: "):
+            os.killpg(proc.pid, signal.SIGINT)
+            break
+    _, rest = proc.communicate(timeout=300)
+    assert proc.returncode == 130, rest
+    assert "interrupted" in rest and "Traceback" not in rest
+
+    updated = 0
+    for repo in repos:
+        # Either way: back on main at the same commit, clean, files exactly as before.
+        assert git(repo, "symbolic-ref", "--short", "HEAD") == "main"
+        assert git(repo, "rev-parse", "HEAD") == head
+        assert git(repo, "status", "--porcelain") == ""
+        now = {
+            p.relative_to(repo): p.read_bytes()
+            for p in repo.rglob("*")
+            if p.is_file() and ".git" not in p.parts
+        }
+        assert now == pristine
+        if git(repo, "branch", "--list", "devkit-update"):  # updated: one whole commit
+            updated += 1
+            assert git(repo, "rev-list", "--count", "main..devkit-update") == "1"
+            answers = git(repo, "show", "devkit-update:.copier-answers.yml")
+            assert yaml.safe_load(answers)["_commit"] == "v2.0.0"
+    assert 1 <= updated < len(repos)
+    # Those the workers finished after Ctrl-C are reported too (1 line read before the signal).
+    assert 1 + rest.count("\nupdated: ") + rest.startswith("updated: ") == updated
