@@ -291,12 +291,28 @@ def test_real_bundled_template_new_then_devkit_upgrade(
     commit_all(project, "local edit")
     old_version = (real / "VERSION").read_text().strip()
 
-    # The next devkit release: same template with a patch bump and one more .dockerignore rule.
+    # The next devkit release, as a real upgrade looks: the bundled folder changes (a new
+    # cache volume, a Dockerfile change, one more .dockerignore rule) and VERSION is bumped.
     upgraded = tmp_path / "devkit-next" / "copier-template"
     shutil.copytree(real, upgraded, ignore=shutil.ignore_patterns("__pycache__"))
     major, minor, patch = old_version.split(".")[:3]
     new_version = f"{major}.{minor}.{int(patch) + 1}"
     (upgraded / "VERSION").write_text(new_version + "\n")
+    dc = upgraded / "project" / ".devcontainer"
+    mounts_end = '      - "{{ purpose }}:{{ target }}"\n{%- endfor %}\n'
+    compose = (dc / "compose.yaml.jinja").read_text()
+    assert mounts_end in compose, "the compose template changed: adapt this test"
+    compose = compose.replace(
+        mounts_end, mounts_end + '      - "tool-cache:/home/{{ username }}/.cache/tools"\n', 1
+    ).rstrip("\n") + (
+        '\n  tool-cache:\n    name: "{{ project_name }}-tool-cache"\n    labels:\n'
+        '      dev.devkit.purpose: "tool-cache"\n'
+    )
+    (dc / "compose.yaml.jinja").write_text(compose)
+    base = "FROM {{ base_image }} AS base\n"
+    docker = (dc / "Dockerfile.jinja").read_text()
+    assert base in docker, "the Dockerfile template changed: adapt this test"
+    (dc / "Dockerfile.jinja").write_text(docker.replace(base, base + "LABEL next=release\n", 1))
     ignore = upgraded / "project" / ".dockerignore.jinja"
     ignore.write_text(ignore.read_text().rstrip("\n") + "\n# next release\n*.devkit-next\n")
     monkeypatch.setattr(resources, "template_dir", lambda: upgraded)
@@ -306,5 +322,10 @@ def test_real_bundled_template_new_then_devkit_upgrade(
     (result,) = report["repositories"]
     assert (result["old_version"], result["new_version"]) == (f"v{old_version}", f"v{new_version}")
     assert (project / ".dockerignore").read_text().endswith("*.devkit-next\n")
-    assert dockerfile.read_text().endswith(LOCAL_LINE)
+    assert dockerfile.read_text().endswith(LOCAL_LINE)  # the local edit survived
+    assert "FROM debian:bookworm-slim AS base\nLABEL next=release\n" in dockerfile.read_text()
+    compose = yaml.safe_load((project / ".devcontainer" / "compose.yaml").read_text())
+    assert compose["volumes"]["tool-cache"]["name"] == "svc-tool-cache"
+    assert "tool-cache:/home/dev/.cache/tools" in compose["services"]["dev"]["volumes"]
+    assert result["conflicts"] == []
     assert git(project, "status", "--porcelain").count("\n") + 1 == len(result["changes"])
