@@ -188,10 +188,17 @@ def test_unsafe_members_are_rejected(
     tmp_path: Path, members: list[tuple[str, str, Any]], message: str
 ) -> None:
     path = write(tmp_path, make_tar([("dir", ".", None), *members]))
-    received: list[bytes] = []
     with pytest.raises(DevkitError, match="unsafe backup") as err:
         archive.verify(path)
     assert message in str(err.value)
+    # restore's write pass applies the same rules: nothing reaches the engine
+    received: list[bytes] = []
+    stream = archive.iter_tar(
+        path, archive.read_manifest(path), on_member=archive.MemberPolicy().check, rebase="v"
+    )
+    with pytest.raises(DevkitError, match=message):
+        for chunk in stream:
+            received.append(chunk)
     assert received == []
 
 
@@ -266,7 +273,10 @@ def test_gzip_truncation_and_flip(tmp_path: Path) -> None:
     raw = bytearray(path.read_bytes())
     raw[manifest["compressed_bytes"] // 2] ^= 0xFF
     path.write_bytes(bytes(raw))
-    with pytest.raises(DevkitError):
+    with pytest.raises(DevkitError, match=r"checksum|corrupt"):
+        archive.verify(path)
+    path.write_bytes(bytes(raw[: len(raw) // 2]))
+    with pytest.raises(DevkitError, match="no devkit manifest"):
         archive.verify(path)
 
 
