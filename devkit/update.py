@@ -139,7 +139,7 @@ class _Refused(Exception):
 
 
 class _UpToDate(Exception):
-    """Internal: nothing to do."""
+    """Internal: nothing to do (an optional message says why)."""
 
 
 # --------------------------------------------------------------------------- git helpers
@@ -384,6 +384,12 @@ def _choose_source(
                 raise _Refused(f"cannot copy version {old_ref} from {recorded}: {exc}") from None
             _template_tags.cache_clear()
             return mirror, not _same_path(recorded, mirror)
+        newest = newest_version(mirror)
+        old_key = _version_key(old_ref)
+        if old_key is not None and newest and old_key > _version_key(newest):
+            # Made with a newer devkit (a colleague's, another image's): nothing this devkit
+            # can bring, and a postCreateCommand hook must not fail over it.
+            raise _UpToDate(f"made with a newer devkit's template; this devkit's is {newest}")
         raise _Refused(
             f"bundled template version {old_ref} is unknown to this devkit's template mirror; "
             f"fetch it from a `devkit template export` made where it is known: "
@@ -543,8 +549,8 @@ def update_repo(
         _update(Path(path), options, result)
     except _Refused as exc:
         result.status, result.reason = REFUSED, str(exc)
-    except _UpToDate:
-        result.status = UP_TO_DATE
+    except _UpToDate as exc:
+        result.status, result.reason = UP_TO_DATE, str(exc) or None
     except KeyboardInterrupt:
         raise
     except BaseException as exc:  # one broken repository never stops the others

@@ -158,6 +158,23 @@ def test_version_unknown_to_this_mirror_is_refused(
     assert tree_digest(project) == before
 
 
+def test_project_from_a_newer_devkit_is_up_to_date(
+    devkit_install: Devkit, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An older devkit (say, in a postCreateCommand) must not fail on a newer project."""
+    devkit_install.install("2.0.0", data_dir=tmp_path / "machine-a")
+    project = _new_project(tmp_path / "svc")
+    devkit_install.install("1.0.0", data_dir=tmp_path / "machine-b")
+    shutil.rmtree(tmp_path / "machine-a")
+    before = tree_digest(project)
+    code, report = _update(capsys, str(project))
+    assert code == 0, report
+    (result,) = report["repositories"]
+    assert result["status"] == "up to date"
+    assert result["reason"] == "made with a newer devkit's template; this devkit's is v1.0.0"
+    assert tree_digest(project) == before
+
+
 def test_old_version_is_imported_from_another_mirror_on_disk(
     devkit_install: Devkit, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
