@@ -376,8 +376,9 @@ class MemberPolicy:
     """Rejects tar members that could write outside the volume, before anything is written.
 
     Rules: no absolute paths, no ``..`` components (in names or in hard-link targets), no
-    member whose parent path goes through a symlink that appears in the archive, and no
-    device nodes. Symlink *targets* are left alone: they come back as they were.
+    member (or hard-link target) whose parent path goes through a symlink that appears in
+    the archive, and no device nodes. Symlink *targets* are left alone: they come back as
+    they were; a hard link to a symlink is allowed and counts as a symlink from then on.
     """
 
     def __init__(self) -> None:
@@ -401,14 +402,18 @@ class MemberPolicy:
                     f"unsafe backup: hard link {name!r} points outside the volume ({target!r})"
                 )
             tparts = tuple(_parts(target))
-            for i in range(1, len(tparts) + 1):
+            for i in range(1, len(tparts)):
                 if tparts[:i] in self._symlinks:
                     raise DevkitError(
                         f"unsafe backup: hard link {name!r} goes through a symlink ({target!r})"
                     )
         if member.type in (CHARDEV, BLOCKDEV):
             raise DevkitError(f"unsafe backup: member {name!r} is a device node")
-        if member.type == SYMLINK:
+        if member.type == SYMLINK or (
+            member.type == HARDLINK and tuple(_parts(member.linkname)) in self._symlinks
+        ):
+            # A hard link *to* a symlink (`ln symlink other` makes one) is itself a symlink:
+            # link(2) does not follow the target, but later members must not go through it.
             self._symlinks.add(parts)
         elif parts in self._symlinks:
             # A later member replacing a symlink by a real entry is fine for writing the entry

@@ -181,6 +181,10 @@ def test_rebase_moves_every_member_under_the_folder(fmt: int) -> None:
         ([("hardlink", "./h", "../outside")], "outside the volume"),
         ([("hardlink", "./h", "/etc/shadow")], "outside the volume"),
         ([("symlink", "./l", "/"), ("hardlink", "./h", "./l/etc/shadow")], "through a symlink"),
+        (
+            [("symlink", "./l", "/etc"), ("hardlink", "./h", "./l"), ("file", "./h/passwd", b"x")],
+            "through the symlink 'h'",
+        ),
         ([("chardev", "./null", None)], "device node"),
     ],
 )
@@ -209,6 +213,7 @@ def test_safe_symlinks_pointing_anywhere_are_fine(tmp_path: Path) -> None:
         ("symlink", "./up", "../../../../x"),
         ("symlink", "./dangling", "nowhere"),
         ("file", "./abs-sibling", b"ok"),
+        ("hardlink", "./abs-again", "./abs"),  # `ln symlink other`: a hard-linked symlink
     ]
     archive.verify(write(tmp_path, make_tar(members)))
 

@@ -45,6 +45,7 @@ chmod 1777 "sp ace dir"
 printf 'x' > "name with spaces é ü 日本.txt"
 ln -s a/b/c/deep.txt rel-link
 ln -s /etc/passwd abs-link
+ln abs-link abs-link-hardlink  # a hard-linked symlink (busybox ln does not follow)
 ln -s ../../../outside dangling-link
 chown -h 3000:3001 rel-link
 ln a/b/c/deep.txt hard-link
@@ -189,6 +190,8 @@ def test_source_tree_has_what_the_issue_lists(small_tree: list[tuple[str, ...]])
     assert rows["./shared"][3] == "45fd"  # directory 2775 (setgid)
     assert rows["./rel-link"][-1] == "link:a/b/c/deep.txt"
     assert rows["./hard-link"][-1] == "same-as:./a/b/c/deep.txt"
+    assert rows["./abs-link-hardlink"][-1] == "link:/etc/passwd"
+    assert rows["./abs-link-hardlink"][5] == "2"  # link count: a hard-linked symlink
     assert "./name with spaces é ü 日本.txt" in rows
 
 
