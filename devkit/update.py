@@ -78,6 +78,10 @@ class UpdateOptions:
     commit: bool = False
     #: This machine's bundled-template mirror (``bundled_source().src_path``), if known.
     bundled_mirror: str | None = None
+    #: This devkit's own bundled template version (``bundled_source().vcs_ref``): what
+    #: projects from the bundled template are updated to, even if a newer devkit once added
+    #: a newer tag to the shared mirror. None: the mirror's newest tag.
+    bundled_tag: str | None = None
     context_lines: int = 3
 
 
@@ -136,6 +140,11 @@ class RepoResult:
 
 class _Refused(Exception):
     """Internal: the repository is left alone, for the reason given."""
+
+
+#: Why a project is "up to date" when it was made with a newer devkit (a colleague's, another
+#: image's): nothing this devkit can bring, and a postCreateCommand hook must not fail over it.
+_NEWER_DEVKIT = "made with a newer devkit's template; this devkit's is {}"
 
 
 class _UpToDate(Exception):
@@ -365,10 +374,19 @@ def _ref_in(src: str, ref: str) -> bool:
     return True  # a remote template: Copier will say if the ref is missing
 
 
+def _target_version(source: str, options: UpdateOptions) -> str | None:
+    """The version to update to: this devkit's for the bundled template, else the newest tag."""
+    mirror = options.bundled_mirror
+    if options.bundled_tag and mirror and _same_path(source, mirror):
+        return options.bundled_tag
+    return newest_version(source)
+
+
 def _choose_source(
-    project: Path, recorded: str, old_ref: str, mirror: str | None
+    project: Path, recorded: str, old_ref: str, options: UpdateOptions
 ) -> tuple[str, bool]:
     """The template source to update from, and whether it replaces the recorded one."""
+    mirror = options.bundled_mirror
     if _is_bundled_src(recorded, mirror):
         assert mirror is not None
         if _ref_in(mirror, old_ref):
@@ -384,12 +402,10 @@ def _choose_source(
                 raise _Refused(f"cannot copy version {old_ref} from {recorded}: {exc}") from None
             _template_tags.cache_clear()
             return mirror, not _same_path(recorded, mirror)
-        newest = newest_version(mirror)
+        newest = _target_version(mirror, options)
         old_key = _version_key(old_ref)
         if old_key is not None and newest and old_key > _version_key(newest):
-            # Made with a newer devkit (a colleague's, another image's): nothing this devkit
-            # can bring, and a postCreateCommand hook must not fail over it.
-            raise _UpToDate(f"made with a newer devkit's template; this devkit's is {newest}")
+            raise _UpToDate(_NEWER_DEVKIT.format(newest))
         raise _Refused(
             f"bundled template version {old_ref} is unknown to this devkit's template mirror; "
             f"fetch it from a `devkit template export` made where it is known: "
@@ -423,8 +439,10 @@ def _read_answers(project: Path) -> dict[str, Any]:
     return data
 
 
-def _run_copier(project: Path, source: str, remapped: bool, options: UpdateOptions) -> None:
-    """Copier's update of ``project`` (a clean git work tree) from ``source``.
+def _run_copier(
+    project: Path, source: str, remapped: bool, options: UpdateOptions, version: str
+) -> None:
+    """Copier's update of ``project`` (a clean git work tree) to ``source`` at ``version``.
 
     The bundled template is trusted (as ``devkit new`` trusts it); any other template's tasks,
     migrations and Jinja extensions are refused, since nobody reviews them in a fleet run.
@@ -441,6 +459,7 @@ def _run_copier(project: Path, source: str, remapped: bool, options: UpdateOptio
         _copier_update(
             project,
             template=source if remapped else None,
+            vcs_ref=version,  # exactly the version reported, not Copier's own idea of newest
             data=dict(options.data),
             defaults=True,
             overwrite=True,
@@ -579,14 +598,16 @@ def _update(given: Path, options: UpdateOptions, result: RepoResult) -> None:
     if _git(top, "rev-parse", "-q", "--verify", "HEAD", check=False).returncode != 0:
         raise _Refused("the repository has no commit yet")
 
-    source, remapped = _choose_source(project, recorded, old_ref, options.bundled_mirror)
-    newest = newest_version(source)
+    source, remapped = _choose_source(project, recorded, old_ref, options)
+    newest = _target_version(source, options)
     if newest is None:
         raise _Refused(f"template {source} has no version tags (like v1.0.0)")
     result.new_version = newest
     old_key, new_key = _version_key(old_ref), _version_key(newest)
     if old_key is not None and new_key is not None and old_key >= new_key:
-        raise _UpToDate
+        mirror = options.bundled_mirror
+        newer_devkit = old_key > new_key and mirror is not None and _same_path(source, mirror)
+        raise _UpToDate(_NEWER_DEVKIT.format(newest) if newer_devkit else "")
     if (
         options.branch
         and _git(
@@ -607,7 +628,7 @@ def _update(given: Path, options: UpdateOptions, result: RepoResult) -> None:
     try:
         if options.branch:
             _git(top, "checkout", "-q", "-b", options.branch)
-        _run_copier(project, source, remapped, options)
+        _run_copier(project, source, remapped, options, newest)
         if remapped:
             _keep_recorded_src(project, recorded, source)
         result.changes = _changed_files(top)
@@ -654,7 +675,7 @@ def _pretend(
         _git(Path(tmp), "clone", "-q", "--no-local", "--depth=1", "--no-tags", str(top), str(clone))
         sub = clone / project.relative_to(top)
         _, before = _read_compose(sub, "HEAD")
-        _run_copier(sub, source, remapped, options)
+        _run_copier(sub, source, remapped, options, str(result.new_version))
         if remapped:
             _keep_recorded_src(sub, str(result.template), source)
         result.changes = _changed_files(clone)

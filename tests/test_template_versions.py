@@ -346,3 +346,21 @@ def test_real_bundled_template_new_then_devkit_upgrade(
     assert "tool-cache:/home/dev/.cache/tools" in compose["services"]["dev"]["volumes"]
     assert result["conflicts"] == []
     assert git(project, "status", "--porcelain").count("\n") + 1 == len(result["changes"])
+
+
+def test_update_targets_this_devkits_version_not_a_newer_tag_in_the_mirror(
+    devkit_install: Devkit, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Two devkits share one data folder (say, two virtualenvs): each updates to its own."""
+    devkit_install.install("1.0.0")
+    project = _new_project(tmp_path / "svc")
+    devkit_install.install("3.0.0")
+    template.bundled_source()  # the newer devkit ran once: v3.0.0 is in the mirror now
+    devkit_install.install("2.0.0")
+    code, report = _update(capsys, str(project))
+    assert code == 0, report
+    assert report["repositories"][0]["new_version"] == "v2.0.0"
+    answers = yaml.safe_load((project / ".copier-answers.yml").read_text())
+    assert answers["_commit"] == "v2.0.0"
+    compose = (project / ".devcontainer" / "compose.yaml").read_text()
+    assert "-pip-cache-v3" not in compose and "npm-cache" in compose  # v2's files, not v3's

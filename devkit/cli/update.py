@@ -118,17 +118,19 @@ def _parse_data(items: list[str]) -> dict[str, Any]:
     return data
 
 
-def _bundled_mirror(ui: UI) -> str | None:
-    """This machine's bundled-template mirror, extended with this devkit's template version."""
+def _bundled_mirror(ui: UI) -> tuple[str | None, str | None]:
+    """This machine's bundled-template mirror, extended with this devkit's template version,
+    and that version's tag (None when only an existing mirror is usable)."""
     from devkit.template import bundled_source, mirror_dir
 
     try:
-        return bundled_source().src_path
+        source = bundled_source()
+        return source.src_path, source.vcs_ref
     except DevkitError as exc:
         if (mirror_dir() / ".git").is_dir():
             ui.warn(f"bundled template unavailable ({exc}); using the existing mirror")
-            return str(mirror_dir())
-        return None
+            return str(mirror_dir()), None
+        return None, None
 
 
 def _volume_copier() -> Callable[[str, str, dict[str, str]], str]:
@@ -253,12 +255,14 @@ def _run(args: argparse.Namespace, ui: UI) -> int:
     paths = _collect_paths(args)
     data = _parse_data(args.data)
     copier_fn = _volume_copier() if args.migrate_volumes else None
+    mirror, tag = _bundled_mirror(ui)
     options = core.UpdateOptions(
         data=data,
         pretend=args.pretend,
         branch=args.branch,
         commit=args.commit or bool(args.branch),
-        bundled_mirror=_bundled_mirror(ui),
+        bundled_mirror=mirror,
+        bundled_tag=tag,
     )
     try:
         results = _update_with_progress(paths, options, args.jobs, ui, live=not args.json)
