@@ -578,67 +578,44 @@ def prune_backups(
 def _stream(client: Any, name: str, container: Any) -> Generator[bytes, None, None]:
     """The volume's tar stream from the engine, in chunks of about 1 MiB.
 
-    A reader thread pulls the HTTP response and hands chunks over through a short queue,
-    so waiting for the engine overlaps with the consumer's compression and memory stays
-    bounded (a few MiB). Close the generator (``contextlib.closing``) when done: that closes
-    the HTTP response, which the engine needs before it lets the helper container go (it
-    keeps the container locked while an archive stream is open).
+    A reader thread (:func:`_prefetch`) pulls the HTTP response a few chunks ahead, so
+    waiting for the engine overlaps with the consumer's compression. Close the generator
+    (``contextlib.closing``) when done: that closes the HTTP response, which the engine
+    needs before it lets the helper container go (it keeps the container locked while an
+    archive stream is open).
     """
     try:
         res = _open_archive(client.api, container.id, f"{MOUNT}/.")
     except _docker_errors() as exc:
         raise docker_error(f"reading volume {name}", exc) from exc
-    batches: queue.Queue[bytes | BaseException | None] = queue.Queue(maxsize=8)
-    stop = threading.Event()
 
-    def hand_over(item: bytes | BaseException | None) -> None:
-        while not stop.is_set():
-            try:
-                batches.put(item, timeout=0.2)
-                return
-            except queue.Full:
-                continue
+    def chunks() -> Iterator[bytes]:
+        # ~1 MiB at a time: urllib3 joins the engine's small (32 KiB) chunked-encoding pieces.
+        while data := res.raw.read(STREAM_CHUNK, decode_content=True):
+            yield data
 
-    def pump() -> None:
-        try:
-            # Read ~1 MiB at a time: urllib3 joins the engine's small (32 KiB) chunked-
-            # encoding pieces itself.
-            while not stop.is_set():
-                data = res.raw.read(STREAM_CHUNK, decode_content=True)
-                if not data:
-                    break
-                hand_over(data)
-            hand_over(None)
-        except BaseException as exc:  # handed to the consumer, which raises it
-            hand_over(exc)
-        finally:
-            with contextlib.suppress(Exception):
-                res.close()
-
-    thread = threading.Thread(target=pump, name="devkit-volume-reader", daemon=True)
-    thread.start()
     try:
-        while True:
-            item = batches.get()
-            if item is None:
-                break
-            if isinstance(item, BaseException):
-                if isinstance(item, _docker_errors()):
-                    raise docker_error(f"reading volume {name}", item) from item
-                raise DevkitError(f"reading volume {name} failed: {item}") from item
-            yield item
+        yield from _prefetch(chunks(), depth=8, thread_name="devkit-volume-reader")
+    except DevkitError:
+        raise
+    except _docker_errors() as exc:
+        raise docker_error(f"reading volume {name}", exc) from exc
+    except Exception as exc:  # e.g. urllib3's ProtocolError when the engine hangs up
+        raise DevkitError(f"reading volume {name} failed: {exc}") from exc
     finally:
-        stop.set()
-        thread.join(timeout=30)
         with contextlib.suppress(Exception):
             res.close()
 
 
-def _prefetch(source: Iterator[bytes], depth: int = 4) -> Generator[bytes, None, None]:
+def _prefetch(
+    source: Iterator[bytes], depth: int = 4, thread_name: str = "devkit-restore-reader"
+) -> Generator[bytes, None, None]:
     """Run ``source`` in a thread, ``depth`` chunks ahead of the consumer.
 
-    Restore uses it so that decompressing and checking the next chunks overlaps with
-    sending the current one to the engine. Exceptions are re-raised in the consumer.
+    Backup uses it so that waiting for the engine overlaps with compressing, restore so
+    that decompressing and checking the next chunks overlaps with sending the current one
+    to the engine; memory stays bounded (``depth`` chunks). Exceptions are re-raised in
+    the consumer.
     """
     items: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=depth)
     stop = threading.Event()
@@ -661,7 +638,7 @@ def _prefetch(source: Iterator[bytes], depth: int = 4) -> Generator[bytes, None,
         except BaseException as exc:
             hand_over(("error", exc))
 
-    thread = threading.Thread(target=produce, name="devkit-restore-reader", daemon=True)
+    thread = threading.Thread(target=produce, name=thread_name, daemon=True)
     thread.start()
     try:
         while True:
@@ -673,6 +650,10 @@ def _prefetch(source: Iterator[bytes], depth: int = 4) -> Generator[bytes, None,
             yield value
     finally:
         stop.set()
+        # Free the producer if it waits on a full queue (the consumer stopped early).
+        with contextlib.suppress(queue.Empty):
+            while True:
+                items.get_nowait()
         thread.join(timeout=30)
 
 
