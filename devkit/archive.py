@@ -465,6 +465,18 @@ class _HashingSink:
         self.out.flush()
 
 
+LEVELS = {"zstd": (1, 22), "gzip": (0, 9)}
+
+
+def check_level(compression: str, level: int | None) -> None:
+    """Raise a :class:`DevkitError` for an unknown compression or a level it does not take."""
+    if compression not in COMPRESSIONS:
+        raise DevkitError(f"unknown compression {compression!r}; choose one of: zstd, gzip")
+    low, high = LEVELS[compression]
+    if level is not None and not low <= level <= high:
+        raise DevkitError(f"--level {level}: {compression} takes levels {low} to {high}")
+
+
 def _compressor(compression: str, level: int | None, sink: _HashingSink) -> Any:
     if compression == "zstd":
         cctx = zstandard.ZstdCompressor(
@@ -501,6 +513,7 @@ def write_backup(
     Raises :class:`DevkitError` on a truncated or corrupt stream and on a full disk; the
     caller owns ``out`` and removes a partial file.
     """
+    check_level(compression, level)
     sink = _HashingSink(out)
     walker = TarWalker()
     try:

@@ -716,8 +716,7 @@ def backup(
     directory) or a binary stream, without holding it in memory or writing an uncompressed
     copy. A file is written under a temporary name and renamed once complete and flushed;
     on any failure (or Ctrl-C) the partial file is removed."""
-    if compression not in archive.COMPRESSIONS:
-        raise DevkitError(f"unknown compression {compression!r}; choose one of: zstd, gzip")
+    archive.check_level(compression, level)
     attrs = get_volume(client, name)
     labels = attrs.get("Labels") or {}
     meta = {"name": name, "driver": attrs.get("Driver") or "local", "labels": labels}

@@ -36,6 +36,8 @@ def test_volumes_help_lists_subcommands(capsys: pytest.CaptureFixture[str]) -> N
         (["backup"], "either volume NAMEs or --project"),
         (["rm"], "either volume NAMEs or --project"),
         (["create", "x", "--project", "."], "either volume NAMEs or --project"),
+        (["backup", "v", "--level", "99"], "zstd takes levels 1 to 22"),
+        (["backup", "v", "--compression", "gzip", "--level", "12"], "gzip takes levels 0 to 9"),
     ],
 )
 def test_usage_errors_are_one_line(

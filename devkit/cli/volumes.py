@@ -125,7 +125,7 @@ devkit volumes backup my-service-pip-cache -o - | ssh host 'cat > b.tar.zst'""",
         "--level",
         type=int,
         metavar="N",
-        help="compression level (zstd 1-19, default 1; gzip 1-9, default 6)",
+        help="compression level (zstd 1-22, default 1; gzip 0-9, default 6)",
     )
     p.add_argument("--json", action="store_true", help="print the manifests as JSON")
 
@@ -367,6 +367,7 @@ def _backup(args: argparse.Namespace, ui: UI) -> int:
 def _do_backup(args: argparse.Namespace, ui: UI) -> int:
     if bool(args.names) == bool(args.project):
         raise DevkitError("give either volume NAMEs or --project NAME")
+    archive.check_level(args.compression, args.level)
     client = connect()
     names = list(args.names) or _project_volume_names(client, args.project)
     for name in names:
