@@ -99,14 +99,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def _parse_data(items: list[str]) -> dict[str, Any]:
     """``--data KEY=VALUE``: typed by the answers schema for devkit's keys, text otherwise."""
-    parse_value: Callable[[str, str], Any] | None = None
-    known: set[str] = set()
-    try:
-        from devkit import answers
+    from devkit import answers
 
-        parse_value, known = answers.parse_value, set(answers.properties())
-    except (ImportError, DevkitError):  # the answers schema is missing: pass text as given
-        pass
+    known = set(answers.properties())
     data: dict[str, Any] = {}
     for item in items:
         key, sep, value = item.partition("=")
@@ -114,7 +109,7 @@ def _parse_data(items: list[str]) -> dict[str, Any]:
         if not sep or not key:
             raise DevkitError(f"--data {item!r} is not KEY=VALUE (e.g. --data username=dev)")
         # Keys of another (organisation's) template are left for Copier to cast by type.
-        data[key] = parse_value(key, value) if parse_value and key in known else value
+        data[key] = answers.parse_value(key, value) if key in known else value
     return data
 
 
@@ -139,12 +134,8 @@ def _volume_copier() -> Callable[[str, str, dict[str, str]], str]:
     The old volume is never removed. A missing old volume (never created on this machine) or a
     new one that already holds data (its container already ran) is reported, not an error.
     """
-    import importlib
+    from devkit import volumes
 
-    try:
-        volumes = importlib.import_module("devkit.volumes")
-    except ImportError as exc:
-        raise DevkitError("--migrate-volumes needs `devkit volumes`, missing here") from exc
     client: list[Any] = []
 
     def copy(old: str, new: str, labels: dict[str, str]) -> str:
