@@ -819,6 +819,8 @@ def restore(
     A new target volume gets the labels recorded in the backup. ``progress`` is called with
     byte counts for both passes (check, then write): ``2 * uncompressed_bytes`` in all.
     """
+    if target is not None:
+        check_name(target)  # before reading the whole backup
     manifest = archive.verify(path, progress=progress)
     name = check_name(target or manifest["volume"]["name"])
     created = False
