@@ -5,8 +5,9 @@ Scenarios (in this order, per repeat):
 ``cold``
     No layer cache and empty cache mounts *for this Dockerfile only*: the build runs from a
     temporary copy of the Dockerfile whose ``--mount=type=cache`` ids carry a suffix unique to
-    this run, with ``--no-cache``. Nobody else's build cache is touched; the cache mounts this
-    run created are pruned (by record id) at the end.
+    this run, Dockerfile and repeat, with ``--no-cache``. Nobody else's build cache is
+    touched: at the end only cache-mount records whose description carries this run's token
+    (appended to their RUN as a shell comment) are pruned.
 ``noop``
     The same build again, nothing changed. (Without ``cold``, the cache-mount ids are left as
     they are and an unmeasured warm-up build comes first, so this is still a real no-op.)
@@ -691,33 +692,68 @@ def _json_indent(text: str) -> int:
 # --------------------------------------------------------------------------- Dockerfile copy
 
 _MOUNT = re.compile(r"--mount=(?P<spec>[^\s\\]+)")
+_FLAGS = re.compile(r"^(?:--\S+\s+)*")
 
 
-def isolate_cache_mounts(dockerfile_text: str, suffix: str) -> tuple[str, list[str]]:
-    """Give every ``--mount=type=cache`` its own id ending in ``suffix``.
+@dataclass
+class IsolatedDockerfile:
+    """A Dockerfile whose cache mounts have ids of their own (see :func:`isolate_cache_mounts`)."""
 
-    Returns the new text and the mount targets involved. A mount without ``id`` uses its
-    target as id (BuildKit's default), so the new id is ``<target>-<suffix>``.
+    text: str
+    #: ids of cache mounts whose records carry ``suffix`` in their description (prunable).
+    tagged: list[str] = field(default_factory=list)
+    #: ids of cache mounts that cannot be told apart from other builds' (left in place).
+    untagged: list[str] = field(default_factory=list)
+
+
+def isolate_cache_mounts(dockerfile_text: str, suffix: str) -> IsolatedDockerfile:
+    """Give every ``--mount=type=cache`` its own id ending in ``suffix``, and mark its RUN.
+
+    A mount without ``id`` uses its target as id (BuildKit's default), so the new id is
+    ``<target>-<suffix>``. The engine describes a cache-mount record as ``cached mount <target>
+    from exec <command>`` (newer BuildKit adds ``with id "<id>"``): to recognise the records
+    this copy creates, and only those, a shell comment `` # <suffix>`` is appended to the
+    command of each RUN with a cache mount. Exec-form and heredoc RUNs cannot carry it
+    without changing what runs: their mounts are listed in ``untagged``.
     """
-    targets: list[str] = []
+    from dockerfile_parse import DockerfileParser
 
-    def rewrite(match: re.Match[str]) -> str:
-        spec = match.group("spec")
-        parts = spec.split(",")
-        fields = dict(p.split("=", 1) for p in parts if "=" in p)
-        if fields.get("type") != "cache":
-            return match.group(0)
-        target = fields.get("target") or fields.get("dst") or fields.get("destination") or ""
-        targets.append(target)
-        base = fields.get("id") or target
-        new_id = f"{base}-{suffix}"
-        if "id" in fields:
-            parts = [f"id={new_id}" if p.startswith("id=") else p for p in parts]
-        else:
-            parts.append(f"id={new_id}")
-        return "--mount=" + ",".join(parts)
+    lines = dockerfile_text.splitlines(keepends=True)
+    result = IsolatedDockerfile(dockerfile_text)
+    parser = DockerfileParser(fileobj=io.BytesIO(dockerfile_text.encode("utf-8")))
+    for instruction in parser.structure:
+        if instruction["instruction"] != "RUN":
+            continue
+        first, last = instruction["startline"], instruction["endline"]
+        ids: list[str] = []
 
-    return _MOUNT.sub(rewrite, dockerfile_text), targets
+        def rewrite(match: re.Match[str], ids: list[str] = ids) -> str:
+            parts = match.group("spec").split(",")
+            fields = dict(p.split("=", 1) for p in parts if "=" in p)
+            if fields.get("type") != "cache":
+                return match.group(0)
+            target = fields.get("target") or fields.get("dst") or fields.get("destination") or ""
+            new_id = f"{fields.get('id') or target}-{suffix}"
+            ids.append(new_id)
+            if "id" in fields:
+                parts = [f"id={new_id}" if p.startswith("id=") else p for p in parts]
+            else:
+                parts.append(f"id={new_id}")
+            return "--mount=" + ",".join(parts)
+
+        for n in range(first, last + 1):
+            lines[n] = _MOUNT.sub(rewrite, lines[n])
+        if not ids:
+            continue
+        command = _FLAGS.sub("", instruction["value"].strip(), count=1)
+        if command.startswith("[") or "<<" in command:
+            result.untagged += ids
+            continue
+        body = lines[last].rstrip("\r\n")
+        lines[last] = f"{body} # {suffix}" + lines[last][len(body) :]
+        result.tagged += ids
+    result.text = "".join(lines)
+    return result
 
 
 # --------------------------------------------------------------------------- observer
@@ -772,10 +808,9 @@ class Bench:
         self.observer = observer or Observer()
         self.run_id = uuid.uuid4().hex[:10]
         self._images: list[str] = []
-        self._cache_targets: set[str] = set()
-        # (start, end) wall-clock times of our cold builds: the only moments when the fresh
-        # cache-mount ids of this run can have been created.
-        self._cold_windows: list[tuple[float, float]] = []
+        # Cache-mount ids this run gave its Dockerfile copies, prunable or not.
+        self._tagged_ids: list[str] = []
+        self._untagged_ids: list[str] = []
         self._client: Any = None
         self._context_paths: dict[str, Path] = {}
 
@@ -805,7 +840,6 @@ class Bench:
             if not path.is_file():
                 raise DevkitError(f"{label} {path} does not exist")
         self._client = connect()
-        cache_before = self._cache_mount_ids()
         self._context_paths = {t.name: context_alias(t) for t in self.targets}
         report = Report(
             context=str(main.context),
@@ -845,7 +879,7 @@ class Bench:
                         tree.restore()
         finally:
             try:
-                self._cleanup(cache_before)
+                self._cleanup()
             finally:
                 shutil.rmtree(workdir, ignore_errors=True)
                 self._client.close()
@@ -878,8 +912,13 @@ class Bench:
         folder.mkdir(parents=True)
         new = target.dockerfile.read_text(encoding="utf-8")
         if isolate:
-            new, mounts = isolate_cache_mounts(new, f"devkit-bench-{self.run_id}-{rep}")
-            self._cache_targets.update(mounts)
+            # One suffix per Dockerfile and repeat: with --compare, B's cold build must not
+            # find the cache mounts A's cold build just filled.
+            index = self.targets.index(target)
+            isolated = isolate_cache_mounts(new, f"{self._token}-{index}-{rep}")
+            new = isolated.text
+            self._tagged_ids += isolated.tagged
+            self._untagged_ids += isolated.untagged
         copy = folder / target.dockerfile.name
         copy.write_text(new, encoding="utf-8")
         specific = target.dockerfile.with_name(target.dockerfile.name + ".dockerignore")
@@ -917,7 +956,6 @@ class Bench:
             argv.append("--no-cache")
         argv.append(str(self._context_paths.get(target.name, target.context)))
         self.observer.build_started(target.name, scenario, rep, argv)
-        window_start = time.time()
         parser = ProgressParser()
         tail: list[str] = []
         self._images.append(tag)
@@ -942,8 +980,6 @@ class Bench:
             code = proc.wait()
         finally:
             _stop(proc)
-            if scenario == "cold":
-                self._cold_windows.append((window_start - 1.0, time.time() + 1.0))
         wall = time.monotonic() - started
         progress = parser.progress
         if code != 0:
@@ -1002,37 +1038,33 @@ class Bench:
         if tag in self._images:
             self._images.remove(tag)
 
-    def _cache_mount_ids(self) -> set[str]:
-        import docker.errors
+    def _cleanup(self) -> None:
+        """Remove images this run made and the cache mounts its isolated builds created.
 
-        try:
-            records = self._client.api.df().get("BuildCache") or []
-        except docker.errors.DockerException:
-            return set()
-        return {r["ID"] for r in records if r.get("Type") == "exec.cachemount"}
-
-    def _cleanup(self, cache_before: set[str]) -> None:
-        """Remove images this run made and the cache mounts its cold builds created."""
+        A cache-mount record is pruned only when its description carries this run's token
+        (see :func:`isolate_cache_mounts`): never one of another build, whenever it was made.
+        """
         for tag in list(self._images):
             self._remove_image(tag)
-        if not self._cache_targets:
+        if self._untagged_ids:
+            self.observer.note(
+                "left in the build cache (exec-form or heredoc RUN: their records cannot be "
+                "told apart from other builds'): cache mounts " + ", ".join(self._untagged_ids)
+            )
+        if not self._tagged_ids:
             return
         import docker.errors
 
         try:
             records = self._client.api.df().get("BuildCache") or []
-        except docker.errors.DockerException:
+        except docker.errors.DockerException as exc:
+            self.observer.note(f"could not list the build cache to prune ours: {exc}")
             return
         pruned = 0
         for record in records:
-            if record.get("Type") != "exec.cachemount" or record["ID"] in cache_before:
+            if record.get("Type") != "exec.cachemount" or record.get("InUse"):
                 continue
-            if record.get("InUse") or not self._in_cold_window(record.get("CreatedAt")):
-                continue
-            description = str(record.get("Description", ""))
-            # "cached mount /root/.cache/pip from exec /bin/sh -c pip install ..."
-            mount = description.removeprefix("cached mount ").split(" from exec ", 1)[0]
-            if mount not in self._cache_targets:
+            if self._token not in str(record.get("Description", "")):
                 continue
             try:
                 self._client.api.prune_builds(filters={"id": [record["ID"]]})
@@ -1042,25 +1074,10 @@ class Bench:
         if pruned:
             self.observer.note(f"pruned {pruned} cache mount(s) this run created")
 
-    def _in_cold_window(self, created: object) -> bool:
-        """Whether a record's CreatedAt falls into one of this run's cold builds."""
-        when = _parse_time(created)
-        return when is not None and any(a <= when <= b for a, b in self._cold_windows)
-
-
-def _parse_time(value: object) -> float | None:
-    """Seconds since the epoch from the engine's RFC 3339 time (nanoseconds, 'Z')."""
-    if not isinstance(value, str):
-        return None
-    match = re.match(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)$", value)
-    if not match:
-        return None
-    from datetime import datetime
-
-    zone = "+00:00" if match.group(3) == "Z" else match.group(3)
-    base = datetime.fromisoformat(match.group(1) + zone).timestamp()
-    fraction = float("0." + match.group(2)) if match.group(2) else 0.0
-    return base + fraction
+    @property
+    def _token(self) -> str:
+        """Marks this run's cache-mount ids and the RUN commands that use them."""
+        return f"devkit-bench-{self.run_id}"
 
 
 def _stop(proc: subprocess.Popen[str]) -> None:

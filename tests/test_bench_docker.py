@@ -136,12 +136,45 @@ def test_scenarios_read_from_real_builds(
     assert _cache_mounts(docker_client, cache_target) == []
 
 
+def test_cold_build_prunes_only_its_own_cache_mounts(
+    tmp_path: Path, docker_client: Any, info: buildkit.BuildKitInfo, cache_target: str
+) -> None:
+    """Another build's cache mount at the same target, made *during* our cold build, survives."""
+    project = _make_project(tmp_path / "proj", cache_target)
+    neighbour = tmp_path / "neighbour"
+    neighbour.mkdir()
+    marker = uuid.uuid4().hex[:8]
+    (neighbour / "Dockerfile").write_text(
+        "FROM busybox:latest\n"
+        f"RUN --mount=type=cache,target={cache_target},id=neighbour-{marker} "
+        f"touch {cache_target}/{marker}\n"
+    )
+
+    class Neighbour(bench.Observer):
+        def build_started(self, target: str, scenario: str, repeat: int, cmd: list[str]) -> None:
+            if scenario == "cold":  # someone else's first build, right as our cold one starts
+                argv = [*info.build_command(), "--progress=plain", "-o", "type=tar,dest=/dev/null"]
+                subprocess.run(
+                    [*argv, str(neighbour)], env=info.build_env(), check=True, capture_output=True
+                )
+
+    options = bench.BenchOptions(scenarios=("cold", "noop"), labels=dict(TEST_LABELS))
+    bench.Bench(bench.make_targets(project), info, options, Neighbour()).run()
+    left = [r["Description"] for r in _cache_mounts(docker_client, cache_target)]
+    assert len(left) == 1 and marker in left[0]  # the neighbour's; ours are gone
+
+
 def test_compare_alternates_and_reports_ratios(
     tmp_path: Path, docker_client: Any, info: buildkit.BuildKitInfo, cache_target: str
 ) -> None:
     project = _make_project(tmp_path / "proj", cache_target)
     naive = project / "Dockerfile.naive"
-    naive.write_text("FROM busybox:latest\nCOPY . /app\nRUN ls -R /app > /listing\n")
+    # Same cache-mount target as A's: B's cold build must still find it empty (not A's).
+    naive.write_text(
+        "FROM busybox:latest\nCOPY . /app\n"
+        f"RUN --mount=type=cache,target={cache_target} test ! -e {cache_target}/seen "
+        "&& ls -R /app > /listing\n"
+    )
     (project / "Dockerfile.naive.dockerignore").write_text("")  # no .dockerignore for B
     targets = bench.make_targets(project, compare=Path("Dockerfile.naive"))
     options = bench.BenchOptions(scenarios=("cold", "noop"), repeat=2, labels=dict(TEST_LABELS))
