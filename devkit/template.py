@@ -205,7 +205,7 @@ def resolve_source(template: str | None, vcs_ref: str | None) -> TemplateSource:
         if vcs_ref is not None:
             return _bundled_at(vcs_ref)
         return bundled_source()
-    if _is_local_path(template):
+    if is_local_path(template):
         folder = Path(template).expanduser()
         if not folder.exists():
             raise DevkitError(f"template {template} does not exist")
@@ -226,8 +226,12 @@ def resolve_source(template: str | None, vcs_ref: str | None) -> TemplateSource:
     return TemplateSource(src_path=template, vcs_ref=vcs_ref, version=vcs_ref)
 
 
-def _is_local_path(template: str) -> bool:
-    """Whether a template location is a folder on this machine rather than a git URL."""
+def is_local_path(template: str) -> bool:
+    """Whether a template location is a folder on this machine rather than a git URL.
+
+    URLs are ``scheme://…`` (``https://``, ``git+file://``), scp-like ``user@host:path``, or
+    Copier's ``gh:``/``gl:`` shortcuts.
+    """
     import re
 
     return not re.match(r"^[\w+.-]+://|^[\w.-]+@[\w.-]+:|^(gh|gl):", template)

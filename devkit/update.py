@@ -43,6 +43,7 @@ from typing import Any
 import yaml
 
 from devkit.errors import DevkitError
+from devkit.template import is_local_path
 
 ANSWERS_FILE = ".copier-answers.yml"
 
@@ -234,7 +235,7 @@ def _template_tags(src: str) -> tuple[str, ...]:
 
     # Copier's spellings (`gh:org/repo`, `git+https://…`, `~/path`) → what git understands.
     url = get_repo(src) or src
-    if _is_local(url):
+    if is_local_path(url):
         url = str(Path(url).expanduser().resolve())
     result = _git(Path("/"), "ls-remote", "--tags", "--refs", "--", url, check=False)
     if result.returncode != 0:
@@ -259,10 +260,6 @@ def newest_version(src: str) -> str | None:
         if best is None or key > best[0]:
             best = (key, tag)
     return best[1] if best else None
-
-
-def _is_local(src: str) -> bool:
-    return not re.match(r"^[\w+.-]+://|^[\w.-]+@[\w.-]+:|^(gh|gl):", src)
 
 
 # --------------------------------------------------------------------------- compose volumes
@@ -351,7 +348,7 @@ def _same_path(a: str, b: str) -> bool:
 
 def _is_bundled_src(src: str, mirror: str | None) -> bool:
     """Whether an answers file's ``_src_path`` points at a bundled-template mirror."""
-    if not mirror or not _is_local(src):
+    if not mirror or not is_local_path(src):
         return False
     return _same_path(src, mirror) or Path(src).parts[-2:] == ("templates", "bundled")
 
@@ -360,7 +357,7 @@ def _ref_in(src: str, ref: str) -> bool:
     if ref in _template_tags(src):
         return True
     # `_commit` can also be a `git describe` string or a hash; let git decide for local repos.
-    if _is_local(src) and Path(src).expanduser().is_dir():
+    if is_local_path(src) and Path(src).expanduser().is_dir():
         target = re.sub(r"-\d+-g([0-9a-f]+)$", "", ref)
         probe = _git(
             Path(src).expanduser(),
@@ -411,13 +408,13 @@ def _choose_source(
             f"fetch it from a `devkit template export` made where it is known: "
             f"git -C {mirror} fetch EXPORT refs/tags/{old_ref}:refs/tags/{old_ref}"
         )
-    if _is_local(recorded) and not Path(recorded).expanduser().is_absolute():
+    if is_local_path(recorded) and not Path(recorded).expanduser().is_absolute():
         # Copier records a template path as it was typed; a relative one only makes sense
         # from the project's folder.
         beside = (project / recorded).resolve()
         if beside.is_dir() and _ref_in(str(beside), old_ref):
             return str(beside), True
-    if _is_local(recorded) and not Path(recorded).expanduser().exists():
+    if is_local_path(recorded) and not Path(recorded).expanduser().exists():
         raise _Refused(f"template {recorded} (recorded in {ANSWERS_FILE}) does not exist here")
     if not _ref_in(recorded, old_ref):
         raise _Refused(f"template {recorded} has no version {old_ref} to merge from")
