@@ -181,6 +181,8 @@ class Report:
     targets: list[Target]
     results: list[BuildResult]
     started: float = field(default_factory=time.time)
+    #: scenarios left out because there was nothing to edit, with the reason
+    skipped: dict[str, str] = field(default_factory=dict)
 
     def summaries(self) -> list[Summary]:
         """Per (target, scenario): medians over repeats (in scenario order)."""
@@ -244,6 +246,7 @@ class Report:
             ],
             "summaries": [asdict(s) for s in self.summaries()],
             "comparison": self.comparison(),
+            "skipped": self.skipped,
             "builds": [asdict(r) | {"cache_hit_rate": r.cache_hit_rate} for r in self.results],
         }
 
@@ -771,6 +774,9 @@ class Observer:
     def build_finished(self, result: BuildResult) -> None:
         """A build finished and was measured."""
 
+    def planned(self, builds: int) -> None:
+        """How many measured builds the run will make (warm-up builds not counted)."""
+
     def note(self, message: str) -> None:
         """Something the user may want to know (cleanup, restored files)."""
 
@@ -783,7 +789,8 @@ class BenchOptions:
     """What to run (the CLI fills this from its arguments)."""
 
     repeat: int = 1
-    scenarios: tuple[str, ...] = SCENARIOS
+    #: None: every scenario, skipping (with a note) source/deps when there is nothing to edit.
+    scenarios: tuple[str, ...] | None = None
     source_file: Path | None = None
     dep_file: Path | None = None
     dep_line: str | None = None
@@ -820,7 +827,8 @@ class Bench:
         """Run every scenario; the tree is restored and our images removed whatever happens."""
         from devkit.engine import connect
 
-        for scenario in self.options.scenarios:
+        scenarios = list(self.options.scenarios or SCENARIOS)
+        for scenario in scenarios:
             if scenario not in SCENARIOS:
                 raise DevkitError(f"unknown scenario {scenario!r} (one of {', '.join(SCENARIOS)})")
         restored, skipped = recover()
@@ -834,13 +842,6 @@ class Bench:
         main = self.targets[0]
         files = {t.name: context_files(t) for t in self.targets}
         sizes = {name: context_size(f) for name, f in files.items()}
-        source = self.options.source_file or pick_source_file(main, files[main.name])
-        manifest = self.options.dep_file or pick_manifest(main, files[main.name])
-        for label, path in (("source file", source), ("dependency file", manifest)):
-            if not path.is_file():
-                raise DevkitError(f"{label} {path} does not exist")
-        self._client = connect()
-        self._context_paths = {t.name: context_alias(t) for t in self.targets}
         report = Report(
             context=str(main.context),
             buildkit=self.info.describe(),
@@ -848,9 +849,34 @@ class Bench:
             targets=self.targets,
             results=[],
         )
+        edits: dict[str, Path] = {}
+        for scenario, given, pick in (
+            ("source", self.options.source_file, pick_source_file),
+            ("deps", self.options.dep_file, pick_manifest),
+        ):
+            if scenario not in scenarios:
+                continue
+            if given is not None:
+                if not given.is_file():
+                    raise DevkitError(
+                        f"{given} (the file to edit for the {scenario} scenario) does not exist"
+                    )
+                edits[scenario] = given
+                continue
+            try:
+                edits[scenario] = pick(main, files[main.name])
+            except DevkitError as exc:
+                if self.options.scenarios is not None:  # asked for by name: an error
+                    raise
+                scenarios.remove(scenario)
+                report.skipped[scenario] = str(exc)
+                self.observer.note(f"{SCENARIO_TITLES[scenario]} skipped: {exc}")
+        self.observer.planned(len(scenarios) * self.options.repeat * len(self.targets))
+        self._client = connect()
+        self._context_paths = {t.name: context_alias(t) for t in self.targets}
         # Cache mounts get per-run ids only when a cold build is asked for; otherwise the
         # scenarios run against the user's own cache, as their rebuilds do.
-        isolate = "cold" in self.options.scenarios
+        isolate = "cold" in scenarios
         workdir = Path(tempfile.mkdtemp(prefix=f"devkit-bench-{self.run_id}-"))
         try:
             journal = journal_dir() / f"{self.run_id}.json"
@@ -867,8 +893,8 @@ class Bench:
                         for target in order:
                             self.observer.note(f"{target.name}: warm-up build (not measured)")
                             self._build(target, copies[target.name], "warmup", rep, 0)
-                    for scenario in self.options.scenarios:
-                        edit = self._apply(scenario, tree, source, manifest, rep)
+                    for scenario in scenarios:
+                        edit = self._apply(scenario, tree, edits.get(scenario), rep)
                         for target in order:
                             result = self._build(
                                 target, copies[target.name], scenario, rep, sizes[target.name]
@@ -887,18 +913,16 @@ class Bench:
 
     # -- scenario edits
 
-    def _apply(
-        self, scenario: str, tree: TreeGuard, source: Path, manifest: Path, rep: int
-    ) -> str | None:
+    def _apply(self, scenario: str, tree: TreeGuard, path: Path | None, rep: int) -> str | None:
         token = f"{self.run_id}-{rep}"
+        if path is None:
+            return None
         if scenario == "source":
-            tree.write(source, source_edit(source, token))
-            return f"{self._rel(source)}: comment line appended"
-        if scenario == "deps":
-            data, desc = dependency_edit(manifest, token, self.options.dep_line)
-            tree.write(manifest, data)
-            return f"{self._rel(manifest)}: {desc}"
-        return None
+            tree.write(path, source_edit(path, token))
+            return f"{self._rel(path)}: comment line appended"
+        data, desc = dependency_edit(path, token, self.options.dep_line)
+        tree.write(path, data)
+        return f"{self._rel(path)}: {desc}"
 
     def _rel(self, path: Path) -> str:
         try:

@@ -164,6 +164,33 @@ def test_cold_build_prunes_only_its_own_cache_mounts(
     assert len(left) == 1 and marker in left[0]  # the neighbour's; ours are gone
 
 
+def test_nothing_to_edit_skips_the_scenario_unless_asked_for(
+    tmp_path: Path, docker_client: Any, info: buildkit.BuildKitInfo, cache_target: str
+) -> None:
+    """A project fresh from `devkit new` has no source file yet: by default its source edit is
+    skipped (and said so); asked for by name, it is an error before anything is built."""
+    project = _make_project(tmp_path / "proj", cache_target)
+    for path in (project / "src").iterdir():
+        path.rename(path.with_suffix(".txt"))  # data, not source
+    before = _snapshot(project)
+    notes: list[str] = []
+
+    class Notes(bench.Observer):
+        def note(self, message: str) -> None:
+            notes.append(message)
+
+    options = bench.BenchOptions(labels=dict(TEST_LABELS))
+    report = bench.Bench(bench.make_targets(project), info, options, Notes()).run()
+    assert [r.scenario for r in report.results] == ["cold", "noop", "deps"]
+    assert "--source-file" in report.skipped["source"]
+    assert report.to_json()["skipped"] == report.skipped
+    assert any(n.startswith("source edit skipped") for n in notes)
+    with pytest.raises(bench.DevkitError, match="no source file"):
+        options = bench.BenchOptions(scenarios=("noop", "source"), labels=dict(TEST_LABELS))
+        bench.Bench(bench.make_targets(project), info, options).run()
+    assert _snapshot(project) == before
+
+
 def test_compare_alternates_and_reports_ratios(
     tmp_path: Path, docker_client: Any, info: buildkit.BuildKitInfo, cache_target: str
 ) -> None:

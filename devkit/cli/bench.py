@@ -62,8 +62,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.add_argument(
         "--scenarios",
         type=_scenarios,
-        default=bench.SCENARIOS,
-        help="comma-separated subset of " + ",".join(bench.SCENARIOS) + " (default: all)",
+        help="comma-separated subset of "
+        + ",".join(bench.SCENARIOS)
+        + " (default: all; source/deps are skipped when there is no file to edit)",
     )
     parser.add_argument("--source-file", type=Path, help="file the source-edit scenario changes")
     parser.add_argument("--dep-file", type=Path, help="manifest the dependency scenario changes")
@@ -133,7 +134,7 @@ def _run(args: argparse.Namespace, ui: UI) -> int:
     )
     ui.info(f"benching {', '.join(t.name for t in targets)} in {targets[0].context}")
     ui.info(f"builder: {info.describe()}")
-    view = LiveView(ui, targets, len(options.scenarios) * options.repeat)
+    view = LiveView(ui)
     with bench.sigterm_as_interrupt(), view:
         report = bench.Bench(targets, info, options, view).run()
     json_to_stdout = args.json is not None and str(args.json) == "-"
@@ -273,6 +274,8 @@ def summary_lines(report: bench.Report) -> list[str]:
     edits = {r.scenario: r.edit for r in report.results if r.edit}
     for scenario, edit in edits.items():
         lines.append(f"{bench.SCENARIO_TITLES[scenario]}: {edit}")
+    for scenario, reason in report.skipped.items():
+        lines.append(f"{bench.SCENARIO_TITLES[scenario]}: skipped — {reason}")
     lines.append(f"repeats: {report.repeat} (times are medians); builder: {report.buildkit}")
     return lines
 
@@ -280,9 +283,9 @@ def summary_lines(report: bench.Report) -> list[str]:
 class LiveView(bench.Observer):
     """Rich live view on stderr while building; plain lines when stderr is not a terminal."""
 
-    def __init__(self, ui: UI, targets: list[bench.Target], builds_per_target: int) -> None:
+    def __init__(self, ui: UI) -> None:
         self.ui = ui
-        self.total = builds_per_target * len(targets)
+        self.total = 0
         self.done: list[bench.BuildResult] = []
         self.current = ""
         self.step = ""
@@ -354,6 +357,9 @@ class LiveView(bench.Observer):
                 f"{result.steps_cached}/{result.steps_total} steps cached, "
                 f"{human_bytes(result.context_transferred)} context sent"
             )
+
+    def planned(self, builds: int) -> None:
+        self.total = builds
 
     def note(self, message: str) -> None:
         if self.live is not None:
