@@ -619,19 +619,12 @@ def _update(given: Path, options: UpdateOptions, result: RepoResult) -> None:
         return
 
     previous = _current_ref(top)
-    _, before = _read_compose(project, "HEAD")
     # Everything that writes is inside the try, down to switching back to the previous
     # branch: a failure or Ctrl-C at any point leaves the repository exactly as it was.
     try:
         if options.branch:
             _git(top, "checkout", "-q", "-b", options.branch)
-        _run_copier(project, source, remapped, options, newest)
-        if remapped:
-            _keep_recorded_src(project, recorded, source)
-        result.changes = _changed_files(top)
-        result.conflicts = _conflicts(top, result.changes)
-        _, after = _read_compose(project, None)
-        result.volumes = volume_changes(before, after)
+        _merge(top, project, source, remapped, options, result)
         if options.commit or options.branch:
             _commit(top, old_ref, newest, result)
         if options.branch:
@@ -670,16 +663,27 @@ def _pretend(
         # "freshens" (re-times) objects it would write again, and those would be the
         # repository's own files.
         _git(Path(tmp), "clone", "-q", "--no-local", "--depth=1", "--no-tags", str(top), str(clone))
-        sub = clone / project.relative_to(top)
-        _, before = _read_compose(sub, "HEAD")
-        _run_copier(sub, source, remapped, options, str(result.new_version))
-        if remapped:
-            _keep_recorded_src(sub, str(result.template), source)
-        result.changes = _changed_files(clone)
-        result.conflicts = _conflicts(clone, result.changes)
-        _, after = _read_compose(sub, None)
-        result.volumes = volume_changes(before, after)
+        _merge(clone, clone / project.relative_to(top), source, remapped, options, result)
     result.status = CONFLICTS if result.conflicts else WOULD_UPDATE
+
+
+def _merge(
+    top: Path,
+    project: Path,
+    source: str,
+    remapped: bool,
+    options: UpdateOptions,
+    result: RepoResult,
+) -> None:
+    """Copier's update of ``project`` (in the work tree ``top``), and what it changed."""
+    _, before = _read_compose(project, "HEAD")
+    _run_copier(project, source, remapped, options, str(result.new_version))
+    if remapped:
+        _keep_recorded_src(project, str(result.template), source)
+    result.changes = _changed_files(top)
+    result.conflicts = _conflicts(top, result.changes)
+    _, after = _read_compose(project, None)
+    result.volumes = volume_changes(before, after)
 
 
 # --------------------------------------------------------------------------- a fleet
