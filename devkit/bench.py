@@ -329,7 +329,8 @@ def regressions(report: Report, baseline: dict[str, Any], threshold: float) -> l
     """Scenarios whose median wall time is more than ``threshold`` % slower than the baseline.
 
     Scenarios are matched by target name and scenario; the main Dockerfile also matches the
-    baseline's main Dockerfile when the names differ (benching a renamed file).
+    baseline's main Dockerfile when the names differ (benching a renamed file). Raises
+    DevkitError when no scenario matches at all.
     """
     found: list[Regression] = []
     old: dict[tuple[str, str], float] = {}
@@ -339,16 +340,24 @@ def regressions(report: Report, baseline: dict[str, Any], threshold: float) -> l
             old[(str(entry["target"]), str(entry["scenario"]))] = float(entry["wall_seconds"])
         except (KeyError, TypeError, ValueError) as exc:
             raise DevkitError(f"baseline summary entry is malformed: {entry!r}") from exc
+    compared = 0
     for summary in report.summaries():
         key = (summary.target, summary.scenario)
         if key not in old and base_targets and summary.target == report.targets[0].name:
             key = (str(base_targets[0]), summary.scenario)
         if key not in old or old[key] <= 0:
             continue
+        compared += 1
         if summary.wall_seconds > old[key] * (1.0 + threshold / 100.0):
             found.append(
                 Regression(summary.target, summary.scenario, old[key], summary.wall_seconds)
             )
+    if not compared:  # a check that compared nothing must not pass as "no regression"
+        raise DevkitError(
+            "the baseline has no scenario of this run to compare with (it has "
+            + (", ".join(f"{t} {s}" for t, s in old) or "none")
+            + ")"
+        )
     return found
 
 
@@ -413,10 +422,6 @@ class TreeGuard:
             raise DevkitError("could not restore edited files: " + "; ".join(failed))
         if self.journal is not None:
             self.journal.unlink(missing_ok=True)
-
-    @property
-    def edited(self) -> list[Path]:
-        return list(self._originals)
 
     def _save_journal(self) -> None:
         if self.journal is None:
@@ -887,15 +892,25 @@ class Bench:
                         t.name: self._dockerfile_copy(t, workdir / f"r{rep}-{i}", rep, isolate)
                         for i, t in enumerate(self.targets)
                     }
-                    if not isolate and rep == 1:
+                    if not isolate and (rep == 1 or edits):
                         # Without a cold build first, "no-op" must still follow a build of
-                        # this very tree: warm the cache up (not measured).
+                        # this very tree (not of the previous repeat's last edit): warm the
+                        # cache up, unmeasured.
                         for target in order:
-                            self.observer.note(f"{target.name}: warm-up build (not measured)")
+                            if rep == 1:
+                                self.observer.note(f"{target.name}: warm-up build (not measured)")
                             self._build(target, copies[target.name], "warmup", rep, 0)
                     for scenario in scenarios:
-                        edit = self._apply(scenario, tree, edits.get(scenario), rep)
                         for target in order:
+                            # Each Dockerfile gets its own edit (same line, its own token): with
+                            # stages in common, the second would otherwise reuse the layers
+                            # the first just built for the very same edit.
+                            edit = self._apply(
+                                scenario,
+                                tree,
+                                edits.get(scenario),
+                                f"{rep}-{self.targets.index(target)}",
+                            )
                             result = self._build(
                                 target, copies[target.name], scenario, rep, sizes[target.name]
                             )
@@ -913,8 +928,8 @@ class Bench:
 
     # -- scenario edits
 
-    def _apply(self, scenario: str, tree: TreeGuard, path: Path | None, rep: int) -> str | None:
-        token = f"{self.run_id}-{rep}"
+    def _apply(self, scenario: str, tree: TreeGuard, path: Path | None, key: str) -> str | None:
+        token = f"{self.run_id}-{key}"
         if path is None:
             return None
         if scenario == "source":

@@ -240,6 +240,33 @@ def test_compare_alternates_and_reports_ratios(
     assert noop_row["cache_hit_rate"] == [1.0, 1.0]
 
 
+def test_compare_gives_each_dockerfile_its_own_edit(
+    tmp_path: Path, docker_client: Any, info: buildkit.BuildKitInfo, cache_target: str
+) -> None:
+    """Two Dockerfiles with steps in common: the second built must not reuse the layers the
+    first just built for the same edit, in either order."""
+    project = _make_project(tmp_path / "proj", cache_target)
+    main_df = project / ".devcontainer" / "Dockerfile"
+    (project / "Dockerfile.b").write_text(main_df.read_text() + "RUN touch /b\n")
+    before = _snapshot(project)
+    targets = bench.make_targets(project, compare=Path("Dockerfile.b"))
+    options = bench.BenchOptions(scenarios=("noop", "deps"), repeat=2, labels=dict(TEST_LABELS))
+    report = bench.Bench(targets, info, options).run()
+    seen = [(r.target, r.scenario, r.steps_cached, r.steps_total) for r in report.results]
+    a, b = ".devcontainer/Dockerfile", "Dockerfile.b"
+    assert seen == [
+        (a, "noop", 5, 5),
+        (b, "noop", 6, 6),
+        (a, "deps", 1, 5),  # only FROM: every step from the manifest's COPY on reruns
+        (b, "deps", 1, 6),
+        (b, "noop", 6, 6),  # a real no-op again, not a rebuild of the restored manifest
+        (a, "noop", 5, 5),
+        (b, "deps", 1, 6),
+        (a, "deps", 1, 5),
+    ]
+    assert _snapshot(project) == before
+
+
 def test_failed_build_restores_the_tree(
     tmp_path: Path, docker_client: Any, info: buildkit.BuildKitInfo, cache_target: str
 ) -> None:

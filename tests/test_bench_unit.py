@@ -222,6 +222,9 @@ def test_regressions_respect_the_threshold(tmp_path: Path) -> None:
     found = bench.regressions(new, baseline, 20.0)
     assert [(r.scenario, round(r.percent)) for r in found] == [("cold", 25)]
     assert bench.regressions(new, baseline, 30.0) == []
+    # Nothing in common (another scenario): an error, not a silent "no regression".
+    with pytest.raises(DevkitError, match="no scenario of this run"):
+        bench.regressions(_report({("A", "deps"): [1.0]}), baseline, 20.0)
 
 
 @pytest.mark.parametrize("content", ["not json", "[]", '{"tool": "other"}'])

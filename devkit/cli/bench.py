@@ -139,7 +139,8 @@ def _run(args: argparse.Namespace, ui: UI) -> int:
         report = bench.Bench(targets, info, options, view).run()
     json_to_stdout = args.json is not None and str(args.json) == "-"
     out = ui.err if json_to_stdout else ui.out
-    out.print(results_table(report))
+    # In a log or a pipe rich assumes 80 columns, which wraps every cell of a --compare table.
+    out.print(results_table(report), width=None if out.is_terminal else max(out.width, 120))
     for line in summary_lines(report):
         out.print(line, markup=False)
     if args.json is not None:
