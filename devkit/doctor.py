@@ -760,8 +760,13 @@ _SECRET_NAME = re.compile(
     r"CREDENTIALS?|AUTH)(_|$)",
     re.IGNORECASE,
 )
+# Settings *about* a secret, not the secret: API_KEY_HEADER, TOKEN_EXPIRY, SECRET_KEY_BASE_DUMMY
+# (Rails' flag for a throwaway key), PASSWORD_FILE pointing at /run/secrets/…
 _NOT_SECRET_SUFFIX = re.compile(
-    r"_(FILE|PATH|DIR|HOST|PORT|USER|USERNAME|NAME|ID|URL|ENABLED|METHOD|TYPE)$", re.IGNORECASE
+    r"_(FILE|PATH|DIR|HOST|PORT|USER|USERNAME|NAME|ID|URL|ENABLED|DISABLED|REQUIRED|METHOD|"
+    r"TYPE|HEADER|EXPIRY|EXPIRES|EXPIRATION|TTL|TIMEOUT|LIFETIME|LENGTH|LEN|SIZE|DUMMY|PREFIX|"
+    r"ENDPOINT|REGION|MODE|ALGORITHM|ISSUER|AUDIENCE|VERSION)$",
+    re.IGNORECASE,
 )
 _SECRET_VALUE = re.compile(
     r"(ghp_|gho_|ghs_|github_pat_|glpat-|xox[baprs]-|sk-[A-Za-z0-9]{20,}|AKIA[0-9A-Z]{16}|"
@@ -1156,7 +1161,26 @@ class _Auditor:
             where = "stored in the image config" + (" with its value" if value else "")
         else:
             where = "recorded in the image's build history"
-        self.add("DK007", path, ins.line, f"{ins.keyword} {name} looks like a secret: {where}")
+        line = self.assignment_line(path, ins, name)
+        self.add("DK007", path, line, f"{ins.keyword} {name} looks like a secret: {where}")
+
+    def assignment_line(self, path: Path, ins: Instruction, name: str) -> int:
+        """The physical line of ``name`` in a multi-line ARG/ENV (so each key can be found
+        and silenced on its own line); the instruction's first line otherwise."""
+        if ins.end_line <= ins.line:
+            return ins.line
+        try:
+            text = path.read_text(errors="replace").splitlines()
+        except OSError:
+            return ins.line
+        pattern = re.compile(rf"(^|[\s\\]){re.escape(name)}(=|\s|\\|$)")
+        for number in range(ins.line, min(ins.end_line, len(text)) + 1):
+            line = text[number - 1]
+            # the first line holds the keyword itself: look after it
+            probe = line.split(None, 1)[1] if number == ins.line and " " in line else line
+            if pattern.search(probe) and not probe.lstrip().startswith("#"):
+                return number
+        return ins.line
 
     def toolchain_rule(self, path: Path, df: Dockerfile) -> None:
         stage = df.final_stage

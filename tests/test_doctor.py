@@ -412,8 +412,23 @@ def test_dk007_ignores_harmless_names(tmp_path: Path) -> None:
     text = (
         "FROM busybox\nARG TOKEN_FILE=/run/secrets/token\nENV PASSWORD_PATH=/x AUTHOR=me\n"
         "ENV GIT_ASKPASS=/bin/true\nUSER 1000\n"
+        "ENV API_KEY_HEADER=X-Api-Key TOKEN_EXPIRY=3600 SECRET_KEY_BASE_DUMMY=1\n"
     )
     assert _audit_dockerfile(tmp_path, text) == []
+
+
+def test_dk007_points_at_the_line_of_each_key_in_a_continued_env(tmp_path: Path) -> None:
+    text = (
+        "FROM busybox\n"
+        "ENV APP_MODE=production \\\n"
+        "    DB_PASSWORD=hunter2 \\\n"
+        "    # devkit-doctor: ignore=DK007\n"
+        "    API_TOKEN=dev-only \\\n"
+        "    LOG_LEVEL=info\n"
+        "USER 1000\n"
+    )
+    # line 3 is reported; API_TOKEN on line 5 is silenced by the comment line above it
+    assert _audit_dockerfile(tmp_path, text) == [("DK007", 3)]
 
 
 def test_dk011_volume_for_the_cache_dir_satisfies_it(tmp_path: Path) -> None:
