@@ -57,9 +57,10 @@ _RULE_LIST = [
         "DK000",
         "unreadable-file",
         ERROR,
-        "A Dockerfile, compose file or devcontainer.json cannot be parsed",
+        "A Dockerfile, compose file or devcontainer.json cannot be read or parsed",
         "Docker, Compose or the Dev Containers CLI will refuse it too, and doctor cannot audit it.",
-        "Fix the syntax error reported in the message.",
+        "Fix the error reported in the message (a syntax error, or a Dockerfile path that "
+        "does not exist).",
     ),
     Rule(
         "DK001",
@@ -549,6 +550,9 @@ class Build:
     context: Path
     target: str | None = None
     args: dict[str, str] = field(default_factory=dict)
+    #: The file and line that declared this build (devcontainer.json, compose service);
+    #: None for a Dockerfile found by walking the tree.
+    origin: tuple[str, int | None] | None = None
 
 
 @dataclass
@@ -857,6 +861,23 @@ class _Auditor:
         self.parsed[path] = parsed
         return parsed
 
+    def missing_dockerfile(self, build: Build) -> None:
+        """DK000 for a declared Dockerfile that is not there (or a dangling symlink): the
+        build would fail, and an audit that silently skips it would call the repo clean."""
+        what = "is a dangling symlink" if build.dockerfile.is_symlink() else "does not exist"
+        if build.dockerfile.exists():
+            what = "is not a regular file"
+        absolute = build.dockerfile.absolute()
+        inside = absolute.is_relative_to(self.root)
+        name = absolute.relative_to(self.root).as_posix() if inside else str(absolute)
+        if build.origin is None:
+            self.files.add(name)
+            self.add("DK000", name, None, f"Dockerfile {what}")
+        else:
+            self.add(
+                "DK000", build.origin[0], build.origin[1], f"the build's Dockerfile {name} {what}"
+            )
+
     # ---------------------------------------------------------------- the audit
     def run(self) -> None:
         dockerfiles, composes, devcontainer_files = _discover(self.root)
@@ -884,6 +905,7 @@ class _Auditor:
         args_for: dict[Path, dict[str, str]] = {}
         for b in builds:
             if not b.dockerfile.is_file():
+                self.missing_dockerfile(b)
                 continue
             key = b.dockerfile.resolve()
             targets.setdefault(key, set()).add(b.target)
@@ -967,6 +989,7 @@ class _Auditor:
                     args={str(k): str(v) for k, v in _as_dict(b.get("args")).items()},
                 )
                 anchor_line = _json_key_line(text, "build") or _json_key_line(text, "dockerFile")
+                build.origin = (rel, anchor_line)
             else:
                 anchor_line = _json_key_line(text, "image")
         return DevContainer(
@@ -1434,7 +1457,9 @@ class _Service:
         build = spec.get("build")
         if isinstance(build, str):
             context = base / _interp(build)
-            self.build = Build(dockerfile=context / "Dockerfile", context=context)
+            self.build = Build(
+                dockerfile=context / "Dockerfile", context=context, origin=(rel, self.line)
+            )
         elif isinstance(build, dict):
             context = base / _interp(str(build.get("context") or "."))
             args_raw = build.get("args") or {}
@@ -1446,6 +1471,7 @@ class _Service:
                 context=context,
                 target=_interp(str(build["target"])) if build.get("target") else None,
                 args={str(k): _interp(str(v)) for k, v in args_raw.items() if v is not None},
+                origin=(rel, self.line),
             )
         env = spec.get("environment")
         if isinstance(env, dict):

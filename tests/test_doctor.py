@@ -527,6 +527,25 @@ def test_unreadable_dockerfile_and_compose_are_dk000(tmp_path: Path) -> None:
     assert ("DK000", "compose.yaml", 3) in found
 
 
+def test_a_missing_dockerfile_is_dk000_not_a_clean_report(tmp_path: Path) -> None:
+    (tmp_path / ".devcontainer").mkdir()
+    (tmp_path / ".devcontainer" / "devcontainer.json").write_text(
+        '{\n  "name": "x",\n  "build": {"dockerfile": "Dockerfile.dev"}\n}\n'
+    )
+    (tmp_path / "compose.yaml").write_text("services:\n  web:\n    build: ./web\n")
+    (tmp_path / "tools").mkdir()
+    (tmp_path / "tools" / "Dockerfile").symlink_to(tmp_path / "nowhere")
+    report = doctor.audit(tmp_path, buildkit=buildkit_ok)
+    assert _triples(report) == [
+        ("DK000", ".devcontainer/devcontainer.json", 3),
+        ("DK000", "compose.yaml", 2),
+        ("DK000", "tools/Dockerfile", None),
+    ]
+    assert report.has_errors
+    assert "Dockerfile.dev does not exist" in report.findings[0].message
+    assert "dangling symlink" in report.findings[2].message
+
+
 def test_audit_rejects_missing_path(tmp_path: Path) -> None:
     with pytest.raises(DevkitError, match="no such directory"):
         doctor.audit(tmp_path / "nope")
