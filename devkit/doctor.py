@@ -277,6 +277,9 @@ class Report:
         """One line such as ``2 errors, 1 warning, 0 info in 4 files``."""
         counts = self.counts()
         files = f"{len(self.files)} file{'s' if len(self.files) != 1 else ''}"
+        if not self.files:
+            # Not "no problems": a wrong folder would read as a clean bill of health.
+            return "nothing to audit: no Dockerfile, compose file or devcontainer.json here"
         if not self.findings:
             return f"no problems found in {files}"
         parts = [
@@ -350,13 +353,19 @@ def buildkit_status(*, refresh: bool = False) -> BuildKitStatus:
     if default_ok:
         return BuildKitStatus(True, True, info.describe())
     failed = [a for a in info.attempts if not a.ok and a.docker == default]
-    why = "; ".join(f"{a.mode}: {a.detail}" for a in failed) or "it failed the probe build"
+    why = "; ".join(_short(a.detail) for a in failed) or "it failed the probe build"
     return BuildKitStatus(
         True,
         False,
         f"`docker` on PATH ({default}) cannot build with BuildKit ({why}); "
-        f"only {info.describe()} can",
+        f"{info.describe()} can: put {info.docker} first on PATH",
     )
+
+
+def _short(detail: str, width: int = 100) -> str:
+    """The gist of a probe failure for a one-line message (the CLI's wording is nested)."""
+    text = " ".join(detail.split()).split(" (", 1)[0]
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 # --------------------------------------------------------------------------- discovery

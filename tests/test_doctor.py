@@ -8,6 +8,7 @@ touch the checkout) and audited with a fake BuildKit probe unless the test is ab
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -546,6 +547,13 @@ def test_a_missing_dockerfile_is_dk000_not_a_clean_report(tmp_path: Path) -> Non
     assert "dangling symlink" in report.findings[2].message
 
 
+def test_an_empty_folder_says_there_was_nothing_to_audit(tmp_path: Path) -> None:
+    (tmp_path / "README.md").write_text("hello\n")
+    report = doctor.audit(tmp_path, buildkit=buildkit_ok)
+    assert report.findings == [] and not report.has_errors
+    assert report.summary().startswith("nothing to audit")
+
+
 def test_audit_rejects_missing_path(tmp_path: Path) -> None:
     with pytest.raises(DevkitError, match="no such directory"):
         doctor.audit(tmp_path / "nope")
@@ -577,6 +585,8 @@ def test_cli_json_and_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixture[s
     out = capsys.readouterr().out
     assert "DK002" in out and "Dockerfile:3" in out
     assert "0 errors, 1 warning, 0 info" in out
+    if "COLUMNS" not in os.environ:  # a log is printed 120 wide: the fix stays on one line
+        assert f"fix: {doctor.RULES['DK002'].fix}" in out
 
 
 def test_ignore_rules_and_inline_suppression(

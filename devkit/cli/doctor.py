@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 
 from rich.markup import escape
 from rich.table import Table
@@ -15,7 +16,7 @@ devkit doctor                          # audit the current directory
 devkit doctor ~/src/legacy-repo        # audit another repository
 devkit doctor . --json | jq '.findings[] | select(.severity == "error")'
 devkit doctor . --no-buildkit-check    # pure file analysis, no probe build
-devkit doctor . --ignore DK006          # leave a rule out (or comment the line:
+devkit doctor . --ignore DK006         # leave a rule out (or comment the line:
                                        #   # devkit-doctor: ignore=DK006)
 """
 
@@ -72,9 +73,22 @@ def _run(args: argparse.Namespace, ui: UI) -> int:
 
 
 def _print(report: doctor.Report, ui: UI) -> None:
+    # In a CI log (not a terminal, no COLUMNS) rich assumes 80 columns and wraps every
+    # message; Console.print(width=…) can only narrow, so widen the console while printing.
+    saved = ui.out.width
+    if not ui.out.is_terminal and "COLUMNS" not in os.environ:
+        ui.out.width = max(saved, 120)
+    try:
+        _print_tables(report, ui)
+    finally:
+        ui.out.width = saved
+
+
+def _print_tables(report: doctor.Report, ui: UI) -> None:
     if report.findings:
         table = Table(title=f"devkit doctor: {escape(str(report.root))}", title_justify="left")
-        table.add_column("severity")
+        # Severity under the rule id rather than a column of its own: on an 80-column
+        # terminal every column taken from "problem and fix" costs a line per sentence.
         table.add_column("rule", no_wrap=True)
         table.add_column("where", overflow="fold")
         table.add_column("problem and fix", overflow="fold", ratio=1)
@@ -84,8 +98,7 @@ def _print(report: doctor.Report, ui: UI) -> None:
             rule = doctor.RULES[finding.rule]
             style = _STYLE[finding.severity]
             table.add_row(
-                f"[{style}]{finding.severity}[/]",
-                finding.rule,
+                f"{finding.rule}\n[{style}]{finding.severity}[/]",
                 escape(finding.location),
                 f"[bold]{escape(rule.title)}[/]\n{escape(finding.message)}\n"
                 f"[dim]fix: {escape(rule.fix)}[/]",
@@ -101,8 +114,8 @@ def _print(report: doctor.Report, ui: UI) -> None:
             sizes.add_row(
                 escape(ctx.context),
                 escape(ctx.dockerignore or "(none)"),
-                f"{doctor.human_size(ctx.bytes_sent)} / {ctx.files_sent} files",
-                f"{doctor.human_size(ctx.bytes_total)} / {ctx.files_total} files",
+                f"{doctor.human_size(ctx.bytes_sent)} / {_files(ctx.files_sent)}",
+                f"{doctor.human_size(ctx.bytes_total)} / {_files(ctx.files_total)}",
             )
         ui.out.print(sizes)
     counts = report.counts()
@@ -110,3 +123,7 @@ def _print(report: doctor.Report, ui: UI) -> None:
     ui.out.print(f"[{style}]{escape(report.summary())}[/]")
     if report.findings:
         ui.out.print("Each rule is explained in docs/doctor/<rule>.md: why it matters, how to fix.")
+
+
+def _files(n: int) -> str:
+    return f"{n} file" if n == 1 else f"{n} files"
