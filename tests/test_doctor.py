@@ -647,9 +647,13 @@ def test_every_rule_has_a_docs_page() -> None:
         page = DOCS / "doctor" / f"{rule.id}.md"
         assert page.is_file(), page
         text = page.read_text()
-        assert text.startswith(f"# {rule.id}"), page
+        # The page and the index show the same title and severity as the code (no drift).
+        title = text.splitlines()[0].replace("`", "")
+        assert title == f"# {rule.id} — {rule.title}", page
+        assert f"Severity: **{rule.severity}**" in text, page
         assert "## Why" in text and "## Fix" in text, page
-        assert f"doctor/{rule.id}.md" in index, rule.id
+        row = next(line for line in index.splitlines() if f"(doctor/{rule.id}.md)" in line)
+        assert rule.severity in row and rule.title in row.replace("`", ""), row
     assert {p.stem for p in (DOCS / "doctor").glob("*.md")} == set(doctor.RULES)
 
 
