@@ -10,9 +10,11 @@ Scenarios (in this order, per repeat):
     (appended to their RUN as a shell comment) are pruned.
 ``noop``
     The same build again, nothing changed. (Without ``cold``, the cache-mount ids are left as
-    they are and an unmeasured warm-up build comes first, so this is still a real no-op.)
+    they are and each repeat starts with an unmeasured warm-up build, so this is still a real
+    no-op.)
 ``source``
-    One source file changed (a comment line appended), then undone.
+    One source file changed (a comment line appended), then undone. With ``--compare`` each
+    Dockerfile gets its own token in the line, so neither reuses the other's fresh layers.
 ``deps``
     One entry added to the stack's dependency manifest (see :func:`dependency_edit`), then
     undone.
@@ -1093,11 +1095,16 @@ class Bench:
         if not self._tagged_ids:
             return
         import docker.errors
+        import requests
 
         try:
             records = self._client.api.df().get("BuildCache") or []
-        except docker.errors.DockerException as exc:
-            self.observer.note(f"could not list the build cache to prune ours: {exc}")
+        except (docker.errors.DockerException, requests.RequestException) as exc:
+            # e.g. a busy engine taking longer than the client's timeout to size its cache
+            self.observer.note(
+                f"could not list the build cache to prune ours ({exc}); left: cache mounts "
+                + ", ".join(self._tagged_ids)
+            )
             return
         pruned = 0
         for record in records:
@@ -1108,7 +1115,7 @@ class Bench:
             try:
                 self._client.api.prune_builds(filters={"id": [record["ID"]]})
                 pruned += 1
-            except docker.errors.DockerException as exc:
+            except (docker.errors.DockerException, requests.RequestException) as exc:
                 self.observer.note(f"could not prune cache mount {record['ID']}: {exc}")
         if pruned:
             self.observer.note(f"pruned {pruned} cache mount(s) this run created")

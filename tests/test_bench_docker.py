@@ -122,10 +122,14 @@ def test_scenarios_read_from_real_builds(
     # dependency change: everything after FROM rebuilds.
     assert by["deps"].steps_cached == 1
     assert by["deps"].edit is not None and by["deps"].edit.startswith("requirements.txt")
-    # Context: the ignored 200 kB file is neither counted nor sent.
+    # Context: the ignored 200 kB file is neither counted nor sent. The first build sends the
+    # content of what it copies; a no-op only metadata; a source edit the edited file again.
     files = sum(p.stat().st_size for p in (project / "src").iterdir())
+    copied = files + len("rich\n")
     assert files < by["cold"].context_size < 2_000
-    assert 0 < by["cold"].context_transferred < 100_000
+    assert copied < by["cold"].context_transferred < 100_000
+    assert by["noop"].context_transferred < by["cold"].context_transferred
+    assert by["noop"].context_transferred < by["source"].context_transferred
     # busybox (1 layer) + COPY + RUN + COPY + RUN, each writing files.
     base = docker_client.images.get("busybox:latest")
     assert all(r.layers == len(base.attrs["RootFS"]["Layers"]) + 4 for r in report.results)
@@ -285,11 +289,22 @@ def test_failed_build_restores_the_tree(
     assert _bench_images(docker_client) == images_before
 
 
-@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+@pytest.mark.parametrize(
+    ("signum", "group"),
+    [(signal.SIGINT, True), (signal.SIGINT, False), (signal.SIGTERM, False)],
+    ids=["ctrl-c", "sigint", "sigterm"],
+)
 def test_interrupted_scenario_restores_the_tree(
-    tmp_path: Path, docker_client: Any, info: buildkit.BuildKitInfo, cache_target: str, signum: int
+    tmp_path: Path,
+    docker_client: Any,
+    info: buildkit.BuildKitInfo,
+    cache_target: str,
+    signum: int,
+    group: bool,
 ) -> None:
-    """Ctrl-C (or SIGTERM) during the source-edit build: exit 130, edits undone, no image."""
+    """Ctrl-C (SIGINT to the whole process group, docker CLI included, as a terminal sends it),
+    SIGINT or SIGTERM to devkit alone, during the source-edit build: exit 130, edits undone,
+    no image, no docker process left."""
     project = _make_project(
         tmp_path / "proj",
         cache_target,
@@ -304,6 +319,7 @@ def test_interrupted_scenario_restores_the_tree(
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        start_new_session=True,  # its own process group, like a job in a terminal
     )
     try:
         deadline = time.monotonic() + 120
@@ -313,7 +329,10 @@ def test_interrupted_scenario_restores_the_tree(
             time.sleep(0.1)
         time.sleep(3)  # inside the build now (its last step sleeps 60 s)
         assert proc.poll() is None
-        proc.send_signal(signum)
+        if group:
+            os.killpg(proc.pid, signum)
+        else:
+            proc.send_signal(signum)
         _out, err = proc.communicate(timeout=60)
     finally:
         if proc.poll() is None:
@@ -321,6 +340,8 @@ def test_interrupted_scenario_restores_the_tree(
             proc.wait()
     assert proc.returncode == 130, err
     assert "interrupted" in err
+    with pytest.raises(ProcessLookupError):  # the docker CLI is gone too
+        os.killpg(proc.pid, 0)
     assert _snapshot(project) == before
     assert _bench_images(docker_client) == images_before
 
