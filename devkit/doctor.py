@@ -576,6 +576,8 @@ class DevContainer:
     container_user: str | None
     anchor_file: str
     anchor_line: int | None
+    #: The lifecycle commands (postCreateCommand & co.), each as one shell script.
+    commands: list[str] = field(default_factory=list)
 
 
 # --------------------------------------------------------------------------- shell analysis
@@ -1010,6 +1012,7 @@ class _Auditor:
             container_user=_str_or_none(data.get("containerUser")) or compose_user,
             anchor_file=anchor_file,
             anchor_line=anchor_line,
+            commands=_lifecycle_scripts(data),
         )
 
     # ---------------------------------------------------------------- compose files
@@ -1401,7 +1404,13 @@ class _Auditor:
             for k, v in env.items()
         }
         persistent = [m for m in dc.mounts if m.kind in ("volume", "bind")]
-        managers = [m for m in _managers_used(self.root, df) if m not in ("apt", "apk")]
+        run_here = {
+            manager
+            for script in dc.commands
+            for words in _commands(script)
+            if (manager := _manager_of(words))
+        }
+        managers = [m for m in _managers_used(self.root, df, run_here) if m not in ("apt", "apk")]
         for manager in managers:
             covered = any(
                 _cache_target_fits(manager, m.target, env)
@@ -1912,14 +1921,40 @@ def _dockerfile_managers(df: Dockerfile | None) -> set[str]:
     return found
 
 
-def _managers_used(root: Path, df: Dockerfile | None) -> list[str]:
+def _lifecycle_scripts(data: Mapping[str, Any]) -> list[str]:
+    """devcontainer.json's lifecycle commands as shell scripts (string, exec-form array, or
+    an object of named commands of either form)."""
+    scripts: list[str] = []
+    for key in _LIFECYCLE:
+        value = data.get(key)
+        items = list(value.values()) if isinstance(value, dict) else [value]
+        for item in items:
+            if isinstance(item, str):
+                scripts.append(item)
+            elif isinstance(item, list):
+                scripts.append(shlex.join(str(word) for word in item))
+    return scripts
+
+
+# Not initializeCommand: it runs on the host, not in the container.
+_LIFECYCLE = (
+    "onCreateCommand",
+    "updateContentCommand",
+    "postCreateCommand",
+    "postStartCommand",
+    "postAttachCommand",
+)
+
+
+def _managers_used(root: Path, df: Dockerfile | None, run_here: Iterable[str] = ()) -> list[str]:
     """Package managers a developer runs in the dev container.
 
     Lock files and manifests in the repository say it best. A bare ``pyproject.toml`` or
     ``package.json`` (no lock file yet) and Dockerfiles without manifests are resolved with the
     Dockerfile: the most specific manager of that ecosystem it installs with (uv over poetry
     over pip: a ``pip install uv`` only bootstraps uv). Build-only language toolchains (go,
-    cargo, dotnet, maven, gradle) installing in any stage count as used.
+    cargo, dotnet, maven, gradle) installing in any stage count as used, and so does every
+    manager ``run_here`` (the dev container's own lifecycle commands install with it).
     """
     built = _dockerfile_managers(df)
     names = {p.name for p in root.iterdir()} if root.is_dir() else set()
@@ -1940,6 +1975,7 @@ def _managers_used(root: Path, df: Dockerfile | None) -> list[str]:
         elif _ECOSYSTEM_MANIFEST[ecosystem] in names:
             found.add(managers[-1])
     found |= built & {"go", "cargo", "dotnet", "maven", "gradle"}
+    found |= set(run_here)
     return [m for m in MANAGERS if m in found]
 
 

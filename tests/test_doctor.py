@@ -449,6 +449,23 @@ def test_dk011_volume_for_the_cache_dir_satisfies_it(tmp_path: Path) -> None:
     assert doctor.audit(root, buildkit=buildkit_ok).findings == []
 
 
+def test_dk011_sees_managers_run_by_lifecycle_commands(tmp_path: Path) -> None:
+    # No package.json in the repository: only postCreateCommand says npm is used.
+    (tmp_path / ".devcontainer").mkdir()
+    dc = tmp_path / ".devcontainer" / "devcontainer.json"
+    dc.write_text(
+        "{\n"
+        '  "image": "mcr.microsoft.com/devcontainers/base:bookworm",\n'
+        '  "remoteUser": "vscode",\n'
+        '  "initializeCommand": "cargo fetch",\n'
+        '  "postCreateCommand": {"web": "cd web && npm ci", "py": ["pip", "install", "-e", "."]}\n'
+        "}\n"
+    )
+    found = [(f.rule, f.line, f.message.split()[0]) for f in doctor.audit(tmp_path).findings]
+    # initializeCommand runs on the host: its cargo is no reason for a volume in the container
+    assert found == [("DK011", 2, "pip"), ("DK011", 2, "npm")]
+
+
 def test_dk012_directory_created_after_user_is_owned(tmp_path: Path) -> None:
     root = _copy("dk012-volume-root-owned", tmp_path)
     (root / ".devcontainer" / "Dockerfile").write_text(
