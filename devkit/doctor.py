@@ -801,13 +801,18 @@ _SDK_IMAGE = re.compile(
 )
 
 
+# Base images that are built to run as a non-root user by default (their tag says so).
+_NONROOT_IMAGE = re.compile(r":[^/@]*\b(nonroot|non-root|rootless)\b", re.IGNORECASE)
+
+
 def _stage_words(df: Dockerfile, stage: Stage) -> str:
     """How a message names a stage: ``stage deps``, ``the image``, ``the final stage``."""
     if stage.name:
         return f"stage {stage.name}"
     if len(df.stages) == 1:
         return "the image"
-    return "the final stage" if stage is df.final_stage else f"stage {stage.index + 1} (unnamed)"
+    # Numbered as COPY --from=<n> and BuildKit's "stage-<n>" count them: from 0.
+    return "the final stage" if stage is df.final_stage else f"stage {stage.index} (unnamed)"
 
 
 def _directive_line(df: Dockerfile, name: str) -> int | None:
@@ -1179,8 +1184,15 @@ class _Auditor:
                 chosen = df.stage(target)
                 if chosen is not None:
                     finals.add(chosen.index)
+        # A dev container's processes run as containerUser, and everything the developer
+        # starts (shells, editor server, lifecycle commands) as remoteUser: either one
+        # non-root is the standard way to run a dev image (mcr.microsoft.com/devcontainers/*
+        # images set no USER and rely on remoteUser).
         runs_as = {
-            dc.container_user for dc in dcs if dc.build and dc.build.dockerfile.resolve() == path
+            u
+            for dc in dcs
+            if dc.build and dc.build.dockerfile.resolve() == path
+            for u in (dc.container_user, dc.remote_user)
         }
         if any(u and not _root_user(u) for u in runs_as):
             return
@@ -1279,6 +1291,9 @@ class _Auditor:
                     user_line = ins.line
         if user is not None and not _root_user(user):
             return
+        base = df.chain(stage)[0].base
+        if user is None and _NONROOT_IMAGE.search(base):
+            return  # e.g. gcr.io/distroless/static:nonroot sets USER nonroot itself
         if user is None:
             self.add(
                 "DK006",

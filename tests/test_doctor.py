@@ -399,6 +399,27 @@ def test_dk006_explicit_root_and_arg_substituted_user(tmp_path: Path) -> None:
     assert _audit_dockerfile(tmp_path, text) == [("DK006", 4)]
 
 
+def test_dk006_remote_user_and_nonroot_base_images_are_not_root(tmp_path: Path) -> None:
+    dev = tmp_path / ".devcontainer"
+    dev.mkdir()
+    (dev / "devcontainer.json").write_text(
+        '{"build": {"dockerfile": "Dockerfile"}, "remoteUser": "vscode"}'
+    )
+    (dev / "Dockerfile").write_text("FROM mcr.microsoft.com/devcontainers/base:bookworm\n")
+    (dev / ".dockerignore").write_text(".git\n")
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / ".dockerignore").write_text(".git\n")
+    (app / "Dockerfile").write_text(
+        "FROM busybox AS build\nRUN echo hi > /out\n"
+        "FROM gcr.io/distroless/static-debian12:nonroot\nCOPY --from=0 /out /out\n"
+    )
+    (tmp_path / "Dockerfile").write_text("FROM gcr.io/distroless/static-debian12\n")
+    (tmp_path / ".dockerignore").write_text(".git\n")
+    found = [(f.rule, f.file) for f in doctor.audit(tmp_path, buildkit=buildkit_ok).findings]
+    assert found == [("DK006", "Dockerfile")]  # only the image that really runs as root
+
+
 def test_dk007_credentials_in_an_index_url(tmp_path: Path) -> None:
     text = (
         "FROM busybox\n"
