@@ -139,8 +139,15 @@ def _run(args: argparse.Namespace, ui: UI) -> int:
         report = bench.Bench(targets, info, options, view).run()
     json_to_stdout = args.json is not None and str(args.json) == "-"
     out = ui.err if json_to_stdout else ui.out
-    # In a log or a pipe rich assumes 80 columns, which wraps every cell of a --compare table.
-    out.print(results_table(report), width=None if out.is_terminal else max(out.width, 120))
+    # In a log or a pipe rich assumes 80 columns, which wraps every cell of a --compare table
+    # (print(width=) can only narrow it).
+    saved_width = out.width
+    if not out.is_terminal:
+        out.width = max(saved_width, 120)
+    try:
+        out.print(results_table(report))
+    finally:
+        out.width = saved_width
     for line in summary_lines(report):
         out.print(line, markup=False)
     if args.json is not None:
@@ -158,7 +165,7 @@ def _run(args: argparse.Namespace, ui: UI) -> int:
             for r in found:
                 ui.error(
                     f"regression: {r.target} {bench.SCENARIO_TITLES[r.scenario]} took "
-                    f"{r.seconds:.1f}s vs {r.baseline_seconds:.1f}s (+{r.percent:.0f} %, "
+                    f"{r.seconds:.2f}s vs {r.baseline_seconds:.2f}s (+{r.percent:.0f} %, "
                     f"threshold {args.threshold:g} %)"
                 )
             return 1
