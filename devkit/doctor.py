@@ -651,6 +651,11 @@ def _manager_of(words: list[str]) -> str | None:
     prog = _prog(words[0])
     rest = [w for w in words[1:] if not w.startswith("-")]
     sub = rest[0] if rest else ""
+    # Installs that download nothing: vendored Go modules, pip from local wheels only.
+    if prog == "go" and "-mod=vendor" in words:
+        return None
+    if re.fullmatch(r"(pip|python)[0-9.]*", prog) and "--no-index" in words:
+        return None
     if prog in ("apt-get", "apt", "aptitude") and sub in (
         "install",
         "build-dep",

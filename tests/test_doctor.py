@@ -311,6 +311,21 @@ def test_dk002_accepts_cache_mounts(tmp_path: Path, run: str) -> None:
     assert _audit_dockerfile(tmp_path, f"FROM busybox\nRUN {run}\nUSER 1000\n") == []
 
 
+@pytest.mark.parametrize(
+    "command",
+    [
+        "go build -mod=vendor -o /app .",
+        "pip install --no-index --find-links /wheels app",
+        "python3 -m pip install --no-index /wheels/app.whl",
+        "npm run build",
+        "pip --version",
+    ],
+)
+def test_commands_that_download_nothing_are_not_installs(tmp_path: Path, command: str) -> None:
+    text = f"FROM busybox\nWORKDIR /src\nCOPY . .\nRUN {command}\nUSER 1000\n"
+    assert _audit_dockerfile(tmp_path, text) == []  # neither DK002 nor DK004
+
+
 def test_dk002_follows_cache_dirs_moved_by_env(tmp_path: Path) -> None:
     text = (
         "FROM busybox\nENV UV_CACHE_DIR=/opt/uvc\n"
