@@ -642,6 +642,19 @@ def test_cli_json_and_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixture[s
         assert f"fix: {doctor.RULES['DK002'].fix}" in out
 
 
+def test_cli_table_fits_an_80_column_terminal(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "80")
+    root = _copy("dk012-volume-root-owned", tmp_path)
+    assert main(["doctor", str(root), "--no-buildkit-check"]) == 1
+    out = capsys.readouterr().out
+    table = [line for line in out.splitlines() if line[:1] in "┏┃┡│└"]
+    assert table and max(len(line) for line in table) <= 80
+    # the file:line leads the message (a column of its own would cut paths mid-word)
+    assert ".devcontainer/compose.yaml:8: Named volume mounted" in out
+
+
 def test_ignore_rules_and_inline_suppression(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -87,22 +87,26 @@ def _print(report: doctor.Report, ui: UI) -> None:
 def _print_tables(report: doctor.Report, ui: UI) -> None:
     if report.findings:
         table = Table(title=f"devkit doctor: {escape(str(report.root))}", title_justify="left")
-        # Severity under the rule id rather than a column of its own: on an 80-column
-        # terminal every column taken from "problem and fix" costs a line per sentence.
+        # Severity under the rule id rather than a column of its own, and on a narrow
+        # terminal the file:line above the message instead of beside it: every column taken
+        # from "problem and fix" costs a line per sentence (and paths would be cut mid-word).
+        narrow = ui.out.width < 100
         table.add_column("rule", no_wrap=True)
-        table.add_column("where", overflow="fold")
-        table.add_column("problem and fix", overflow="fold", ratio=1)
+        if not narrow:
+            table.add_column("where", overflow="fold")
+        table.add_column("where: problem and fix" if narrow else "problem and fix", ratio=1)
         rank = {sev: i for i, sev in enumerate(doctor.SEVERITIES)}
         # Worst first on screen (the JSON keeps file/line order).
         for finding in sorted(report.findings, key=lambda f: rank[f.severity]):
             rule = doctor.RULES[finding.rule]
             style = _STYLE[finding.severity]
-            table.add_row(
-                f"{finding.rule}\n[{style}]{finding.severity}[/]",
-                escape(finding.location),
+            text = (
                 f"[bold]{escape(rule.title)}[/]\n{escape(finding.message)}\n"
-                f"[dim]fix: {escape(rule.fix)}[/]",
+                f"[dim]fix: {escape(rule.fix)}[/]"
             )
+            where = escape(finding.location)
+            cells = [f"{where}: {text}"] if narrow else [where, text]
+            table.add_row(f"{finding.rule}\n[{style}]{finding.severity}[/]", *cells)
         ui.out.print(table)
     if report.contexts:
         sizes = Table(title="build contexts", title_justify="left")
