@@ -276,15 +276,15 @@ class Report:
     def summary(self) -> str:
         """One line such as ``2 errors, 1 warning, 0 info in 4 files``."""
         counts = self.counts()
-        files = f"{len(self.files)} file{'s' if len(self.files) != 1 else ''}"
+        files = plural(len(self.files), "file")
         if not self.files:
             # Not "no problems": a wrong folder would read as a clean bill of health.
             return "nothing to audit: no Dockerfile, compose file or devcontainer.json here"
         if not self.findings:
             return f"no problems found in {files}"
         parts = [
-            f"{counts[ERROR]} error{'s' if counts[ERROR] != 1 else ''}",
-            f"{counts[WARNING]} warning{'s' if counts[WARNING] != 1 else ''}",
+            plural(counts[ERROR], "error"),
+            plural(counts[WARNING], "warning"),
             f"{counts[INFO]} info",
         ]
         return ", ".join(parts) + f" in {files}"
@@ -1354,7 +1354,7 @@ class _Auditor:
                 ignore_display,
                 None,
                 f"context {ctx_rel} sends {human_size(total_bytes)} in "
-                f"{_plural(total_files, 'file')}; "
+                f"{plural(total_files, 'file')}; "
                 f"a .dockerignore for the usual suspects would send {human_size(cut_bytes)}"
                 + (f" (found: {', '.join(bulk)})" if bulk else ""),
             )
@@ -1727,7 +1727,8 @@ def _secret_files(context: Path, sent: set[str], skip: Iterable[str] = ()) -> li
     return found
 
 
-def _plural(n: int, word: str) -> str:
+def plural(n: int, word: str) -> str:
+    """``1 file``, ``2 files`` (for messages)."""
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 

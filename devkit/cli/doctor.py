@@ -118,8 +118,8 @@ def _print_tables(report: doctor.Report, ui: UI) -> None:
             sizes.add_row(
                 escape(ctx.context),
                 escape(ctx.dockerignore or "(none)"),
-                f"{doctor.human_size(ctx.bytes_sent)} / {_files(ctx.files_sent)}",
-                f"{doctor.human_size(ctx.bytes_total)} / {_files(ctx.files_total)}",
+                f"{doctor.human_size(ctx.bytes_sent)} / {doctor.plural(ctx.files_sent, 'file')}",
+                f"{doctor.human_size(ctx.bytes_total)} / {doctor.plural(ctx.files_total, 'file')}",
             )
         ui.out.print(sizes)
     counts = report.counts()
@@ -127,7 +127,3 @@ def _print_tables(report: doctor.Report, ui: UI) -> None:
     ui.out.print(f"[{style}]{escape(report.summary())}[/]")
     if report.findings:
         ui.out.print("Each rule is explained in docs/doctor/<rule>.md: why it matters, how to fix.")
-
-
-def _files(n: int) -> str:
-    return f"{n} file" if n == 1 else f"{n} files"
