@@ -785,9 +785,11 @@ _SECRET_NAME = re.compile(
 _NOT_SECRET_SUFFIX = re.compile(
     r"_(FILE|PATH|DIR|HOST|PORT|USER|USERNAME|NAME|ID|URL|ENABLED|DISABLED|REQUIRED|METHOD|"
     r"TYPE|HEADER|EXPIRY|EXPIRES|EXPIRATION|TTL|TIMEOUT|LIFETIME|LENGTH|LEN|SIZE|DUMMY|PREFIX|"
-    r"ENDPOINT|REGION|MODE|ALGORITHM|ISSUER|AUDIENCE|VERSION)$",
+    r"ENDPOINT|REGION|MODE|ALGORITHM|ISSUER|AUDIENCE|VERSION|PROVIDER|DOMAIN|SCOPES?|"
+    r"STRATEGY|REALM|BACKEND)$",
     re.IGNORECASE,
 )
+_SWITCH_VALUES = {"true", "false", "yes", "no", "on", "off", "0", "1"}
 _SECRET_VALUE = re.compile(
     r"(ghp_|gho_|ghs_|github_pat_|glpat-|xox[baprs]-|sk-[A-Za-z0-9]{20,}|AKIA[0-9A-Z]{16}|"
     r"-----BEGIN [A-Z ]*PRIVATE KEY|"
@@ -1206,6 +1208,8 @@ class _Auditor:
 
     def secret_rule(self, path: Path, ins: Instruction, name: str, value: str | None) -> None:
         by_name = bool(_SECRET_NAME.search(name)) and not _NOT_SECRET_SUFFIX.search(name)
+        if value is not None and value.strip().lower() in _SWITCH_VALUES:
+            by_name = False  # DISABLE_AUTH=true, USE_TOKEN=0: a switch, not a secret
         by_value = bool(value and _SECRET_VALUE.search(value))
         if not (by_name or by_value):
             return

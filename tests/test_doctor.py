@@ -450,6 +450,7 @@ def test_dk007_ignores_harmless_names(tmp_path: Path) -> None:
         "FROM busybox\nARG TOKEN_FILE=/run/secrets/token\nENV PASSWORD_PATH=/x AUTHOR=me\n"
         "ENV GIT_ASKPASS=/bin/true\nUSER 1000\n"
         "ENV API_KEY_HEADER=X-Api-Key TOKEN_EXPIRY=3600 SECRET_KEY_BASE_DUMMY=1\n"
+        "ENV AUTH_PROVIDER=github DISABLE_AUTH=true AUTH_DOMAIN=example.eu.auth0.com\n"
     )
     assert _audit_dockerfile(tmp_path, text) == []
 
