@@ -54,17 +54,28 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def _run(args: argparse.Namespace, ui: UI) -> int:
-    def probe() -> doctor.BuildKitStatus:
-        # A probe build takes a few seconds: say what is going on when someone is watching.
-        if not ui.interactive:
-            return doctor.buildkit_status()
-        with ui.err.status("checking BuildKit with a tiny probe build…"):
-            return doctor.buildkit_status()
-
     ignore = [rule for value in args.ignore for rule in value.split(",")]
-    report = doctor.audit(
-        args.path, buildkit=None if args.no_buildkit_check else probe, ignore=ignore
-    )
+
+    def audit(probe: doctor.BuildKitProbe) -> doctor.Report:
+        return doctor.audit(
+            args.path, buildkit=None if args.no_buildkit_check else probe, ignore=ignore
+        )
+
+    if ui.interactive:
+        # Walking a large build context (node_modules & co.) and the BuildKit probe build
+        # take seconds: say what is going on when someone is watching.
+        with ui.err.status(f"auditing {escape(str(args.path))}…") as status:
+
+            def probe() -> doctor.BuildKitStatus:
+                status.update("checking BuildKit with a tiny probe build…")
+                try:
+                    return doctor.buildkit_status()
+                finally:
+                    status.update(f"auditing {escape(str(args.path))}…")
+
+            report = audit(probe)
+    else:
+        report = audit(doctor.buildkit_status)
     if args.json:
         ui.print_json(report.to_dict())
     else:
