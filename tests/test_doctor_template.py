@@ -17,6 +17,7 @@ from devkit import doctor
 
 MIXES: list[dict[str, Any]] = [
     {"stacks": ["python"]},
+    {"stacks": ["node"]},  # npm, the default node manager
     {"stacks": ["python", "node"], "python_package_manager": "uv", "node_package_manager": "pnpm"},
     {
         "stacks": ["python", "node", "go"],
@@ -71,3 +72,18 @@ def test_rendered_project_has_no_finding_above_info(extra: dict[str, Any], tmp_p
     (ctx,) = report.contexts
     assert ctx.dockerignore == ".dockerignore"
     assert ctx.bytes_total - ctx.bytes_sent >= 10_000  # .git is not sent
+
+
+def test_devkit_new_defaults_has_no_finding_above_info(tmp_path: Path) -> None:
+    """Exactly what a user runs: `devkit new DIR --defaults` (the `# syntax=` line included),
+    then `devkit doctor DIR`; only DK013 (info) may appear, and the exit status is 0."""
+    from devkit.cli import main
+
+    if not (devkit.resources.template_dir() / "copier.yml").is_file():
+        pytest.skip("the Copier template is not in this checkout yet")
+    dst = tmp_path / "my-service"
+    assert main(["new", str(dst), "--defaults"]) == 0
+    report = doctor.audit(dst, buildkit=_ok)
+    assert {(f.rule, f.severity) for f in report.findings} <= {("DK013", doctor.INFO)}
+    assert ".devcontainer/Dockerfile" in report.files
+    assert main(["doctor", str(dst), "--no-buildkit-check", "--json"]) == 0
