@@ -797,6 +797,11 @@ _SECRET_VALUE = re.compile(
     r"://[^/\s:@$]+:[^/\s@$]+@)"
 )
 
+# Dockerfile.dev, test.Dockerfile, Dockerfile.ci, Dockerfile.build: images made to develop,
+# test or build in, where the toolchain is the point (DK005 is about images that ship).
+_TOOLING_DOCKERFILE = re.compile(
+    r"(^|[.-])(dev|devel|develop|development|test|tests|ci|build|builder)([.-]|$)", re.IGNORECASE
+)
 _TOOLCHAIN_PACKAGES = re.compile(
     r"^(build-essential|build-base|gcc(-[0-9.]+)?|g\+\+(-[0-9.]+)?|clang(-[0-9]+)?|make|cmake|"
     r"autoconf|automake|libtool|pkg-config|pkgconf|musl-dev|golang(-go)?|rustc|cargo|"
@@ -1176,7 +1181,7 @@ class _Auditor:
         dev_image = any(dc.build and dc.build.dockerfile.resolve() == path for dc in dcs)
         # A dev container's image is where the toolchain belongs: DK005 is about images
         # that ship.
-        if len(df.stages) == 1 and not dev_image:
+        if len(df.stages) == 1 and not dev_image and not _TOOLING_DOCKERFILE.search(path.name):
             self.toolchain_rule(path, df)
         if "syntax" in df.directives:
             self.add(

@@ -395,6 +395,31 @@ def test_dk005_toolchain_removed_again_is_fine_and_sdk_base_is_not(tmp_path: Pat
     assert _audit_dockerfile(tmp_path, multi) == []
 
 
+@pytest.mark.parametrize(
+    ("name", "flagged"),
+    [
+        ("Dockerfile", True),
+        ("Dockerfile.prod", True),
+        ("Dockerfile.dev", False),
+        ("test.Dockerfile", False),
+        ("Dockerfile.ci", False),
+        ("Dockerfile.build", False),
+        ("Dockerfile.developer", True),  # a word of its own only
+    ],
+)
+def test_dk005_not_for_dockerfiles_named_for_dev_test_or_build(
+    tmp_path: Path, name: str, flagged: bool
+) -> None:
+    (tmp_path / name).write_text(
+        "FROM debian:bookworm-slim\n"
+        "RUN --mount=type=cache,target=/var/cache/apt apt-get install -y build-essential\n"
+        "USER 1000\n"
+    )
+    (tmp_path / ".dockerignore").write_text(".git\n")
+    rules = {f.rule for f in doctor.audit(tmp_path, buildkit=buildkit_ok).findings}
+    assert ("DK005" in rules) is flagged, rules
+
+
 def test_dk005_not_for_a_dev_containers_own_image(tmp_path: Path) -> None:
     root = _copy("dk011-cache-no-volume", tmp_path)
     (root / "requirements.txt").unlink()
