@@ -2087,6 +2087,26 @@ def _suppressed(root: Path, finding: Finding, cache: dict[str, list[str]]) -> bo
     return False
 
 
+def rule_page(rule_id: str) -> str:
+    """The markdown page explaining ``rule_id`` (``docs/doctor/<ID>.md``, shipped in the
+    wheel as ``devkit/_data/docs/doctor``); the rule's title, why and fix if it is missing.
+
+    Raises :class:`DevkitError` for an unknown rule id.
+    """
+    rule = RULES.get(rule_id.strip().upper())
+    if rule is None:
+        raise DevkitError(f"unknown rule id {rule_id} (known: {', '.join(RULES)})")
+    package = Path(__file__).resolve().parent
+    for folder in (package / "_data" / "docs" / "doctor", package.parent / "docs" / "doctor"):
+        page = folder / f"{rule.id}.md"
+        if page.is_file():
+            return page.read_text(encoding="utf-8")
+    return (
+        f"# {rule.id} — {rule.title}\n\nSeverity: **{rule.severity}**\n\n"
+        f"## Why\n\n{rule.why}\n\n## Fix\n\n{rule.fix}\n"
+    )
+
+
 def iter_rules() -> Iterator[Rule]:
     """Every rule, in id order."""
     yield from _RULE_LIST

@@ -704,6 +704,15 @@ def test_cli_bad_path_is_one_line_error(tmp_path: Path, capsys: pytest.CaptureFi
     assert "no such directory" in err and len(err.strip().splitlines()) == 1
 
 
+def test_cli_explain_prints_the_rules_page(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["doctor", "--explain", "dk003"]) == 0
+    out = capsys.readouterr().out
+    assert out == (DOCS / "doctor" / "DK003.md").read_text()
+    assert main(["doctor", "--explain", "DK999"]) == 1
+    err = capsys.readouterr().err
+    assert "unknown rule id DK999" in err and len(err.strip().splitlines()) == 1
+
+
 def test_cli_help_shows_examples(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["doctor", "--help"]) == 0
     assert "devkit doctor ~/src/legacy-repo" in capsys.readouterr().out

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 
+from rich.markdown import Markdown
 from rich.markup import escape
 from rich.table import Table
 
@@ -18,6 +19,7 @@ devkit doctor . --json | jq '.findings[] | select(.severity == "error")'
 devkit doctor . --no-buildkit-check    # pure file analysis, no probe build
 devkit doctor . --ignore DK006         # leave a rule out (or comment the line:
                                        #   # devkit-doctor: ignore=DK006)
+devkit doctor --explain DK002          # why a rule matters and how to fix it
 """
 
 _STYLE = {doctor.ERROR: "bold red", doctor.WARNING: "yellow", doctor.INFO: "cyan"}
@@ -47,6 +49,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="rule ids to leave out, comma-separated (repeatable), e.g. --ignore DK005,DK006",
     )
     parser.add_argument(
+        "--explain",
+        metavar="RULE",
+        help="print the page on one rule (why it matters, how to fix it) and exit",
+    )
+    parser.add_argument(
         "--no-buildkit-check",
         action="store_true",
         help="skip rule DK001 (it runs a tiny probe build through the docker CLI)",
@@ -54,6 +61,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def _run(args: argparse.Namespace, ui: UI) -> int:
+    if args.explain:
+        page = doctor.rule_page(args.explain)
+        if ui.out.is_terminal:
+            ui.out.print(Markdown(page), soft_wrap=False)
+        else:
+            ui.out.print(page, markup=False, end="")
+        return 0
     ignore = [rule for value in args.ignore for rule in value.split(",")]
 
     def audit(probe: doctor.BuildKitProbe) -> doctor.Report:
@@ -137,4 +151,4 @@ def _print_tables(report: doctor.Report, ui: UI) -> None:
     style = "bold red" if counts[doctor.ERROR] else "yellow" if counts[doctor.WARNING] else "green"
     ui.out.print(f"[{style}]{escape(report.summary())}[/]")
     if report.findings:
-        ui.out.print("Each rule is explained in docs/doctor/<rule>.md: why it matters, how to fix.")
+        ui.out.print("Why a rule matters and how to fix it: devkit doctor --explain <rule>")
