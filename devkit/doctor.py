@@ -945,13 +945,24 @@ class _Auditor:
         self.buildkit_rule()
         sent_by_ctx: dict[tuple[Path, Path | None], set[str] | None] = {}
         copies_checked: set[tuple[Path, Path]] = set()
+        # Contexts that some Dockerfile copies whole (COPY . …): secrets there reach a layer.
+        copied_whole: set[Path] = set()
+        for b in builds:
+            df = self.parsed.get(b.dockerfile.resolve()) if b.dockerfile.is_file() else None
+            if df is not None and any(
+                ins.keyword in ("COPY", "ADD") and not ins.flag("from") and _copies_everything(ins)
+                for ins in df.instructions
+            ):
+                copied_whole.add(b.context.resolve())
         for b in builds:
             if not b.dockerfile.is_file() or not b.context.is_dir():
                 continue
             ignore = self.ignore_file(b)
             key2 = (b.context.resolve(), ignore.resolve() if ignore else None)
             if key2 not in sent_by_ctx:
-                sent_by_ctx[key2] = self.context_rules(b.context, ignore, b.dockerfile)
+                sent_by_ctx[key2] = self.context_rules(
+                    b.context, ignore, b.dockerfile, key2[0] in copied_whole
+                )
             sent = sent_by_ctx[key2]
             df = self.parsed.get(b.dockerfile.resolve())
             key3 = (b.dockerfile.resolve(), b.context.resolve())
@@ -1327,7 +1338,7 @@ class _Auditor:
         return general if general.is_file() else None
 
     def context_rules(
-        self, context: Path, ignore: Path | None, dockerfile: Path
+        self, context: Path, ignore: Path | None, dockerfile: Path, copied_whole: bool = True
     ) -> set[str] | None:
         """DK008-DK010 for one build context; returns the paths Docker sends (None: unreadable)."""
         patterns = _read_ignore(ignore) if ignore else []
@@ -1382,11 +1393,15 @@ class _Auditor:
             shown = ", ".join(secrets[:8]) + (
                 f" and {len(secrets) - 8} more" if len(secrets) > 8 else ""
             )
+            # Only an error when a COPY . can put them into a layer; otherwise they "only"
+            # travel to the builder (maybe a remote one) on every build.
             self.add(
                 "DK010",
                 ignore_display,
                 None,
-                f"context {ctx_rel} sends secret-looking files: {shown}",
+                f"context {ctx_rel} sends secret-looking files: {shown}"
+                + ("" if copied_whole else " (no COPY . copies them into an image yet)"),
+                None if copied_whole else WARNING,
             )
         return sent
 

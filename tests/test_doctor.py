@@ -229,6 +229,14 @@ def test_dk010_names_the_leaking_files_only(tmp_path: Path) -> None:
     assert ".env," not in finding.message  # excluded by the fixture's .dockerignore
 
 
+def test_dk010_is_a_warning_when_nothing_copies_the_whole_context(tmp_path: Path) -> None:
+    root = _copy("dk010-secret-files", tmp_path)
+    (root / "Dockerfile").write_text("FROM busybox:latest\nCOPY src /src\nUSER 1000\n")
+    (finding,) = doctor.audit(root, buildkit=buildkit_ok).findings
+    assert (finding.rule, finding.severity) == ("DK010", doctor.WARNING)
+    assert "no COPY . copies them" in finding.message
+
+
 def test_dockerignore_is_read_with_dockers_own_rules(tmp_path: Path) -> None:
     (tmp_path / "Dockerfile").write_text("FROM busybox:latest\nCOPY src /src\nUSER 1000\n")
     (tmp_path / "src").mkdir()
