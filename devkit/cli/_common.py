@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from rich.console import Console
@@ -47,6 +49,22 @@ class UI:
         """Machine-readable output on stdout, exactly JSON (no rich markup)."""
         sys.stdout.write(json.dumps(data, indent=2, sort_keys=True, default=str) + "\n")
         sys.stdout.flush()
+
+
+@contextmanager
+def log_width(console: Console, width: int = 120) -> Iterator[Console]:
+    """Widen ``console`` to ``width`` columns while printing tables into a log or a pipe.
+
+    Off a terminal (and without COLUMNS) rich assumes 80 columns and wraps every cell of a
+    wide table; ``Console.print(width=...)`` can only narrow, so the console itself is widened.
+    """
+    saved = console.width
+    if not console.is_terminal and "COLUMNS" not in os.environ:
+        console.width = max(saved, width)
+    try:
+        yield console
+    finally:
+        console.width = saved
 
 
 def add_command(

@@ -14,7 +14,7 @@ from rich.text import Text
 
 from devkit import bench, buildkit
 from devkit.bench_progress import BuildProgress, Vertex
-from devkit.cli._common import UI, add_command
+from devkit.cli._common import UI, add_command, log_width
 from devkit.engine import connect
 from devkit.errors import DevkitError
 
@@ -139,15 +139,8 @@ def _run(args: argparse.Namespace, ui: UI) -> int:
         report = bench.Bench(targets, info, options, view).run()
     json_to_stdout = args.json is not None and str(args.json) == "-"
     out = ui.err if json_to_stdout else ui.out
-    # In a log or a pipe rich assumes 80 columns, which wraps every cell of a --compare table
-    # (print(width=) can only narrow it).
-    saved_width = out.width
-    if not out.is_terminal:
-        out.width = max(saved_width, 120)
-    try:
+    with log_width(out):
         out.print(results_table(report))
-    finally:
-        out.width = saved_width
     for line in summary_lines(report):
         out.print(line, markup=False)
     if args.json is not None:

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import os
 
 from rich.markdown import Markdown
 from rich.markup import escape
 from rich.table import Table
 
 from devkit import doctor
-from devkit.cli._common import UI, add_command
+from devkit.cli._common import UI, add_command, log_width
 
 EXAMPLES = """\
 devkit doctor                          # audit the current directory
@@ -98,15 +97,8 @@ def _run(args: argparse.Namespace, ui: UI) -> int:
 
 
 def _print(report: doctor.Report, ui: UI) -> None:
-    # In a CI log (not a terminal, no COLUMNS) rich assumes 80 columns and wraps every
-    # message; Console.print(width=…) can only narrow, so widen the console while printing.
-    saved = ui.out.width
-    if not ui.out.is_terminal and "COLUMNS" not in os.environ:
-        ui.out.width = max(saved, 120)
-    try:
+    with log_width(ui.out):
         _print_tables(report, ui)
-    finally:
-        ui.out.width = saved
 
 
 def _print_tables(report: doctor.Report, ui: UI) -> None:
