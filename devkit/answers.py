@@ -186,15 +186,21 @@ def _scalar(key: str, prop: Mapping[str, Any], text: str) -> Any:
     return text
 
 
-def parse_data(items: Iterable[str]) -> dict[str, Any]:
-    """Parse repeatable ``--data KEY=VALUE`` arguments (typed by the schema)."""
+def parse_data(items: Iterable[str], *, other_keys_as_text: bool = False) -> dict[str, Any]:
+    """Parse repeatable ``--data KEY=VALUE`` arguments (typed by the schema).
+
+    An unknown key is an error, unless ``other_keys_as_text``: then it is kept as text, for
+    an organisation's template whose own questions Copier casts by their declared type.
+    """
+    known = properties()
     result: dict[str, Any] = {}
     for item in items:
         key, sep, value = item.partition("=")
         key = key.strip()
         if not sep or not key:
             raise DevkitError(f"--data {item!r} is not KEY=VALUE (e.g. --data stacks=python,node)")
-        result[key] = parse_value(key, value)
+        keep_text = other_keys_as_text and key not in known
+        result[key] = value if keep_text else parse_value(key, value)
     return result
 
 

@@ -97,22 +97,6 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
 
 
-def _parse_data(items: list[str]) -> dict[str, Any]:
-    """``--data KEY=VALUE``: typed by the answers schema for devkit's keys, text otherwise."""
-    from devkit import answers
-
-    known = set(answers.properties())
-    data: dict[str, Any] = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        key = key.strip()
-        if not sep or not key:
-            raise DevkitError(f"--data {item!r} is not KEY=VALUE (e.g. --data username=dev)")
-        # Keys of another (organisation's) template are left for Copier to cast by type.
-        data[key] = answers.parse_value(key, value) if key in known else value
-    return data
-
-
 def _bundled_mirror(ui: UI) -> tuple[str | None, str | None]:
     """This machine's bundled-template mirror, extended with this devkit's template version,
     and that version's tag (None when only an existing mirror is usable)."""
@@ -244,7 +228,9 @@ def _run(args: argparse.Namespace, ui: UI) -> int:
     if args.branch is not None:
         _check_branch_name(args.branch)
     paths = _collect_paths(args)
-    data = _parse_data(args.data)
+    from devkit import answers
+
+    data = answers.parse_data(args.data, other_keys_as_text=True)
     copier_fn = _volume_copier() if args.migrate_volumes else None
     mirror, tag = _bundled_mirror(ui)
     options = core.UpdateOptions(
