@@ -475,3 +475,77 @@ def test_seeding_skips_backups_of_empty_volumes(tmp_path: Path) -> None:
     # client=None: any engine call would raise AttributeError
     assert vol.seed_from_latest(None, "demo-pip-cache", created=True, backups=backups) is None
     assert vol.seed_from_latest(None, "other-volume", created=True, backups=backups) is None
+
+
+# --------------------------------------------------------------------------- engine body reader
+
+
+def _chunked_body(data: bytes, piece: int, *, trailer: bytes = b"") -> bytes:
+    """``data`` framed as an HTTP/1.1 chunked body, ``piece`` bytes per HTTP chunk."""
+    out = bytearray()
+    for i in range(0, len(data), piece):
+        part = data[i : i + piece]
+        ext = b";name=value" if i == 0 else b""  # chunk extensions are allowed and ignored
+        out += b"%x%s\r\n" % (len(part), ext) + part + b"\r\n"
+    return bytes(out) + b"0\r\n" + trailer + b"\r\n"
+
+
+@pytest.mark.parametrize(
+    ("size", "piece"),
+    [
+        (0, 32768),
+        (1000, 7),
+        (vol.STREAM_CHUNK, 32768),  # exactly one chunk
+        (3 * vol.STREAM_CHUNK + 12345, 32768),
+        (2 * vol.STREAM_CHUNK + 1, 1_000_003),  # HTTP chunks larger than devkit's chunks
+    ],
+)
+def test_dechunk_reassembles_the_body(size: int, piece: int) -> None:
+    data = bytes(range(256)) * (size // 256) + b"x" * (size % 256)
+    body = _chunked_body(data, piece, trailer=b"X-Trailer: 1\r\n")
+    # A small buffer makes readinto and readline cross buffer boundaries often.
+    fp = io.BufferedReader(io.BytesIO(body + b"NEXT"), buffer_size=100)
+    chunks = list(vol._dechunk(fp, "v"))
+    assert b"".join(chunks) == data
+    assert all(len(c) == vol.STREAM_CHUNK for c in chunks[:-1])
+    assert fp.read() == b"NEXT"  # stopped right after the trailer's empty line
+
+
+@pytest.mark.parametrize("cut", [0, 3, 10, 5000, -5, -2])
+def test_dechunk_refuses_a_body_that_ends_early(cut: int) -> None:
+    body = _chunked_body(b"a" * 10_000, 4096)
+    with pytest.raises(DevkitError, match=r"closed the connection mid-stream|malformed"):
+        list(vol._dechunk(io.BufferedReader(io.BytesIO(body[:cut])), "v"))
+
+
+def test_dechunk_refuses_malformed_framing() -> None:
+    with pytest.raises(DevkitError, match="malformed HTTP chunk header"):
+        list(vol._dechunk(io.BytesIO(b"zz\r\nabc\r\n0\r\n\r\n"), "v"))
+    with pytest.raises(DevkitError, match="malformed HTTP chunked encoding"):
+        list(vol._dechunk(io.BytesIO(b"3\r\nabcXX0\r\n\r\n"), "v"))
+
+
+def test_chunked_body_file_falls_back_when_the_body_is_not_plain_chunked() -> None:
+    class Inner:
+        fp = io.BufferedReader(io.BytesIO(b""))
+        chunk_left = None
+
+    class Raw:
+        _fp = Inner()
+        chunked = True
+
+    class Res:
+        def __init__(self) -> None:
+            self.raw = Raw()
+            self.headers: dict[str, str] = {}
+
+    res = Res()
+    assert vol._chunked_body_file(res) is Inner.fp
+    res.headers = {"Content-Encoding": "gzip"}
+    assert vol._chunked_body_file(res) is None
+    res.headers = {}
+    Raw.chunked = False
+    assert vol._chunked_body_file(res) is None
+    Raw.chunked = True
+    Inner.chunk_left = 5  # http.client already started decoding: do not take over
+    assert vol._chunked_body_file(res) is None
