@@ -108,17 +108,13 @@ def raw_stream(client: Any, name: str) -> int:
     """Read the uncompressed get_archive stream of a volume to nowhere; returns bytes.
 
     The same plain-tar request devkit makes (docker-py's ``get_archive()`` lets the engine
-    gzip the stream), decoded by the same reader devkit uses (``_dechunk``: the chunked
-    body read straight into 1 MiB buffers), with nothing else going on: the ceiling of the
-    API path.
+    gzip the stream), read with nothing else going on: the ceiling of the API path.
     """
     total = 0
     with vol.helper(client, name, read_only=True) as container:
         res = vol._open_archive(client.api, container.id, f"{vol.MOUNT}/.")
         try:
-            fp = vol._chunked_body_file(res)
-            chunks = vol._dechunk(fp, name) if fp is not None else res.iter_content(1 << 20)
-            for chunk in chunks:
+            for chunk in res.iter_content(vol.STREAM_CHUNK):
                 total += len(chunk)
         finally:
             res.close()

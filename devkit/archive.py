@@ -221,7 +221,7 @@ class TarWalker:
         self._out.clear()
         return data
 
-    def feed(self, chunk: bytes | bytearray | memoryview) -> None:
+    def feed(self, chunk: bytes | memoryview) -> None:
         view = memoryview(chunk)
         self.stats.tar_bytes += len(view)
         pos, end = 0, len(view)
@@ -497,7 +497,7 @@ def _compressor(compression: str, level: int | None, sink: _HashingSink) -> Any:
 
 
 def write_backup(
-    chunks: Iterable[bytes | bytearray],
+    chunks: Iterable[bytes],
     out: BinaryIO,
     *,
     volume: dict[str, Any],
@@ -814,7 +814,7 @@ def verify(path: Path, *, progress: ProgressFn | None = None) -> dict[str, Any]:
     return manifest
 
 
-def rebase(chunks: Iterable[bytes | bytearray], folder: str) -> Iterator[bytes]:
+def rebase(chunks: Iterable[bytes], folder: str) -> Iterator[bytes]:
     """Rewrite a tar stream with every member moved under ``folder`` (see TarWalker)."""
     walker = TarWalker(rebase=folder)
     for chunk in chunks:

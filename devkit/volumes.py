@@ -20,7 +20,7 @@ from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, BinaryIO, TypeVar
+from typing import Any, BinaryIO
 
 import yaml
 
@@ -39,7 +39,6 @@ STREAM_CHUNK = 1 << 20
 _NAME_RE = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$")
 
 ProgressFn = Callable[[int], None]
-_T = TypeVar("_T")
 
 
 # --------------------------------------------------------------------------- helpers
@@ -441,11 +440,9 @@ def list_volumes(
 # --------------------------------------------------------------------------- docker-py internals
 # The only uses of docker-py's private ``APIClient`` methods (``_get``, ``_url``, ``_result``,
 # ``_raise_for_status``, ``_version``, ``_get_raw_response_socket``,
-# ``_disable_socket_timeout``) are in these functions, each for something its public
-# API cannot do, and so is the one look under a ``requests`` response (urllib3's ``_fp``,
-# in ``_chunked_body_file``, which falls back to the public path when it finds nothing).
-# If a docker-py or urllib3 release changes them, only this section needs a look;
-# tests/test_volumes.py exercises them on the real engine.
+# ``_disable_socket_timeout``) are in these two functions, each for something its public
+# API cannot do. If a docker-py release changes them, only this section needs a look;
+# tests/test_volumes.py exercises both on the real engine.
 
 
 def _open_archive(api: Any, container_id: str, path: str) -> Any:
@@ -468,27 +465,6 @@ def _open_archive(api: Any, container_id: str, path: str) -> Any:
     # polling) is several times faster, and a big volume may take longer than the timeout.
     api._disable_socket_timeout(api._get_raw_response_socket(res))
     return res
-
-
-def _chunked_body_file(res: Any) -> Any | None:
-    """The buffered file under a chunked, unencoded ``requests`` response that nothing
-    has read yet, for :func:`_dechunk`; None when the body is framed in any other way.
-
-    It is http.client's ``HTTPResponse.fp`` (``res.raw._fp`` is urllib3's http.client
-    response): the connection's buffered reader, positioned at the first chunk header.
-    """
-    raw = getattr(res, "raw", None)
-    inner = getattr(raw, "_fp", None)
-    fp = getattr(inner, "fp", None)
-    if (
-        fp is None
-        or not getattr(raw, "chunked", False)
-        or getattr(inner, "chunk_left", None) is not None  # http.client began decoding
-        or res.headers.get("Content-Encoding", "identity").lower() != "identity"
-        or not all(hasattr(fp, attr) for attr in ("readline", "readinto", "read"))
-    ):
-        return None
-    return fp
 
 
 def _system_df_volumes(api: Any) -> dict[str, Any] | None:
@@ -599,7 +575,7 @@ def prune_backups(
 # --------------------------------------------------------------------------- backup
 
 
-def _stream(client: Any, name: str, container: Any) -> Generator[bytes | bytearray, None, None]:
+def _stream(client: Any, name: str, container: Any) -> Generator[bytes, None, None]:
     """The volume's tar stream from the engine, in chunks of about 1 MiB.
 
     A reader thread (:func:`_prefetch`) pulls the HTTP response a few chunks ahead, so
@@ -613,13 +589,8 @@ def _stream(client: Any, name: str, container: Any) -> Generator[bytes | bytearr
     except _docker_errors() as exc:
         raise docker_error(f"reading volume {name}", exc) from exc
 
-    fp = _chunked_body_file(res)
-
-    def chunks() -> Iterator[bytes | bytearray]:
-        if fp is not None:
-            yield from _dechunk(fp, name)
-            return
-        # Any other framing: urllib3 joins the pieces, ~1 MiB at a time.
+    def chunks() -> Iterator[bytes]:
+        # ~1 MiB at a time: urllib3 joins the engine's small (32 KiB) chunked-encoding pieces.
         while data := res.raw.read(STREAM_CHUNK, decode_content=True):
             yield data
 
@@ -636,61 +607,9 @@ def _stream(client: Any, name: str, container: Any) -> Generator[bytes | bytearr
             res.close()
 
 
-def _dechunk(fp: Any, name: str) -> Iterator[bytearray]:
-    """Decode an HTTP/1.1 chunked body from ``fp`` into chunks of exactly STREAM_CHUNK bytes
-    (the last one shorter).
-
-    Why not ``res.raw.read()``: http.client decodes the engine's 32 KiB pieces one by one
-    into new bytes objects, joins them, and urllib3 copies them once more through its
-    buffer — three copies and some forty Python calls per MiB, in the reader thread that
-    must keep pace with the engine. Here each piece is read with ``readinto`` straight to
-    its place in the chunk handed on (one copy, from the socket). Every chunk is a new
-    buffer, never reused: consumers may keep views of it.
-    """
-    buf = bytearray(STREAM_CHUNK)
-    view = memoryview(buf)
-    pos = 0
-    while True:
-        line = fp.readline(1024)
-        if not line.endswith(b"\n"):
-            raise DevkitError(
-                f"reading volume {name} failed: the engine closed the connection mid-stream"
-            )
-        try:
-            left = int(line.split(b";", 1)[0].strip(), 16)
-        except ValueError:
-            raise DevkitError(
-                f"reading volume {name} failed: malformed HTTP chunk header {line[:40]!r}"
-            ) from None
-        if left == 0:
-            while fp.readline(1024).strip():  # trailer fields, up to the empty line
-                pass
-            if pos:
-                del view
-                del buf[pos:]
-                yield buf
-            return
-        while left:
-            step = min(left, STREAM_CHUNK - pos)
-            got = fp.readinto(view[pos : pos + step])
-            if not got:
-                raise DevkitError(
-                    f"reading volume {name} failed: the engine closed the connection mid-stream"
-                )
-            pos += got
-            left -= got
-            if pos == STREAM_CHUNK:
-                yield buf
-                buf = bytearray(STREAM_CHUNK)
-                view = memoryview(buf)
-                pos = 0
-        if fp.read(2) != b"\r\n":
-            raise DevkitError(f"reading volume {name} failed: malformed HTTP chunked encoding")
-
-
 def _prefetch(
-    source: Iterator[_T], depth: int = 4, thread_name: str = "devkit-restore-reader"
-) -> Generator[_T, None, None]:
+    source: Iterator[bytes], depth: int = 4, thread_name: str = "devkit-restore-reader"
+) -> Generator[bytes, None, None]:
     """Run ``source`` in a thread, ``depth`` chunks ahead of the consumer.
 
     Backup uses it so that waiting for the engine overlaps with compressing, restore so
@@ -1027,7 +946,7 @@ def copy_volume(
             contextlib.closing(_stream(client, source, reader)) as stream,
         ):
 
-            def chunks() -> Iterator[bytes | bytearray]:
+            def chunks() -> Iterator[bytes]:
                 for chunk in stream:
                     if progress is not None:
                         progress(len(chunk))
