@@ -543,11 +543,14 @@ def test_subprocess_sigint_leaves_all_or_nothing(tmp_path: Path, delay: float) -
     time.sleep(delay)
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=120)
+    complete = all((tmp_path / "sig-app" / name).is_file() for name in RENDERED)
     if proc.returncode == 0:  # it finished first: then the project is complete
-        assert all((tmp_path / "sig-app" / name).is_file() for name in RENDERED)
+        assert complete
     else:
         assert proc.returncode in (130, -signal.SIGINT), err
-        assert listing(tmp_path) == []
+        # All or nothing: a Ctrl-C that lands during (or after) the final renames is held
+        # until they are done, so the project is then complete; otherwise nothing is left.
+        assert complete or listing(tmp_path) == []
 
 
 def test_subprocess_json(tmp_path: Path) -> None:
