@@ -210,14 +210,7 @@ def test_extra_ca_certificate_is_trusted_in_the_image(
     )
     project = new_project("e2e-ca", {"ca_certificates": str(ca_file)})
     assert (project / ".devcontainer" / "certs" / "extra-ca.crt").is_file()
-    tag = f"{project.name}-base:test"
-    labels = ["--label", f"dev.devkit.project={project.name}", "--label", "dev.devkit.test=1"]
-    build = subprocess.run(
-        [buildkit_docker, "build", "--target", "base", *labels, "-f", ".devcontainer/Dockerfile",
-         "-t", tag, "."],
-        cwd=project, env=_env(), capture_output=True, text=True, timeout=UP_TIMEOUT, check=False,
-    )  # fmt: skip
-    assert build.returncode == 0, build.stdout + build.stderr
+    tag = _build_stage(project, "base", buildkit_docker)
     body = "".join((ca_dir / "ca.pem").read_text().strip().splitlines()[1:-1])
     script = (
         "set -e; b=/etc/ssl/certs/ca-certificates.crt; "
@@ -284,14 +277,7 @@ def test_base_image_that_already_has_the_uid(
 
 
 def _check_dev_stage_on(project: Path, docker_client: Any, buildkit_docker: str) -> None:
-    tag = f"{project.name}-dev:test"
-    labels = ["--label", f"dev.devkit.project={project.name}", "--label", "dev.devkit.test=1"]
-    build = subprocess.run(
-        [buildkit_docker, "build", "--target", "dev", *labels, "-f", ".devcontainer/Dockerfile",
-         "-t", tag, "."],
-        cwd=project, env=_env(), capture_output=True, text=True, timeout=UP_TIMEOUT, check=False,
-    )  # fmt: skip
-    assert build.returncode == 0, build.stdout + build.stderr
+    tag = _build_stage(project, "dev", buildkit_docker)
     script = (
         "id -un; id -u; id -gn; getent passwd vscode || echo no-vscode; "
         "stat -c %U /home/dev/.cache/pip /home/dev/.vscode-server/extensions; "
@@ -310,3 +296,16 @@ def _check_dev_stage_on(project: Path, docker_client: Any, buildkit_docker: str)
         "dev",
         ".from-base",
     ]
+
+
+def _build_stage(project: Path, target: str, buildkit_docker: str) -> str:
+    """Build one stage of the project's Dockerfile with BuildKit; returns the test-labelled tag."""
+    tag = f"{project.name}-{target}:test"
+    labels = ["--label", f"dev.devkit.project={project.name}", "--label", "dev.devkit.test=1"]
+    build = subprocess.run(
+        [buildkit_docker, "build", "--target", target, *labels, "-f", ".devcontainer/Dockerfile",
+         "-t", tag, "."],
+        cwd=project, env=_env(), capture_output=True, text=True, timeout=UP_TIMEOUT, check=False,
+    )  # fmt: skip
+    assert build.returncode == 0, build.stdout + build.stderr
+    return tag
