@@ -46,7 +46,19 @@ def test_wheel_contains_template_and_schemas_and_devkit_new_works(tmp_path: Path
     venv = tmp_path / "venv"
     run(sys.executable, "-m", "venv", "--system-site-packages", venv)
     bin_dir = venv / "bin"
-    run(bin_dir / "python", "-m", "pip", "install", "--quiet", "--no-index", "--no-deps", wheel)
+    # --ignore-installed: when devkit itself is installed in this interpreter's site packages (as
+    # CI does with `pip install .`), the venv sees it and pip would otherwise skip the wheel.
+    run(
+        bin_dir / "python",
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        "--no-index",
+        "--no-deps",
+        "--ignore-installed",
+        wheel,
+    )
 
     outside = tmp_path / "elsewhere"
     outside.mkdir()
