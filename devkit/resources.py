@@ -26,6 +26,15 @@ def template_dir() -> Path:
     return _bundled("copier-template")
 
 
+def template_history_dir() -> Path:
+    """Archives of every released version of the bundled template (``v<version>.tar.gz``).
+
+    They are ordinary package data inside ``devkit/``, so a devkit installed on a new machine
+    still knows the template versions that older devkits shipped.
+    """
+    return _PACKAGE_DIR / "template_history"
+
+
 def schema_path(name: str) -> Path:
     """Path of one of devkit's own JSON schemas, e.g. ``answers.schema.json``."""
     return _bundled("schemas") / name

@@ -10,17 +10,27 @@ top, and the old tags stay, so ``copier update`` can 3-way merge offline.
 The version is ``copier-template/VERSION``. If the bundled files differ from what an existing
 tag holds (someone edited the template without bumping VERSION), the mirror gets a local
 version ``<version>+<hash>`` rather than silently changing history.
+
+Every released version is also archived inside the package (``devkit/template_history/
+v<version>.tar.gz``, written by ``devkit template release``), and the mirror imports those
+archives it lacks. So a devkit installed fresh on a new machine can still update a project
+that an older devkit made elsewhere, offline.
 """
 
 from __future__ import annotations
 
 import fcntl
+import gzip
 import hashlib
 import os
 import shutil
 import subprocess
+import tarfile
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+
+from packaging.version import InvalidVersion, Version
 
 from devkit import resources
 from devkit.errors import DevkitError
@@ -48,9 +58,18 @@ def bundled_version(folder: Path | None = None) -> str:
     """The version string of a bundled template folder (its ``VERSION`` file)."""
     folder = folder or resources.template_dir()
     try:
-        return (folder / "VERSION").read_text(encoding="utf-8").strip()
+        version = (folder / "VERSION").read_text(encoding="utf-8").strip()
     except OSError as exc:
         raise DevkitError(f"the template at {folder} has no readable VERSION file: {exc}") from exc
+    try:
+        Version(version)
+    except InvalidVersion:
+        raise DevkitError(
+            f"{folder / 'VERSION'} holds {version!r}, not a version", hint="e.g. 1.2.0"
+        ) from None
+    if not version[:1].isdigit():
+        raise DevkitError(f"{folder / 'VERSION'} must start with a digit (the tag adds the v)")
+    return version
 
 
 def _tree_digest(folder: Path) -> str:
@@ -64,8 +83,8 @@ def _tree_digest(folder: Path) -> str:
     return digest.hexdigest()
 
 
-def _git(repo: Path, *args: str) -> str:
-    env = {**os.environ, **_GIT_ENV}
+def _git(repo: Path, *args: str, extra_env: dict[str, str] | None = None) -> str:
+    env = {**os.environ, **_GIT_ENV, **(extra_env or {})}
     try:
         result = subprocess.run(
             ["git", "-C", str(repo), *args], check=True, capture_output=True, text=True, env=env
@@ -94,6 +113,17 @@ def _tag_exists(repo: Path, tag: str) -> bool:
         ).returncode
         == 0
     )
+
+
+def _has_commits(repo: Path) -> bool:
+    env = {**os.environ, **_GIT_ENV}
+    probe = subprocess.run(
+        ["git", "-C", str(repo), "rev-parse", "-q", "--verify", "HEAD"],
+        capture_output=True,
+        env=env,
+        check=False,
+    )
+    return probe.returncode == 0
 
 
 def _digest_of_tag(repo: Path, tag: str) -> str:
@@ -126,6 +156,109 @@ def add_version(folder: Path, repo: Path, version: str) -> str:
     return tag
 
 
+def _archive_members(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+
+
+def release(folder: Path | None = None, history: Path | None = None) -> Path:
+    """Archive the bundled template's current version as released; returns the archive's path.
+
+    For devkit's maintainers, once per template version: the archive ships in every later
+    devkit (see the module docstring). A released version is immutable: archiving a version
+    whose archive exists with other content is refused (bump ``VERSION`` instead). The archive
+    is reproducible (sorted members, no owners, no times) and written under a temporary name,
+    then renamed.
+    """
+    folder = folder or resources.template_dir()
+    history = history or resources.template_history_dir()
+    version = bundled_version(folder)
+    target = history / f"v{version}.tar.gz"
+    digest = _tree_digest(folder)
+    if target.exists():
+        if _archive_digest(target) == digest:
+            return target
+        raise DevkitError(
+            f"template v{version} was already released with other content ({target})",
+            hint="released versions never change: bump copier-template/VERSION and release that",
+        )
+    history.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
+        with (
+            open(tmp, "wb") as raw,
+            gzip.GzipFile(filename="", fileobj=raw, mode="wb", mtime=0) as gz,
+        ):
+            with tarfile.open(fileobj=gz, mode="w", format=tarfile.PAX_FORMAT) as tar:
+                for path in _archive_members(folder):
+                    info = tarfile.TarInfo(path.relative_to(folder).as_posix())
+                    info.size = path.stat().st_size
+                    info.mode = 0o755 if os.access(path, os.X_OK) else 0o644
+                    with open(path, "rb") as fh:
+                        tar.addfile(info, fh)
+            raw.flush()
+            os.fsync(raw.fileno())
+        tmp.rename(target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return target
+
+
+def _archive_digest(archive: Path) -> str:
+    with tempfile.TemporaryDirectory(prefix="devkit-template-") as tmp:
+        _extract(archive, Path(tmp))
+        return _tree_digest(Path(tmp))
+
+
+def _extract(archive: Path, dest: Path) -> None:
+    # The archives are devkit's own package data and hold only plain files (see release());
+    # anything else is refused rather than trusted.
+    dest.mkdir(parents=True, exist_ok=True)
+    try:
+        with tarfile.open(archive, "r:gz") as tar:
+            for member in tar:
+                parts = Path(member.name).parts
+                if not member.isfile() or Path(member.name).is_absolute() or ".." in parts:
+                    raise DevkitError(f"{archive}: unexpected member {member.name!r}")
+                target = dest.joinpath(*parts)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                source = tar.extractfile(member)
+                assert source is not None  # a regular file always has data
+                with source, open(target, "wb") as out:
+                    shutil.copyfileobj(source, out)
+                target.chmod(member.mode & 0o755)
+    except (OSError, tarfile.TarError) as exc:
+        raise DevkitError(f"cannot read the released template archive {archive}: {exc}") from exc
+
+
+def released_versions(history: Path | None = None) -> list[str]:
+    """The template versions archived in this devkit's package, as tags, oldest first."""
+    history = history or resources.template_history_dir()
+    if not history.is_dir():
+        return []
+    return _sorted_tags([p.name.removesuffix(".tar.gz") for p in history.glob("v*.tar.gz")])
+
+
+def _add_released(repo: Path, history: Path) -> None:
+    """Tag every archived version the mirror lacks, without moving its branch or work tree.
+
+    Each archive becomes a parentless commit built with a throwaway index (plumbing only), so
+    versions older than the mirror's branch can be added at any time; Copier only needs the tags.
+    """
+    known = set(_git(repo, "tag", "--list").splitlines())
+    for tag in released_versions(history):
+        if tag in known:
+            continue
+        with tempfile.TemporaryDirectory(prefix="devkit-template-") as tmp:
+            tree_dir = Path(tmp) / "tree"
+            _extract(history / f"{tag}.tar.gz", tree_dir)
+            env = {"GIT_INDEX_FILE": str(Path(tmp) / "index")}
+            _git(repo, "--work-tree", str(tree_dir), "add", "--all", extra_env=env)
+            tree = _git(repo, "write-tree", extra_env=env)
+            commit = _git(repo, "commit-tree", tree, "-m", f"template {tag} (released)")
+            _git(repo, "tag", "-a", tag, commit, "-m", f"digest {_tree_digest(tree_dir)}")
+
+
 def bundled_source() -> TemplateSource:
     """The bundled template as a versioned git source, creating or extending the mirror.
 
@@ -140,7 +273,12 @@ def bundled_source() -> TemplateSource:
         if not (repo / ".git").is_dir():
             repo.mkdir(exist_ok=True)
             _git(repo, "init", "--quiet", "--initial-branch=main")
+        _add_released(repo, resources.template_history_dir())
         tag = add_version(folder, repo, version)
+        if not _has_commits(repo):
+            # A fresh mirror whose current version came from an archive: give `main` a commit
+            # so clones (Copier's, `export`) have a branch to check out.
+            _git(repo, "checkout", "--quiet", "-B", "main", tag)
     return TemplateSource(src_path=str(repo), vcs_ref=tag, version=tag.removeprefix("v"))
 
 
@@ -162,7 +300,6 @@ def import_version(from_repo: str, tag: str, repo: Path | None = None) -> None:
 
 def _sorted_tags(tags: list[str]) -> list[str]:
     """Version tags in PEP 440 order (oldest first); tags that are not versions go last."""
-    from packaging.version import InvalidVersion, Version
 
     def key(tag: str) -> tuple[int, Version | str]:
         try:
@@ -256,7 +393,11 @@ def export(dest: Path) -> list[str]:
     try:
         _git(dest.parent, "clone", "--quiet", "--no-local", source.src_path, str(tmp))
         _git(tmp, "remote", "remove", "origin")
-        # A fresh clone only has a local `main`; that is all a fork needs.
+        # A fresh clone only has a local `main`; that is all a fork needs. Point it at the newest
+        # version: the mirror's branch may be behind tags imported from released archives.
+        tags = versions(tmp)
+        if tags:
+            _git(tmp, "checkout", "--quiet", "-B", "main", tags[-1])
         if dest.exists():
             dest.rmdir()
         tmp.rename(dest)

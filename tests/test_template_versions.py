@@ -51,9 +51,16 @@ class Devkit:
         if not folder.exists():
             write_template_files(folder, version)
         self.monkeypatch.setattr(resources, "template_dir", lambda: folder)
+        # Its released-template archives: none unless a test releases some (see release()).
+        history = self.history(version)
+        self.monkeypatch.setattr(resources, "template_history_dir", lambda: history)
         if data_dir is not None:
             self.monkeypatch.setenv("DEVKIT_DATA_DIR", str(data_dir))
         return folder
+
+    def history(self, version: str) -> Path:
+        """Where the devkit bundling template ``version`` keeps its released-template archives."""
+        return self.tmp / f"devkit-{version}" / "template_history"
 
 
 @pytest.fixture
@@ -271,7 +278,9 @@ def test_template_cli_as_a_user_runs_it(tmp_path: Path) -> None:
     )
     assert proc.returncode == 0, proc.stderr
     exported = json.loads(proc.stdout)
-    assert exported["versions"] == [f"v{version}"]
+    released = template.released_versions(REPO_ROOT / "devkit" / "template_history")
+    assert exported["versions"][-1] == f"v{version}"
+    assert set(released) <= set(exported["versions"])  # older releases come from the archives
     assert (dest / "copier.yml").is_file() and (dest / "VERSION").read_text().strip() == version
     proc = subprocess.run(
         ["devkit", "template", "versions", "--json"],
@@ -291,6 +300,18 @@ def test_template_cli_as_a_user_runs_it(tmp_path: Path) -> None:
     )
     assert proc.returncode == 1
     assert "already exists" in proc.stderr and "Traceback" not in proc.stderr
+    # The bundled version is released already, so `release` is a no-op that says where.
+    proc = subprocess.run(
+        ["devkit", "template", "release", "--json"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout)
+    assert result["version"] == f"v{version}"
+    assert result["archive"].endswith(f"template_history/v{version}.tar.gz")
 
 
 def test_real_bundled_template_new_then_devkit_upgrade(
@@ -364,3 +385,121 @@ def test_update_targets_this_devkits_version_not_a_newer_tag_in_the_mirror(
     assert answers["_commit"] == "v2.0.0"
     compose = (project / ".devcontainer" / "compose.yaml").read_text()
     assert "-pip-cache-v3" not in compose and "npm-cache" in compose  # v2's files, not v3's
+
+
+def test_new_machine_updates_a_project_from_an_older_devkit_through_released_archives(
+    devkit_install: Devkit, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """devkit 2.0 installed fresh knows 1.0 from the archives it ships; no other copy exists."""
+    v1 = devkit_install.install("1.0.0", data_dir=tmp_path / "machine-a")
+    project = _new_project(tmp_path / "svc")
+    shutil.rmtree(tmp_path / "machine-a")  # that machine, its mirror and its devkit are gone
+
+    v2 = devkit_install.install("2.0.0", data_dir=tmp_path / "machine-b")
+    template.release(v1, devkit_install.history("2.0.0"))  # what devkit 2.0's wheel ships
+    template.release(v2, devkit_install.history("2.0.0"))
+    shutil.rmtree(v1)
+
+    code, report = _update(capsys, str(project))
+    assert code == 0, report
+    (result,) = report["repositories"]
+    assert (result["status"], result["old_version"], result["new_version"]) == (
+        "updated",
+        "v1.0.0",
+        "v2.0.0",
+    )
+    dockerfile = (project / ".devcontainer" / "Dockerfile").read_text()
+    assert "--mount=type=cache" in dockerfile and dockerfile.endswith(LOCAL_LINE)
+    assert template.versions() == ["v1.0.0", "v2.0.0"]
+    mirror = template.mirror_dir()
+    assert git(mirror, "rev-parse", "HEAD") == git(mirror, "rev-parse", "v2.0.0^{commit}")
+
+    # An export of that mirror has both versions and `main` at the newest.
+    fork = tmp_path / "fork"
+    assert template.export(fork) == ["v1.0.0", "v2.0.0"]
+    assert git(fork, "rev-parse", "HEAD") == git(fork, "rev-parse", "v2.0.0^{commit}")
+    assert (fork / "VERSION").read_text().strip() == "2.0.0"
+
+
+def test_archives_fill_gaps_without_moving_the_mirrors_branch(devkit_install: Devkit) -> None:
+    """A mirror that already has 1.0 and 3.0 learns 2.0 from an archive; main stays at 3.0."""
+    v1 = devkit_install.install("1.0.0")
+    template.bundled_source()
+    v2 = devkit_install.install("2.0.0")
+    template.release(v2, devkit_install.history("3.0.0"))
+    template.release(v1, devkit_install.history("3.0.0"))
+    devkit_install.install("3.0.0")
+    assert template.bundled_source().vcs_ref == "v3.0.0"
+    head_before = git(template.mirror_dir(), "rev-parse", "HEAD")
+    assert template.versions() == ["v1.0.0", "v2.0.0", "v3.0.0"]
+    assert git(template.mirror_dir(), "rev-parse", "v3.0.0^{commit}") == head_before
+    assert git(template.mirror_dir(), "status", "--porcelain") == ""
+    # The imported tag holds exactly the archived files.
+    listed = git(template.mirror_dir(), "ls-tree", "-r", "--name-only", "v2.0.0").splitlines()
+    files = sorted(p.relative_to(v2).as_posix() for p in v2.rglob("*") if p.is_file())
+    assert sorted(listed) == files
+    assert template.bundled_source().vcs_ref == "v3.0.0"  # idempotent
+    assert git(template.mirror_dir(), "rev-parse", "HEAD") == head_before
+
+
+def test_release_is_reproducible_and_a_released_version_never_changes(
+    devkit_install: Devkit, tmp_path: Path
+) -> None:
+    folder = devkit_install.install("1.0.0")
+    history = tmp_path / "history"
+    archive = template.release(folder, history)
+    assert archive == history / "v1.0.0.tar.gz"
+    first = archive.read_bytes()
+    assert template.release(folder, history) == archive  # idempotent
+    archive.unlink()
+    assert template.release(folder, history).read_bytes() == first  # byte for byte
+    assert template.released_versions(history) == ["v1.0.0"]
+    assert sorted(p.name for p in history.iterdir()) == ["v1.0.0.tar.gz"]  # no temporary left
+
+    (folder / "project" / "extra.txt").write_text("changed without a bump\n")
+    with pytest.raises(DevkitError, match="already released with other content") as err:
+        template.release(folder, history)
+    assert "bump copier-template/VERSION" in str(err.value.hint)
+    assert archive.read_bytes() == first
+
+    (folder / "VERSION").write_text("1.0.0 beta\n")
+    with pytest.raises(DevkitError, match="not a version"):
+        template.release(folder, history)
+
+
+def test_released_archive_with_an_unsafe_member_is_refused(
+    devkit_install: Devkit, tmp_path: Path
+) -> None:
+    import io
+    import tarfile
+
+    devkit_install.install("2.0.0")
+    history = devkit_install.history("2.0.0")
+    history.mkdir(parents=True)
+    with tarfile.open(history / "v1.0.0.tar.gz", "w:gz") as tar:
+        info = tarfile.TarInfo("../escape.txt")
+        info.size = 3
+        tar.addfile(info, io.BytesIO(b"bad"))
+    with pytest.raises(DevkitError, match=r"unexpected member '\.\./escape\.txt'"):
+        template.bundled_source()
+    assert not (tmp_path / "escape.txt").exists()
+
+
+def test_the_bundled_template_version_is_released_unchanged() -> None:
+    """copier-template/ must equal the archive of its VERSION: released versions are immutable.
+
+    When this fails after a template change: bump copier-template/VERSION, then run
+    `devkit template release` and commit the new archive in devkit/template_history/.
+    """
+    folder = REPO_ROOT / "copier-template"
+    history = REPO_ROOT / "devkit" / "template_history"
+    version = template.bundled_version(folder)
+    released = template.released_versions(history)
+    assert f"v{version}" in released, (
+        f"template v{version} has no archive: run `devkit template release` and commit it"
+    )
+    try:
+        template.release(folder, history)  # a no-op when the archive matches the folder
+    except DevkitError as exc:
+        pytest.fail(f"{exc} ({exc.hint})")
+    assert released[-1] == f"v{version}", "the bundled template is older than a released one"

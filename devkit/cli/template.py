@@ -11,6 +11,7 @@ EXAMPLES = """\
 devkit template versions                                  # versions this machine knows
 devkit template export ~/src/acme-devcontainer-template   # a git repo, one tag per version
 devkit new svc --template ~/src/acme-devcontainer-template --vcs-ref v1.0.0
+devkit template release                                   # devkit maintainers: archive VERSION
 """
 
 
@@ -51,6 +52,21 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     listing.add_argument("--json", action="store_true", help="print the result as JSON")
 
+    release = add_command(
+        actions,
+        "release",
+        help="(devkit maintainers) archive copier-template/ at its VERSION into the package",
+        description=(
+            "Writes devkit/template_history/v<VERSION>.tar.gz from copier-template/. Every later\n"
+            "devkit ships these archives, so it can update projects made by older devkits on\n"
+            "any machine, offline. Run it once per template version, when releasing; a released\n"
+            "version never changes (bump VERSION instead). Idempotent."
+        ),
+        examples="devkit template release            # in a devkit source checkout",
+        handler=_release,
+    )
+    release.add_argument("--json", action="store_true", help="print the result as JSON")
+
 
 def _export(args: argparse.Namespace, ui: UI) -> int:
     from devkit.template import export
@@ -68,6 +84,18 @@ def _export(args: argparse.Namespace, ui: UI) -> int:
             f"Render from it: devkit new NAME --template {target} --vcs-ref {tags[-1]}",
             markup=False,
         )
+    return 0
+
+
+def _release(args: argparse.Namespace, ui: UI) -> int:
+    from devkit.template import bundled_version, release
+
+    archive = release()
+    version = f"v{bundled_version()}"
+    if args.json:
+        ui.print_json({"version": version, "archive": str(archive)})
+    else:
+        ui.out.print(f"Template {version} is released as {archive}.", markup=False)
     return 0
 
 
