@@ -4,8 +4,8 @@ Docker tests are marked ``@pytest.mark.docker`` and get the engine through the
 ``docker_client`` fixture: without an engine they are skipped, unless
 ``DEVKIT_REQUIRE_DOCKER=1`` (set by ``.ci/run``), where a missing engine is a failure.
 
-Everything a test creates in the engine carries the label ``dev.devkit.test=1`` (see
-``TEST_LABELS``); a session-end sweep removes whatever a failed test left behind.
+Everything a test creates in the engine carries the label ``dev.devkit.test=<session>`` (see
+``TEST_LABELS``); a session-end sweep removes whatever a failed test of this session left behind.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,11 @@ import pytest
 REPO_ROOT = Path(__file__).resolve().parent.parent
 ORACLES = REPO_ROOT.parent / "shared" / "oracles"
 TEST_LABEL = "dev.devkit.test"
-TEST_LABELS = {TEST_LABEL: "1"}
+#: One value per test session, so the end-of-session sweep removes this session's leftovers
+#: and never the objects of another session running on the same engine.
+TEST_SESSION = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
+TEST_LABELS = {TEST_LABEL: TEST_SESSION}
+TEST_LABEL_ARG = f"{TEST_LABEL}={TEST_SESSION}"  # for `docker build --label`, filters
 BASE_IMAGE = "debian:bookworm-slim"
 BUSYBOX_IMAGE = "busybox:latest"
 
@@ -59,10 +64,10 @@ def _sweep(client: Any) -> None:
     import docker.errors
 
     # Tolerant: another process may be removing the same leftovers (409, 404).
-    for container in client.containers.list(all=True, filters={"label": TEST_LABEL}):
+    for container in client.containers.list(all=True, filters={"label": TEST_LABEL_ARG}):
         with contextlib.suppress(docker.errors.APIError):
             container.remove(force=True, v=False)
-    for volume in client.volumes.list(filters={"label": TEST_LABEL}):
+    for volume in client.volumes.list(filters={"label": TEST_LABEL_ARG}):
         with contextlib.suppress(docker.errors.APIError):
             volume.remove(force=True)
 

@@ -19,13 +19,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import TEST_LABELS
 
 from devkit import bench, buildkit
 from devkit.cli import main
 
 pytestmark = pytest.mark.docker
-
-TEST_LABELS = {"dev.devkit.test": "1"}  # as in conftest: images we build carry it
 
 
 def _snapshot(root: Path) -> dict[str, tuple[bytes, int, int]]:

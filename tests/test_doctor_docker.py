@@ -22,13 +22,13 @@ from typing import Any
 
 import docker.errors
 import pytest
+from conftest import TEST_LABEL_ARG, TEST_LABELS
 
 from devkit import doctor
 
 pytestmark = pytest.mark.docker
 
 FIXTURES = Path(__file__).parent / "fixtures" / "doctor"
-TEST_LABELS = {"dev.devkit.test": "1"}
 
 OWNED_DOCKERFILE = (
     "FROM debian:bookworm-slim\n"
@@ -46,7 +46,7 @@ def _build(docker: str, context: Path, tag: str) -> None:
             "build",
             "-q",
             "--label",
-            "dev.devkit.test=1",
+            TEST_LABEL_ARG,
             "-t",
             tag,
             "-f",
@@ -62,22 +62,9 @@ def _build(docker: str, context: Path, tag: str) -> None:
 
 
 def _owner(client: Any, image: str, target: str) -> str:
-    # Other test sessions on this shared engine sweep every dev.devkit.test container when
-    # they end, possibly in the middle of ours: try again when that happens.
-    for attempt in range(3):
-        try:
-            return _owner_once(client, image, target)
-        except (docker.errors.NotFound, docker.errors.APIError):
-            if attempt == 2:
-                raise
-    raise AssertionError("unreachable")
-
-
-def _owner_once(client: Any, image: str, target: str) -> str:
     volume = client.volumes.create(name=f"devkit-test-{uuid.uuid4().hex[:10]}", labels=TEST_LABELS)
     container = None
     try:
-        # Not remove=True: an auto-removal still in progress races the session's sweep.
         container = client.containers.create(
             image,
             ["stat", "-c", "%u", target],
@@ -174,7 +161,7 @@ def test_context_measurement_matches_what_buildkit_sends(
     tag = f"devkit-test-doctor-ctx:{uuid.uuid4().hex[:8]}"
     env = {**os.environ, "DOCKER_BUILDKIT": "1"}
     done = subprocess.run(
-        [buildkit_docker, "build", "-q", "--label", "dev.devkit.test=1", "-t", tag, str(ctx)],
+        [buildkit_docker, "build", "-q", "--label", TEST_LABEL_ARG, "-t", tag, str(ctx)],
         env=env,
         capture_output=True,
         text=True,
@@ -212,7 +199,7 @@ def test_dk014_copies_that_fail_do_fail(
             keep = [t for n, t in enumerate(lines, 1) if n not in flagged or n == line]
             (root / "Dockerfile").write_text("".join(keep))
             done = subprocess.run(
-                [buildkit_docker, "build", "--label", "dev.devkit.test=1", "-t", tag, str(root)],
+                [buildkit_docker, "build", "--label", TEST_LABEL_ARG, "-t", tag, str(root)],
                 env=env,
                 capture_output=True,
                 text=True,
@@ -223,7 +210,7 @@ def test_dk014_copies_that_fail_do_fail(
         keep = [t for n, t in enumerate(lines, 1) if n not in flagged]
         (root / "Dockerfile").write_text("".join(keep))
         done = subprocess.run(
-            [buildkit_docker, "build", "--label", "dev.devkit.test=1", "-t", tag, str(root)],
+            [buildkit_docker, "build", "--label", TEST_LABEL_ARG, "-t", tag, str(root)],
             env=env,
             capture_output=True,
             text=True,

@@ -26,7 +26,7 @@ from typing import Any
 
 import docker.errors
 import pytest
-from conftest import TEST_LABELS
+from conftest import TEST_LABEL_ARG, TEST_LABELS
 from template_helpers import load_devcontainer, render_cli, volume_targets
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
@@ -260,7 +260,7 @@ def test_base_image_that_already_has_the_uid(
         " && touch /home/vscode/.from-base\n"
     )
     made = subprocess.run(
-        [buildkit_docker, "build", "--label", "dev.devkit.test=1", "-t", base_tag, "-"],
+        [buildkit_docker, "build", "--label", TEST_LABEL_ARG, "-t", base_tag, "-"],
         input=base_dockerfile, env=_env(), capture_output=True, text=True, check=False,
     )  # fmt: skip
     assert made.returncode == 0, made.stderr
@@ -301,7 +301,7 @@ def _check_dev_stage_on(project: Path, docker_client: Any, buildkit_docker: str)
 def _build_stage(project: Path, target: str, buildkit_docker: str) -> str:
     """Build one stage of the project's Dockerfile with BuildKit; returns the test-labelled tag."""
     tag = f"{project.name}-{target}:test"
-    labels = ["--label", f"dev.devkit.project={project.name}", "--label", "dev.devkit.test=1"]
+    labels = ["--label", f"dev.devkit.project={project.name}", "--label", TEST_LABEL_ARG]
     build = subprocess.run(
         [buildkit_docker, "build", "--target", target, *labels, "-f", ".devcontainer/Dockerfile",
          "-t", tag, "."],

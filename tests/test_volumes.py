@@ -2,7 +2,7 @@
 
 The source trees are made by a busybox container (a different tool than the one under
 test), and trees are compared by listing them with busybox ``stat``/``sha256sum``/``readlink``.
-Everything created carries ``dev.devkit.test=1`` and is removed by the tests.
+Everything created carries this session's ``dev.devkit.test`` label and is removed by the tests.
 """
 
 from __future__ import annotations
@@ -20,17 +20,16 @@ from typing import Any
 
 import docker.errors
 import pytest
+from conftest import TEST_LABEL_ARG, TEST_LABELS
 
 from devkit import archive
 from devkit import volumes as vol
 from devkit.cli import main
 from devkit.engine import MANAGED_LABEL, PROJECT_LABEL, PURPOSE_LABEL
 
-TEST_LABELS = {"dev.devkit.test": "1"}  # as in conftest.py
-
 pytestmark = pytest.mark.docker
 
-EXTRA = "dev.devkit.test=1"
+EXTRA = TEST_LABEL_ARG
 
 POPULATE = r"""
 set -e
