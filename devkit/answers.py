@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from devkit.errors import DevkitError
+from devkit.errors import DevkitError, UsageError
 from devkit.schema import load_schema, validate, validation_errors
 
 SCHEMA_NAME = "answers.schema.json"
@@ -198,7 +198,7 @@ def parse_data(items: Iterable[str], *, other_keys_as_text: bool = False) -> dic
         key, sep, value = item.partition("=")
         key = key.strip()
         if not sep or not key:
-            raise DevkitError(f"--data {item!r} is not KEY=VALUE (e.g. --data stacks=python,node)")
+            raise UsageError(f"--data {item!r} is not KEY=VALUE (e.g. --data stacks=python,node)")
         keep_text = other_keys_as_text and key not in known
         result[key] = value if keep_text else parse_value(key, value)
     return result

@@ -41,7 +41,7 @@ from typing import Any, BinaryIO
 import zstandard
 
 from devkit import __version__
-from devkit.errors import DevkitError
+from devkit.errors import DevkitError, UsageError
 from devkit.schema import validation_errors
 
 FORMAT_NAME = "devkit-volume-backup"
@@ -474,7 +474,7 @@ def check_level(compression: str, level: int | None) -> None:
         raise DevkitError(f"unknown compression {compression!r}; choose one of: zstd, gzip")
     low, high = LEVELS[compression]
     if level is not None and not low <= level <= high:
-        raise DevkitError(f"--level {level}: {compression} takes levels {low} to {high}")
+        raise UsageError(f"--level {level}: {compression} takes levels {low} to {high}")
 
 
 def zstd_threads() -> int:

@@ -17,3 +17,11 @@ class DevkitError(Exception):
 
     def __str__(self) -> str:
         return f"{self.message} ({self.hint})" if self.hint else self.message
+
+
+class UsageError(DevkitError):
+    """The command line itself is wrong: options missing, conflicting or malformed.
+
+    A :class:`DevkitError` like any other, but the CLI exits 2 for it (as argparse does for
+    its own usage errors) so scripts can tell a wrong call from a failed one.
+    """

@@ -247,7 +247,9 @@ def test_bad_baseline_is_one_clear_error(tmp_path: Path, content: str) -> None:
         (["bench", "{tmp}", "--baseline", "{tmp}/none.json"], 1),
         (["bench", "{tmp}"], 1),  # no Dockerfile
         (["bench", "{tmp}", "--json", "{tmp}/no/such/dir/r.json"], 1),
-        (["bench", "{tmp}", "--threshold", "-5"], 1),
+        (["bench", "{tmp}", "--threshold", "-5"], 2),
+        (["bench", "{tmp}", "--threshold", "nan"], 2),
+        (["bench", "{tmp}", "--repeat", "x"], 2),
     ],
 )
 def test_cli_bad_input(

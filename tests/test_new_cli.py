@@ -290,7 +290,6 @@ def test_existing_devcontainer_is_refused_before_the_wizard(
         (["--data", "uid=root"], "uid: 'root' is not a whole number"),
         (["--data", "username=root"], "username: 'root' is not allowed"),
         (["--data", "shoe_size=42"], "unknown answer 'shoe_size'; known answers: project_name"),
-        (["--data", "stacks"], "is not KEY=VALUE"),
         (
             ["--data", "ca_certificates=/nonexistent/ca.pem"],
             "file /nonexistent/ca.pem does not exist",
@@ -304,6 +303,13 @@ def test_bad_input(tmp_path: Path, capsys: Any, args: list[str], message: str) -
     err = capsys.readouterr().err
     assert message in err
     assert err.count("devkit: error:") == 1
+    assert listing(tmp_path) == []
+
+
+def test_malformed_data_is_a_usage_error(tmp_path: Path, capsys: Any) -> None:
+    assert main(["new", str(tmp_path / "proj"), "--defaults", "--data", "stacks"]) == 2
+    err = capsys.readouterr().err
+    assert "--data 'stacks' is not KEY=VALUE" in err and err.count("devkit: error:") == 1
     assert listing(tmp_path) == []
 
 

@@ -390,11 +390,17 @@ def test_volume_changes_unit() -> None:
 
 
 def test_cli_usage_errors(capsys) -> None:
-    assert main(["update"]) == 1
+    """A wrong command line exits 2 (usage), with one line saying what is wrong."""
+    assert main(["update"]) == 2
     assert "no repositories given" in capsys.readouterr().err
-    assert main(["update", ".", "--jobs", "0"]) == 1
-    assert main(["update", ".", "--pretend", "--commit"]) == 1
-    assert main(["update", ".", "--data", "novalue"]) == 1
+    assert main(["update", ".", "--jobs", "0"]) == 2
+    assert "argument --jobs/-j: must be at least 1, not 0" in capsys.readouterr().err
+    assert main(["update", ".", "--jobs", "many"]) == 2
+    assert main(["update", ".", "--pretend", "--commit"]) == 2
+    assert "cannot be combined" in capsys.readouterr().err
+    assert main(["update", ".", "--data", "novalue"]) == 2
+    assert main(["update", ".", "--branch", "a..b"]) == 2
+    assert "not a valid git branch name" in capsys.readouterr().err
     assert main(["update", "--help"]) == 0
     assert "devkit update ~/src/*/ --jobs 4" in capsys.readouterr().out
 

@@ -36,6 +36,8 @@ def test_volumes_help_lists_subcommands(capsys: pytest.CaptureFixture[str]) -> N
         (["backup"], "either volume NAMEs or --project"),
         (["rm"], "either volume NAMEs or --project"),
         (["create", "x", "--project", "."], "either volume NAMEs or --project"),
+        (["create", "x", "--label", "novalue"], "--label 'novalue': expected KEY=VALUE"),
+        (["backup", "a", "b", "-o", "-"], "-o - (stdout) takes exactly one volume"),
         (["backup", "v", "--level", "99"], "zstd takes levels 1 to 22"),
         (["backup", "v", "--compression", "gzip", "--level", "12"], "gzip takes levels 0 to 9"),
     ],
@@ -43,7 +45,7 @@ def test_volumes_help_lists_subcommands(capsys: pytest.CaptureFixture[str]) -> N
 def test_usage_errors_are_one_line(
     argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main(["volumes", *argv]) == 1
+    assert main(["volumes", *argv]) == 2
     err = capsys.readouterr().err
     assert message in err and len(err.strip().splitlines()) == 1
 
@@ -98,7 +100,7 @@ def test_verify_and_bad_restore_need_no_engine(tmp_path: Path) -> None:
 def test_prune_needs_an_existing_dir(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["volumes", "prune-backups", "--keep", "1", "--dir", str(tmp_path / "no")]) == 1
     assert "no such directory" in capsys.readouterr().err
-    assert main(["volumes", "prune-backups", "--keep", "-1", "--dir", str(tmp_path)]) == 1
+    assert main(["volumes", "prune-backups", "--keep", "-1", "--dir", str(tmp_path)]) == 2
 
 
 def _docker_config_with_context(tmp_path: Path, current: str | None) -> Path:

@@ -3,9 +3,9 @@
 Only this package talks to the terminal. Each subcommand lives in its own module with a
 ``register(subparsers)`` function that adds its parser and sets ``func`` to a handler
 ``handler(args, ui) -> int``. Core modules raise :class:`devkit.errors.DevkitError`; ``main``
-turns that into one red line and exit code 1.
+turns that into one red line and exit code 1 (2 for its subclass ``UsageError``).
 
-Exit codes: 0 ok, 1 user error, 2 usage error (argparse), 130 interrupted.
+Exit codes: 0 ok, 1 user error, 2 usage error (argparse, ``UsageError``), 130 interrupted.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from typing import Any
 
 from devkit import __version__
 from devkit.cli._common import UI, Formatter
-from devkit.errors import DevkitError
+from devkit.errors import DevkitError, UsageError
 
 EXIT_OK, EXIT_USER, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -79,6 +79,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         ui.error("interrupted")
         return EXIT_INTERRUPTED
+    except UsageError as exc:
+        ui.error(str(exc))
+        return EXIT_USAGE
     except DevkitError as exc:
         ui.error(str(exc))
         return EXIT_USER

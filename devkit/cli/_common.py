@@ -16,6 +16,33 @@ from rich.markup import escape
 Handler = Callable[[argparse.Namespace, "UI"], int]
 
 
+def at_least(minimum: int) -> Callable[[str], int]:
+    """An argparse ``type`` for whole numbers >= ``minimum`` (bad values are usage errors)."""
+
+    def parse(value: str) -> int:
+        try:
+            number = int(value)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a whole number: {value!r}") from None
+        if number < minimum:
+            raise argparse.ArgumentTypeError(f"must be at least {minimum}, not {number}")
+        return number
+
+    parse.__name__ = f"at_least_{minimum}"
+    return parse
+
+
+def non_negative_float(value: str) -> float:
+    """An argparse ``type`` for numbers >= 0 (bad values are usage errors)."""
+    try:
+        number = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {value!r}") from None
+    if not number >= 0:  # also refuses nan
+        raise argparse.ArgumentTypeError(f"must be 0 or more, not {value}")
+    return number
+
+
 class Formatter(argparse.RawDescriptionHelpFormatter):
     """Keeps the examples in epilogs laid out as written."""
 

@@ -14,7 +14,7 @@ from rich.text import Text
 
 from devkit import bench, buildkit
 from devkit.bench_progress import BuildProgress, Vertex
-from devkit.cli._common import UI, add_command, log_width
+from devkit.cli._common import UI, add_command, at_least, log_width, non_negative_float
 from devkit.engine import connect
 from devkit.errors import DevkitError
 
@@ -57,7 +57,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     parser.add_argument("--compare-target", metavar="STAGE", help="stage of the other Dockerfile")
     parser.add_argument(
-        "--repeat", type=_positive, default=1, metavar="N", help="runs per scenario; medians"
+        "--repeat", type=at_least(1), default=1, metavar="N", help="runs per scenario; medians"
     )
     parser.add_argument(
         "--scenarios",
@@ -82,21 +82,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     parser.add_argument(
         "--threshold",
-        type=float,
+        type=non_negative_float,
         default=bench.DEFAULT_THRESHOLD,
         metavar="PCT",
         help="slowdown over the baseline that counts as a regression (default: 20)",
     )
-
-
-def _positive(value: str) -> int:
-    try:
-        number = int(value)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"not a number: {value!r}") from exc
-    if number < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return number
 
 
 def _scenarios(value: str) -> tuple[str, ...]:
@@ -112,8 +102,6 @@ def _scenarios(value: str) -> tuple[str, ...]:
 
 
 def _run(args: argparse.Namespace, ui: UI) -> int:
-    if args.threshold < 0:
-        raise DevkitError("--threshold must be 0 or more")
     baseline = bench.load_baseline(args.baseline) if args.baseline else None
     # Check where results go before minutes of building, not after.
     for option, path in (("--json", args.json), ("--csv", args.csv)):

@@ -13,8 +13,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from devkit import update as core
-from devkit.cli._common import UI, add_command
-from devkit.errors import DevkitError
+from devkit.cli._common import UI, add_command, at_least
+from devkit.errors import DevkitError, UsageError
 
 EXAMPLES = """\
 devkit update .                                   # this repository
@@ -61,7 +61,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.add_argument(
         "--jobs",
         "-j",
-        type=int,
+        type=at_least(1),
         default=min(4, os.cpu_count() or 1),
         metavar="N",
         help="update N repositories at once (default: %(default)s)",
@@ -197,7 +197,7 @@ def _check_branch_name(name: str) -> None:
     except FileNotFoundError:
         raise DevkitError("git is not installed; devkit update needs it") from None
     if not ok or name.startswith("-"):
-        raise DevkitError(f"--branch {name!r} is not a valid git branch name")
+        raise UsageError(f"--branch {name!r} is not a valid git branch name")
 
 
 def _collect_paths(args: argparse.Namespace) -> list[str]:
@@ -205,7 +205,7 @@ def _collect_paths(args: argparse.Namespace) -> list[str]:
     if args.from_file is not None:
         paths.extend(core.read_repo_list(args.from_file))
     if not paths:
-        raise DevkitError("no repositories given: pass PATH... or --from-file FILE")
+        raise UsageError("no repositories given: pass PATH... or --from-file FILE")
     unique: list[str] = []
     seen: set[str] = set()
     for path in paths:
@@ -218,10 +218,8 @@ def _collect_paths(args: argparse.Namespace) -> list[str]:
 
 
 def _run(args: argparse.Namespace, ui: UI) -> int:
-    if args.jobs < 1:
-        raise DevkitError(f"--jobs must be at least 1, not {args.jobs}")
     if args.pretend and (args.commit or args.branch or args.migrate_volumes):
-        raise DevkitError(
+        raise UsageError(
             "--pretend touches nothing, so it cannot be combined with "
             "--commit, --branch or --migrate-volumes"
         )

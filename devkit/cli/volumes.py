@@ -22,9 +22,9 @@ from rich.table import Table
 
 from devkit import archive
 from devkit import volumes as vol
-from devkit.cli._common import UI, add_command
+from devkit.cli._common import UI, add_command, at_least
 from devkit.engine import PROJECT_LABEL, PURPOSE_LABEL, connect
-from devkit.errors import DevkitError
+from devkit.errors import DevkitError, UsageError
 
 EXAMPLES = """\
 devkit volumes create --project .              # the volumes .devcontainer/compose.yaml declares
@@ -196,7 +196,7 @@ devkit volumes prune-backups --keep 1 --volume my-service-pip-cache --dry-run"""
         handler=_prune,
     )
     p.add_argument(
-        "--keep", type=int, required=True, metavar="N", help="backups to keep per volume"
+        "--keep", type=at_least(0), required=True, metavar="N", help="backups to keep per volume"
     )
     p.add_argument("--volume", metavar="NAME", help="only this volume's backups")
     p.add_argument("--dir", type=Path, metavar="DIR", help="backups folder (default: devkit's)")
@@ -270,12 +270,12 @@ def _project_volume_names(client: Any, project: str) -> list[str]:
 
 def _create(args: argparse.Namespace, ui: UI) -> int:
     if bool(args.names) == bool(args.project):
-        raise DevkitError("give either volume NAMEs or --project DIR")
+        raise UsageError("give either volume NAMEs or --project DIR")
     chatty = args.verbose or ui.err.is_terminal
     client = connect()
     if args.project:
         if args.project_name or args.purpose or args.label:
-            raise DevkitError("--project-name/--purpose/--label only apply to NAMEs")
+            raise UsageError("--project-name/--purpose/--label only apply to NAMEs")
         results = vol.create_project_volumes(
             client, args.project, restore_latest=args.restore_latest
         )
@@ -291,7 +291,7 @@ def _create(args: argparse.Namespace, ui: UI) -> int:
     for item in args.label:
         key, sep, value = item.partition("=")
         if not sep or not key:
-            raise DevkitError(f"--label {item!r}: expected KEY=VALUE")
+            raise UsageError(f"--label {item!r}: expected KEY=VALUE")
         labels[key] = value
     if args.project_name:
         labels[PROJECT_LABEL] = args.project_name
@@ -366,7 +366,7 @@ def _backup(args: argparse.Namespace, ui: UI) -> int:
 
 def _do_backup(args: argparse.Namespace, ui: UI) -> int:
     if bool(args.names) == bool(args.project):
-        raise DevkitError("give either volume NAMEs or --project NAME")
+        raise UsageError("give either volume NAMEs or --project NAME")
     archive.check_level(args.compression, args.level)
     client = connect()
     names = list(args.names) or _project_volume_names(client, args.project)
@@ -374,11 +374,11 @@ def _do_backup(args: argparse.Namespace, ui: UI) -> int:
         vol.check_name(name)
     if args.output == "-":
         if len(names) != 1:
-            raise DevkitError("-o - (stdout) takes exactly one volume")
+            raise UsageError("-o - (stdout) takes exactly one volume")
         if sys.stdout.isatty():
             raise DevkitError("refusing to write a backup to a terminal; redirect stdout")
         if args.json:
-            raise DevkitError("--json cannot be combined with -o -")
+            raise UsageError("--json cannot be combined with -o -")
         with _progress(ui, names[0]) as advance:
             vol.backup(
                 client,
@@ -506,7 +506,7 @@ def _verify(args: argparse.Namespace, ui: UI) -> int:
 
 def _rm(args: argparse.Namespace, ui: UI) -> int:
     if bool(args.names) == bool(args.project):
-        raise DevkitError("give either volume NAMEs or --project NAME")
+        raise UsageError("give either volume NAMEs or --project NAME")
     client = connect()
     names = list(args.names) or _project_volume_names(client, args.project)
     for name in names:  # check everything before removing anything
