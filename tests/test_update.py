@@ -347,6 +347,13 @@ def test_volume_renames_and_drops_are_reported(tmp_path: Path, capsys) -> None:
         "labels": {},
     } in volumes
 
+    # A real run without --migrate-volumes says how to copy the data later.
+    other = render_project(str(template), tmp_path / "web", ref="v2.0.0")
+    assert main(["update", str(other)]) == 0
+    err = capsys.readouterr().err
+    assert "1 cache volume(s) got a new name; their data was not moved" in err
+    assert "devkit volumes copy web-pip-cache web-pip-cache-v3" in err
+
     results = core.update_many([str(project)], core.UpdateOptions())
     core.migrate_volumes(results, lambda *args: copies.append(args) or "copied")
     # Dropped ones are never touched; the new volume gets its labels from the new compose file.

@@ -8,6 +8,7 @@ Everything created carries this session's ``dev.devkit.test`` label and is remov
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import subprocess
@@ -552,6 +553,59 @@ def test_copy_volume(
         assert tree(docker_client, busybox_image, again) == small_tree
     finally:
         runner.remove(force=True)
+
+
+def test_copy_cli(
+    docker_client: Any,
+    busybox_image: str,
+    small_source: str,
+    small_tree: list[tuple[str, ...]],
+    vols: Volumes,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`devkit volumes copy` in-process (--json) and as a user runs it (quiet on success)."""
+    target = vols.name()
+    assert main(["volumes", "copy", small_source, target, "--purpose", "uv-cache", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert (result["source"], result["target"], result["created"]) == (small_source, target, True)
+    assert result["bytes"] > 0
+    assert tree(docker_client, busybox_image, target) == small_tree
+    labels = docker_client.volumes.get(target).attrs["Labels"]
+    assert labels[PURPOSE_LABEL] == "uv-cache" and labels[PROJECT_LABEL] == "dkt"
+
+    # Into an existing empty volume: no labels may be asked for; without them it copies.
+    empty = vols.create()
+    assert main(["volumes", "copy", small_source, empty, "--purpose", "x"]) == 1
+    assert "labels cannot change" in capsys.readouterr().err
+    env = {**os.environ, "DEVKIT_EXTRA_LABELS": EXTRA}
+    proc = subprocess.run(
+        ["devkit", "volumes", "copy", small_source, empty],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+        check=False,
+    )
+    assert (proc.returncode, proc.stdout, proc.stderr) == (0, "", "")
+    assert tree(docker_client, busybox_image, empty) == small_tree
+
+    # A non-empty target, an unknown source, the same name twice: one line each.
+    for argv, code, message in (
+        ([small_source, target], 1, "not empty"),
+        ([_unique("dkt-missing"), vols.name()], 1, "no such volume"),
+        ([small_source, small_source], 2, "SOURCE and TARGET are the same volume"),
+    ):
+        proc = subprocess.run(
+            ["devkit", "volumes", "copy", *argv],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=300,
+            check=False,
+        )
+        assert proc.returncode == code, proc.stderr
+        assert message in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+    assert tree(docker_client, busybox_image, small_source) == small_tree  # never changed
 
 
 def test_errors_are_one_line(vols: Volumes, tmp_path: Path, docker_client: Any) -> None:

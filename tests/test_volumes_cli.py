@@ -13,7 +13,7 @@ import pytest
 from devkit import archive
 from devkit.cli import main
 
-SUBCOMMANDS = ["create", "list", "backup", "restore", "verify", "rm", "prune-backups"]
+SUBCOMMANDS = ["create", "list", "backup", "restore", "verify", "copy", "rm", "prune-backups"]
 
 
 @pytest.mark.parametrize("sub", SUBCOMMANDS)
@@ -38,6 +38,7 @@ def test_volumes_help_lists_subcommands(capsys: pytest.CaptureFixture[str]) -> N
         (["create", "x", "--project", "."], "either volume NAMEs or --project"),
         (["create", "x", "--label", "novalue"], "--label 'novalue': expected KEY=VALUE"),
         (["backup", "a", "b", "-o", "-"], "-o - (stdout) takes exactly one volume"),
+        (["copy", "a", "b", "--label", "nolabel"], "--label 'nolabel': expected KEY=VALUE"),
         (["backup", "v", "--level", "99"], "zstd takes levels 1 to 22"),
         (["backup", "v", "--compression", "gzip", "--level", "12"], "gzip takes levels 0 to 9"),
     ],

@@ -292,10 +292,7 @@ def _volume_hints(results: list[core.RepoResult], ui: UI, *, migrated: bool, pre
                 "Copy it with:"
             )
             for vol in renamed:
-                ui.info(
-                    f"  devkit volumes backup {vol.old} -o {vol.old}.tar.zst && "
-                    f"devkit volumes restore {vol.old}.tar.zst --to {vol.new}"
-                )
+                ui.info(f"  devkit volumes copy {vol.old} {vol.new}")
     if dropped:
         ui.warn(
             f"{len(dropped)} volume(s) are no longer used by the new template version: "

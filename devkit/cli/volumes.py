@@ -32,6 +32,7 @@ devkit volumes list --json
 devkit volumes backup my-service-pip-cache
 devkit volumes restore my-service-pip-cache--20250101T120000Z.tar.zst --to pip-cache-copy
 devkit volumes prune-backups --keep 5
+devkit volumes copy my-service-pip-cache my-service-pip-cache-v2
 """
 
 
@@ -184,6 +185,30 @@ devkit volumes rm --project my-service --yes""",
 
     p = add_command(
         vsub,
+        "copy",
+        help="copy one volume's data into a new (or empty) volume, engine to engine",
+        description=(
+            "Copy SOURCE's files into TARGET with ownership, modes, links and mtimes. TARGET is\n"
+            "created with SOURCE's driver and labels (adjusted by --purpose/--project-name/\n"
+            "--label), or must already exist and be empty. SOURCE is never changed; a running\n"
+            "container on it is refused. Use it after `devkit update` renamed a cache volume."
+        ),
+        examples="""\
+devkit volumes copy my-service-pip-cache my-service-pip-cache-v2
+devkit volumes copy old-history new-history --purpose shell-history --json""",
+        handler=_copy,
+    )
+    p.add_argument("source", metavar="SOURCE", help="volume to copy from")
+    p.add_argument("target", metavar="TARGET", help="new or empty volume to copy into")
+    p.add_argument("--project-name", metavar="NAME", help="dev.devkit.project label for TARGET")
+    p.add_argument("--purpose", metavar="PURPOSE", help="dev.devkit.purpose label for TARGET")
+    p.add_argument(
+        "--label", action="append", default=[], metavar="KEY=VALUE", help="extra label (repeat)"
+    )
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+
+    p = add_command(
+        vsub,
         "prune-backups",
         help="delete old backups, keeping the newest N per volume",
         description=(
@@ -287,16 +312,7 @@ def _create(args: argparse.Namespace, ui: UI) -> int:
             if chatty and r.restored_from:
                 ui.info(f"seeded {r.name} from {r.restored_from}")
         return 0
-    labels: dict[str, str] = {}
-    for item in args.label:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            raise UsageError(f"--label {item!r}: expected KEY=VALUE")
-        labels[key] = value
-    if args.project_name:
-        labels[PROJECT_LABEL] = args.project_name
-    if args.purpose:
-        labels[PURPOSE_LABEL] = args.purpose
+    labels = _labels(args)
     backups = vol.find_backups() if args.restore_latest else []
     for name in args.names:
         created = vol.create_volume(client, name, labels=labels)
@@ -502,6 +518,51 @@ def _verify(args: argparse.Namespace, ui: UI) -> int:
     if args.json:
         ui.print_json(reports)
     return 1 if failed else 0
+
+
+def _labels(args: argparse.Namespace) -> dict[str, str]:
+    """The labels given by --label KEY=VALUE, --project-name and --purpose."""
+    labels: dict[str, str] = {}
+    for item in args.label:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise UsageError(f"--label {item!r}: expected KEY=VALUE")
+        labels[key] = value
+    if args.project_name:
+        labels[PROJECT_LABEL] = args.project_name
+    if args.purpose:
+        labels[PURPOSE_LABEL] = args.purpose
+    return labels
+
+
+def _copy(args: argparse.Namespace, ui: UI) -> int:
+    labels = _labels(args)
+    if args.source == args.target:
+        raise UsageError("SOURCE and TARGET are the same volume")
+    client = connect()
+    if labels and vol.volume_exists(client, args.target):
+        # The Engine API cannot relabel a volume; saying so beats silently ignoring them.
+        raise DevkitError(
+            f"volume {args.target} exists, and a volume's labels cannot change after it is "
+            "created; drop --purpose/--project-name/--label or copy into a new name"
+        )
+    copied = 0
+
+    def count(n: int) -> None:
+        nonlocal copied
+        copied += n
+        advance(n)
+
+    with _sigterm_as_interrupt(), _progress(ui, f"{args.source} → {args.target}") as advance:
+        created = vol.copy_volume(client, args.source, args.target, labels=labels, progress=count)
+    if args.json:
+        ui.print_json(
+            {"source": args.source, "target": args.target, "created": created, "bytes": copied}
+        )
+    elif ui.err.is_terminal:
+        made = " (created)" if created else ""
+        ui.info(f"copied {args.source} into {args.target}{made}: {_size(copied)}")
+    return 0
 
 
 def _rm(args: argparse.Namespace, ui: UI) -> int:
