@@ -267,47 +267,29 @@ def test_template_cli_as_a_user_runs_it(tmp_path: Path) -> None:
     if not (REPO_ROOT / "copier-template" / "VERSION").is_file():
         pytest.fail("copier-template/VERSION is missing")
     env = {**os.environ, "DEVKIT_DATA_DIR": str(tmp_path / "data")}
+
+    def devkit(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            ["devkit", "template", *args], capture_output=True, text=True, env=env, check=False
+        )
+
     version = (REPO_ROOT / "copier-template" / "VERSION").read_text().strip()
     dest = tmp_path / "acme-devcontainer-template"
-    proc = subprocess.run(
-        ["devkit", "template", "export", str(dest), "--json"],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=False,
-    )
+    proc = devkit("export", str(dest), "--json")
     assert proc.returncode == 0, proc.stderr
     exported = json.loads(proc.stdout)
     released = template.released_versions(REPO_ROOT / "devkit" / "template_history")
     assert exported["versions"][-1] == f"v{version}"
     assert set(released) <= set(exported["versions"])  # older releases come from the archives
     assert (dest / "copier.yml").is_file() and (dest / "VERSION").read_text().strip() == version
-    proc = subprocess.run(
-        ["devkit", "template", "versions", "--json"],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=False,
-    )
+    proc = devkit("versions", "--json")
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["current"] == f"v{version}"
-    proc = subprocess.run(
-        ["devkit", "template", "export", str(dest)],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=False,
-    )
+    proc = devkit("export", str(dest))
     assert proc.returncode == 1
     assert "already exists" in proc.stderr and "Traceback" not in proc.stderr
     # The bundled version is released already, so `release` is a no-op that says where.
-    proc = subprocess.run(
-        ["devkit", "template", "release", "--json"],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=False,
-    )
+    proc = devkit("release", "--json")
     assert proc.returncode == 0, proc.stderr
     result = json.loads(proc.stdout)
     assert result["version"] == f"v{version}"
