@@ -150,7 +150,9 @@ def add_version(folder: Path, repo: Path, version: str) -> str:
         if child.name != ".git":
             shutil.rmtree(child) if child.is_dir() and not child.is_symlink() else child.unlink()
     shutil.copytree(folder, repo, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__"))
-    _git(repo, "add", "--all")
+    # --force: the mirror must hold every template file, whatever the user's global gitignore
+    # (say `.devcontainer/`) or a .gitignore inside the template would leave out.
+    _git(repo, "add", "--all", "--force")
     _git(repo, "commit", "--quiet", "--allow-empty", "-m", f"template {tag}")
     _git(repo, "tag", "-a", tag, "-m", f"digest {digest}")
     return tag
@@ -253,7 +255,7 @@ def _add_released(repo: Path, history: Path) -> None:
             tree_dir = Path(tmp) / "tree"
             _extract(history / f"{tag}.tar.gz", tree_dir)
             env = {"GIT_INDEX_FILE": str(Path(tmp) / "index")}
-            _git(repo, "--work-tree", str(tree_dir), "add", "--all", extra_env=env)
+            _git(repo, "--work-tree", str(tree_dir), "add", "--all", "--force", extra_env=env)
             tree = _git(repo, "write-tree", extra_env=env)
             commit = _git(repo, "commit-tree", tree, "-m", f"template {tag} (released)")
             _git(repo, "tag", "-a", tag, commit, "-m", f"digest {_tree_digest(tree_dir)}")

@@ -485,3 +485,21 @@ def test_the_bundled_template_version_is_released_unchanged() -> None:
     except DevkitError as exc:
         pytest.fail(f"{exc} ({exc.hint})")
     assert released[-1] == f"v{version}", "the bundled template is older than a released one"
+
+
+def test_the_mirror_holds_every_template_file_whatever_the_users_gitignore(
+    devkit_install: Devkit, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A global gitignore with `.devcontainer/` (a common one) must not empty the template."""
+    config = tmp_path / "xdg"
+    (config / "git").mkdir(parents=True)
+    (config / "git" / "ignore").write_text(".devcontainer/\n*.jinja\n")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(config))
+    v1 = devkit_install.install("1.0.0")
+    template.release(v1, devkit_install.history("2.0.0"))  # imported from an archive
+    v2 = devkit_install.install("2.0.0")  # committed from the bundled folder
+    template.bundled_source()
+    for tag, folder in (("v1.0.0", v1), ("v2.0.0", v2)):
+        listed = git(template.mirror_dir(), "ls-tree", "-r", "--name-only", tag).splitlines()
+        files = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
+        assert sorted(listed) == files, tag
