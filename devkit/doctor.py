@@ -29,7 +29,7 @@ from typing import Any
 import yaml
 
 from devkit.dockerfile import Dockerfile, Instruction, Stage, parse_file, substitute
-from devkit.errors import DevkitError
+from devkit.errors import DevkitError, UsageError
 
 ERROR, WARNING, INFO = "error", "warning", "info"
 SEVERITIES = (ERROR, WARNING, INFO)
@@ -2065,7 +2065,8 @@ def audit(
     skip = {rule.strip().upper() for rule in ignore if rule.strip()}
     unknown = sorted(skip - set(RULES))
     if unknown:
-        raise DevkitError(f"unknown rule id {', '.join(unknown)} (known: {', '.join(RULES)})")
+        # A usage error (exit 2): exit 1 means "the audit found errors" to a CI script.
+        raise UsageError(f"unknown rule id {', '.join(unknown)} (known: {', '.join(RULES)})")
     auditor = _Auditor(root.resolve(), buildkit)
     auditor.run()
     order = {sev: i for i, sev in enumerate(SEVERITIES)}
@@ -2106,11 +2107,11 @@ def rule_page(rule_id: str) -> str:
     """The markdown page explaining ``rule_id`` (``docs/doctor/<ID>.md``, shipped in the
     wheel as ``devkit/_data/docs/doctor``); the rule's title, why and fix if it is missing.
 
-    Raises :class:`DevkitError` for an unknown rule id.
+    Raises :class:`UsageError` (a :class:`DevkitError`) for an unknown rule id.
     """
     rule = RULES.get(rule_id.strip().upper())
     if rule is None:
-        raise DevkitError(f"unknown rule id {rule_id} (known: {', '.join(RULES)})")
+        raise UsageError(f"unknown rule id {rule_id} (known: {', '.join(RULES)})")
     package = Path(__file__).resolve().parent
     for folder in (package / "_data" / "docs" / "doctor", package.parent / "docs" / "doctor"):
         page = folder / f"{rule.id}.md"

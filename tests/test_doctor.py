@@ -702,7 +702,8 @@ def test_ignore_rules_and_inline_suppression(
     assert _triples(doctor.audit(root, buildkit=None)) == [("DK007", "Dockerfile", 4)]
     assert main(["doctor", str(root), "--no-buildkit-check", "--ignore", "DK001,DK007"]) == 0
     capsys.readouterr()
-    assert main(["doctor", str(root), "--ignore", "DK999"]) == 1
+    # A wrong command line exits 2, never 1 ("the audit found errors").
+    assert main(["doctor", str(root), "--ignore", "DK999"]) == 2
     assert "unknown rule id DK999" in capsys.readouterr().err
 
 
@@ -716,7 +717,7 @@ def test_cli_explain_prints_the_rules_page(capsys: pytest.CaptureFixture[str]) -
     assert main(["doctor", "--explain", "dk003"]) == 0
     out = capsys.readouterr().out
     assert out == (DOCS / "doctor" / "DK003.md").read_text()
-    assert main(["doctor", "--explain", "DK999"]) == 1
+    assert main(["doctor", "--explain", "DK999"]) == 2
     err = capsys.readouterr().err
     assert "unknown rule id DK999" in err and len(err.strip().splitlines()) == 1
 
