@@ -60,7 +60,7 @@ from typing import Any
 from devkit.bench_progress import BuildProgress, ProgressParser, Vertex
 from devkit.buildkit import BuildKitInfo
 from devkit.engine import MANAGED_LABEL
-from devkit.errors import DevkitError
+from devkit.errors import DevkitError, UsageError
 
 SCENARIOS = ("cold", "noop", "source", "deps")
 SCENARIO_TITLES = {
@@ -1184,7 +1184,7 @@ def make_targets(
         other = _existing(compare, context, "--compare Dockerfile")
         name = _name(other, context)
         if name == targets[0].name or other == main_df:
-            raise DevkitError("--compare names the same Dockerfile as the one benched")
+            raise UsageError("--compare names the same Dockerfile as the one benched")
         targets.append(Target(name, other, context, compare_stage))
     return targets
 

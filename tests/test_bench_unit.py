@@ -250,6 +250,7 @@ def test_bad_baseline_is_one_clear_error(tmp_path: Path, content: str) -> None:
         (["bench", "{tmp}", "--threshold", "-5"], 2),
         (["bench", "{tmp}", "--threshold", "nan"], 2),
         (["bench", "{tmp}", "--repeat", "x"], 2),
+        (["bench", "{tmp}", "--compare-target", "dev"], 2),  # without --compare
     ],
 )
 def test_cli_bad_input(
@@ -260,6 +261,15 @@ def test_cli_bad_input(
     assert "Traceback" not in err
     if code == 1:
         assert err.count("devkit: error:") == 1
+
+
+def test_cli_compare_with_the_benched_dockerfile_is_a_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _project(tmp_path)
+    argv = ["bench", str(tmp_path), "--compare", str(tmp_path / ".devcontainer" / "Dockerfile")]
+    assert main(argv) == 2  # exit 1 means "a regression" to a script
+    assert "same Dockerfile" in capsys.readouterr().err
 
 
 def test_help_shows_examples(capsys: pytest.CaptureFixture[str]) -> None:

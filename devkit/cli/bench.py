@@ -16,7 +16,7 @@ from devkit import bench, buildkit
 from devkit.bench_progress import BuildProgress, Vertex
 from devkit.cli._common import UI, add_command, at_least, log_width, non_negative_float
 from devkit.engine import connect
-from devkit.errors import DevkitError
+from devkit.errors import DevkitError, UsageError
 
 EXAMPLES = """\
 devkit bench .                                   # all scenarios on .devcontainer/Dockerfile
@@ -102,6 +102,9 @@ def _scenarios(value: str) -> tuple[str, ...]:
 
 
 def _run(args: argparse.Namespace, ui: UI) -> int:
+    if args.compare_target is not None and args.compare is None:
+        # Silently benching the main Dockerfile instead would answer another question.
+        raise UsageError("--compare-target needs --compare OTHER_DOCKERFILE")
     baseline = bench.load_baseline(args.baseline) if args.baseline else None
     # Check where results go before minutes of building, not after.
     for option, path in (("--json", args.json), ("--csv", args.csv)):
