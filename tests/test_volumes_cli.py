@@ -12,6 +12,7 @@ import pytest
 
 from devkit import archive
 from devkit.cli import main
+from devkit.errors import DevkitError
 
 SUBCOMMANDS = ["create", "list", "backup", "restore", "verify", "copy", "rm", "prune-backups"]
 
@@ -41,11 +42,21 @@ def test_volumes_help_lists_subcommands(capsys: pytest.CaptureFixture[str]) -> N
         (["copy", "a", "b", "--label", "nolabel"], "--label 'nolabel': expected KEY=VALUE"),
         (["backup", "v", "--level", "99"], "zstd takes levels 1 to 22"),
         (["backup", "v", "--compression", "gzip", "--level", "12"], "gzip takes levels 0 to 9"),
+        (["backup", "v", "-o", "-", "--json"], "--json cannot be combined with -o -"),
+        (["create", "--project", ".", "--purpose", "x"], "only apply to NAMEs"),
     ],
 )
 def test_usage_errors_are_one_line(
-    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+    argv: list[str],
+    message: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    # Exit 2 before the engine is asked: the same answer on a machine without Docker.
+    def no_engine() -> None:
+        raise DevkitError("cannot reach the Docker engine")
+
+    monkeypatch.setattr("devkit.cli.volumes.connect", no_engine)
     assert main(["volumes", *argv]) == 2
     err = capsys.readouterr().err
     assert message in err and len(err.strip().splitlines()) == 1

@@ -296,11 +296,12 @@ def _project_volume_names(client: Any, project: str) -> list[str]:
 def _create(args: argparse.Namespace, ui: UI) -> int:
     if bool(args.names) == bool(args.project):
         raise UsageError("give either volume NAMEs or --project DIR")
+    if args.project and (args.project_name or args.purpose or args.label):
+        raise UsageError("--project-name/--purpose/--label only apply to NAMEs")
+    labels = _labels(args)  # a wrong command line is exit 2 before the engine is asked
     chatty = args.verbose or ui.err.is_terminal
     client = connect()
     if args.project:
-        if args.project_name or args.purpose or args.label:
-            raise UsageError("--project-name/--purpose/--label only apply to NAMEs")
         results = vol.create_project_volumes(
             client, args.project, restore_latest=args.restore_latest
         )
@@ -312,7 +313,6 @@ def _create(args: argparse.Namespace, ui: UI) -> int:
             if chatty and r.restored_from:
                 ui.info(f"seeded {r.name} from {r.restored_from}")
         return 0
-    labels = _labels(args)
     backups = vol.find_backups() if args.restore_latest else []
     for name in args.names:
         created = vol.create_volume(client, name, labels=labels)
@@ -384,6 +384,11 @@ def _do_backup(args: argparse.Namespace, ui: UI) -> int:
     if bool(args.names) == bool(args.project):
         raise UsageError("give either volume NAMEs or --project NAME")
     archive.check_level(args.compression, args.level)
+    # Usage errors first: exit 2 whether or not the engine is reachable.
+    if args.output == "-" and args.json:
+        raise UsageError("--json cannot be combined with -o -")
+    if args.output == "-" and len(args.names) > 1:
+        raise UsageError("-o - (stdout) takes exactly one volume")
     client = connect()
     names = list(args.names) or _project_volume_names(client, args.project)
     for name in names:
@@ -393,8 +398,6 @@ def _do_backup(args: argparse.Namespace, ui: UI) -> int:
             raise UsageError("-o - (stdout) takes exactly one volume")
         if sys.stdout.isatty():
             raise DevkitError("refusing to write a backup to a terminal; redirect stdout")
-        if args.json:
-            raise UsageError("--json cannot be combined with -o -")
         with _progress(ui, names[0]) as advance:
             vol.backup(
                 client,
