@@ -288,8 +288,14 @@ def test_template_cli_as_a_user_runs_it(tmp_path: Path) -> None:
     proc = devkit("export", str(dest))
     assert proc.returncode == 1
     assert "already exists" in proc.stderr and "Traceback" not in proc.stderr
-    # The bundled version is released already, so `release` is a no-op that says where.
+    # The bundled version is released already, so `release` is a no-op that says where. Checked
+    # first: with an editable install, `release` would otherwise write the missing archive into
+    # the source tree, and the guard test below would then pass on a release nobody committed.
+    history = REPO_ROOT / "devkit" / "template_history"
+    assert f"v{version}" in template.released_versions(history), "run `devkit template release`"
+    before = sorted(p.name for p in history.iterdir())
     proc = devkit("release", "--json")
+    assert sorted(p.name for p in history.iterdir()) == before
     assert proc.returncode == 0, proc.stderr
     result = json.loads(proc.stdout)
     assert result["version"] == f"v{version}"
