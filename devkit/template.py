@@ -83,11 +83,20 @@ def _tree_digest(folder: Path) -> str:
     return digest.hexdigest()
 
 
+#: The mirror's commits and tags are devkit's bookkeeping: a user's global signing setup would
+#: make them prompt for a passphrase or fail (a hook could too; commits pass --no-verify).
+_GIT_CONFIG = ("-c", "commit.gpgSign=false", "-c", "tag.gpgSign=false")
+
+
 def _git(repo: Path, *args: str, extra_env: dict[str, str] | None = None) -> str:
     env = {**os.environ, **_GIT_ENV, **(extra_env or {})}
     try:
         result = subprocess.run(
-            ["git", "-C", str(repo), *args], check=True, capture_output=True, text=True, env=env
+            ["git", "-C", str(repo), *_GIT_CONFIG, *args],
+            check=True,
+            capture_output=True,
+            text=True,
+            env=env,
         )
     except FileNotFoundError as exc:
         raise DevkitError("git is not installed; devkit needs it to version templates") from exc
@@ -153,7 +162,7 @@ def add_version(folder: Path, repo: Path, version: str) -> str:
     # --force: the mirror must hold every template file, whatever the user's global gitignore
     # (say `.devcontainer/`) or a .gitignore inside the template would leave out.
     _git(repo, "add", "--all", "--force")
-    _git(repo, "commit", "--quiet", "--allow-empty", "-m", f"template {tag}")
+    _git(repo, "commit", "--quiet", "--no-verify", "--allow-empty", "-m", f"template {tag}")
     _git(repo, "tag", "-a", tag, "-m", f"digest {digest}")
     return tag
 

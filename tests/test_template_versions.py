@@ -509,3 +509,19 @@ def test_the_mirror_holds_every_template_file_whatever_the_users_gitignore(
         listed = git(template.mirror_dir(), "ls-tree", "-r", "--name-only", tag).splitlines()
         files = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
         assert sorted(listed) == files, tag
+
+
+def test_the_mirror_works_with_a_global_signing_setup(
+    devkit_install: Devkit, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """commit.gpgSign/tag.gpgSign in ~/.gitconfig must not make the mirror's bookkeeping fail."""
+    config = tmp_path / "gitconfig"
+    config.write_text(
+        "[commit]\n\tgpgSign = true\n[tag]\n\tgpgSign = true\n[gpg]\n\tprogram = false\n"
+    )
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(config))
+    v1 = devkit_install.install("1.0.0")
+    template.release(v1, devkit_install.history("2.0.0"))  # tagged from an archive
+    devkit_install.install("2.0.0")  # committed and tagged from the bundled folder
+    assert template.bundled_source().vcs_ref == "v2.0.0"
+    assert template.versions() == ["v1.0.0", "v2.0.0"]
