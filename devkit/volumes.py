@@ -902,8 +902,9 @@ def copy_volume(
 ) -> bool:
     """Copy the data of volume ``source`` into volume ``target``.
 
-    ``target`` is created when missing — with ``source``'s driver and labels, updated with
-    ``labels`` (e.g. a new ``dev.devkit.purpose``) — or must exist and be empty. Ownership,
+    ``target`` is created when missing — with ``source``'s driver and labels (except Docker
+    Compose's ``com.docker.compose.*``), updated with ``labels`` (e.g. a new
+    ``dev.devkit.purpose``) — or must exist and be empty. Ownership,
     modes, symlinks, hard links and mtimes are kept (the tar stream goes straight from one
     helper container to the other, nothing touches the local disk). ``source`` may be used
     by stopped containers but not by a running one; ``target`` by no container at all.
@@ -926,12 +927,14 @@ def copy_volume(
         if not is_empty(client, target):
             raise DevkitError(f"cannot copy into volume {target}: it is not empty")
     else:
-        new_labels = {
-            MANAGED_LABEL: "true",
-            **(src.get("Labels") or {}),
-            **(labels or {}),
-            **_extra_labels(),
+        # Compose's own labels say which compose project/key created the source; the copy was
+        # not created by Compose, and carrying them over makes Compose misattribute it.
+        inherited = {
+            k: v
+            for k, v in (src.get("Labels") or {}).items()
+            if not k.startswith("com.docker.compose.")
         }
+        new_labels = {MANAGED_LABEL: "true", **inherited, **(labels or {}), **_extra_labels()}
         try:
             client.api.create_volume(
                 name=target, driver=src.get("Driver") or "local", labels=new_labels

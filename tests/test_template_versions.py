@@ -525,3 +525,20 @@ def test_the_mirror_works_with_a_global_signing_setup(
     devkit_install.install("2.0.0")  # committed and tagged from the bundled folder
     assert template.bundled_source().vcs_ref == "v2.0.0"
     assert template.versions() == ["v1.0.0", "v2.0.0"]
+
+
+def test_release_refuses_to_write_into_an_installed_package(
+    devkit_install: Devkit, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    """From a wheel, `release` may only confirm a release; it never writes into site-packages."""
+    folder = tmp_path / "site-packages" / "devkit" / "_data" / "copier-template"
+    write_template_files(folder, "1.0.0")
+    history = tmp_path / "site-packages" / "devkit" / "template_history"
+    monkeypatch.setattr(resources, "template_dir", lambda: folder)
+    monkeypatch.setattr(resources, "template_history_dir", lambda: history)
+    assert main(["template", "release"]) == 1
+    assert "installed from a wheel" in capsys.readouterr().err
+    assert not history.exists()
+    template.release(folder, history)  # released in the source tree, shipped in the wheel
+    assert main(["template", "release", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["version"] == "v1.0.0"

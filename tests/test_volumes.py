@@ -533,6 +533,15 @@ def test_copy_volume(
     assert tree(docker_client, busybox_image, target) == small_tree
     labels = docker_client.volumes.get(target).attrs["Labels"]
     assert labels[PURPOSE_LABEL] == "uv-cache" and labels[PROJECT_LABEL] == "dkt"
+    # A volume Compose created: its com.docker.compose.* labels do not travel to the copy.
+    composed = vols.create(
+        labels={"com.docker.compose.project": "svc", "com.docker.compose.volume": "pip-cache"}
+    )
+    copy_of = vols.name()
+    assert vol.copy_volume(docker_client, composed, copy_of)
+    copied = docker_client.volumes.get(copy_of).attrs["Labels"]
+    assert not [k for k in copied if k.startswith("com.docker.compose.")], copied
+    assert copied[MANAGED_LABEL] == "true"
     with pytest.raises(vol.DevkitError, match="not empty"):
         vol.copy_volume(docker_client, small_source, target)
     # a running container on the source is refused, a stopped one is fine
@@ -568,7 +577,7 @@ def test_copy_cli(
     assert main(["volumes", "copy", small_source, target, "--purpose", "uv-cache", "--json"]) == 0
     result = json.loads(capsys.readouterr().out)
     assert (result["source"], result["target"], result["created"]) == (small_source, target, True)
-    assert result["bytes"] > 0
+    assert result["tar_bytes"] > 0
     assert tree(docker_client, busybox_image, target) == small_tree
     labels = docker_client.volumes.get(target).attrs["Labels"]
     assert labels[PURPOSE_LABEL] == "uv-cache" and labels[PROJECT_LABEL] == "dkt"

@@ -88,10 +88,19 @@ def _export(args: argparse.Namespace, ui: UI) -> int:
 
 
 def _release(args: argparse.Namespace, ui: UI) -> int:
-    from devkit.template import bundled_version, release
+    from devkit import resources
+    from devkit.errors import DevkitError
+    from devkit.template import bundled_version, release, released_versions
 
-    archive = release()
     version = f"v{bundled_version()}"
+    installed = "_data" in resources.template_dir().parts
+    if installed and version not in released_versions():
+        # Writing would change an installed package, not the source tree that ships releases.
+        raise DevkitError(
+            f"template {version} is not released, and this devkit is installed from a wheel",
+            hint="run `devkit template release` in a devkit source checkout (pip install -e .)",
+        )
+    archive = release()
     if args.json:
         ui.print_json({"version": version, "archive": str(archive)})
     else:

@@ -560,11 +560,11 @@ def _copy(args: argparse.Namespace, ui: UI) -> int:
         created = vol.copy_volume(client, args.source, args.target, labels=labels, progress=count)
     if args.json:
         ui.print_json(
-            {"source": args.source, "target": args.target, "created": created, "bytes": copied}
+            {"source": args.source, "target": args.target, "created": created, "tar_bytes": copied}
         )
     elif ui.err.is_terminal:
         made = " (created)" if created else ""
-        ui.info(f"copied {args.source} into {args.target}{made}: {_size(copied)}")
+        ui.info(f"copied {args.source} into {args.target}{made}: {_size(copied)} of tar stream")
     return 0
 
 
