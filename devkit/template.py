@@ -72,12 +72,15 @@ def bundled_version(folder: Path | None = None) -> str:
     return version
 
 
+def _template_files(folder: Path) -> list[Path]:
+    """A template copy's files, sorted: what is digested, archived and compared."""
+    return sorted(p for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+
+
 def _tree_digest(folder: Path) -> str:
     """A hash of every file's relative path and bytes: what makes two template copies equal."""
     digest = hashlib.sha256()
-    for path in sorted(
-        p for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts
-    ):
+    for path in _template_files(folder):
         digest.update(path.relative_to(folder).as_posix().encode() + b"\0")
         digest.update(path.read_bytes() + b"\0")
     return digest.hexdigest()
@@ -167,10 +170,6 @@ def add_version(folder: Path, repo: Path, version: str) -> str:
     return tag
 
 
-def _archive_members(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
-
-
 def release(folder: Path | None = None, history: Path | None = None) -> Path:
     """Archive the bundled template's current version as released; returns the archive's path.
 
@@ -200,7 +199,7 @@ def release(folder: Path | None = None, history: Path | None = None) -> Path:
             gzip.GzipFile(filename="", fileobj=raw, mode="wb", mtime=0) as gz,
         ):
             with tarfile.open(fileobj=gz, mode="w", format=tarfile.PAX_FORMAT) as tar:
-                for path in _archive_members(folder):
+                for path in _template_files(folder):
                     info = tarfile.TarInfo(path.relative_to(folder).as_posix())
                     info.size = path.stat().st_size
                     info.mode = 0o755 if os.access(path, os.X_OK) else 0o644
