@@ -160,3 +160,24 @@ def test_docker_contexts_are_followed(
     )
     assert proc.returncode == 1
     assert expected in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(("answer", "code"), [(" Y ", 0), ("yes", 0), ("n", 1), ("", 1)])
+def test_rm_prompt_reads_the_answer_loosely(
+    answer: str, code: int, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The [y/N] prompt takes y/yes in any case and with spaces; anything else removes nothing."""
+    from devkit import volumes as vol
+    from devkit.cli._common import UI
+
+    removed: list[str] = []
+    monkeypatch.setattr("devkit.cli.volumes.connect", lambda: None)
+    monkeypatch.setattr(vol, "get_volume", lambda client, name: {"Name": name})
+    monkeypatch.setattr(vol, "refuse_in_use", lambda client, name, action: None)
+    monkeypatch.setattr(vol, "remove_volume", lambda client, name: removed.append(name))
+    monkeypatch.setattr(UI, "interactive", property(lambda self: True))
+    monkeypatch.setattr("rich.console.Console.input", lambda self, prompt="", **_: answer)
+    assert main(["volumes", "rm", "scratch"]) == code
+    assert removed == (["scratch"] if code == 0 else [])
+    if code:
+        assert "nothing removed" in capsys.readouterr().err

@@ -580,7 +580,7 @@ def _rm(args: argparse.Namespace, ui: UI) -> int:
         if not ui.interactive:
             raise DevkitError("not on a terminal: add --yes to remove volumes without asking")
         ui.err.print(f"remove {len(names)} volume(s) and their data: {escape(', '.join(names))}")
-        answer = ui.err.input(escape("continue? [y/N] "))  # not rich markup.strip().lower()
+        answer = ui.err.input(escape("continue? [y/N] ")).strip().lower()  # not rich markup
         if answer not in ("y", "yes"):
             ui.info("nothing removed")
             return 1
