@@ -117,28 +117,31 @@ def _extra_labels() -> dict[str, str]:
     return {k.strip(): v.strip() for k, v in pairs}
 
 
-def get_volume(client: Any, name: str) -> dict[str, Any]:
-    """The engine's description of a volume (``docker volume inspect``)."""
+def _inspect(client: Any, name: str) -> dict[str, Any] | None:
+    """The engine's description of a volume (``docker volume inspect``), None if absent."""
     import docker.errors
 
     check_name(name)
     try:
         attrs: dict[str, Any] = client.api.inspect_volume(name)
         return attrs
-    except docker.errors.NotFound as exc:
-        raise DevkitError(f"no such volume: {name}") from exc
+    except docker.errors.NotFound:
+        return None
     except _docker_errors() as exc:
         raise docker_error(f"inspecting volume {name}", exc) from exc
 
 
+def get_volume(client: Any, name: str) -> dict[str, Any]:
+    """The engine's description of a volume (``docker volume inspect``)."""
+    attrs = _inspect(client, name)
+    if attrs is None:
+        raise DevkitError(f"no such volume: {name}")
+    return attrs
+
+
 def volume_exists(client: Any, name: str) -> bool:
-    try:
-        get_volume(client, name)
-    except DevkitError as exc:
-        if str(exc).startswith("no such volume"):
-            return False
-        raise
-    return True
+    """True when the engine has a volume called ``name``."""
+    return _inspect(client, name) is not None
 
 
 def users(client: Any, name: str, *, running_only: bool = False) -> list[str]:
@@ -825,7 +828,8 @@ def restore(
     name = check_name(target or manifest["volume"]["name"])
     created = False
     safety: Path | None = None
-    if volume_exists(client, name):
+    attrs = _inspect(client, name)
+    if attrs is not None:
         refuse_in_use(client, name, "restore into")
         if not is_empty(client, name):
             if not force:
@@ -833,7 +837,6 @@ def restore(
                     f"volume {name} is not empty; use --force to replace its contents "
                     "(a safety backup is taken first) or --to NEW_NAME"
                 )
-            attrs = get_volume(client, name)
             result = backup(client, name, kind="safety", compression="zstd")
             safety = result.path
             if on_safety_backup is not None and safety is not None:
