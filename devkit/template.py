@@ -91,21 +91,33 @@ def _tree_digest(folder: Path) -> str:
 _GIT_CONFIG = ("-c", "commit.gpgSign=false", "-c", "tag.gpgSign=false")
 
 
-def _git(repo: Path, *args: str, extra_env: dict[str, str] | None = None) -> str:
+def _run_git(
+    repo: Path, args: tuple[str, ...], extra_env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, **_GIT_ENV, **(extra_env or {})}
     try:
-        result = subprocess.run(
+        return subprocess.run(
             ["git", "-C", str(repo), *_GIT_CONFIG, *args],
-            check=True,
+            check=False,
             capture_output=True,
             text=True,
             env=env,
         )
     except FileNotFoundError as exc:
         raise DevkitError("git is not installed; devkit needs it to version templates") from exc
-    except subprocess.CalledProcessError as exc:
-        raise DevkitError(f"git {' '.join(args)} failed in {repo}: {exc.stderr.strip()}") from exc
+
+
+def _git(repo: Path, *args: str, extra_env: dict[str, str] | None = None) -> str:
+    """Run git on devkit's own repository ``repo``; its output, or DevkitError."""
+    result = _run_git(repo, args, extra_env)
+    if result.returncode != 0:
+        raise DevkitError(f"git {' '.join(args)} failed in {repo}: {result.stderr.strip()}")
     return result.stdout.strip()
+
+
+def _git_ok(repo: Path, *args: str) -> bool:
+    """Whether a git query (say, that a ref exists) succeeds in ``repo``."""
+    return _run_git(repo, args).returncode == 0
 
 
 def mirror_dir() -> Path:
@@ -114,28 +126,7 @@ def mirror_dir() -> Path:
 
 
 def _tag_exists(repo: Path, tag: str) -> bool:
-    env = {**os.environ, **_GIT_ENV}
-    ref = f"refs/tags/{tag}"
-    return (
-        subprocess.run(
-            ["git", "-C", str(repo), "rev-parse", "-q", "--verify", ref],
-            capture_output=True,
-            env=env,
-            check=False,
-        ).returncode
-        == 0
-    )
-
-
-def _has_commits(repo: Path) -> bool:
-    env = {**os.environ, **_GIT_ENV}
-    probe = subprocess.run(
-        ["git", "-C", str(repo), "rev-parse", "-q", "--verify", "HEAD"],
-        capture_output=True,
-        env=env,
-        check=False,
-    )
-    return probe.returncode == 0
+    return _git_ok(repo, "rev-parse", "-q", "--verify", f"refs/tags/{tag}")
 
 
 def _digest_of_tag(repo: Path, tag: str) -> str:
@@ -285,7 +276,7 @@ def bundled_source() -> TemplateSource:
             _git(repo, "init", "--quiet", "--initial-branch=main")
         _add_released(repo, resources.template_history_dir())
         tag = add_version(folder, repo, version)
-        if not _has_commits(repo):
+        if not _git_ok(repo, "rev-parse", "-q", "--verify", "HEAD"):
             # A fresh mirror whose current version came from an archive: give `main` a commit
             # so clones (Copier's, `export`) have a branch to check out.
             _git(repo, "checkout", "--quiet", "-B", "main", tag)
