@@ -405,4 +405,4 @@ def export(dest: Path) -> list[str]:
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    return versions(dest)
+    return tags
