@@ -186,18 +186,22 @@ def is_empty(client: Any, name: str) -> bool:
     return True
 
 
-def create_volume(
-    client: Any, name: str, *, labels: dict[str, str] | None = None, driver: str = "local"
-) -> bool:
-    """Create a volume with devkit's labels; returns False when it already existed."""
-    check_name(name)
-    if volume_exists(client, name):
-        return False
-    all_labels = {MANAGED_LABEL: "true", **(labels or {}), **_extra_labels()}
+def _create(client: Any, name: str, driver: str, labels: dict[str, str]) -> None:
+    """Create volume ``name`` with devkit's managed label, ``labels`` and the extra labels."""
+    all_labels = {MANAGED_LABEL: "true", **labels, **_extra_labels()}
     try:
         client.api.create_volume(name=name, driver=driver, labels=all_labels)
     except _docker_errors() as exc:
         raise docker_error(f"creating volume {name}", exc) from exc
+
+
+def create_volume(
+    client: Any, name: str, *, labels: dict[str, str] | None = None, driver: str = "local"
+) -> bool:
+    """Create a volume with devkit's labels; returns False when it already existed."""
+    if volume_exists(client, name):
+        return False
+    _create(client, name, driver, labels or {})
     return True
 
 
@@ -303,11 +307,7 @@ def create_project_volumes(
     for spec in specs:
         created = False
         if spec.name not in existing:
-            labels = {MANAGED_LABEL: "true", **spec.labels, **_extra_labels()}
-            try:
-                client.api.create_volume(name=spec.name, driver=spec.driver, labels=labels)
-            except _docker_errors() as exc:
-                raise docker_error(f"creating volume {spec.name}", exc) from exc
+            _create(client, spec.name, spec.driver, spec.labels)
             created = True
         result = CreateResult(spec.name, created)
         if restore_latest:
@@ -851,11 +851,7 @@ def restore(
                     f"Nothing was restored; its contents are also in {safety}"
                 )
     else:
-        labels = {MANAGED_LABEL: "true", **manifest["volume"]["labels"], **_extra_labels()}
-        try:
-            client.api.create_volume(name=name, driver=manifest["volume"]["driver"], labels=labels)
-        except _docker_errors() as exc:
-            raise docker_error(f"creating volume {name}", exc) from exc
+        _create(client, name, manifest["volume"]["driver"], manifest["volume"]["labels"])
         created = True
     try:
         with helper(client, name) as container:
@@ -937,13 +933,7 @@ def copy_volume(
             for k, v in (src.get("Labels") or {}).items()
             if not k.startswith("com.docker.compose.")
         }
-        new_labels = {MANAGED_LABEL: "true", **inherited, **(labels or {}), **_extra_labels()}
-        try:
-            client.api.create_volume(
-                name=target, driver=src.get("Driver") or "local", labels=new_labels
-            )
-        except _docker_errors() as exc:
-            raise docker_error(f"creating volume {target}", exc) from exc
+        _create(client, target, src.get("Driver") or "local", {**inherited, **(labels or {})})
         created = True
     try:
         with (
