@@ -16,6 +16,11 @@ from devkit.resources import template_dir
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 HADOLINT_CONFIG = REPO_ROOT / ".hadolint.yaml"
+#: The answer keys of schemas/answers.schema.json and their sub-schemas, in the schema's order,
+#: read straight from the file (not through devkit, whose reading the tests check).
+ANSWER_PROPS: dict[str, dict[str, Any]] = json.loads(
+    (REPO_ROOT / "schemas" / "answers.schema.json").read_text()
+)["properties"]
 
 #: Every package manager's volume purpose and where its cache lives under the user's home.
 CACHE_TARGETS = {

@@ -7,12 +7,10 @@ import json
 from pathlib import Path
 
 import pytest
+from template_helpers import ANSWER_PROPS
 
 from devkit import answers as ans
 from devkit.errors import DevkitError
-
-REPO = Path(__file__).resolve().parent.parent
-SCHEMA = json.loads((REPO / "schemas" / "answers.schema.json").read_text())
 
 # A syntactically valid PEM block: the body is base64 of a DER SEQUENCE header and padding.
 FAKE_CERT_BODY = base64.b64encode(b"\x30\x82\x01\x0a" + bytes(range(200))).decode()
@@ -20,7 +18,7 @@ PEM = f"-----BEGIN CERTIFICATE-----\n{FAKE_CERT_BODY}\n-----END CERTIFICATE-----
 
 
 def test_defaults_are_the_schema_defaults() -> None:
-    expected = {k: p["default"] for k, p in SCHEMA["properties"].items() if "default" in p}
+    expected = {k: p["default"] for k, p in ANSWER_PROPS.items() if "default" in p}
     assert ans.defaults() == expected
     assert "project_name" not in ans.defaults()  # no sensible default: comes from the folder
 

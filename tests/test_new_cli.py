@@ -13,12 +13,10 @@ from typing import Any
 
 import pytest
 import yaml
+from template_helpers import ANSWER_PROPS
 
-from devkit import answers as ans
 from devkit.cli import main
 
-REPO = Path(__file__).resolve().parent.parent
-SCHEMA = json.loads((REPO / "schemas" / "answers.schema.json").read_text())
 RENDERED = [
     ".copier-answers.yml",
     ".devcontainer/devcontainer.json",
@@ -463,7 +461,7 @@ def org_template(tmp_path: Path) -> Iterator[Path]:
     (repo / "project" / ".devcontainer").mkdir(parents=True)
     (repo / "copier.yml").write_text(
         "_subdirectory: project\nproject_name:\n  type: str\n"
-        + "".join(f"{k}:\n  type: yaml\n" for k in SCHEMA["properties"] if k != "project_name")
+        + "".join(f"{k}:\n  type: yaml\n" for k in ANSWER_PROPS if k != "project_name")
     )
     (repo / "project" / "{{_copier_conf.answers_file}}.jinja").write_text(
         "{{ _copier_answers|to_nice_yaml -}}\n"
@@ -626,15 +624,3 @@ def test_help_shows_examples_and_imports_nothing_heavy() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip().endswith("[]")
-
-
-# --- the template and the schema agree -----------------------------------------------------
-
-
-def test_copier_questions_match_the_schema() -> None:
-    config = yaml.safe_load((REPO / "copier-template" / "copier.yml").read_text())
-    questions = {k: v for k, v in config.items() if not k.startswith("_")}
-    assert list(questions) == list(SCHEMA["properties"])
-    for key, question in questions.items():
-        assert question.get("default") == SCHEMA["properties"][key].get("default"), key
-    assert ans.defaults() == {k: q["default"] for k, q in questions.items() if "default" in q}

@@ -23,6 +23,7 @@ import pytest
 import yaml
 from dockerfile_parse import DockerfileParser
 from template_helpers import (
+    ANSWER_PROPS,
     CACHE_TARGETS,
     HADOLINT_CONFIG,
     load_compose,
@@ -32,7 +33,8 @@ from template_helpers import (
     volume_targets,
 )
 
-from devkit.resources import schema_path, template_dir
+from devkit import answers as ans
+from devkit.resources import template_dir
 
 ALL_STACKS = ["python", "node", "go", "rust", "dotnet", "java"]
 
@@ -601,20 +603,19 @@ def test_answers_file_records_every_answer(rendered: dict[str, Path]) -> None:
     expected = _answers(dict(CASES)["custom-user"])
     for key, value in expected.items():
         assert recorded[key] == value
-    schema = json.loads(schema_path("answers.schema.json").read_text())
-    assert set(schema["properties"]) <= set(recorded)
+    assert set(ANSWER_PROPS) <= set(recorded)
 
 
 def test_copier_yml_mirrors_the_schema() -> None:
-    """Same keys and defaults as schemas/answers.schema.json; no tasks needing --trust."""
+    """Same keys, order and defaults as schemas/answers.schema.json; no tasks needing --trust."""
     config = yaml.safe_load((template_dir() / "copier.yml").read_text())
-    schema = json.loads(schema_path("answers.schema.json").read_text())
     questions = {k: v for k, v in config.items() if not k.startswith("_")}
-    assert set(questions) == set(schema["properties"])
-    for key, prop in schema["properties"].items():
+    assert list(questions) == list(ANSWER_PROPS)
+    for key, prop in ANSWER_PROPS.items():
         assert questions[key].get("default") == prop.get("default"), key
         assert "choices" not in questions[key]
-    for key, prop in schema["properties"].items():
+    assert ans.defaults() == {k: q["default"] for k, q in questions.items() if "default" in q}
+    for key, prop in ANSWER_PROPS.items():
         # Plain `copier copy` shows only the help text: where it names the choices, they must
         # be exactly the schema's (in its order), so adding one there cannot go unnoticed here.
         choices = prop.get("enum") or prop.get("items", {}).get("enum")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -11,12 +10,10 @@ from typing import Any
 import pytest
 from prompt_toolkit.input import create_pipe_input
 from prompt_toolkit.output import DummyOutput
+from template_helpers import ANSWER_PROPS
 
 from devkit import answers as ans
 from devkit import wizard
-
-REPO = Path(__file__).resolve().parent.parent
-SCHEMA = json.loads((REPO / "schemas" / "answers.schema.json").read_text())
 
 ENTER, DOWN, SPACE, CTRL_U, CTRL_C = "\r", "\x1b[B", " ", "\x15", "\x03"
 
@@ -35,9 +32,7 @@ def run(pipe: Any, keys: list[str], initial: dict[str, Any] | None = None, **kw:
 
 def test_enter_everywhere_gives_the_defaults(pipe: Any) -> None:
     # Default stacks = [python] → python_package_manager asked, node/java ones not.
-    questions = [
-        k for k in SCHEMA["properties"] if k not in ("node_package_manager", "java_build_tool")
-    ]
+    questions = [k for k in ANSWER_PROPS if k not in ("node_package_manager", "java_build_tool")]
     got = run(pipe, [ENTER] * len(questions))
     assert list(got) == questions
     expected = {k: v for k, v in ans.defaults().items() if k in questions}
@@ -84,14 +79,14 @@ def test_choices_and_typed_answers(pipe: Any) -> None:
 
 def test_package_manager_questions_follow_the_chosen_stacks(pipe: Any) -> None:
     # Untick python, tick java: no python question, a java one.
-    skip = set(SCHEMA["properties"]) - {"stacks", "python_package_manager", "java_build_tool"}
+    skip = set(ANSWER_PROPS) - {"stacks", "python_package_manager", "java_build_tool"}
     keys = [SPACE + DOWN * 5 + SPACE + ENTER, DOWN + ENTER]
     got = run(pipe, keys, skip=skip)
     assert got == {"stacks": ["java"], "java_build_tool": "gradle"}
 
 
 def test_invalid_answers_are_refused_until_fixed(pipe: Any) -> None:
-    skip = set(SCHEMA["properties"]) - {"project_name", "uid"}
+    skip = set(ANSWER_PROPS) - {"project_name", "uid"}
     keys = [
         CTRL_U + "Bad Name" + ENTER,  # refused: the rule is shown, the prompt stays
         CTRL_U + "good-name" + ENTER,
@@ -105,7 +100,7 @@ def test_invalid_answers_are_refused_until_fixed(pipe: Any) -> None:
 
 def test_validator_messages_are_the_schema_rules() -> None:
     check_name = wizard._text_validator("project_name")
-    rule = SCHEMA["properties"]["project_name"]["x-rule"]
+    rule = ANSWER_PROPS["project_name"]["x-rule"]
     assert check_name("Bad Name") == f"'Bad Name' is not allowed: {rule}"
     assert str(check_name("")).endswith(rule)
     assert check_name("fine-name") is True
@@ -134,7 +129,7 @@ def test_ca_file_is_checked_as_typed(tmp_path: Path) -> None:
 
 
 def test_empty_stack_list_is_refused(pipe: Any) -> None:
-    skip = set(SCHEMA["properties"]) - {"stacks"}
+    skip = set(ANSWER_PROPS) - {"stacks"}
     # Untick python and press Enter: refused (minItems); then tick go.
     keys = [SPACE + ENTER, DOWN * 2 + SPACE + ENTER]
     assert run(pipe, keys, skip=skip) == {"stacks": ["go"]}
@@ -150,21 +145,21 @@ def test_yes_no_question_shows_its_default(pipe: Any, default: bool, shown: str)
 
     screen = io.StringIO()
     out = Vt100_Output(screen, lambda: Size(rows=40, columns=250), term="xterm")
-    skip = set(SCHEMA["properties"]) - {"dockerfile_syntax"}
+    skip = set(ANSWER_PROPS) - {"dockerfile_syntax"}
     initial = {**ans.defaults(), "project_name": "demo", "dockerfile_syntax": default}
     pipe.send_text(ENTER)
     assert wizard.ask(initial, skip=skip, input=pipe, output=out) == {"dockerfile_syntax": default}
-    assert SCHEMA["properties"]["dockerfile_syntax"]["description"] in screen.getvalue()
+    assert ANSWER_PROPS["dockerfile_syntax"]["description"] in screen.getvalue()
     assert f"{shown} " in screen.getvalue()
 
 
 def test_skip_leaves_given_answers_alone(pipe: Any) -> None:
-    skip = set(SCHEMA["properties"]) - {"gid"}
+    skip = set(ANSWER_PROPS) - {"gid"}
     assert run(pipe, [ENTER], skip=skip) == {"gid": 1000}
 
 
 def test_defaults_come_from_initial(pipe: Any) -> None:
-    skip = set(SCHEMA["properties"]) - {"uid", "node_package_manager"}
+    skip = set(ANSWER_PROPS) - {"uid", "node_package_manager"}
     initial = {**ans.defaults(), "project_name": "x1", "uid": 1234, "stacks": ["node"]}
     initial["node_package_manager"] = "yarn"
     assert run(pipe, [ENTER, ENTER], initial=initial, skip=skip) == {
