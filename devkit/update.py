@@ -304,13 +304,14 @@ def volume_changes(before: str | None, after: str | None) -> list[VolumeChange]:
         # With conflict markers the new file cannot be read; the conflict is reported instead.
         return []
     new = _compose_volumes(after)
+    old_names = {v["name"] for v in old.values()}
     new_names = {v["name"] for v in new.values()}
     changes: list[VolumeChange] = []
     for key, spec in old.items():
         if spec["name"] in new_names:
             continue
         successor = next((v for v in new.values() if v["purpose"] == spec["purpose"]), new.get(key))
-        if successor is not None and successor["name"] not in {v["name"] for v in old.values()}:
+        if successor is not None and successor["name"] not in old_names:
             changes.append(
                 VolumeChange(
                     "renamed",
