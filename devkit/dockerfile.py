@@ -170,6 +170,9 @@ class Dockerfile:
     instructions: list[Instruction]
     #: Parser directives from the top of the file (``syntax``, ``escape``, ``check``).
     directives: dict[str, str]
+    #: The source lines (``lines[n - 1]`` is line ``n``), so a caller that points at a line
+    #: or reads its comments need not read the file again.
+    lines: list[str] = field(default_factory=list)
 
     @property
     def final_stage(self) -> Stage:
@@ -259,6 +262,7 @@ def parse_text(
         global_args=global_args,
         instructions=instructions,
         directives=directives,
+        lines=lines,
     )
 
 

@@ -474,12 +474,8 @@ def strip_jsonc(text: str) -> str:
     return re.sub(r",(\s*[}\]])", r" \1", plain)
 
 
-def load_jsonc(path: Path) -> tuple[Any, str]:
-    """Parse a JSONC file; returns (data, comment-free text). Raises DevkitError."""
-    try:
-        raw = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise DevkitError(f"cannot read {path}: {exc.strerror or exc}") from exc
+def parse_jsonc(raw: str) -> tuple[Any, str]:
+    """Parse JSONC text; returns (data, comment-free text). Raises DevkitError."""
     text = strip_jsonc(raw)
     try:
         return json.loads(text), text
@@ -493,20 +489,8 @@ class _LineError(DevkitError):
         self.line = line
 
 
-def load_yaml_lines(path: Path) -> tuple[Any, dict[tuple[Any, ...], int]]:
-    """Parse a YAML file; returns (data, {key path: 1-based line})."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise DevkitError(f"cannot read {path}: {exc.strerror or exc}") from exc
-    try:
-        data = yaml.safe_load(text)
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise _LineError(
-            f"invalid YAML: {exc}".splitlines()[0], mark.line + 1 if mark else None
-        ) from exc
+def parse_yaml_lines(text: str) -> tuple[Any, dict[tuple[Any, ...], int]]:
+    """Parse YAML text once; returns (data, {key path: 1-based line}). Raises DevkitError."""
     lines: dict[tuple[Any, ...], int] = {}
 
     def walk(n: Any, key: tuple[Any, ...]) -> None:
@@ -520,8 +504,21 @@ def load_yaml_lines(path: Path) -> tuple[Any, dict[tuple[Any, ...], int]]:
             for idx, item in enumerate(n.value):
                 walk(item, (*key, idx))
 
-    if node is not None:
-        walk(node, ())
+    # What yaml.safe_load does, keeping the node tree in between: its marks give the lines.
+    # The lines are taken before constructing, which flattens `<<:` merges in the tree.
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is not None:
+            walk(node, ())
+        data = loader.construct_document(node) if node is not None else None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise _LineError(
+            f"invalid YAML: {exc}".splitlines()[0], mark.line + 1 if mark else None
+        ) from exc
+    finally:
+        loader.dispose()
     return data, lines
 
 
@@ -829,16 +826,25 @@ def _stage_words(df: Dockerfile, stage: Stage) -> str:
 
 def _directive_line(df: Dockerfile, name: str) -> int | None:
     """Line of a parser directive (they sit at the very top of the file)."""
-    if df.path is None:
-        return None
-    try:
-        head = df.path.read_text(encoding="utf-8", errors="replace").splitlines()[:20]
-    except OSError:
-        return None
-    for number, line in enumerate(head, 1):
+    for number, line in enumerate(df.lines[:20], 1):
         if re.match(rf"^\s*#\s*{name}\s*=", line, re.IGNORECASE):
             return number
     return None
+
+
+def _assignment_line(text: list[str], ins: Instruction, name: str) -> int:
+    """The physical line of ``name`` in a multi-line ARG/ENV (so each key can be found
+    and silenced on its own line); the instruction's first line otherwise."""
+    if ins.end_line <= ins.line:
+        return ins.line
+    pattern = re.compile(rf"(^|[\s\\]){re.escape(name)}(=|\s|\\|$)")
+    for number in range(ins.line, min(ins.end_line, len(text)) + 1):
+        line = text[number - 1]
+        # the first line holds the keyword itself: look after it
+        probe = line.split(None, 1)[1] if number == ins.line and " " in line else line
+        if pattern.search(probe) and not probe.lstrip().startswith("#"):
+            return number
+    return ins.line
 
 
 def _root_user(user: str) -> bool:
@@ -857,6 +863,12 @@ class _Auditor:
         self.files: set[str] = set()
         self.parsed: dict[Path, Dockerfile] = {}
         self.compose_builds: list[Build] = []
+        #: Source lines of every file read, by its name in findings: each file is read once,
+        #: and the ``devkit-doctor: ignore=`` comments are looked up here.
+        self.lines: dict[str, list[str]] = {}
+        #: Parsed compose files (None: not parseable, DK000 already reported). A compose
+        #: file shared by several devcontainer.json files is parsed once.
+        self.compose_docs: dict[Path, tuple[Any, dict[tuple[Any, ...], int]] | None] = {}
 
     # ---------------------------------------------------------------- helpers
     def rel(self, path: Path) -> str:
@@ -876,6 +888,15 @@ class _Auditor:
         name = file if isinstance(file, str) else self.rel(file)
         self.findings.append(Finding(rule, severity or RULES[rule].severity, name, line, message))
 
+    def read(self, path: Path) -> str:
+        """The text of ``path``; raises DevkitError when it cannot be read."""
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise DevkitError(f"cannot read {path}: {exc.strerror or exc}") from exc
+        self.lines[self.rel(path)] = text.splitlines()
+        return text
+
     def dockerfile(self, path: Path, args: Mapping[str, str]) -> Dockerfile | None:
         path = path.resolve()
         if path in self.parsed:
@@ -887,6 +908,7 @@ class _Auditor:
             self.add("DK000", path, None, str(exc).replace(str(path) + ": ", ""))
             return None
         self.parsed[path] = parsed
+        self.lines[self.rel(path)] = parsed.lines
         return parsed
 
     def missing_dockerfile(self, build: Build) -> None:
@@ -976,7 +998,7 @@ class _Auditor:
     def devcontainer(self, path: Path, compose_seen: set[Path]) -> DevContainer | None:
         self.files.add(self.rel(path))
         try:
-            data, text = load_jsonc(path)
+            data, text = parse_jsonc(self.read(path))
         except _LineError as exc:
             self.add("DK000", path, exc.line, exc.message)
             return None
@@ -1051,11 +1073,17 @@ class _Auditor:
             if not path.is_file():
                 continue
             self.files.add(self.rel(path))
-            try:
-                data, lines = load_yaml_lines(path)
-            except _LineError as exc:
-                self.add("DK000", path, exc.line, exc.message)
+            key = path.resolve()
+            if key not in self.compose_docs:
+                try:
+                    self.compose_docs[key] = parse_yaml_lines(self.read(path))
+                except _LineError as exc:
+                    self.compose_docs[key] = None
+                    self.add("DK000", path, exc.line, exc.message)
+            doc = self.compose_docs[key]
+            if doc is None:
                 return None
+            data, lines = doc
             if not isinstance(data, dict) or not isinstance(data.get("services"), dict):
                 continue
             for name, spec in data["services"].items():
@@ -1123,7 +1151,7 @@ class _Auditor:
                             if ins.keyword == "ARG":
                                 variables.setdefault(name, value)
                             if own:
-                                self.secret_rule(path, ins, name, value)
+                                self.secret_rule(path, df, ins, name, value)
                         continue
                     if ins.keyword in ("COPY", "ADD") and not ins.flag("from"):
                         if "apt.conf.d" in ins.args:
@@ -1222,7 +1250,9 @@ class _Auditor:
         for index in sorted(finals):
             self.root_rule(path, df, df.stages[index])
 
-    def secret_rule(self, path: Path, ins: Instruction, name: str, value: str | None) -> None:
+    def secret_rule(
+        self, path: Path, df: Dockerfile, ins: Instruction, name: str, value: str | None
+    ) -> None:
         by_name = bool(_SECRET_NAME.search(name)) and not _NOT_SECRET_SUFFIX.search(name)
         if value is not None and value.strip().lower() in _SWITCH_VALUES:
             by_name = False  # DISABLE_AUTH=true, USE_TOKEN=0: a switch, not a secret
@@ -1233,26 +1263,8 @@ class _Auditor:
             where = "stored in the image config" + (" with its value" if value else "")
         else:
             where = "recorded in the image's build history"
-        line = self.assignment_line(path, ins, name)
+        line = _assignment_line(df.lines, ins, name)
         self.add("DK007", path, line, f"{ins.keyword} {name} looks like a secret: {where}")
-
-    def assignment_line(self, path: Path, ins: Instruction, name: str) -> int:
-        """The physical line of ``name`` in a multi-line ARG/ENV (so each key can be found
-        and silenced on its own line); the instruction's first line otherwise."""
-        if ins.end_line <= ins.line:
-            return ins.line
-        try:
-            text = path.read_text(errors="replace").splitlines()
-        except OSError:
-            return ins.line
-        pattern = re.compile(rf"(^|[\s\\]){re.escape(name)}(=|\s|\\|$)")
-        for number in range(ins.line, min(ins.end_line, len(text)) + 1):
-            line = text[number - 1]
-            # the first line holds the keyword itself: look after it
-            probe = line.split(None, 1)[1] if number == ins.line and " " in line else line
-            if pattern.search(probe) and not probe.lstrip().startswith("#"):
-                return number
-        return ins.line
 
     def toolchain_rule(self, path: Path, df: Dockerfile) -> None:
         stage = df.final_stage
@@ -2070,11 +2082,10 @@ def audit(
     auditor = _Auditor(root.resolve(), buildkit)
     auditor.run()
     order = {sev: i for i, sev in enumerate(SEVERITIES)}
-    lines: dict[str, list[str]] = {}
     kept = [
         f
         for f in dict.fromkeys(auditor.findings)
-        if f.rule not in skip and not _suppressed(root.resolve(), f, lines)
+        if f.rule not in skip and not _suppressed(root.resolve(), f, auditor.lines)
     ]
     findings = sorted(kept, key=lambda f: (f.file, f.line or 0, order[f.severity], f.rule))
     return Report(
@@ -2086,7 +2097,10 @@ def audit(
 
 
 def _suppressed(root: Path, finding: Finding, cache: dict[str, list[str]]) -> bool:
-    """Whether an inline ``devkit-doctor: ignore=`` comment silences ``finding``."""
+    """Whether an inline ``devkit-doctor: ignore=`` comment silences ``finding``.
+
+    ``cache`` holds the lines of the files the audit read; any other file is read here once.
+    """
     if not finding.line:
         return False
     if finding.file not in cache:
