@@ -144,13 +144,19 @@ def volume_exists(client: Any, name: str) -> bool:
     return _inspect(client, name) is not None
 
 
+def _container_name(summary: dict[str, Any]) -> str:
+    """A container's name from a container-list entry (its short id if it has none)."""
+    names = summary.get("Names")
+    return str(names[0]).lstrip("/") if names else str(summary["Id"][:12])
+
+
 def users(client: Any, name: str, *, running_only: bool = False) -> list[str]:
     """Names of the containers (running or stopped, or only running) that mount the volume."""
     try:
         found = client.api.containers(all=not running_only, filters={"volume": name})
     except _docker_errors() as exc:
         raise docker_error(f"listing the containers that use {name}", exc) from exc
-    return sorted(c["Names"][0].lstrip("/") if c.get("Names") else c["Id"][:12] for c in found)
+    return sorted(_container_name(c) for c in found)
 
 
 def refuse_in_use(client: Any, name: str, action: str) -> None:
@@ -331,14 +337,7 @@ def seed_from_latest(
     volume, so that the usual case on every start (volumes exist, backups of empty
     volumes) stays a few API calls. ``backups`` is a :func:`find_backups` result to reuse.
     """
-    latest = next(
-        (
-            b
-            for b in (find_backups() if backups is None else backups)
-            if b.volume == name and b.manifest["kind"] == "backup"
-        ),
-        None,
-    )
+    latest = _newest(find_backups() if backups is None else backups, name)
     if latest is None or latest.manifest["entry_count"] <= 1:
         return None
     # A volume that a (dev) container already uses is not "new": leave it alone, quietly,
@@ -418,10 +417,9 @@ def list_volumes(
         raise docker_error("listing volumes", exc) from exc
     used_by: dict[str, list[str]] = {}
     for c in containers:
-        cname = c["Names"][0].lstrip("/") if c.get("Names") else c["Id"][:12]
         for mount in c.get("Mounts") or []:
             if mount.get("Type") == "volume" and mount.get("Name"):
-                used_by.setdefault(mount["Name"], []).append(cname)
+                used_by.setdefault(mount["Name"], []).append(_container_name(c))
     out = []
     for v in volumes:
         labels = v.get("Labels") or {}
@@ -537,10 +535,12 @@ def find_backups(root: Path | None = None) -> list[archive.BackupFile]:
 
 def latest_backup(volume: str, root: Path | None = None) -> archive.BackupFile | None:
     """The newest ordinary (not safety) backup of ``volume``, if any."""
-    for backup in find_backups(root):
-        if backup.volume == volume and backup.manifest["kind"] == "backup":
-            return backup
-    return None
+    return _newest(find_backups(root), volume)
+
+
+def _newest(backups: list[archive.BackupFile], volume: str) -> archive.BackupFile | None:
+    """The first ordinary backup of ``volume`` in a :func:`find_backups` list (newest first)."""
+    return next((b for b in backups if b.volume == volume and b.manifest["kind"] == "backup"), None)
 
 
 def prune_backups(
