@@ -723,21 +723,24 @@ def backup(
     attrs = get_volume(client, name)
     labels = attrs.get("Labels") or {}
     meta = {"name": name, "driver": attrs.get("Driver") or "local", "labels": labels}
-    if output is not None and not isinstance(output, Path):
+
+    def write(out: BinaryIO) -> dict[str, Any]:
         with (
             helper(client, name, read_only=True) as container,
             contextlib.closing(_stream(client, name, container)) as chunks,
         ):
-            manifest = archive.write_backup(
+            return archive.write_backup(
                 chunks,
-                output,
+                out,
                 volume=meta,
                 compression=compression,
                 level=level,
                 kind=kind,
                 progress=progress,
             )
-        return BackupResult(None, manifest)
+
+    if output is not None and not isinstance(output, Path):
+        return BackupResult(None, write(output))
     if output is None:
         final = default_backup_path(name, labels, compression, kind)
         overwrite = False
@@ -753,20 +756,8 @@ def backup(
         raise DevkitError(f"cannot create {final.parent}: {exc.strerror}") from exc
     tmp = final.with_name(f".{final.name}.{os.getpid()}.partial")
     try:
-        with (
-            helper(client, name, read_only=True) as container,
-            contextlib.closing(_stream(client, name, container)) as chunks,
-            _private_file(tmp) as fh,
-        ):
-            manifest = archive.write_backup(
-                chunks,
-                fh,
-                volume=meta,
-                compression=compression,
-                level=level,
-                kind=kind,
-                progress=progress,
-            )
+        with _private_file(tmp) as fh:
+            manifest = write(fh)
             try:
                 os.fsync(fh.fileno())
             except OSError as exc:
