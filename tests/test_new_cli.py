@@ -36,6 +36,24 @@ def _no_terminal(monkeypatch: Any) -> None:
     monkeypatch.setattr(UI, "interactive", property(lambda self: False))
 
 
+@pytest.fixture()
+def on_a_terminal(monkeypatch: Any) -> None:
+    """This test's in-process runs do see a terminal (the wizard runs)."""
+    from devkit.cli._common import UI
+
+    monkeypatch.setattr(UI, "interactive", property(lambda self: True))
+
+
+@pytest.fixture()
+def wizard_calls(monkeypatch: Any, on_a_terminal: None) -> list[object]:
+    """On a terminal, with a wizard that answers nothing: the list of its calls."""
+    from devkit import wizard
+
+    asked: list[object] = []
+    monkeypatch.setattr(wizard, "ask", lambda *a, **k: asked.append(a) or {})
+    return asked
+
+
 def listing(folder: Path) -> list[str]:
     """Every path under ``folder`` (hidden ones too), to prove nothing was left behind."""
     return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*"))
@@ -204,15 +222,13 @@ def test_new_in_current_folder_says_next_step_without_cd(
     assert "cd " not in out
 
 
-def test_wizard_runs_on_a_terminal(tmp_path: Path, monkeypatch: Any) -> None:
+def test_wizard_runs_on_a_terminal(tmp_path: Path, monkeypatch: Any, on_a_terminal: None) -> None:
     from prompt_toolkit.input import create_pipe_input
     from prompt_toolkit.output import DummyOutput
 
     from devkit import wizard
-    from devkit.cli._common import UI
 
     real_ask = wizard.ask
-    monkeypatch.setattr(UI, "interactive", property(lambda self: True))
     with create_pipe_input() as pipe:
         monkeypatch.setattr(
             wizard,
@@ -228,29 +244,19 @@ def test_wizard_runs_on_a_terminal(tmp_path: Path, monkeypatch: Any) -> None:
     assert answers["stacks"] == ["go"]
 
 
-def test_bad_given_answers_stop_before_the_wizard(tmp_path: Path, monkeypatch: Any) -> None:
-    from devkit import wizard
-    from devkit.cli._common import UI
-
-    monkeypatch.setattr(UI, "interactive", property(lambda self: True))
-    asked: list[object] = []
-    monkeypatch.setattr(wizard, "ask", lambda *a, **k: asked.append(a) or {})
+def test_bad_given_answers_stop_before_the_wizard(
+    tmp_path: Path, wizard_calls: list[object]
+) -> None:
     assert main(["new", str(tmp_path / "proj"), "--data", "uid=0"]) == 1
     missing = str(tmp_path / "no-such-template")
     assert main(["new", str(tmp_path / "proj"), "--template", missing]) == 1
-    assert asked == []
+    assert wizard_calls == []
     assert listing(tmp_path) == []
 
 
 def test_existing_devcontainer_is_refused_before_the_wizard(
-    tmp_path: Path, monkeypatch: Any, capsys: Any
+    tmp_path: Path, capsys: Any, wizard_calls: list[object]
 ) -> None:
-    from devkit import wizard
-    from devkit.cli._common import UI
-
-    monkeypatch.setattr(UI, "interactive", property(lambda self: True))
-    asked: list[object] = []
-    monkeypatch.setattr(wizard, "ask", lambda *a, **k: asked.append(a) or {})
     target = tmp_path / "proj"
     (target / ".devcontainer").mkdir(parents=True)
     (target / ".devcontainer" / "Dockerfile").write_text("FROM scratch\n")
@@ -262,12 +268,12 @@ def test_existing_devcontainer_is_refused_before_the_wizard(
     (tmp_path / "a-file").write_text("x")
     assert main(["new", str(tmp_path / "a-file")]) == 1
     assert "exists and is not a folder" in capsys.readouterr().err
-    assert asked == []
+    assert wizard_calls == []
     assert listing(tmp_path) == sorted([*before, "a-file"])
     assert (target / ".devcontainer" / "Dockerfile").read_text() == "FROM scratch\n"
     # With --force the wizard is asked (and the render proceeds).
     assert main(["new", str(target), "--force", "--data", "stacks=go"]) == 0
-    assert len(asked) == 1
+    assert len(wizard_calls) == 1
 
 
 # --- bad input: one clear error, exit 1, nothing left behind -------------------------------
