@@ -70,11 +70,7 @@ devkit volumes create scratch-cache --label team=web""",
     p.add_argument(
         "--project", metavar="DIR", type=Path, help="project folder (with .devcontainer/)"
     )
-    p.add_argument("--project-name", metavar="NAME", help="dev.devkit.project label for NAMEs")
-    p.add_argument("--purpose", metavar="PURPOSE", help="dev.devkit.purpose label for NAMEs")
-    p.add_argument(
-        "--label", action="append", default=[], metavar="KEY=VALUE", help="extra label (repeat)"
-    )
+    _add_label_options(p, "NAMEs")
     p.add_argument(
         "--restore-latest",
         action="store_true",
@@ -200,11 +196,7 @@ devkit volumes copy old-history new-history --purpose shell-history --json""",
     )
     p.add_argument("source", metavar="SOURCE", help="volume to copy from")
     p.add_argument("target", metavar="TARGET", help="new or empty volume to copy into")
-    p.add_argument("--project-name", metavar="NAME", help="dev.devkit.project label for TARGET")
-    p.add_argument("--purpose", metavar="PURPOSE", help="dev.devkit.purpose label for TARGET")
-    p.add_argument(
-        "--label", action="append", default=[], metavar="KEY=VALUE", help="extra label (repeat)"
-    )
+    _add_label_options(p, "TARGET")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
 
     p = add_command(
@@ -521,6 +513,15 @@ def _verify(args: argparse.Namespace, ui: UI) -> int:
     if args.json:
         ui.print_json(reports)
     return 1 if failed else 0
+
+
+def _add_label_options(p: argparse.ArgumentParser, what: str) -> None:
+    """--project-name, --purpose and --label (read back by :func:`_labels`)."""
+    p.add_argument("--project-name", metavar="NAME", help=f"dev.devkit.project label for {what}")
+    p.add_argument("--purpose", metavar="PURPOSE", help=f"dev.devkit.purpose label for {what}")
+    p.add_argument(
+        "--label", action="append", default=[], metavar="KEY=VALUE", help="extra label (repeat)"
+    )
 
 
 def _labels(args: argparse.Namespace) -> dict[str, str]:
