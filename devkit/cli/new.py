@@ -90,11 +90,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def _answer_keys() -> str:
-    """The answer names, for --help (plain JSON reading: no jsonschema import at --help time)."""
+    """The answer names, for --help (the schema's JSON only: no jsonschema import at --help)."""
     try:
-        from devkit.schema import load_schema
+        from devkit.answers import properties
 
-        return ", ".join(load_schema("answers.schema.json")["properties"])
+        return ", ".join(properties())
     except (OSError, ValueError, KeyError):  # a broken install should still show --help
         return "see docs/user-guide.md"
 
