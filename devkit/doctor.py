@@ -1359,13 +1359,14 @@ class _Auditor:
         except ValueError:
             df_rel = None
         ctx_rel = self.rel(context) or "."
-        total_files, total_bytes = _measure_all(context)
+        sizes = _context_sizes(context)
+        total_files, total_bytes = len(sizes), sum(sizes.values())
         try:
             sent = _sent_paths(context, patterns, df_rel)
         except OSError as exc:  # an unreadable folder: Docker could not send it either
             self.add("DK000", context, None, f"cannot read the build context: {exc}")
             return None
-        sent_files, sent_bytes = _measure(context, sent)
+        sent_files, sent_bytes = _measure(sizes, sent)
         ignore_rel = self.rel(ignore) if ignore else None
         self.contexts.append(
             ContextSize(ctx_rel, ignore_rel, total_files, total_bytes, sent_files, sent_bytes)
@@ -1380,7 +1381,7 @@ class _Auditor:
         ignore_display = ignore_rel or missing
         if ignore is None:
             cut = _sent_paths(context, [*_SUGGESTED, *bulk, *secrets], df_rel)
-            _, cut_bytes = _measure(context, cut)
+            _, cut_bytes = _measure(sizes, cut)
             self.add(
                 "DK008",
                 ignore_display,
@@ -1392,7 +1393,7 @@ class _Auditor:
             )
         elif bulk:
             cut = _sent_paths(context, [*patterns, *bulk], df_rel)
-            _, cut_bytes = _measure(context, cut)
+            _, cut_bytes = _measure(sizes, cut)
             self.add(
                 "DK009",
                 ignore,
@@ -1681,31 +1682,26 @@ def _sent_paths(context: Path, patterns: list[str], dockerfile: str | None) -> s
     return set(exclude_paths(str(context), list(patterns), dockerfile=dockerfile))
 
 
-def _measure(context: Path, paths: Iterable[str]) -> tuple[int, int]:
-    files = size = 0
-    for rel in paths:
-        full = context / rel
-        try:
-            st = full.lstat()
-        except OSError:
-            continue
-        if os.path.isdir(full) and not full.is_symlink():
-            continue
-        files += 1
-        size += st.st_size
-    return files, size
-
-
-def _measure_all(context: Path) -> tuple[int, int]:
-    files = size = 0
-    for current, _dirs, names in os.walk(context):
-        for name in names:
+def _context_sizes(context: Path) -> dict[str, int]:
+    """Every entry of the context Docker sends as a file (regular files, symlinks, also to
+    folders), by relative path, with its size: one walk and one lstat per file for the
+    totals and for every measure of what a set of patterns sends."""
+    sizes: dict[str, int] = {}
+    for current, dirs, names in os.walk(context):
+        folder = os.path.relpath(current, context)
+        prefix = "" if folder == "." else folder.replace(os.sep, "/") + "/"
+        for name in names + [d for d in dirs if os.path.islink(os.path.join(current, d))]:
             try:
-                size += os.lstat(os.path.join(current, name)).st_size
-                files += 1
+                sizes[prefix + name] = os.lstat(os.path.join(current, name)).st_size
             except OSError:
                 continue
-    return files, size
+    return sizes
+
+
+def _measure(sizes: Mapping[str, int], paths: Iterable[str]) -> tuple[int, int]:
+    """Files and bytes among ``paths`` (folders have no entry in ``sizes``)."""
+    found = [sizes[rel] for rel in paths if rel in sizes]
+    return len(found), sum(found)
 
 
 def _bulky(context: Path, sent: set[str]) -> list[str]:
