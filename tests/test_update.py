@@ -47,18 +47,12 @@ def fleet_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A v1/v2 template plus one project rendered at v1 (copied to make fleets quickly)."""
     from test_update_support import GIT_IDENTITY
 
-    old = {k: os.environ.get(k) for k in GIT_IDENTITY}
-    os.environ.update(GIT_IDENTITY)
-    try:
+    with pytest.MonkeyPatch.context() as env:  # git_identity, for a module-scoped fixture
+        for key, value in GIT_IDENTITY.items():
+            env.setenv(key, value)
         root = tmp_path_factory.mktemp("fleet-template")
         template = make_template(root / "template")
         render_project(str(template), root / "seed")
-    finally:
-        for key, value in old.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
     return root
 
 
@@ -216,10 +210,8 @@ def test_fleet_pretend_then_update(
 
     # A second run: the updated ones are up to date and left untouched.
     updated = groups["pristine"][:2]
-    git(updated[0], "add", "-A")
-    git(updated[0], "commit", "-q", "-m", "take the update")
-    git(updated[1], "add", "-A")
-    git(updated[1], "commit", "-q", "-m", "take the update")
+    for repo in updated:
+        commit_all(repo, "take the update")
     digests = {repo: tree_digest(repo) for repo in updated}
     code, report = _json_run(capsys, ["update", *map(str, updated), "--json"])
     assert code == 0

@@ -140,18 +140,14 @@ def make_template(root: Path, versions: tuple[str, ...] = ("1.0.0", "2.0.0")) ->
     root.mkdir(parents=True)
     git(root, "init", "-q", "-b", "main")
     for version in versions:
-        write_template_files(root, version)
-        git(root, "add", "-A")
-        git(root, "commit", "-q", "-m", f"template {version}")
-        git(root, "tag", f"v{version}")
+        add_template_version(root, version)
     return root
 
 
 def add_template_version(root: Path, version: str) -> None:
     """Release one more version of a template made by :func:`make_template`."""
     write_template_files(root, version)
-    git(root, "add", "-A")
-    git(root, "commit", "-q", "-m", f"template {version}")
+    commit_all(root, f"template {version}")
     git(root, "tag", f"v{version}")
 
 
@@ -171,8 +167,7 @@ def render_project(
         unsafe=False,
     )
     git(dest, "init", "-q", "-b", "main")
-    git(dest, "add", "-A")
-    git(dest, "commit", "-q", "-m", "initial")
+    commit_all(dest, "initial")
     return dest
 
 
