@@ -170,19 +170,15 @@ def _preload_copier() -> threading.Thread:
     Preparing the bundled template mostly waits on git subprocesses, so the import overlaps
     with that wait; Python's import lock makes the later ``import copier`` simply wait for it.
     """
-    import importlib
-
-    thread = threading.Thread(
-        target=_quiet_import, args=(importlib.import_module,), name="preload-copier", daemon=True
-    )
+    thread = threading.Thread(target=_quiet_import, name="preload-copier", daemon=True)
     thread.start()
     return thread
 
 
-def _quiet_import(import_module: Any) -> None:
+def _quiet_import() -> None:
     # A broken Copier install is reported by the real import in devkit.render, in the main thread.
     with contextlib.suppress(Exception):
-        import_module("copier")
+        import copier  # noqa: F401
 
 
 def _report(ui: UI, result: RenderResult, shown: str) -> None:
