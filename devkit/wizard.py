@@ -112,9 +112,7 @@ def ask(
         if stack is not None and stack not in chosen:
             continue
         default = initial.get(key, prop.get("default"))
-        title = prop.get("title", key)
-        help_text = prop.get("description", "")
-        question = _question(questionary, key, prop, default, title, help_text, io)
+        question = _question(questionary, key, prop, default, io)
         try:
             raw = question.unsafe_ask()
         except EOFError:  # Ctrl-D (end of input) gives up like Ctrl-C does
@@ -124,14 +122,11 @@ def ask(
 
 
 def _question(
-    questionary: Any,
-    key: str,
-    prop: Mapping[str, Any],
-    default: Any,
-    title: str,
-    help_text: str,
-    io: dict[str, Any],
+    questionary: Any, key: str, prop: Mapping[str, Any], default: Any, io: dict[str, Any]
 ) -> Any:
+    """The questionary prompt for one schema property (its title, help text and type)."""
+    title = prop.get("title", key)
+    help_text = prop.get("description", "")
     hint = f"({help_text})" if help_text else None
     if "enum" in prop:
         choices = [str(c) for c in prop["enum"]]
