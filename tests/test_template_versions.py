@@ -90,6 +90,17 @@ def _new_project(dest: Path) -> Path:
     return dest
 
 
+def _made_on_another_machine(devkit_install: Devkit, tmp_path: Path, made: str, here: str) -> Path:
+    """A project made on machine A (devkit bundling ``made``, data folder ``machine-a``).
+
+    Afterwards this machine runs the devkit bundling ``here``, with its own data folder.
+    """
+    devkit_install.install(made, data_dir=tmp_path / "machine-a")
+    project = _new_project(tmp_path / "svc")
+    devkit_install.install(here, data_dir=tmp_path / "machine-b")
+    return project
+
+
 def _update(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, dict]:
     capsys.readouterr()
     code = main(["update", *args, "--json"])
@@ -151,10 +162,8 @@ def test_project_from_another_machine_uses_this_mirror(
 def test_version_unknown_to_this_mirror_is_refused(
     devkit_install: Devkit, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    devkit_install.install("1.0.0", data_dir=tmp_path / "machine-a")
-    project = _new_project(tmp_path / "svc")
-    devkit_install.install("2.0.0", data_dir=tmp_path / "machine-c")  # never saw 1.0.0
-    shutil.rmtree(tmp_path / "machine-a")
+    project = _made_on_another_machine(devkit_install, tmp_path, "1.0.0", "2.0.0")
+    shutil.rmtree(tmp_path / "machine-a")  # and this machine never saw 1.0.0
     before = tree_digest(project)
     code, report = _update(capsys, str(project))
     assert code == 1
@@ -169,9 +178,7 @@ def test_project_from_a_newer_devkit_is_up_to_date(
     devkit_install: Devkit, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """An older devkit (say, in a postCreateCommand) must not fail on a newer project."""
-    devkit_install.install("2.0.0", data_dir=tmp_path / "machine-a")
-    project = _new_project(tmp_path / "svc")
-    devkit_install.install("1.0.0", data_dir=tmp_path / "machine-b")
+    project = _made_on_another_machine(devkit_install, tmp_path, "2.0.0", "1.0.0")
     shutil.rmtree(tmp_path / "machine-a")
     before = tree_digest(project)
     code, report = _update(capsys, str(project))
@@ -185,15 +192,14 @@ def test_project_from_a_newer_devkit_is_up_to_date(
 def test_old_version_is_imported_from_another_mirror_on_disk(
     devkit_install: Devkit, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    devkit_install.install("1.0.0", data_dir=tmp_path / "old-data")
-    project = _new_project(tmp_path / "svc")
-    devkit_install.install("2.0.0", data_dir=tmp_path / "new-data")  # never saw 1.0.0
+    # The old data folder is still on disk; this machine's never saw 1.0.0.
+    project = _made_on_another_machine(devkit_install, tmp_path, "1.0.0", "2.0.0")
     template.bundled_source()
     assert template.versions() == ["v2.0.0"]
     code, report = _update(capsys, str(project), "--pretend")
     assert (code, report["repositories"][0]["status"]) == (0, "would update")
     assert template.versions() == ["v1.0.0", "v2.0.0"]  # learnt from the old data folder
-    shutil.rmtree(tmp_path / "old-data")
+    shutil.rmtree(tmp_path / "machine-a")
     code, report = _update(capsys, str(project))
     assert (code, report["repositories"][0]["status"]) == (0, "updated")
     assert (project / ".devcontainer" / "Dockerfile").read_text().endswith(LOCAL_LINE)
