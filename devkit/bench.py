@@ -166,11 +166,9 @@ class Target:
     @property
     def ignore_file(self) -> Path | None:
         """The ignore file BuildKit uses: ``<Dockerfile>.dockerignore``, else the context's."""
-        specific = self.dockerfile.with_name(self.dockerfile.name + ".dockerignore")
-        if specific.is_file():
-            return specific
-        general = self.context / ".dockerignore"
-        return general if general.is_file() else None
+        from devkit.dockerfile import ignore_file
+
+        return ignore_file(self.dockerfile, self.context)
 
 
 @dataclass
@@ -558,13 +556,10 @@ def context_files(target: Target) -> list[Path]:
     """Files the build context holds after ``.dockerignore`` (Docker's own matching rules)."""
     from docker.utils.build import exclude_paths
 
-    patterns: list[str] = []
+    from devkit.dockerfile import read_ignore
+
     ignore = target.ignore_file
-    if ignore is not None:
-        for line in ignore.read_text(encoding="utf-8", errors="replace").splitlines():
-            line = line.strip()
-            if line and not line.startswith("#"):
-                patterns.append(line)
+    patterns = read_ignore(ignore) if ignore is not None else []
     root = str(target.context)
     included = exclude_paths(root, patterns)
     files: list[Path] = []

@@ -28,7 +28,15 @@ from typing import Any
 
 import yaml
 
-from devkit.dockerfile import Dockerfile, Instruction, Stage, parse_file, substitute
+from devkit.dockerfile import (
+    Dockerfile,
+    Instruction,
+    Stage,
+    ignore_file,
+    parse_file,
+    read_ignore,
+    substitute,
+)
 from devkit.errors import DevkitError, UsageError
 
 ERROR, WARNING, INFO = "error", "warning", "info"
@@ -979,7 +987,7 @@ class _Auditor:
         for b in builds:
             if not b.dockerfile.is_file() or not b.context.is_dir():
                 continue
-            ignore = self.ignore_file(b)
+            ignore = ignore_file(b.dockerfile, b.context)
             key2 = (b.context.resolve(), ignore.resolve() if ignore else None)
             if key2 not in sent_by_ctx:
                 sent_by_ctx[key2] = self.context_rules(
@@ -1342,18 +1350,14 @@ class _Auditor:
             self.add("DK006", path, user_line, f"{_stage_words(df, stage)} ends with USER {user}")
 
     # ---------------------------------------------------------------- DK008 - DK010
-    def ignore_file(self, build: Build) -> Path | None:
-        specific = build.dockerfile.parent / (build.dockerfile.name + ".dockerignore")
-        if specific.is_file():
-            return specific
-        general = build.context / ".dockerignore"
-        return general if general.is_file() else None
-
     def context_rules(
         self, context: Path, ignore: Path | None, dockerfile: Path, copied_whole: bool = True
     ) -> set[str] | None:
         """DK008-DK010 for one build context; returns the paths Docker sends (None: unreadable)."""
-        patterns = _read_ignore(ignore) if ignore else []
+        try:
+            patterns = read_ignore(ignore) if ignore else []
+        except DevkitError:
+            patterns = []  # unreadable: measured as if it were empty
         try:
             df_rel = dockerfile.resolve().relative_to(context.resolve()).as_posix()
         except ValueError:
@@ -1665,15 +1669,6 @@ _SUGGESTED = [
     "**/*.key",
 ]
 _BULK_DIRS = {".git", "node_modules", ".venv", ".tox", ".gradle", ".mypy_cache", ".pytest_cache"}
-
-
-def _read_ignore(path: Path) -> list[str]:
-    """The patterns of a .dockerignore, read as docker-py reads them."""
-    try:
-        text = path.read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return []
-    return [ln.strip() for ln in text.splitlines() if ln.strip() and not ln.strip().startswith("#")]
 
 
 def _sent_paths(context: Path, patterns: list[str], dockerfile: str | None) -> set[str]:
