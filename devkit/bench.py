@@ -1153,9 +1153,13 @@ def default_dockerfile(context: Path) -> tuple[Path, str | None]:
 
 
 def _stage_if_present(dockerfile: Path, stage: str) -> str | None:
-    text = dockerfile.read_text(encoding="utf-8", errors="replace")
-    pattern = rf"^\s*FROM\s+.+\s+AS\s+{re.escape(stage)}\s*$"
-    return stage if re.search(pattern, text, re.IGNORECASE | re.MULTILINE) else None
+    from devkit.dockerfile import parse_file
+
+    try:
+        found = parse_file(dockerfile).stage(stage)
+    except DevkitError:
+        return None  # not a Dockerfile after all: its build says what is wrong
+    return stage if found is not None else None
 
 
 def make_targets(
