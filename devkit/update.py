@@ -176,6 +176,13 @@ def _git(cwd: Path, *args: str, check: bool = True) -> subprocess.CompletedProce
     return result
 
 
+def valid_branch_name(name: str) -> bool:
+    """Whether git accepts ``name`` as a new branch's name (``git check-ref-format --branch``)."""
+    if name.startswith("-"):
+        return False
+    return _git(Path("."), "check-ref-format", "--branch", name, check=False).returncode == 0
+
+
 def _one_line(text: str) -> str:
     lines = [line.strip() for line in str(text).strip().splitlines() if line.strip()]
     return lines[0] if lines else ""
@@ -889,5 +896,6 @@ __all__ = [
     "summary",
     "update_many",
     "update_repo",
+    "valid_branch_name",
     "volume_changes",
 ]

@@ -183,23 +183,6 @@ def _table(results: list[core.RepoResult], pretend: bool) -> Table:
     return table
 
 
-def _check_branch_name(name: str) -> None:
-    """Reject a bad ``--branch`` once, rather than once per repository."""
-    import subprocess
-
-    try:
-        ok = (
-            subprocess.run(
-                ["git", "check-ref-format", "--branch", name], capture_output=True, check=False
-            ).returncode
-            == 0
-        )
-    except FileNotFoundError:
-        raise DevkitError("git is not installed; devkit update needs it") from None
-    if not ok or name.startswith("-"):
-        raise UsageError(f"--branch {name!r} is not a valid git branch name")
-
-
 def _collect_paths(args: argparse.Namespace) -> list[str]:
     paths = list(args.paths)
     if args.from_file is not None:
@@ -223,8 +206,9 @@ def _run(args: argparse.Namespace, ui: UI) -> int:
             "--pretend touches nothing, so it cannot be combined with "
             "--commit, --branch or --migrate-volumes"
         )
-    if args.branch is not None:
-        _check_branch_name(args.branch)
+    # A bad --branch is reported once, rather than once per repository.
+    if args.branch is not None and not core.valid_branch_name(args.branch):
+        raise UsageError(f"--branch {args.branch!r} is not a valid git branch name")
     paths = _collect_paths(args)
     from devkit import answers
 
