@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import shutil
@@ -21,6 +22,11 @@ HADOLINT_CONFIG = REPO_ROOT / ".hadolint.yaml"
 ANSWER_PROPS: dict[str, dict[str, Any]] = json.loads(
     (REPO_ROOT / "schemas" / "answers.schema.json").read_text()
 )["properties"]
+
+#: A syntactically valid PEM certificate (what devkit checks of a ca_certificates file): the
+#: body is base64 of a DER SEQUENCE header and padding, longer than one 64-column PEM line.
+FAKE_CERT_BODY = base64.b64encode(b"\x30\x82\x01\x0a" + bytes(range(200))).decode()
+FAKE_PEM = f"-----BEGIN CERTIFICATE-----\n{FAKE_CERT_BODY}\n-----END CERTIFICATE-----\n"
 
 #: Every package manager's volume purpose and where its cache lives under the user's home.
 CACHE_TARGETS = {

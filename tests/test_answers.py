@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-import base64
 import json
 from pathlib import Path
 
 import pytest
-from template_helpers import ANSWER_PROPS
+from template_helpers import ANSWER_PROPS, FAKE_PEM
 
 from devkit import answers as ans
 from devkit.errors import DevkitError
-
-# A syntactically valid PEM block: the body is base64 of a DER SEQUENCE header and padding.
-FAKE_CERT_BODY = base64.b64encode(b"\x30\x82\x01\x0a" + bytes(range(200))).decode()
-PEM = f"-----BEGIN CERTIFICATE-----\n{FAKE_CERT_BODY}\n-----END CERTIFICATE-----\n"
 
 
 def test_defaults_are_the_schema_defaults() -> None:
@@ -231,7 +226,7 @@ def test_ca_file_checks(tmp_path: Path) -> None:
 def test_ca_file_keeps_only_certificates(tmp_path: Path) -> None:
     key = "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBg\n-----END PRIVATE KEY-----\n"
     bundle = tmp_path / "corp.pem"
-    bundle.write_text("comment\n" + PEM + key + PEM)
+    bundle.write_text("comment\n" + FAKE_PEM + key + FAKE_PEM)
     text = ans.read_ca_file(bundle)
     assert text.count("BEGIN CERTIFICATE") == 2
     assert "PRIVATE KEY" not in text
@@ -243,7 +238,7 @@ def test_check_validates_the_ca_file(tmp_path: Path) -> None:
     with pytest.raises(DevkitError, match=r"ca_certificates: file .* does not exist"):
         ans.check(answers)
     good = tmp_path / "ok.pem"
-    good.write_text(PEM)
+    good.write_text(FAKE_PEM)
     ans.check({**answers, "ca_certificates": str(good)})
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import subprocess
@@ -13,7 +12,7 @@ from typing import Any
 
 import pytest
 import yaml
-from template_helpers import ANSWER_PROPS
+from template_helpers import ANSWER_PROPS, FAKE_CERT_BODY, FAKE_PEM
 
 from devkit.cli import main
 
@@ -24,8 +23,6 @@ RENDERED = [
     ".devcontainer/Dockerfile",
     ".dockerignore",
 ]
-CERT_BODY = base64.b64encode(b"\x30\x82\x01\x0a" + bytes(range(120))).decode()
-PEM = f"-----BEGIN CERTIFICATE-----\n{CERT_BODY}\n-----END CERTIFICATE-----\n"
 
 
 @pytest.fixture(autouse=True)
@@ -190,19 +187,19 @@ def test_force_overwrites_and_says_so(tmp_path: Path, capsys: Any) -> None:
 
 def test_ca_certificates_are_copied(tmp_path: Path) -> None:
     ca = tmp_path / "corp.pem"
-    ca.write_text("Corporate proxy\n" + PEM)
+    ca.write_text("Corporate proxy\n" + FAKE_PEM)
     target = tmp_path / "proj"
     assert main(["new", str(target), "--defaults", "--data", f"ca_certificates={ca}"]) == 0
     copied = (target / ".devcontainer" / "certs" / "extra-ca.crt").read_text()
     assert copied.startswith("-----BEGIN CERTIFICATE-----\n")
-    assert "".join(copied.split("\n")[1:-2]) == CERT_BODY
+    assert "".join(copied.split("\n")[1:-2]) == FAKE_CERT_BODY
     assert "Corporate proxy" not in copied
     assert recorded(target)["ca_certificates"] == str(ca.resolve())
 
 
 def test_relative_ca_path_is_recorded_absolute(tmp_path: Path, monkeypatch: Any) -> None:
     (tmp_path / "certs").mkdir()
-    (tmp_path / "certs" / "proxy.pem").write_text(PEM)
+    (tmp_path / "certs" / "proxy.pem").write_text(FAKE_PEM)
     monkeypatch.chdir(tmp_path)
     assert main(["new", "proj", "--defaults", "--data", "ca_certificates=certs/proxy.pem"]) == 0
     assert recorded(tmp_path / "proj")["ca_certificates"] == str(tmp_path / "certs" / "proxy.pem")

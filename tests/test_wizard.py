@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -10,7 +9,7 @@ from typing import Any
 import pytest
 from prompt_toolkit.input import create_pipe_input
 from prompt_toolkit.output import DummyOutput
-from template_helpers import ANSWER_PROPS
+from template_helpers import ANSWER_PROPS, FAKE_PEM
 
 from devkit import answers as ans
 from devkit import wizard
@@ -122,8 +121,7 @@ def test_ca_file_is_checked_as_typed(tmp_path: Path) -> None:
     junk.write_text("hello")
     assert "holds no PEM certificate" in str(check(str(junk)))
     good = tmp_path / "ok.pem"
-    body = base64.b64encode(b"\x30\x82" + bytes(64)).decode()
-    good.write_text(f"-----BEGIN CERTIFICATE-----\n{body}\n-----END CERTIFICATE-----\n")
+    good.write_text(FAKE_PEM)
     assert check(str(good)) is True
     assert check("") is True
 
