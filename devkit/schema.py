@@ -59,8 +59,8 @@ def validation_errors(instance: Any, schema_name: str) -> list[str]:
     """Every problem with ``instance`` under the named schema, one line each, sorted by field."""
     import jsonschema
 
-    validator_cls = jsonschema.validators.validator_for(load_schema(schema_name))
-    validator = validator_cls(load_schema(schema_name))
+    schema = load_schema(schema_name)
+    validator = jsonschema.validators.validator_for(schema)(schema)
     errors = sorted(validator.iter_errors(instance), key=lambda e: list(map(str, e.absolute_path)))
     lines: list[str] = []
     ruled: set[tuple[str, str]] = set()
