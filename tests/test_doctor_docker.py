@@ -25,6 +25,7 @@ import pytest
 from conftest import TEST_LABEL_ARG, TEST_LABELS
 
 from devkit import doctor
+from devkit.dockerfile import read_ignore
 
 pytestmark = pytest.mark.docker
 
@@ -153,7 +154,7 @@ def test_context_measurement_matches_what_buildkit_sends(
     (size,) = report.contexts
     predicted = {
         p
-        for p in doctor._sent_paths(ctx, doctor._read_ignore(ctx / ".dockerignore"), None)
+        for p in doctor._sent_paths(ctx, read_ignore(ctx / ".dockerignore"), None)
         if (ctx / p).is_file()
     }
     assert size.files_sent == len(predicted)
@@ -192,30 +193,24 @@ def test_dk014_copies_that_fail_do_fail(
     flagged = [f.line for f in doctor.audit(root, buildkit=None).findings]
     assert flagged == [3, 4]
     lines = (root / "Dockerfile").read_text().splitlines(keepends=True)
-    env = {**os.environ, "DOCKER_BUILDKIT": "1"}
     tag = f"devkit-test-doctor-dk014:{uuid.uuid4().hex[:8]}"
-    try:
-        for line in flagged:  # each flagged COPY alone breaks the build...
-            keep = [t for n, t in enumerate(lines, 1) if n not in flagged or n == line]
-            (root / "Dockerfile").write_text("".join(keep))
-            done = subprocess.run(
-                [buildkit_docker, "build", "--label", TEST_LABEL_ARG, "-t", tag, str(root)],
-                env=env,
-                capture_output=True,
-                text=True,
-                timeout=600,
-            )
-            assert done.returncode != 0 and "not found" in done.stderr, done.stderr[-2000:]
-        # ...and without them it builds.
-        keep = [t for n, t in enumerate(lines, 1) if n not in flagged]
+
+    def build(keep: list[str]) -> subprocess.CompletedProcess[str]:
         (root / "Dockerfile").write_text("".join(keep))
-        done = subprocess.run(
+        return subprocess.run(
             [buildkit_docker, "build", "--label", TEST_LABEL_ARG, "-t", tag, str(root)],
-            env=env,
+            env={**os.environ, "DOCKER_BUILDKIT": "1"},
             capture_output=True,
             text=True,
             timeout=600,
         )
+
+    try:
+        for line in flagged:  # each flagged COPY alone breaks the build...
+            done = build([t for n, t in enumerate(lines, 1) if n not in flagged or n == line])
+            assert done.returncode != 0 and "not found" in done.stderr, done.stderr[-2000:]
+        # ...and without them it builds.
+        done = build([t for n, t in enumerate(lines, 1) if n not in flagged])
         assert done.returncode == 0, done.stderr[-2000:]
     finally:
         with contextlib.suppress(docker.errors.DockerException):
