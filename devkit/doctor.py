@@ -897,11 +897,18 @@ class _Auditor:
         self.findings.append(Finding(rule, severity or RULES[rule].severity, name, line, message))
 
     def read(self, path: Path) -> str:
-        """The text of ``path``; raises DevkitError when it cannot be read."""
+        """The text of ``path``; raises DevkitError when it cannot be read.
+
+        Text that is not UTF-8 raises :class:`_LineError`, which callers report as DK000 like
+        any other file that cannot be parsed (JSON and YAML files must be UTF-8).
+        """
         try:
             text = path.read_text(encoding="utf-8")
         except OSError as exc:
             raise DevkitError(f"cannot read {path}: {exc.strerror or exc}") from exc
+        except UnicodeDecodeError as exc:
+            line = path.read_bytes()[: exc.start].count(b"\n") + 1
+            raise _LineError(f"not UTF-8 text (byte {exc.start})", line) from None
         self.lines[self.rel(path)] = text.splitlines()
         return text
 

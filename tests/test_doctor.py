@@ -615,6 +615,15 @@ def test_unreadable_dockerfile_and_compose_are_dk000(tmp_path: Path) -> None:
     assert ("DK000", "compose.yaml", 3) in found
 
 
+def test_files_that_are_not_utf8_are_dk000_not_a_crash(tmp_path: Path) -> None:
+    (tmp_path / ".devcontainer").mkdir()
+    (tmp_path / ".devcontainer" / "devcontainer.json").write_bytes(b'{\n  "name": "caf\xe9"\n}\n')
+    (tmp_path / "compose.yaml").write_bytes(b"services:\n  web:\n    image: \xff\n")
+    found = _triples(doctor.audit(tmp_path, buildkit=buildkit_ok))
+    assert ("DK000", ".devcontainer/devcontainer.json", 2) in found
+    assert ("DK000", "compose.yaml", 3) in found
+
+
 def test_a_missing_dockerfile_is_dk000_not_a_clean_report(tmp_path: Path) -> None:
     (tmp_path / ".devcontainer").mkdir()
     (tmp_path / ".devcontainer" / "devcontainer.json").write_text(
