@@ -23,7 +23,8 @@ Every build goes through a docker CLI that really uses BuildKit (:mod:`devkit.bu
 ``--progress=plain``; the output is parsed by :mod:`devkit.bench_progress` for steps total and
 cached, and bytes of build context transferred. Image size and layer count come from the
 engine (docker SDK). Images are tagged ``devkit-bench:<run>-...``, labelled
-``dev.devkit.managed=true`` and ``dev.devkit.bench=<run>``, and removed right after measuring.
+devkit's managed label and its bench label (value: the run's id; :mod:`devkit.labels`), and
+removed right after measuring.
 
 Each Dockerfile is built through its own stable symlink to the context
 (:func:`context_alias`), so BuildKit diffs the context against that Dockerfile's previous
@@ -59,8 +60,8 @@ from typing import Any
 
 from devkit.bench_progress import BuildProgress, ProgressParser, Vertex
 from devkit.buildkit import BuildKitInfo
-from devkit.engine import MANAGED_LABEL
 from devkit.errors import DevkitError, UsageError
+from devkit.labels import BENCH_LABEL, MANAGED_LABEL
 
 SCENARIOS = ("cold", "noop", "source", "deps")
 SCENARIO_TITLES = {
@@ -70,7 +71,6 @@ SCENARIO_TITLES = {
     "deps": "dependency change",
     "warmup": "warm-up build",
 }
-BENCH_LABEL = "dev.devkit.bench"
 IMAGE_REPO = "devkit-bench"
 JSON_FORMAT = 1
 DEFAULT_THRESHOLD = 20.0

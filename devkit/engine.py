@@ -14,12 +14,6 @@ from devkit.errors import DevkitError
 if TYPE_CHECKING:
     import docker
 
-#: Label put on everything devkit creates in the engine (volumes, containers, images).
-LABEL_PREFIX = "dev.devkit"
-MANAGED_LABEL = f"{LABEL_PREFIX}.managed"
-PROJECT_LABEL = f"{LABEL_PREFIX}.project"
-PURPOSE_LABEL = f"{LABEL_PREFIX}.purpose"
-
 START_HINT = (
     "start Docker (Docker Desktop, or `sudo dockerd &` on Linux), "
     "or point DOCKER_HOST / `docker context use` at a running engine"

@@ -43,6 +43,7 @@ from typing import Any
 import yaml
 
 from devkit.errors import DevkitError
+from devkit.labels import PURPOSE_LABEL
 from devkit.template import is_local_path
 
 ANSWERS_FILE = ".copier-answers.yml"
@@ -64,7 +65,6 @@ COMPOSE_FILES = (
     ".devcontainer/docker-compose.yaml",
     ".devcontainer/docker-compose.yml",
 )
-PURPOSE_LABEL = "dev.devkit.purpose"
 
 _CONFLICT_START = re.compile(rb"^<{7}( |$)", re.MULTILINE)
 

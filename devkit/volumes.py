@@ -25,13 +25,13 @@ from typing import Any, BinaryIO
 import yaml
 
 from devkit import archive
-from devkit.engine import MANAGED_LABEL, PROJECT_LABEL, PURPOSE_LABEL, docker_error
+from devkit.engine import docker_error
 from devkit.errors import DevkitError
+from devkit.labels import HELPER_LABEL, MANAGED_LABEL, PROJECT_LABEL, PURPOSE_LABEL, extra_labels
 from devkit.resources import data_dir
 
 #: The helper image devkit imports from an empty tar (never pulled).
 HELPER_IMAGE = "devkit/volume-helper:1"
-HELPER_LABEL = "dev.devkit.helper"
 #: Where the helper container mounts the volume.
 MOUNT = "/volume"
 REBASE = MOUNT.lstrip("/")
@@ -98,7 +98,7 @@ def helper(client: Any, volume: str, *, read_only: bool = False) -> Iterator[Any
             command=["/devkit-never-runs"],
             name=f"devkit-helper-{uuid.uuid4().hex[:12]}",
             volumes={volume: {"bind": MOUNT, "mode": "ro" if read_only else "rw"}},
-            labels={MANAGED_LABEL: "true", HELPER_LABEL: "1", **_extra_labels()},
+            labels={MANAGED_LABEL: "true", HELPER_LABEL: "1", **extra_labels()},
             network_disabled=True,
         )
     except _docker_errors() as exc:
@@ -108,13 +108,6 @@ def helper(client: Any, volume: str, *, read_only: bool = False) -> Iterator[Any
     finally:
         with contextlib.suppress(*_docker_errors()):
             container.remove(force=True, v=False)
-
-
-def _extra_labels() -> dict[str, str]:
-    """Labels added to everything devkit creates; tests set DEVKIT_EXTRA_LABELS=k=v,..."""
-    raw = os.environ.get("DEVKIT_EXTRA_LABELS", "")
-    pairs = (item.split("=", 1) for item in raw.split(",") if "=" in item)
-    return {k.strip(): v.strip() for k, v in pairs}
 
 
 def _inspect(client: Any, name: str) -> dict[str, Any] | None:
@@ -194,7 +187,7 @@ def is_empty(client: Any, name: str) -> bool:
 
 def _create(client: Any, name: str, driver: str, labels: dict[str, str]) -> None:
     """Create volume ``name`` with devkit's managed label, ``labels`` and the extra labels."""
-    all_labels = {MANAGED_LABEL: "true", **labels, **_extra_labels()}
+    all_labels = {MANAGED_LABEL: "true", **labels, **extra_labels()}
     try:
         client.api.create_volume(name=name, driver=driver, labels=all_labels)
     except _docker_errors() as exc:
@@ -894,7 +887,7 @@ def copy_volume(
 
     ``target`` is created when missing — with ``source``'s driver and labels (except Docker
     Compose's ``com.docker.compose.*``), updated with ``labels`` (e.g. a new
-    ``dev.devkit.purpose``) — or must exist and be empty. Ownership,
+    purpose label) — or must exist and be empty. Ownership,
     modes, symlinks, hard links and mtimes are kept (the tar stream goes straight from one
     helper container to the other, nothing touches the local disk). ``source`` may be used
     by stopped containers but not by a running one; ``target`` by no container at all.

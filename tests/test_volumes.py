@@ -26,7 +26,7 @@ from conftest import TEST_LABEL_ARG, TEST_LABELS
 from devkit import archive
 from devkit import volumes as vol
 from devkit.cli import main
-from devkit.engine import MANAGED_LABEL, PROJECT_LABEL, PURPOSE_LABEL
+from devkit.labels import MANAGED_LABEL, PROJECT_LABEL, PURPOSE_LABEL
 
 pytestmark = pytest.mark.docker
 

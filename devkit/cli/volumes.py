@@ -23,8 +23,9 @@ from rich.table import Table
 from devkit import archive
 from devkit import volumes as vol
 from devkit.cli._common import UI, add_command, at_least
-from devkit.engine import PROJECT_LABEL, PURPOSE_LABEL, connect
+from devkit.engine import connect
 from devkit.errors import DevkitError, UsageError
+from devkit.labels import PROJECT_LABEL, PURPOSE_LABEL
 
 EXAMPLES = """\
 devkit volumes create --project .              # the volumes .devcontainer/compose.yaml declares
@@ -517,8 +518,8 @@ def _verify(args: argparse.Namespace, ui: UI) -> int:
 
 def _add_label_options(p: argparse.ArgumentParser, what: str) -> None:
     """--project-name, --purpose and --label (read back by :func:`_labels`)."""
-    p.add_argument("--project-name", metavar="NAME", help=f"dev.devkit.project label for {what}")
-    p.add_argument("--purpose", metavar="PURPOSE", help=f"dev.devkit.purpose label for {what}")
+    p.add_argument("--project-name", metavar="NAME", help=f"{PROJECT_LABEL} label for {what}")
+    p.add_argument("--purpose", metavar="PURPOSE", help=f"{PURPOSE_LABEL} label for {what}")
     p.add_argument(
         "--label", action="append", default=[], metavar="KEY=VALUE", help="extra label (repeat)"
     )
