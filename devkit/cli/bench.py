@@ -17,6 +17,7 @@ from devkit.bench_progress import BuildProgress, Vertex
 from devkit.cli._common import UI, add_command, at_least, log_width, non_negative_float
 from devkit.engine import connect
 from devkit.errors import DevkitError, UsageError
+from devkit.units import human_size
 
 EXAMPLES = """\
 devkit bench .                                   # all scenarios on .devcontainer/Dockerfile
@@ -189,18 +190,6 @@ def _write_atomic(path: Path, text: str) -> None:
 # --------------------------------------------------------------------------- formatting
 
 
-def human_bytes(value: float | None) -> str:
-    """Decimal units, as docker prints them: 1.2 MB."""
-    if value is None:
-        return "-"
-    size = float(value)
-    for unit in ("B", "kB", "MB", "GB"):
-        if abs(size) < 1000 or unit == "GB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1000
-    return f"{size:.1f} GB"
-
-
 def _pct(rate: float | None) -> str:
     return "-" if rate is None else f"{rate * 100:.0f} %"
 
@@ -237,8 +226,8 @@ def results_table(report: bench.Report) -> Table:
             cells += [
                 f"{s.wall_seconds:.1f}s{spread}",
                 f"{s.steps_cached}/{s.steps_total} {_pct(s.cache_hit_rate)}",
-                human_bytes(s.context_transferred),
-                human_bytes(s.image_size),
+                human_size(s.context_transferred),
+                human_size(s.image_size),
                 "-" if s.layers is None else str(s.layers),
             ]
             if compare:
@@ -259,7 +248,7 @@ def summary_lines(report: bench.Report) -> list[str]:
         tag = "AB"[i] + ": " if len(report.targets) > 1 else ""
         stage = f" (target {target.stage})" if target.stage else ""
         lines.append(
-            f"{tag}{target.name}{stage} — build context after .dockerignore: {human_bytes(size)}"
+            f"{tag}{target.name}{stage} — build context after .dockerignore: {human_size(size)}"
         )
     if len(sizes) == 2 and sizes[1]:
         lines.append(f"context A is {(1 - sizes[0] / sizes[1]) * 100:.0f} % smaller than B")
@@ -305,7 +294,7 @@ class LiveView(bench.Observer):
                 bench.SCENARIO_TITLES[r.scenario],
                 f"{r.wall_seconds:.1f}s",
                 f"{r.steps_cached}/{r.steps_total}",
-                human_bytes(r.context_transferred),
+                human_size(r.context_transferred),
             )
         parts: list[Table | Text] = [table]
         if self.current:
@@ -314,7 +303,7 @@ class LiveView(bench.Observer):
             if p is not None:
                 stats = (
                     f"  steps {p.steps_total} (cached {p.steps_cached})"
-                    f"  ctx {human_bytes(p.context_bytes)}"
+                    f"  ctx {human_size(p.context_bytes)}"
                 )
             parts.append(
                 Text(f"[{len(self.done) + 1}/{self.total}] {self.current}{stats}", style="cyan")
@@ -347,7 +336,7 @@ class LiveView(bench.Observer):
                 f"{result.target}: {bench.SCENARIO_TITLES[result.scenario]} "
                 f"(run {result.repeat}) {result.wall_seconds:.1f}s, "
                 f"{result.steps_cached}/{result.steps_total} steps cached, "
-                f"{human_bytes(result.context_transferred)} context sent"
+                f"{human_size(result.context_transferred)} context sent"
             )
 
     def planned(self, builds: int) -> None:

@@ -26,6 +26,7 @@ from devkit.cli._common import UI, add_command, at_least
 from devkit.engine import connect
 from devkit.errors import DevkitError, UsageError
 from devkit.labels import PROJECT_LABEL, PURPOSE_LABEL
+from devkit.units import human_size
 
 EXAMPLES = """\
 devkit volumes create --project .              # the volumes .devcontainer/compose.yaml declares
@@ -225,17 +226,6 @@ devkit volumes prune-backups --keep 1 --volume my-service-pip-cache --dry-run"""
 # --------------------------------------------------------------------------- output helpers
 
 
-def _size(n: int | None) -> str:
-    if n is None:
-        return "-"
-    value = float(n)
-    for unit in ("B", "kB", "MB", "GB", "TB"):
-        if value < 1000 or unit == "TB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1000
-    return f"{n} B"
-
-
 @contextlib.contextmanager
 def _progress(ui: UI, label: str, total: int | None = None) -> Iterator[Callable[[int], None]]:
     """A bytes + MB/s progress bar on a terminal; a no-op callback otherwise."""
@@ -343,7 +333,7 @@ def _list(args: argparse.Namespace, ui: UI) -> int:
             i.name,
             i.project or "-",
             i.purpose or "-",
-            _size(i.size),
+            human_size(i.size),
             ", ".join(i.containers) or "-",
             (i.created or "-")[:19].replace("T", " "),
         )
@@ -420,8 +410,8 @@ def _do_backup(args: argparse.Namespace, ui: UI) -> int:
         if ui.err.is_terminal and not args.json:
             m = result.manifest
             ui.info(
-                f"{name}: {m['file_count']} files, {_size(m['uncompressed_bytes'])} -> "
-                f"{_size(m['compressed_bytes'])} in {result.path}"
+                f"{name}: {m['file_count']} files, {human_size(m['uncompressed_bytes'])} -> "
+                f"{human_size(m['compressed_bytes'])} in {result.path}"
             )
     if args.json:
         ui.print_json([{"path": str(r.path), "manifest": r.manifest} for r in results])
@@ -507,7 +497,8 @@ def _verify(args: argparse.Namespace, ui: UI) -> int:
             ui.out.print(
                 escape(
                     f"{path}: ok (volume {manifest['volume']['name']}, "
-                    f"{manifest['file_count']} files, {_size(manifest['uncompressed_bytes'])}, "
+                    f"{manifest['file_count']} files, "
+                    f"{human_size(manifest['uncompressed_bytes'])}, "
                     f"{manifest['compression']}, created {manifest['created']})"
                 )
             )
@@ -566,7 +557,9 @@ def _copy(args: argparse.Namespace, ui: UI) -> int:
         )
     elif ui.err.is_terminal:
         made = " (created)" if created else ""
-        ui.info(f"copied {args.source} into {args.target}{made}: {_size(copied)} of tar stream")
+        ui.info(
+            f"copied {args.source} into {args.target}{made}: {human_size(copied)} of tar stream"
+        )
     return 0
 
 
