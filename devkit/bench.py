@@ -61,6 +61,7 @@ from typing import Any
 from devkit.bench_progress import BuildProgress, ProgressParser, Vertex
 from devkit.buildkit import BuildKitInfo
 from devkit.errors import DevkitError, UsageError
+from devkit.fsutil import write_atomic
 from devkit.labels import BENCH_LABEL, MANAGED_LABEL
 
 SCENARIOS = ("cold", "noop", "source", "deps")
@@ -438,10 +439,8 @@ class TreeGuard:
             for path, o in self._originals.items()
         ]
         self.journal.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.journal.with_name(self.journal.name + ".tmp")
         doc = {"pid": os.getpid(), "host": socket.gethostname(), "files": entries}
-        tmp.write_text(json.dumps(doc), encoding="utf-8")
-        os.replace(tmp, self.journal)
+        write_atomic(self.journal, json.dumps(doc))
 
 
 def _put_back(path: Path, original: _Original) -> None:

@@ -43,6 +43,7 @@ from typing import Any
 import yaml
 
 from devkit.errors import DevkitError
+from devkit.fsutil import write_atomic
 from devkit.labels import PURPOSE_LABEL
 from devkit.template import is_local_path
 
@@ -515,9 +516,7 @@ def _keep_recorded_src(project: Path, recorded: str, used: str) -> None:
     if not match or yaml.safe_load(match.group(0)).get("_src_path") != used:
         return
     replacement = yaml.safe_dump({"_src_path": recorded}, width=10_000).strip()
-    tmp = path.with_name(path.name + ".devkit-tmp")
-    tmp.write_text(text[: match.start()] + replacement + text[match.end() :], encoding="utf-8")
-    os.replace(tmp, path)
+    write_atomic(path, text[: match.start()] + replacement + text[match.end() :])
 
 
 def _changed_files(top: Path) -> list[str]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import os
 import queue
 import re
 import tarfile
@@ -24,7 +23,7 @@ from typing import Any, BinaryIO
 
 import yaml
 
-from devkit import archive
+from devkit import archive, fsutil
 from devkit.engine import docker_error
 from devkit.errors import DevkitError
 from devkit.labels import HELPER_LABEL, MANAGED_LABEL, PROJECT_LABEL, PURPOSE_LABEL, extra_labels
@@ -653,42 +652,11 @@ def _prefetch(
         thread.join(timeout=30)
 
 
-def _private_file(path: Path) -> BinaryIO:
-    """Open a new file for writing, readable by its owner only (mode 0600)."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    return os.fdopen(fd, "wb")
-
-
-def _fsync_dir(path: Path) -> None:
-    with contextlib.suppress(OSError):
-        fd = os.open(path, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
-def _publish(tmp: Path, final: Path, *, overwrite: bool) -> Path:
-    """Move a complete temp file to its final name; never clobber unless ``overwrite``."""
-    if overwrite:
-        os.replace(tmp, final)
-        return final
-    candidate, n = final, 1
-    while True:
-        try:
-            os.link(tmp, candidate)
-            tmp.unlink()
-            return candidate
-        except FileExistsError:
-            n += 1
-            stem = final.name[: -len("".join(final.suffixes[-2:]))]
-            candidate = final.with_name(f"{stem}-{n}{''.join(final.suffixes[-2:])}")
-        except OSError:  # a filesystem without hard links
-            if candidate.exists():
-                n += 1
-                continue
-            os.replace(tmp, candidate)
-            return candidate
+def _numbered(final: Path) -> Callable[[int], Path]:
+    """Names for backups of one volume taken in the same second: ``<volume>--<time>-2.tar.zst``."""
+    ext = "".join(final.suffixes[-2:])
+    stem = final.name[: len(final.name) - len(ext)]
+    return lambda n: final.with_name(f"{stem}-{n}{ext}")
 
 
 @dataclass
@@ -747,21 +715,10 @@ def backup(
         final.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     except OSError as exc:
         raise DevkitError(f"cannot create {final.parent}: {exc.strerror}") from exc
-    tmp = final.with_name(f".{final.name}.{os.getpid()}.partial")
-    try:
-        with _private_file(tmp) as fh:
-            manifest = write(fh)
-            try:
-                os.fsync(fh.fileno())
-            except OSError as exc:
-                raise DevkitError(f"cannot flush {tmp} to disk: {exc.strerror}") from exc
-        path = _publish(tmp, final, overwrite=overwrite)
-        _fsync_dir(path.parent)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise
-    return BackupResult(path, manifest)
+    out = fsutil.AtomicFile(final, overwrite=overwrite, private=True, alternative=_numbered(final))
+    with out as fh:
+        manifest = write(fh)
+    return BackupResult(out.path, manifest)
 
 
 # --------------------------------------------------------------------------- restore

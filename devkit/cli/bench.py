@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
-import tempfile
 from pathlib import Path
 
 from rich.console import Group
@@ -17,6 +15,7 @@ from devkit.bench_progress import BuildProgress, Vertex
 from devkit.cli._common import UI, add_command, at_least, log_width, non_negative_float
 from devkit.engine import connect
 from devkit.errors import DevkitError, UsageError
+from devkit.fsutil import write_atomic
 from devkit.units import human_size
 
 EXAMPLES = """\
@@ -139,10 +138,10 @@ def _run(args: argparse.Namespace, ui: UI) -> int:
         if json_to_stdout:
             ui.print_json(report.to_json())
         else:
-            _write_atomic(args.json, _dumps(report))
+            write_atomic(args.json, _dumps(report))
             ui.info(f"wrote {args.json}")
     if args.csv is not None:
-        _write_atomic(args.csv, report.to_csv())
+        write_atomic(args.csv, report.to_csv())
         ui.info(f"wrote {args.csv}")
     if baseline is not None:
         found = bench.regressions(report, baseline, args.threshold)
@@ -170,21 +169,6 @@ def _dumps(report: bench.Report) -> str:
     import json
 
     return json.dumps(report.to_json(), indent=2, sort_keys=True, default=str) + "\n"
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    """Write next to the destination, then rename: never a half-written file."""
-    path = path.resolve()
-    if not path.parent.is_dir():
-        raise DevkitError(f"cannot write {path}: {path.parent} is not a directory")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise DevkitError(f"cannot write {path}: {exc}") from exc
 
 
 # --------------------------------------------------------------------------- formatting
