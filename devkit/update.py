@@ -42,6 +42,7 @@ from typing import Any
 
 import yaml
 
+from devkit import compose
 from devkit.errors import DevkitError
 from devkit.fsutil import write_atomic
 from devkit.labels import PURPOSE_LABEL
@@ -59,13 +60,6 @@ FAILED = "failed"
 #: Statuses that count as success for the exit code.
 OK_STATUSES = frozenset({UPDATED, UP_TO_DATE, WOULD_UPDATE})
 
-#: Where a rendered project keeps its compose file (the template contract), in lookup order.
-COMPOSE_FILES = (
-    ".devcontainer/compose.yaml",
-    ".devcontainer/compose.yml",
-    ".devcontainer/docker-compose.yaml",
-    ".devcontainer/docker-compose.yml",
-)
 
 _CONFLICT_START = re.compile(rb"^<{7}( |$)", re.MULTILINE)
 
@@ -278,27 +272,17 @@ def _compose_volumes(text: str | None) -> dict[str, dict[str, Any]]:
     if not text:
         return {}
     try:
-        doc = yaml.safe_load(text)
-    except yaml.YAMLError:
-        return {}
-    volumes = doc.get("volumes") if isinstance(doc, dict) else None
-    if not isinstance(volumes, dict):
-        return {}
-    found: dict[str, dict[str, Any]] = {}
-    for key, spec in volumes.items():
-        spec = spec if isinstance(spec, dict) else {}
-        if spec.get("external"):
-            continue  # not the project's to manage
-        labels = spec.get("labels")
-        if isinstance(labels, list):  # compose's other spelling: ["key=value", ...]
-            labels = dict(str(item).partition("=")[::2] for item in labels)
-        labels = {str(k): str(v) for k, v in labels.items()} if isinstance(labels, dict) else {}
-        found[str(key)] = {
-            "name": str(spec.get("name") or key),
-            "purpose": labels.get(PURPOSE_LABEL) or str(key),
-            "labels": labels,
+        volumes = compose.named_volumes(compose.parse(text, "compose file"), "compose file")
+    except DevkitError:
+        return {}  # not a compose file we can read: no volume changes to report
+    return {
+        v.key: {
+            "name": v.name or v.key,
+            "purpose": v.labels.get(PURPOSE_LABEL) or v.key,
+            "labels": v.labels,
         }
-    return found
+        for v in volumes
+    }
 
 
 def volume_changes(before: str | None, after: str | None) -> list[VolumeChange]:
@@ -336,7 +320,7 @@ def volume_changes(before: str | None, after: str | None) -> list[VolumeChange]:
 
 def _read_compose(root: Path, rev: str | None) -> tuple[str | None, str | None]:
     """(path, text) of the project's compose file at ``rev`` (None = the work tree)."""
-    for rel in COMPOSE_FILES:
+    for rel in compose.PATHS:
         if rev is None:
             path = root / rel
             if path.is_file():

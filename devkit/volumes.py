@@ -21,9 +21,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, BinaryIO
 
-import yaml
-
-from devkit import archive, fsutil
+from devkit import archive, compose, fsutil
 from devkit.engine import docker_error
 from devkit.errors import DevkitError
 from devkit.labels import HELPER_LABEL, MANAGED_LABEL, PROJECT_LABEL, PURPOSE_LABEL, extra_labels
@@ -217,65 +215,38 @@ class VolumeSpec:
 
 
 def compose_file(project_dir: Path) -> Path:
-    """The compose file ``devkit new`` renders: ``<project>/.devcontainer/compose.yaml``."""
-    for candidate in ("compose.yaml", "compose.yml", "docker-compose.yml", "docker-compose.yaml"):
-        path = project_dir / ".devcontainer" / candidate
-        if path.is_file():
-            return path
-    raise DevkitError(
-        f"no .devcontainer/compose.yaml in {project_dir} (render one with `devkit new`)"
-    )
-
-
-def _labels(raw: Any, where: str) -> dict[str, str]:
-    if raw is None:
-        return {}
-    if isinstance(raw, dict):
-        return {str(k): "" if v is None else str(v) for k, v in raw.items()}
-    if isinstance(raw, list):
-        out = {}
-        for item in raw:
-            key, _, value = str(item).partition("=")
-            out[key] = value
-        return out
-    raise DevkitError(f"{where}: labels must be a mapping or a list")
+    """The project's compose file (see :mod:`devkit.compose` for the names and their order)."""
+    path = compose.find(project_dir)
+    if path is None:
+        raise DevkitError(
+            f"no .devcontainer/compose.yaml in {project_dir} (render one with `devkit new`)"
+        )
+    return path
 
 
 def project_volumes(project_dir: Path) -> list[VolumeSpec]:
     """The named volumes a project's compose file declares (explicit ``name:`` required)."""
     path = compose_file(project_dir)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as exc:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
         raise DevkitError(f"cannot read {path}: {str(exc).splitlines()[0]}") from exc
-    if not isinstance(data, dict):
-        raise DevkitError(f"{path}: not a compose file (top level is not a mapping)")
-    volumes = data.get("volumes") or {}
-    if not isinstance(volumes, dict):
-        raise DevkitError(f"{path}: top-level 'volumes' must be a mapping")
+    data = compose.parse(text, str(path))
     compose_project = data.get("name")
     specs = []
-    for key, entry in volumes.items():
-        entry = entry or {}
-        if not isinstance(entry, dict):
-            raise DevkitError(f"{path}: volume {key!r} must be a mapping")
-        if entry.get("external"):
-            continue
-        name = entry.get("name")
-        if not name:
+    for volume in compose.named_volumes(data, str(path)):
+        if not volume.name:
             raise DevkitError(
-                f"{path}: volume {key!r} has no explicit 'name:'; devkit only manages volumes "
-                "with an explicit name"
+                f"{path}: volume {volume.key!r} has no explicit 'name:'; devkit only manages "
+                "volumes with an explicit name"
             )
-        labels = _labels(entry.get("labels"), f"{path}: volume {key!r}")
+        labels = dict(volume.labels)
         if compose_project:
             # The labels Compose itself puts on volumes it creates, so that `compose up`
             # accepts the volume devkit made first without a warning.
             labels.setdefault("com.docker.compose.project", str(compose_project))
-            labels.setdefault("com.docker.compose.volume", str(key))
-        specs.append(
-            VolumeSpec(str(key), check_name(str(name)), labels, str(entry.get("driver") or "local"))
-        )
+            labels.setdefault("com.docker.compose.volume", volume.key)
+        specs.append(VolumeSpec(volume.key, check_name(volume.name), labels, volume.driver))
     return specs
 
 
