@@ -13,6 +13,7 @@ from rich.text import Text
 from devkit import bench, buildkit
 from devkit.bench_progress import BuildProgress, Vertex
 from devkit.cli._common import UI, add_command, at_least, log_width, non_negative_float
+from devkit.cli._signals import sigterm_as_interrupt
 from devkit.engine import connect
 from devkit.errors import DevkitError, UsageError
 from devkit.fsutil import write_atomic
@@ -126,7 +127,8 @@ def _run(args: argparse.Namespace, ui: UI) -> int:
     ui.info(f"benching {', '.join(t.name for t in targets)} in {targets[0].context}")
     ui.info(f"builder: {info.describe()}")
     view = LiveView(ui)
-    with bench.sigterm_as_interrupt(), view:
+    # SIGTERM (a CI job cancelled) restores the tree as Ctrl-C does.
+    with sigterm_as_interrupt(), view:
         report = bench.Bench(targets, info, options, view).run()
     json_to_stdout = args.json is not None and str(args.json) == "-"
     out = ui.err if json_to_stdout else ui.out

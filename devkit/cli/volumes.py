@@ -23,6 +23,7 @@ from rich.table import Table
 from devkit import archive
 from devkit import volumes as vol
 from devkit.cli._common import UI, add_command, at_least
+from devkit.cli._signals import sigterm_as_interrupt
 from devkit.engine import connect
 from devkit.errors import DevkitError, UsageError
 from devkit.labels import PROJECT_LABEL, PURPOSE_LABEL
@@ -246,26 +247,6 @@ def _progress(ui: UI, label: str, total: int | None = None) -> Iterator[Callable
         yield lambda n: bar.advance(task, n)
 
 
-@contextlib.contextmanager
-def _sigterm_as_interrupt() -> Iterator[None]:
-    """Treat SIGTERM like Ctrl-C while writing, so partial files are cleaned up either way."""
-    import signal
-    import threading
-
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def interrupt(signum: int, frame: Any) -> None:
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGTERM, interrupt)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
 def _project_volume_names(client: Any, project: str) -> list[str]:
     names = [v.name for v in vol.list_volumes(client, project=project, sizes=False)]
     if not names:
@@ -359,7 +340,7 @@ def _list(args: argparse.Namespace, ui: UI) -> int:
 
 
 def _backup(args: argparse.Namespace, ui: UI) -> int:
-    with _sigterm_as_interrupt():
+    with sigterm_as_interrupt():
         return _do_backup(args, ui)
 
 
@@ -454,7 +435,7 @@ def _do_restore(path: Path, args: argparse.Namespace, ui: UI) -> int:
         ui.warn(f"safety backup of the current contents written to {where}")
 
     total = 2 * manifest["uncompressed_bytes"]  # checked first, then written
-    with _sigterm_as_interrupt(), _progress(ui, f"check + restore {path.name}", total) as advance:
+    with sigterm_as_interrupt(), _progress(ui, f"check + restore {path.name}", total) as advance:
         result = vol.restore(
             client,
             path,
@@ -549,7 +530,7 @@ def _copy(args: argparse.Namespace, ui: UI) -> int:
         copied += n
         advance(n)
 
-    with _sigterm_as_interrupt(), _progress(ui, f"{args.source} → {args.target}") as advance:
+    with sigterm_as_interrupt(), _progress(ui, f"{args.source} → {args.target}") as advance:
         created = vol.copy_volume(client, args.source, args.target, labels=labels, progress=count)
     if args.json:
         ui.print_json(
