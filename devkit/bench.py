@@ -58,6 +58,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from devkit import engine
 from devkit.bench_progress import BuildProgress, ProgressParser, Vertex
 from devkit.buildkit import BuildKitInfo
 from devkit.errors import DevkitError, UsageError
@@ -1050,11 +1051,9 @@ class Bench:
     # -- engine side
 
     def _inspect(self, tag: str) -> tuple[int | None, int | None]:
-        import docker.errors
-
         try:
             attrs = self._client.images.get(tag).attrs
-        except docker.errors.DockerException:
+        except engine.DOCKER_ERRORS:
             return None, None
         layers = attrs.get("RootFS", {}).get("Layers") or []
         return int(attrs.get("Size", 0)), len(layers)
@@ -1067,8 +1066,8 @@ class Bench:
             self._client.images.remove(tag, noprune=False)
         except docker.errors.ImageNotFound:
             pass
-        except docker.errors.DockerException as exc:
-            self.observer.note(f"could not remove {tag}: {exc}")
+        except engine.DOCKER_ERRORS as exc:
+            self.observer.note(f"could not remove {tag}: {engine.describe(exc)}")
             return
         if tag in self._images:
             self._images.remove(tag)
@@ -1088,16 +1087,13 @@ class Bench:
             )
         if not self._tagged_ids:
             return
-        import docker.errors
-        import requests
-
         try:
             records = self._client.api.df().get("BuildCache") or []
-        except (docker.errors.DockerException, requests.RequestException) as exc:
+        except engine.DOCKER_ERRORS as exc:
             # e.g. a busy engine taking longer than the client's timeout to size its cache
             self.observer.note(
-                f"could not list the build cache to prune ours ({exc}); left: cache mounts "
-                + ", ".join(self._tagged_ids)
+                f"could not list the build cache to prune ours ({engine.describe(exc)}); "
+                "left: cache mounts " + ", ".join(self._tagged_ids)
             )
             return
         pruned = 0
@@ -1109,8 +1105,10 @@ class Bench:
             try:
                 self._client.api.prune_builds(filters={"id": [record["ID"]]})
                 pruned += 1
-            except (docker.errors.DockerException, requests.RequestException) as exc:
-                self.observer.note(f"could not prune cache mount {record['ID']}: {exc}")
+            except engine.DOCKER_ERRORS as exc:
+                self.observer.note(
+                    f"could not prune cache mount {record['ID']}: {engine.describe(exc)}"
+                )
         if pruned:
             self.observer.note(f"pruned {pruned} cache mount(s) this run created")
 

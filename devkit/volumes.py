@@ -21,7 +21,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from devkit import archive, compose, fsutil
+from devkit import archive, compose, engine, fsutil
 from devkit.engine import docker_error
 from devkit.errors import DevkitError
 from devkit.labels import HELPER_LABEL, MANAGED_LABEL, PROJECT_LABEL, PURPOSE_LABEL, extra_labels
@@ -39,13 +39,6 @@ ProgressFn = Callable[[int], None]
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def _docker_errors() -> tuple[type[BaseException], ...]:
-    import docker.errors
-    import requests
-
-    return (docker.errors.DockerException, requests.exceptions.RequestException)
 
 
 def check_name(name: str) -> str:
@@ -67,7 +60,7 @@ def ensure_helper_image(client: Any) -> str:
         return HELPER_IMAGE
     except docker.errors.ImageNotFound:
         pass
-    except _docker_errors() as exc:
+    except engine.DOCKER_ERRORS as exc:
         raise docker_error("looking up the helper image", exc) from exc
     empty = io.BytesIO()
     with tarfile.open(fileobj=empty, mode="w"):
@@ -80,7 +73,7 @@ def ensure_helper_image(client: Any) -> str:
             tag=tag,
             changes=[f'LABEL {MANAGED_LABEL}="true" {PURPOSE_LABEL}="volume-helper"'],
         )
-    except _docker_errors() as exc:
+    except engine.DOCKER_ERRORS as exc:
         raise docker_error("making the helper image", exc) from exc
     return HELPER_IMAGE
 
@@ -98,12 +91,12 @@ def helper(client: Any, volume: str, *, read_only: bool = False) -> Iterator[Any
             labels={MANAGED_LABEL: "true", HELPER_LABEL: "1", **extra_labels()},
             network_disabled=True,
         )
-    except _docker_errors() as exc:
+    except engine.DOCKER_ERRORS as exc:
         raise docker_error(f"creating a helper container for volume {volume}", exc) from exc
     try:
         yield container
     finally:
-        with contextlib.suppress(*_docker_errors()):
+        with contextlib.suppress(*engine.DOCKER_ERRORS):
             container.remove(force=True, v=False)
 
 
@@ -117,7 +110,7 @@ def _inspect(client: Any, name: str) -> dict[str, Any] | None:
         return attrs
     except docker.errors.NotFound:
         return None
-    except _docker_errors() as exc:
+    except engine.DOCKER_ERRORS as exc:
         raise docker_error(f"inspecting volume {name}", exc) from exc
 
 
@@ -144,7 +137,7 @@ def users(client: Any, name: str, *, running_only: bool = False) -> list[str]:
     """Names of the containers (running or stopped, or only running) that mount the volume."""
     try:
         found = client.api.containers(all=not running_only, filters={"volume": name})
-    except _docker_errors() as exc:
+    except engine.DOCKER_ERRORS as exc:
         raise docker_error(f"listing the containers that use {name}", exc) from exc
     return sorted(_container_name(c) for c in found)
 
@@ -187,7 +180,7 @@ def _create(client: Any, name: str, driver: str, labels: dict[str, str]) -> None
     all_labels = {MANAGED_LABEL: "true", **labels, **extra_labels()}
     try:
         client.api.create_volume(name=name, driver=driver, labels=all_labels)
-    except _docker_errors() as exc:
+    except engine.DOCKER_ERRORS as exc:
         raise docker_error(f"creating volume {name}", exc) from exc
 
 
@@ -269,7 +262,7 @@ def create_project_volumes(
     specs = project_volumes(project_dir)
     try:
         existing = {v["Name"] for v in (client.api.volumes().get("Volumes") or [])}
-    except _docker_errors() as exc:
+    except engine.DOCKER_ERRORS as exc:
         raise docker_error("listing volumes", exc) from exc
     results = []
     backups: list[archive.BackupFile] | None = None
@@ -376,7 +369,7 @@ def list_volumes(
                 data = v.get("UsageData") or {}
                 size = data.get("Size", -1)
                 usage[v["Name"]] = size if isinstance(size, int) and size >= 0 else None
-    except _docker_errors() as exc:
+    except engine.DOCKER_ERRORS as exc:
         raise docker_error("listing volumes", exc) from exc
     used_by: dict[str, list[str]] = {}
     for c in containers:
@@ -552,7 +545,7 @@ def _stream(client: Any, name: str, container: Any) -> Generator[bytes, None, No
     """
     try:
         res = _open_archive(client.api, container.id, f"{MOUNT}/.")
-    except _docker_errors() as exc:
+    except engine.DOCKER_ERRORS as exc:
         raise docker_error(f"reading volume {name}", exc) from exc
 
     def chunks() -> Iterator[bytes]:
@@ -564,7 +557,7 @@ def _stream(client: Any, name: str, container: Any) -> Generator[bytes, None, No
         yield from _prefetch(chunks(), depth=8, thread_name="devkit-volume-reader")
     except DevkitError:
         raise
-    except _docker_errors() as exc:
+    except engine.DOCKER_ERRORS as exc:
         raise docker_error(f"reading volume {name}", exc) from exc
     except Exception as exc:  # e.g. urllib3's ProtocolError when the engine hangs up
         raise DevkitError(f"reading volume {name} failed: {exc}") from exc
@@ -709,7 +702,7 @@ def _put(client: Any, container: Any, data: Iterator[bytes], name: str) -> None:
         ok = client.api.put_archive(container.id, "/", data)
     except DevkitError:
         raise
-    except _docker_errors() as exc:
+    except engine.DOCKER_ERRORS as exc:
         raise docker_error(f"writing volume {name}", exc) from exc
     if not ok:
         raise DevkitError(f"writing volume {name} failed: the engine refused the archive")
@@ -779,7 +772,7 @@ def restore(
             _put(client, container, _prefetch(stream), name)
     except BaseException:
         if created:  # do not leave a half-filled new volume that looks restored
-            with contextlib.suppress(*_docker_errors()):
+            with contextlib.suppress(*engine.DOCKER_ERRORS):
                 client.api.remove_volume(name)
         raise
     return RestoreResult(name, manifest, created, safety)
@@ -796,7 +789,7 @@ def _recreate(client: Any, attrs: dict[str, Any]) -> None:
             driver_opts=attrs.get("Options") or None,
             labels=attrs.get("Labels") or None,
         )
-    except _docker_errors() as exc:
+    except engine.DOCKER_ERRORS as exc:
         raise docker_error(f"emptying volume {name}", exc) from exc
 
 
@@ -863,7 +856,7 @@ def copy_volume(
             _put(client, writer, archive.rebase(chunks(), REBASE), target)
     except BaseException:
         if created:
-            with contextlib.suppress(*_docker_errors()):
+            with contextlib.suppress(*engine.DOCKER_ERRORS):
                 client.api.remove_volume(target)
         raise
     return created
@@ -879,5 +872,5 @@ def remove_volume(client: Any, name: str) -> None:
         client.api.remove_volume(name)
     except docker.errors.NotFound:
         pass
-    except _docker_errors() as exc:
+    except engine.DOCKER_ERRORS as exc:
         raise docker_error(f"removing volume {name}", exc) from exc
