@@ -817,6 +817,48 @@ def copy_volume(
     """
     src = get_volume(client, source)
     check_name(target)
+    _refuse_running(client, source)
+    exists = volume_exists(client, target)
+    if exists:
+        refuse_in_use(client, target, "copy into")
+        if not is_empty(client, target):
+            raise DevkitError(f"cannot copy into volume {target}: it is not empty")
+    _transfer(client, source, src, target, create=not exists, labels=labels, progress=progress)
+    return not exists
+
+
+#: What :func:`migrate` reports when it copied, and when there was nothing to copy.
+MIGRATED = "copied (old volume kept)"
+NOTHING_TO_MIGRATE = "nothing to copy: no such volume here"
+
+
+def migrate(client: Any, old: str, new: str, labels: dict[str, str]) -> str:
+    """Move a renamed volume's data from ``old`` into ``new`` (``devkit update
+    --migrate-volumes``); returns the outcome in a few words for the user.
+
+    ``old`` is never changed or removed. Two cases are outcomes, not errors: ``old`` does not
+    exist on this engine (the project never ran here: :data:`NOTHING_TO_MIGRATE`), and ``new``
+    already holds data (its container already ran: ``"not copied: <new> already holds
+    data"``). Otherwise the data is copied as by :func:`copy_volume`, ``new`` being created
+    with ``labels`` (:data:`MIGRATED`); a volume in use or an engine error raises
+    :class:`DevkitError`.
+    """
+    src = _inspect(client, old)
+    if src is None:
+        return NOTHING_TO_MIGRATE
+    check_name(new)
+    exists = volume_exists(client, new)
+    # Looked at once: the emptiness of ``new`` decides the outcome and guards the copy.
+    if exists and not is_empty(client, new):
+        return f"not copied: {new} already holds data"
+    _refuse_running(client, old)
+    if exists:
+        refuse_in_use(client, new, "copy into")
+    _transfer(client, old, src, new, create=not exists, labels=labels)
+    return MIGRATED
+
+
+def _refuse_running(client: Any, source: str) -> None:
     # Reading a volume that only stopped containers use is safe; a running one may change
     # under the copy.
     running = users(client, source, running_only=True)
@@ -825,12 +867,21 @@ def copy_volume(
             f"cannot copy volume {source}: running container(s) {', '.join(running)} use it; "
             "stop them first"
         )
-    created = False
-    if volume_exists(client, target):
-        refuse_in_use(client, target, "copy into")
-        if not is_empty(client, target):
-            raise DevkitError(f"cannot copy into volume {target}: it is not empty")
-    else:
+
+
+def _transfer(
+    client: Any,
+    source: str,
+    src: dict[str, Any],
+    target: str,
+    *,
+    create: bool,
+    labels: dict[str, str] | None,
+    progress: ProgressFn | None = None,
+) -> None:
+    """Stream ``source``'s files into ``target`` (checked by the caller), creating ``target``
+    first when ``create`` — and removing it again if the copy does not complete."""
+    if create:
         # Compose's own labels say which compose project/key created the source; the copy was
         # not created by Compose, and carrying them over makes Compose misattribute it.
         inherited = {
@@ -839,7 +890,6 @@ def copy_volume(
             if not k.startswith("com.docker.compose.")
         }
         _create(client, target, src.get("Driver") or "local", {**inherited, **(labels or {})})
-        created = True
     try:
         with (
             helper(client, source, read_only=True) as reader,
@@ -855,11 +905,10 @@ def copy_volume(
 
             _put(client, writer, archive.rebase(chunks(), REBASE), target)
     except BaseException:
-        if created:
+        if create:
             with contextlib.suppress(*engine.DOCKER_ERRORS):
                 client.api.remove_volume(target)
         raise
-    return created
 
 
 def remove_volume(client: Any, name: str) -> None:

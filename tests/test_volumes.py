@@ -564,6 +564,41 @@ def test_copy_volume(
         runner.remove(force=True)
 
 
+def test_migrate_outcomes(
+    docker_client: Any,
+    busybox_image: str,
+    small_source: str,
+    small_tree: list[tuple[str, ...]],
+    vols: Volumes,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The `devkit update --migrate-volumes` policy: outcomes, never an error, for a missing
+    old volume and a new one that holds data; the new volume's emptiness is looked at once."""
+    looked: list[str] = []
+    real_is_empty = vol.is_empty
+
+    def counting_is_empty(client: Any, name: str) -> bool:
+        looked.append(name)
+        return real_is_empty(client, name)
+
+    monkeypatch.setattr(vol, "is_empty", counting_is_empty)
+    labels = {PURPOSE_LABEL: "uv-cache"}
+    assert vol.migrate(docker_client, vols.name(), vols.name(), labels) == vol.NOTHING_TO_MIGRATE
+    new = vols.name()
+    assert vol.migrate(docker_client, small_source, new, labels) == vol.MIGRATED
+    assert tree(docker_client, busybox_image, new) == small_tree
+    assert docker_client.volumes.get(new).attrs["Labels"][PURPOSE_LABEL] == "uv-cache"
+    looked.clear()
+    again = vol.migrate(docker_client, small_source, new, labels)
+    assert again == f"not copied: {new} already holds data" and looked == [new]
+    empty = vols.create()
+    looked.clear()
+    assert vol.migrate(docker_client, small_source, empty, labels) == vol.MIGRATED
+    assert looked == [empty]  # one helper container to check it, not two
+    assert tree(docker_client, busybox_image, empty) == small_tree
+    assert vol.users(docker_client, small_source) == []  # the old volume is left as it was
+
+
 def test_copy_cli(
     docker_client: Any,
     busybox_image: str,
