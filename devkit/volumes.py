@@ -16,7 +16,7 @@ import tarfile
 import threading
 import uuid
 from collections.abc import Callable, Generator, Iterator
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -309,6 +309,8 @@ def seed_from_latest(
 
 @dataclass
 class VolumeInfo:
+    """One volume as ``devkit volumes list`` shows it."""
+
     name: str
     project: str | None
     purpose: str | None
@@ -318,17 +320,9 @@ class VolumeInfo:
     created: str | None
     labels: dict[str, str] = field(default_factory=dict)
 
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "project": self.project,
-            "purpose": self.purpose,
-            "driver": self.driver,
-            "size": self.size,
-            "containers": self.containers,
-            "created": self.created,
-            "labels": self.labels,
-        }
+    def to_dict(self) -> dict[str, Any]:
+        """The ``--json`` form: every field (``size`` in raw bytes, None when not measured)."""
+        return asdict(self)
 
 
 def _df_volumes(client: Any) -> list[dict[str, Any]]:
@@ -625,8 +619,14 @@ def _numbered(final: Path) -> Callable[[int], Path]:
 
 @dataclass
 class BackupResult:
-    path: Path | None  # None when written to a stream
+    """A backup written: where (None when written to a stream) and its manifest."""
+
+    path: Path | None
     manifest: dict[str, Any]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``--json`` form: ``path`` and ``manifest``."""
+        return {"path": str(self.path) if self.path else None, "manifest": self.manifest}
 
 
 def backup(
@@ -690,10 +690,21 @@ def backup(
 
 @dataclass
 class RestoreResult:
+    """A backup restored: into which volume, whether it was created, the safety backup taken."""
+
     volume: str
     manifest: dict[str, Any]
     created: bool
     safety_backup: Path | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``--json`` form: ``volume``, ``created``, ``safety_backup``, ``manifest``."""
+        return {
+            "volume": self.volume,
+            "created": self.created,
+            "safety_backup": str(self.safety_backup) if self.safety_backup else None,
+            "manifest": self.manifest,
+        }
 
 
 def _put(client: Any, container: Any, data: Iterator[bytes], name: str) -> None:
@@ -796,6 +807,21 @@ def _recreate(client: Any, attrs: dict[str, Any]) -> None:
 # --------------------------------------------------------------------------- copy / remove
 
 
+@dataclass
+class CopyResult:
+    """A volume copied: from where, to where, whether ``target`` was created, and the size of
+    the tar stream that carried the data."""
+
+    source: str
+    target: str
+    created: bool
+    tar_bytes: int
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``--json`` form: every field."""
+        return asdict(self)
+
+
 def copy_volume(
     client: Any,
     source: str,
@@ -803,7 +829,7 @@ def copy_volume(
     *,
     labels: dict[str, str] | None = None,
     progress: ProgressFn | None = None,
-) -> bool:
+) -> CopyResult:
     """Copy the data of volume ``source`` into volume ``target``.
 
     ``target`` is created when missing — with ``source``'s driver and labels (except Docker
@@ -812,7 +838,7 @@ def copy_volume(
     modes, symlinks, hard links and mtimes are kept (the tar stream goes straight from one
     helper container to the other, nothing touches the local disk). ``source`` may be used
     by stopped containers but not by a running one; ``target`` by no container at all.
-    Returns True when ``target`` was created.
+    Returns what was done (:class:`CopyResult`).
     Raises :class:`DevkitError` (unknown source, target not empty, volume in use, engine errors).
     """
     src = get_volume(client, source)
@@ -823,8 +849,10 @@ def copy_volume(
         refuse_in_use(client, target, "copy into")
         if not is_empty(client, target):
             raise DevkitError(f"cannot copy into volume {target}: it is not empty")
-    _transfer(client, source, src, target, create=not exists, labels=labels, progress=progress)
-    return not exists
+    sent = _transfer(
+        client, source, src, target, create=not exists, labels=labels, progress=progress
+    )
+    return CopyResult(source, target, not exists, sent)
 
 
 #: What :func:`migrate` reports when it copied, and when there was nothing to copy.
@@ -878,9 +906,10 @@ def _transfer(
     create: bool,
     labels: dict[str, str] | None,
     progress: ProgressFn | None = None,
-) -> None:
+) -> int:
     """Stream ``source``'s files into ``target`` (checked by the caller), creating ``target``
-    first when ``create`` — and removing it again if the copy does not complete."""
+    first when ``create`` — and removing it again if the copy does not complete. Returns the
+    bytes of tar stream sent."""
     if create:
         # Compose's own labels say which compose project/key created the source; the copy was
         # not created by Compose, and carrying them over makes Compose misattribute it.
@@ -890,6 +919,7 @@ def _transfer(
             if not k.startswith("com.docker.compose.")
         }
         _create(client, target, src.get("Driver") or "local", {**inherited, **(labels or {})})
+    sent = 0
     try:
         with (
             helper(client, source, read_only=True) as reader,
@@ -898,7 +928,9 @@ def _transfer(
         ):
 
             def chunks() -> Iterator[bytes]:
+                nonlocal sent
                 for chunk in stream:
+                    sent += len(chunk)
                     if progress is not None:
                         progress(len(chunk))
                     yield chunk
@@ -909,6 +941,7 @@ def _transfer(
             with contextlib.suppress(*engine.DOCKER_ERRORS):
                 client.api.remove_volume(target)
         raise
+    return sent
 
 
 def remove_volume(client: Any, name: str) -> None:

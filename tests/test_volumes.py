@@ -529,7 +529,10 @@ def test_copy_volume(
     vols: Volumes,
 ) -> None:
     target = vols.name()
-    assert vol.copy_volume(docker_client, small_source, target, labels={PURPOSE_LABEL: "uv-cache"})
+    purpose = {PURPOSE_LABEL: "uv-cache"}
+    result = vol.copy_volume(docker_client, small_source, target, labels=purpose)
+    assert (result.source, result.target, result.created) == (small_source, target, True)
+    assert result.tar_bytes > 0
     assert tree(docker_client, busybox_image, target) == small_tree
     labels = docker_client.volumes.get(target).attrs["Labels"]
     assert labels[PURPOSE_LABEL] == "uv-cache" and labels[PROJECT_LABEL] == "dkt"
@@ -538,7 +541,7 @@ def test_copy_volume(
         labels={"com.docker.compose.project": "svc", "com.docker.compose.volume": "pip-cache"}
     )
     copy_of = vols.name()
-    assert vol.copy_volume(docker_client, composed, copy_of)
+    assert vol.copy_volume(docker_client, composed, copy_of).created
     copied = docker_client.volumes.get(copy_of).attrs["Labels"]
     assert not [k for k in copied if k.startswith("com.docker.compose.")], copied
     assert copied[MANAGED_LABEL] == "true"
@@ -558,7 +561,7 @@ def test_copy_volume(
             vol.copy_volume(docker_client, small_source, vols.name())
         runner.stop(timeout=0)
         again = vols.name()
-        assert vol.copy_volume(docker_client, small_source, again)
+        assert vol.copy_volume(docker_client, small_source, again).created
         assert tree(docker_client, busybox_image, again) == small_tree
     finally:
         runner.remove(force=True)

@@ -303,7 +303,7 @@ def _list(args: argparse.Namespace, ui: UI) -> int:
         sizes=not args.no_size,
     )
     if args.json:
-        ui.print_json([i.as_dict() for i in infos])
+        ui.print_json([i.to_dict() for i in infos])
         return 0
     if not infos:
         ui.info("no volumes" + ("" if args.all else " created by devkit (try --all)"))
@@ -395,7 +395,7 @@ def _do_backup(args: argparse.Namespace, ui: UI) -> int:
                 f"{human_size(m['compressed_bytes'])} in {result.path}"
             )
     if args.json:
-        ui.print_json([{"path": str(r.path), "manifest": r.manifest} for r in results])
+        ui.print_json([r.to_dict() for r in results])
     return 0
 
 
@@ -445,14 +445,7 @@ def _do_restore(path: Path, args: argparse.Namespace, ui: UI) -> int:
             on_safety_backup=said,
         )
     if args.json:
-        ui.print_json(
-            {
-                "volume": result.volume,
-                "created": result.created,
-                "safety_backup": str(result.safety_backup) if result.safety_backup else None,
-                "manifest": result.manifest,
-            }
-        )
+        ui.print_json(result.to_dict())
     elif ui.err.is_terminal:
         ui.info(f"restored {result.manifest['file_count']} files into volume {result.volume}")
     return 0
@@ -523,23 +516,15 @@ def _copy(args: argparse.Namespace, ui: UI) -> int:
             f"volume {args.target} exists, and a volume's labels cannot change after it is "
             "created; drop --purpose/--project-name/--label or copy into a new name"
         )
-    copied = 0
-
-    def count(n: int) -> None:
-        nonlocal copied
-        copied += n
-        advance(n)
-
     with sigterm_as_interrupt(), _progress(ui, f"{args.source} → {args.target}") as advance:
-        created = vol.copy_volume(client, args.source, args.target, labels=labels, progress=count)
+        result = vol.copy_volume(client, args.source, args.target, labels=labels, progress=advance)
     if args.json:
-        ui.print_json(
-            {"source": args.source, "target": args.target, "created": created, "tar_bytes": copied}
-        )
+        ui.print_json(result.to_dict())
     elif ui.err.is_terminal:
-        made = " (created)" if created else ""
+        made = " (created)" if result.created else ""
         ui.info(
-            f"copied {args.source} into {args.target}{made}: {human_size(copied)} of tar stream"
+            f"copied {result.source} into {result.target}{made}: "
+            f"{human_size(result.tar_bytes)} of tar stream"
         )
     return 0
 
