@@ -679,10 +679,12 @@ def backup(
         final.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     except OSError as exc:
         raise DevkitError(f"cannot create {final.parent}: {exc.strerror}") from exc
-    out = fsutil.AtomicFile(final, overwrite=overwrite, private=True, alternative=_numbered(final))
-    with out as fh:
+    atomic = fsutil.AtomicFile(
+        final, overwrite=overwrite, private=True, alternative=_numbered(final)
+    )
+    with atomic as fh:
         manifest = write(fh)
-    return BackupResult(out.path, manifest)
+    return BackupResult(atomic.path, manifest)
 
 
 # --------------------------------------------------------------------------- restore
