@@ -24,7 +24,6 @@ import gzip
 import hashlib
 import os
 import shutil
-import subprocess
 import tarfile
 import tempfile
 from dataclasses import dataclass
@@ -32,17 +31,8 @@ from pathlib import Path
 
 from packaging.version import InvalidVersion, Version
 
-from devkit import resources
+from devkit import git, resources
 from devkit.errors import DevkitError
-
-#: Git identity for the mirror's commits, so it works where no user.name is configured.
-_GIT_ENV = {
-    "GIT_AUTHOR_NAME": "devkit",
-    "GIT_AUTHOR_EMAIL": "devkit@localhost",
-    "GIT_COMMITTER_NAME": "devkit",
-    "GIT_COMMITTER_EMAIL": "devkit@localhost",
-    "GIT_CONFIG_NOSYSTEM": "1",
-}
 
 
 @dataclass(frozen=True)
@@ -86,38 +76,14 @@ def _tree_digest(folder: Path) -> str:
     return digest.hexdigest()
 
 
-#: The mirror's commits and tags are devkit's bookkeeping: a user's global signing setup would
-#: make them prompt for a passphrase or fail (a hook could too; commits pass --no-verify).
-_GIT_CONFIG = ("-c", "commit.gpgSign=false", "-c", "tag.gpgSign=false")
-
-
-def _run_git(
-    repo: Path, args: tuple[str, ...], extra_env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, **_GIT_ENV, **(extra_env or {})}
-    try:
-        return subprocess.run(
-            ["git", "-C", str(repo), *_GIT_CONFIG, *args],
-            check=False,
-            capture_output=True,
-            text=True,
-            env=env,
-        )
-    except FileNotFoundError as exc:
-        raise DevkitError("git is not installed; devkit needs it to version templates") from exc
-
-
 def _git(repo: Path, *args: str, extra_env: dict[str, str] | None = None) -> str:
     """Run git on devkit's own repository ``repo``; its output, or DevkitError."""
-    result = _run_git(repo, args, extra_env)
-    if result.returncode != 0:
-        raise DevkitError(f"git {' '.join(args)} failed in {repo}: {result.stderr.strip()}")
-    return result.stdout.strip()
+    return git.run(repo, *args, devkit_repo=True, env=extra_env).stdout.strip()
 
 
 def _git_ok(repo: Path, *args: str) -> bool:
-    """Whether a git query (say, that a ref exists) succeeds in ``repo``."""
-    return _run_git(repo, args).returncode == 0
+    """Whether a git query (say, that a ref exists) succeeds in devkit's own ``repo``."""
+    return git.run(repo, *args, devkit_repo=True, check=False).returncode == 0
 
 
 def mirror_dir() -> Path:
@@ -351,10 +317,8 @@ def resolve_source(template: str | None, vcs_ref: str | None) -> TemplateSource:
             raise DevkitError(f"template {template} is not a folder")
         template = str(folder.resolve())
         if vcs_ref is not None and (folder / ".git").exists():
-            probe = subprocess.run(
-                ["git", "-C", template, "rev-parse", "-q", "--verify", f"{vcs_ref}^{{commit}}"],
-                capture_output=True,
-                check=False,
+            probe = git.run(
+                Path(template), "rev-parse", "-q", "--verify", f"{vcs_ref}^{{commit}}", check=False
             )
             if probe.returncode != 0:
                 known = ", ".join(versions(folder)) or "none"

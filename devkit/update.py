@@ -42,6 +42,7 @@ from typing import Any
 
 import yaml
 
+from devkit import git
 from devkit.errors import DevkitError
 from devkit.template import is_local_path
 
@@ -156,24 +157,8 @@ class _UpToDate(Exception):
 
 
 def _git(cwd: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    # --no-optional-locks: `git status` must not even refresh the index of a repository
-    # that we are going to leave exactly as it was.
-    env = {**os.environ, "LC_ALL": "C", "GIT_TERMINAL_PROMPT": "0"}
-    try:
-        result = subprocess.run(
-            ["git", "--no-optional-locks", "-C", str(cwd), *args],
-            capture_output=True,
-            text=True,
-            env=env,
-            check=False,
-        )
-    except FileNotFoundError as exc:
-        raise DevkitError("git is not installed; devkit update needs it") from exc
-    if check and result.returncode != 0:
-        message = (result.stderr or result.stdout).strip().splitlines()
-        detail = message[-1] if message else f"exit code {result.returncode}"
-        raise DevkitError(f"git {args[0]} failed: {detail}")
-    return result
+    """git in a user's repository: their identity and config, no optional locks, no prompt."""
+    return git.run(cwd, *args, check=check)
 
 
 def valid_branch_name(name: str) -> bool:
