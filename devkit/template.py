@@ -23,15 +23,18 @@ import fcntl
 import gzip
 import hashlib
 import os
+import re
 import shutil
 import tarfile
 import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from packaging.version import InvalidVersion, Version
 
-from devkit import git, resources
+from devkit import copier_api, git, resources
 from devkit.errors import DevkitError
 
 
@@ -265,16 +268,68 @@ def import_version(from_repo: str, tag: str, repo: Path | None = None) -> None:
             )
 
 
-def _sorted_tags(tags: list[str]) -> list[str]:
-    """Version tags in PEP 440 order (oldest first); tags that are not versions go last."""
+def version_key(ref: str) -> Version | None:
+    """The version a tag or a ``git describe`` string stands for, or None if it is not one.
+
+    PEP 440, with a leading ``v`` allowed; like Copier, ``<tag>-<n>-g<hash>`` (``git
+    describe``, a commit after a tag) is a post-release of ``<tag>``. The one ordering of
+    template versions in devkit.
+    """
+    text = ref.strip()
+    match = re.match(r"^(?P<base>.+)-(?P<count>\d+)-g(?P<hash>[0-9a-f]+)$", text)
+    if match:
+        text = f"{match['base']}.post{match['count']}+{match['hash']}"
+    try:
+        return Version(text)
+    except InvalidVersion:
+        return None
+
+
+def _sorted_tags(tags: Iterable[str]) -> list[str]:
+    """Version tags oldest first (:func:`version_key`); tags that are not versions go last."""
 
     def key(tag: str) -> tuple[int, Version | str]:
-        try:
-            return (0, Version(tag))
-        except InvalidVersion:
-            return (1, tag)
+        version = version_key(tag)
+        return (1, tag) if version is None else (0, version)
 
     return sorted(tags, key=key)
+
+
+def newest(tags: Iterable[str]) -> str | None:
+    """The newest release among ``tags`` (:func:`version_key` order, pre-releases skipped)."""
+    for tag in reversed(_sorted_tags(tags)):
+        version = version_key(tag)
+        if version is not None and not version.is_prerelease:
+            return tag
+    return None
+
+
+@lru_cache(maxsize=64)
+def tags(src: str) -> tuple[str, ...]:
+    """The tags of a template repository (a local path or a git URL, Copier's spellings too).
+
+    Read once per process: ``tags.cache_clear()`` reads them again. Raises
+    :class:`DevkitError` when ``src`` cannot be read as a git repository.
+    """
+    url = copier_api.repo_url(src)
+    if is_local_path(url):
+        url = str(Path(url).expanduser().resolve())
+    result = git.run(Path("/"), "ls-remote", "--tags", "--refs", "--", url, check=False)
+    if result.returncode != 0:
+        raise DevkitError(
+            f"template {src} cannot be read as a git repository: "
+            f"{git.complaint(result.stderr) or 'git ls-remote failed'}"
+        )
+    return tuple(
+        line.split("\t", 1)[1].removeprefix("refs/tags/")
+        for line in result.stdout.splitlines()
+        if "\t" in line
+    )
+
+
+def newest_version(src: str) -> str | None:
+    """The newest release tag of a template repository (see :func:`newest` and :func:`tags`)."""
+    return newest(tags(src))
 
 
 def versions(repo: Path | None = None) -> list[str]:
@@ -334,8 +389,6 @@ def is_local_path(template: str) -> bool:
     URLs are ``scheme://…`` (``https://``, ``git+file://``), scp-like ``user@host:path``, or
     Copier's ``gh:``/``gl:`` shortcuts.
     """
-    import re
-
     return not re.match(r"^[\w+.-]+://|^[\w.-]+@[\w.-]+:|^(gh|gl):", template)
 
 

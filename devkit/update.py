@@ -34,15 +34,14 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
 from dataclasses import asdict, dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from devkit import copier_api, git
+from devkit import copier_api, git, template
 from devkit.errors import DevkitError, one_line
-from devkit.template import is_local_path
+from devkit.template import is_local_path, newest_version
 
 ANSWERS_FILE = ".copier-answers.yml"
 
@@ -169,49 +168,12 @@ def valid_branch_name(name: str) -> bool:
 # --------------------------------------------------------------------------- versions
 
 
-def _version_key(ref: str) -> Any:
-    """A comparable version for a tag or ``git describe`` string, or None if it is not one."""
-    from packaging.version import InvalidVersion, Version
-
-    text = ref.strip()
-    match = re.match(r"^(?P<base>.+)-(?P<count>\d+)-g(?P<hash>[0-9a-f]+)$", text)
-    if match:  # like copier: "<tag>-<n>-g<hash>" is a post-release of <tag>
-        text = f"{match['base']}.post{match['count']}+{match['hash']}"
-    try:
-        return Version(text)
-    except InvalidVersion:
-        return None
-
-
-@lru_cache(maxsize=64)
 def _template_tags(src: str) -> tuple[str, ...]:
-    """Tags of a template repository (local path or git URL), read once per process."""
-    url = copier_api.repo_url(src)
-    if is_local_path(url):
-        url = str(Path(url).expanduser().resolve())
-    result = _git(Path("/"), "ls-remote", "--tags", "--refs", "--", url, check=False)
-    if result.returncode != 0:
-        raise _Refused(
-            f"template {src} cannot be read as a git repository: "
-            f"{git.complaint(result.stderr) or 'git ls-remote failed'}"
-        )
-    return tuple(
-        line.split("\t", 1)[1].removeprefix("refs/tags/")
-        for line in result.stdout.splitlines()
-        if "\t" in line
-    )
-
-
-def newest_version(src: str) -> str | None:
-    """The newest release tag of a template (PEP 440 order, pre-releases skipped), if any."""
-    best: tuple[Any, str] | None = None
-    for tag in _template_tags(src):
-        key = _version_key(tag)
-        if key is None or key.is_prerelease:
-            continue
-        if best is None or key > best[0]:
-            best = (key, tag)
-    return best[1] if best else None
+    """The template's tags (read once per process); an unreadable template is refused."""
+    try:
+        return template.tags(src)
+    except DevkitError as exc:
+        raise _Refused(exc.message) from None
 
 
 # --------------------------------------------------------------------------- compose volumes
@@ -329,7 +291,7 @@ def _target_version(source: str, options: UpdateOptions) -> str | None:
     mirror = options.bundled_mirror
     if options.bundled_tag and mirror and _same_path(source, mirror):
         return options.bundled_tag
-    return newest_version(source)
+    return template.newest(_template_tags(source))
 
 
 def _choose_source(
@@ -350,11 +312,12 @@ def _choose_source(
                 import_version(recorded, old_ref, Path(mirror))
             except DevkitError as exc:
                 raise _Refused(f"cannot copy version {old_ref} from {recorded}: {exc}") from None
-            _template_tags.cache_clear()
+            template.tags.cache_clear()
             return mirror, not _same_path(recorded, mirror)
         newest = _target_version(mirror, options)
-        old_key = _version_key(old_ref)
-        if old_key is not None and newest and old_key > _version_key(newest):
+        old_key = template.version_key(old_ref)
+        new_key = template.version_key(newest) if newest else None
+        if old_key is not None and new_key is not None and old_key > new_key:
             raise _UpToDate(_NEWER_DEVKIT.format(newest))
         raise _Refused(
             f"bundled template version {old_ref} is unknown to this devkit's template mirror; "
@@ -491,7 +454,7 @@ def _update(given: Path, options: UpdateOptions, result: RepoResult) -> None:
     if newest is None:
         raise _Refused(f"template {source} has no version tags (like v1.0.0)")
     result.new_version = newest
-    old_key, new_key = _version_key(old_ref), _version_key(newest)
+    old_key, new_key = template.version_key(old_ref), template.version_key(newest)
     if old_key is not None and new_key is not None and old_key >= new_key:
         mirror = options.bundled_mirror
         newer_devkit = old_key > new_key and mirror is not None and _same_path(source, mirror)
@@ -640,7 +603,7 @@ def update_many(
     """
     if jobs < 1:
         raise DevkitError("--jobs must be at least 1")
-    _template_tags.cache_clear()  # templates may have gained tags since the last call
+    template.tags.cache_clear()  # templates may have gained tags since the last call
     results: dict[int, RepoResult] = {}
 
     def finish(index: int, res: RepoResult) -> None:
