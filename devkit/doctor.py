@@ -37,7 +37,7 @@ from devkit.dockerfile import (
     read_ignore,
     substitute,
 )
-from devkit.errors import DevkitError, UsageError
+from devkit.errors import DevkitError, UsageError, one_line
 
 ERROR, WARNING, INFO = "error", "warning", "info"
 SEVERITIES = (ERROR, WARNING, INFO)
@@ -361,19 +361,15 @@ def buildkit_status(*, refresh: bool = False) -> BuildKitStatus:
     if default_ok:
         return BuildKitStatus(True, True, info.describe())
     failed = [a for a in info.attempts if not a.ok and a.docker == default]
-    why = "; ".join(_short(a.detail) for a in failed) or "it failed the probe build"
+    # The gist of each failure (up to its parenthesis): the CLI's wording is nested.
+    gist = (one_line(a.detail.split(" (", 1)[0], 100) for a in failed)
+    why = "; ".join(gist) or "it failed the probe build"
     return BuildKitStatus(
         True,
         False,
         f"`docker` on PATH ({default}) cannot build with BuildKit ({why}); "
         f"{info.describe()} can: put {info.docker} first on PATH",
     )
-
-
-def _short(detail: str, width: int = 100) -> str:
-    """The gist of a probe failure for a one-line message (the CLI's wording is nested)."""
-    text = " ".join(detail.split()).split(" (", 1)[0]
-    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 # --------------------------------------------------------------------------- discovery

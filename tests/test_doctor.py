@@ -197,6 +197,30 @@ def test_buildkit_status_tells_a_missing_engine_from_a_missing_buildkit(
         assert status.checked is (name == "old")
 
 
+def test_buildkit_status_gives_the_gist_of_why_the_default_client_cannot(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from devkit import buildkit
+
+    failed = "probe build failed:\n" + "x" * 200 + " (the whole output)"
+    info = buildkit.BuildKitInfo(
+        available=True,
+        docker="/usr/bin/docker",
+        mode="docker-build",
+        attempts=(
+            buildkit.Attempt("/opt/old/docker", "buildx", False, "no buildx plugin (unknown)"),
+            buildkit.Attempt("/opt/old/docker", "docker-build", False, failed),
+            buildkit.Attempt("/usr/bin/docker", "buildx", True, "BuildKit build works"),
+        ),
+    )
+    monkeypatch.setenv("DEVKIT_DOCKER", "/opt/old/docker")
+    monkeypatch.setattr(buildkit, "detect", lambda refresh=False: info)
+    status = doctor.buildkit_status()
+    assert not status.default_client_ok
+    gist = "probe build failed: " + "x" * 79 + "…"
+    assert f"(no buildx plugin; {gist}); " in status.detail
+
+
 def test_dk001_probe_is_not_run_without_dockerfiles(tmp_path: Path) -> None:
     def probe() -> doctor.BuildKitStatus:
         raise AssertionError("no Dockerfile, no probe")
