@@ -73,6 +73,44 @@ def test_merge_order_later_layers_win() -> None:
     assert merged["username"] == "dev"
 
 
+def test_layers_defaults_folder_name_file_then_data(tmp_path: Path) -> None:
+    target = tmp_path / "shop-api"
+    answers_file = tmp_path / "answers.yml"
+    answers_file.write_text("username: alice\nuid: 1001\nstacks: go\n")
+    layers = ans.layers(target, answers_file, ["uid=1002"])
+    assert layers.given == {"username": "alice", "uid": 1002, "stacks": ["go"]}
+    assert layers.answers == {
+        **ans.defaults(),
+        "project_name": "shop-api",
+        "username": "alice",
+        "uid": 1002,
+        "stacks": ["go"],
+    }
+    # Nothing given: only the defaults and the folder's name; an invalid folder name is none.
+    assert ans.layers(tmp_path / "Bad Name", None, []) == ans.Layers({}, ans.defaults())
+
+
+def test_layers_check_given_answers_before_any_question(tmp_path: Path) -> None:
+    layers = ans.layers(tmp_path / "Bad Name", None, ["uid=0"])
+    with pytest.raises(DevkitError, match="uid"):
+        layers.check_given()  # the placeholder name stands in: only uid is wrong
+    ans.layers(tmp_path / "Bad Name", None, []).check_given()  # nothing given, nothing to say
+    with pytest.raises(DevkitError, match="project_name: missing"):
+        ans.layers(tmp_path / "Bad Name", None, []).complete()
+
+
+def test_layers_complete_puts_the_wizard_on_top_and_records_an_absolute_ca_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "corp.pem").write_text(FAKE_PEM)
+    monkeypatch.chdir(tmp_path)
+    layers = ans.layers(tmp_path / "svc", None, ["ca_certificates=corp.pem", "uid=1001"])
+    final = layers.complete({"uid": 1003})
+    assert final["uid"] == 1003
+    assert final["ca_certificates"] == str(tmp_path / "corp.pem")
+    assert layers.answers["ca_certificates"] == "corp.pem"  # the layers are left as they were
+
+
 def test_load_yaml_and_json_files(tmp_path: Path) -> None:
     yml = tmp_path / "a.yml"
     yml.write_text("project_name: api\nstacks: [go, rust]\nuid: 1001\n")
