@@ -148,6 +148,56 @@ def _is_about(line: str, key: str) -> bool:
     return line.startswith(f"{key}:") or line.startswith(f"{key}[")
 
 
+def problem(key: str, value: Any) -> str | None:
+    """What is wrong with one answer on its own, in the schema's rule text (without the key),
+    or None when it is fine. What the wizard shows under a refused answer."""
+    problems = field_errors(key, value)
+    if not problems:
+        return None
+    line = problems[0]
+    return line.split(": ", 1)[1] if ": " in line else line
+
+
+def text_problem(key: str, text: str) -> str | None:
+    """What is wrong with the text typed for one answer, or None when it is fine.
+
+    The text is read as ``--data`` reads it (:func:`parse_value`), checked with
+    :func:`problem`, and a CA file (``ca_certificates``) must hold a certificate.
+    """
+    try:
+        value = parse_value(key, text)
+    except DevkitError as exc:
+        return exc.message.split(": ", 1)[-1]
+    error = problem(key, value)
+    if error:
+        return error
+    if key == "ca_certificates" and value:
+        try:
+            read_ca_file(Path(value))
+        except DevkitError as exc:
+            return exc.message.split(": ", 1)[-1]
+    return None
+
+
+def from_prompt(key: str, raw: Any) -> Any:
+    """An answer as a prompt returned it, in the schema's type (typed text is parsed as
+    ``--data`` is; a choice, a checklist or a yes/no already has its type)."""
+    if isinstance(raw, str) and "enum" not in properties()[key]:
+        return parse_value(key, raw)
+    return raw
+
+
+def applies(key: str, answers: Mapping[str, Any]) -> bool:
+    """Whether the question ``key`` is asked, given the ``answers`` so far.
+
+    A key named ``<stack>_…`` (``python_package_manager``), for a stack among the schema's
+    ``stacks`` choices, only applies when that stack was chosen; every other key applies.
+    """
+    stacks = properties().get("stacks", {}).get("items", {}).get("enum", [])
+    stack = next((str(s) for s in stacks if key.startswith(f"{s}_")), None)
+    return stack is None or stack in answers.get("stacks", [])
+
+
 def name_from_folder(target: Path) -> str | None:
     """The target folder's name if it is a valid project name, else ``None``."""
     name = target.resolve().name

@@ -321,3 +321,45 @@ def test_quick_check_never_accepts_what_jsonschema_rejects(answers: dict[str, ob
     # Schema counts as integers, are left to jsonschema on purpose).
     if full and ".0" not in json.dumps(answers):
         assert quick, answers
+
+
+# ---------------------------------------------------------------- what the wizard asks and shows
+
+
+def test_text_problems_are_the_schema_rules() -> None:
+    rule = ANSWER_PROPS["project_name"]["x-rule"]
+    assert ans.text_problem("project_name", "Bad Name") == f"'Bad Name' is not allowed: {rule}"
+    assert str(ans.text_problem("project_name", "")).endswith(rule)
+    assert ans.text_problem("project_name", "fine-name") is None
+    assert ans.text_problem("uid", "0") == "0 is out of range; allowed: 1 to 65533"
+    assert ans.text_problem("uid", "x") == "'x' is not a whole number"
+    assert ans.problem("stacks", []) == (
+        "choose at least one of: python, node, go, rust, dotnet, java"
+    )
+    assert ans.text_problem("apt_packages", "jq,Bad Pkg") is not None
+    assert ans.text_problem("apt_packages", "") is None
+
+
+def test_ca_file_is_checked_as_typed(tmp_path: Path) -> None:
+    assert "does not exist" in str(ans.text_problem("ca_certificates", str(tmp_path / "no.pem")))
+    junk = tmp_path / "junk.pem"
+    junk.write_text("hello")
+    assert "holds no PEM certificate" in str(ans.text_problem("ca_certificates", str(junk)))
+    good = tmp_path / "ok.pem"
+    good.write_text(FAKE_PEM)
+    assert ans.text_problem("ca_certificates", str(good)) is None
+    assert ans.text_problem("ca_certificates", "") is None
+
+
+def test_stack_questions_apply_only_to_chosen_stacks() -> None:
+    assert ans.applies("python_package_manager", {"stacks": ["python"]})
+    assert not ans.applies("python_package_manager", {"stacks": ["go"]})
+    assert not ans.applies("java_build_tool", {})
+    assert ans.applies("uid", {"stacks": []})  # not a stack's question
+
+
+def test_prompt_answers_get_the_schema_type() -> None:
+    assert ans.from_prompt("uid", "1001") == 1001
+    assert ans.from_prompt("forward_ports", "3000, 8080") == [3000, 8080]
+    assert ans.from_prompt("python_package_manager", "uv") == "uv"  # a choice stays as chosen
+    assert ans.from_prompt("dockerfile_syntax", False) is False

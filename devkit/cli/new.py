@@ -112,7 +112,7 @@ def _run(args: argparse.Namespace, ui: UI) -> int:
     asked: dict[str, Any] = {}
     if not args.defaults:
         if ui.interactive:
-            from devkit import wizard
+            from devkit.cli import wizard
             from devkit.render import check_target
 
             # A typo in --data, the answers file or --template/--vcs-ref, or a folder that
