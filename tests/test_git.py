@@ -36,15 +36,19 @@ def _hostile_global_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> P
     return log
 
 
+def _repo_with_a_staged_file(repo: Path, devkit_repo: bool) -> Path:
+    repo.mkdir()
+    git.run(repo, "init", "-q", devkit_repo=devkit_repo)
+    (repo / "f").write_text("x")
+    git.run(repo, "add", "f", devkit_repo=devkit_repo)
+    return repo
+
+
 def test_devkit_repo_commits_as_devkit_unsigned_and_without_hooks(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     hook_log = _hostile_global_config(tmp_path, monkeypatch)
-    repo = tmp_path / "mirror"
-    repo.mkdir()
-    git.run(repo, "init", "-q", devkit_repo=True)
-    (repo / "f").write_text("x")
-    git.run(repo, "add", "f", devkit_repo=True)
+    repo = _repo_with_a_staged_file(tmp_path / "mirror", devkit_repo=True)
     git.run(repo, "commit", "-q", "-m", "one", devkit_repo=True)
     git.run(repo, "tag", "-a", "v1", "-m", "tag", devkit_repo=True)
     author = git.run(repo, "log", "-1", "--format=%an <%ae> %G?", devkit_repo=True).stdout
@@ -56,11 +60,7 @@ def test_user_repo_keeps_the_users_identity_and_config(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     hook_log = _hostile_global_config(tmp_path, monkeypatch)
-    repo = tmp_path / "project"
-    repo.mkdir()
-    git.run(repo, "init", "-q")
-    (repo / "f").write_text("x")
-    git.run(repo, "add", "f")
+    repo = _repo_with_a_staged_file(tmp_path / "project", devkit_repo=False)
     # The user's signing setup applies (and here fails): devkit does not turn it off.
     with pytest.raises(DevkitError) as failed:
         git.run(repo, "commit", "-q", "--no-verify", "-m", "one")
