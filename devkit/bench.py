@@ -53,12 +53,11 @@ import tempfile
 import time
 import uuid
 from collections.abc import Iterable, Sequence
-from contextlib import suppress
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from devkit import engine
+from devkit import buildcontext, engine
 from devkit.bench_progress import BuildProgress, ProgressParser, Vertex
 from devkit.buildkit import BuildKitInfo
 from devkit.errors import DevkitError, UsageError
@@ -164,13 +163,6 @@ class Target:
     dockerfile: Path
     context: Path
     stage: str | None = None
-
-    @property
-    def ignore_file(self) -> Path | None:
-        """The ignore file BuildKit uses: ``<Dockerfile>.dockerignore``, else the context's."""
-        from devkit.dockerfile import ignore_file
-
-        return ignore_file(self.dockerfile, self.context)
 
 
 @dataclass
@@ -553,30 +545,8 @@ def recover(folder: Path | None = None) -> tuple[list[Path], list[Path]]:
 
 
 def context_files(target: Target) -> list[Path]:
-    """Files the build context holds after ``.dockerignore`` (Docker's own matching rules)."""
-    from docker.utils.build import exclude_paths
-
-    from devkit.dockerfile import read_ignore
-
-    ignore = target.ignore_file
-    patterns = read_ignore(ignore) if ignore is not None else []
-    root = str(target.context)
-    included = exclude_paths(root, patterns)
-    files: list[Path] = []
-    for rel in included:
-        full = Path(root, rel)
-        if full.is_file() and not full.is_symlink():
-            files.append(full)
-    return sorted(files)
-
-
-def context_size(files: Sequence[Path]) -> int:
-    """Total bytes of the given files (what a builder with no earlier copy receives)."""
-    total = 0
-    for path in files:
-        with suppress(OSError):
-            total += path.lstat().st_size
-    return total
+    """The regular files the build context sends (:mod:`devkit.buildcontext` decides which)."""
+    return buildcontext.sent(target.dockerfile, target.context).regular_files()
 
 
 def pick_source_file(target: Target, files: Sequence[Path]) -> Path:
@@ -842,8 +812,9 @@ class Bench:
                 "left as it is (look for a line 'by devkit bench')"
             )
         main = self.targets[0]
-        files = {t.name: context_files(t) for t in self.targets}
-        sizes = {name: context_size(f) for name, f in files.items()}
+        sent = {t.name: buildcontext.sent(t.dockerfile, t.context) for t in self.targets}
+        files = {name: s.regular_files() for name, s in sent.items()}
+        sizes = {name: s.bytes for name, s in sent.items()}
         report = Report(
             context=str(main.context),
             buildkit=self.info.describe(),
