@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Any
 
-from devkit.errors import DevkitError
+from devkit.errors import DevkitError, one_line
 
 if TYPE_CHECKING:
     import docker
@@ -109,13 +109,13 @@ def _reason(exc: BaseException) -> str:
 
 def describe(exc: BaseException) -> str:
     """A Docker SDK error in one line: the engine's own explanation when it sent one, else the
-    first line of the message (without docker-py's nested exception chain), at most 300
-    characters."""
+    first line of the message (docker-py appends the nested exception chain on further lines),
+    cut to 300 characters."""
     explanation = getattr(exc, "explanation", None)
     if explanation:
-        return str(explanation)
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return text[:300]
+        return one_line(explanation, 300)
+    lines = str(exc).strip().splitlines()
+    return one_line(lines[0], 300) if lines else type(exc).__name__
 
 
 def docker_error(action: str, exc: BaseException) -> DevkitError:
