@@ -31,6 +31,7 @@ import yaml
 from devkit.buildcontext import Context, ignore_file, read_ignore
 from devkit.dockerfile import Dockerfile, Instruction, Stage, parse_file, substitute
 from devkit.errors import DevkitError, UsageError, one_line
+from devkit.units import human_size, plural
 
 ERROR, WARNING, INFO = "error", "warning", "info"
 SEVERITIES = (ERROR, WARNING, INFO)
@@ -1715,20 +1716,6 @@ def _secret_files(context: Path, sent: set[str], skip: Iterable[str] = ()) -> li
         if secret and not any(rel.startswith(b + "/") for b in found):
             found.append(rel)
     return found
-
-
-def plural(n: int, word: str) -> str:
-    """``1 file``, ``2 files`` (for messages)."""
-    return f"{n} {word}{'' if n == 1 else 's'}"
-
-
-def human_size(n: int) -> str:
-    value = float(n)
-    for unit in ("B", "KB", "MB", "GB"):
-        if value < 1024 or unit == "GB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{n} B"
 
 
 # --------------------------------------------------------------------------- image facts

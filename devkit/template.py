@@ -34,7 +34,7 @@ from pathlib import Path
 
 from packaging.version import InvalidVersion, Version
 
-from devkit import copier_api, git, resources
+from devkit import copier_api, fsutil, git, resources
 from devkit.errors import DevkitError
 
 
@@ -152,25 +152,18 @@ def release(folder: Path | None = None, history: Path | None = None) -> Path:
             hint="released versions never change: bump copier-template/VERSION and release that",
         )
     history.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    try:
-        with (
-            open(tmp, "wb") as raw,
-            gzip.GzipFile(filename="", fileobj=raw, mode="wb", mtime=0) as gz,
-        ):
-            with tarfile.open(fileobj=gz, mode="w", format=tarfile.PAX_FORMAT) as tar:
-                for path in _template_files(folder):
-                    info = tarfile.TarInfo(path.relative_to(folder).as_posix())
-                    info.size = path.stat().st_size
-                    info.mode = 0o755 if os.access(path, os.X_OK) else 0o644
-                    with open(path, "rb") as fh:
-                        tar.addfile(info, fh)
-            raw.flush()
-            os.fsync(raw.fileno())
-        tmp.rename(target)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    # No clobbering: a release made meanwhile by another run is not replaced.
+    with (
+        fsutil.AtomicFile(target, overwrite=False) as raw,
+        gzip.GzipFile(filename="", fileobj=raw, mode="wb", mtime=0) as gz,
+        tarfile.open(fileobj=gz, mode="w", format=tarfile.PAX_FORMAT) as tar,
+    ):
+        for path in _template_files(folder):
+            info = tarfile.TarInfo(path.relative_to(folder).as_posix())
+            info.size = path.stat().st_size
+            info.mode = 0o755 if os.access(path, os.X_OK) else 0o644
+            with open(path, "rb") as fh:
+                tar.addfile(info, fh)
     return target
 
 

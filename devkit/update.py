@@ -39,8 +39,10 @@ from typing import Any
 
 import yaml
 
-from devkit import copier_api, git, template
+from devkit import compose, copier_api, git, template
 from devkit.errors import DevkitError, one_line
+from devkit.fsutil import write_atomic
+from devkit.labels import PURPOSE_LABEL
 from devkit.template import is_local_path, newest_version
 
 ANSWERS_FILE = ".copier-answers.yml"
@@ -55,14 +57,6 @@ FAILED = "failed"
 #: Statuses that count as success for the exit code.
 OK_STATUSES = frozenset({UPDATED, UP_TO_DATE, WOULD_UPDATE})
 
-#: Where a rendered project keeps its compose file (the template contract), in lookup order.
-COMPOSE_FILES = (
-    ".devcontainer/compose.yaml",
-    ".devcontainer/compose.yml",
-    ".devcontainer/docker-compose.yaml",
-    ".devcontainer/docker-compose.yml",
-)
-PURPOSE_LABEL = "dev.devkit.purpose"
 
 _CONFLICT_START = re.compile(rb"^<{7}( |$)", re.MULTILINE)
 
@@ -184,27 +178,17 @@ def _compose_volumes(text: str | None) -> dict[str, dict[str, Any]]:
     if not text:
         return {}
     try:
-        doc = yaml.safe_load(text)
-    except yaml.YAMLError:
-        return {}
-    volumes = doc.get("volumes") if isinstance(doc, dict) else None
-    if not isinstance(volumes, dict):
-        return {}
-    found: dict[str, dict[str, Any]] = {}
-    for key, spec in volumes.items():
-        spec = spec if isinstance(spec, dict) else {}
-        if spec.get("external"):
-            continue  # not the project's to manage
-        labels = spec.get("labels")
-        if isinstance(labels, list):  # compose's other spelling: ["key=value", ...]
-            labels = dict(str(item).partition("=")[::2] for item in labels)
-        labels = {str(k): str(v) for k, v in labels.items()} if isinstance(labels, dict) else {}
-        found[str(key)] = {
-            "name": str(spec.get("name") or key),
-            "purpose": labels.get(PURPOSE_LABEL) or str(key),
-            "labels": labels,
+        volumes = compose.named_volumes(compose.parse(text, "compose file"), "compose file")
+    except DevkitError:
+        return {}  # not a compose file we can read: no volume changes to report
+    return {
+        v.key: {
+            "name": v.name or v.key,
+            "purpose": v.labels.get(PURPOSE_LABEL) or v.key,
+            "labels": v.labels,
         }
-    return found
+        for v in volumes
+    }
 
 
 def volume_changes(before: str | None, after: str | None) -> list[VolumeChange]:
@@ -242,7 +226,7 @@ def volume_changes(before: str | None, after: str | None) -> list[VolumeChange]:
 
 def _read_compose(root: Path, rev: str | None) -> tuple[str | None, str | None]:
     """(path, text) of the project's compose file at ``rev`` (None = the work tree)."""
-    for rel in COMPOSE_FILES:
+    for rel in compose.PATHS:
         if rev is None:
             path = root / rel
             if path.is_file():
@@ -361,9 +345,7 @@ def _keep_recorded_src(project: Path, recorded: str, used: str) -> None:
     if not match or yaml.safe_load(match.group(0)).get("_src_path") != used:
         return
     replacement = yaml.safe_dump({"_src_path": recorded}, width=10_000).strip()
-    tmp = path.with_name(path.name + ".devkit-tmp")
-    tmp.write_text(text[: match.start()] + replacement + text[match.end() :], encoding="utf-8")
-    os.replace(tmp, path)
+    write_atomic(path, text[: match.start()] + replacement + text[match.end() :])
 
 
 def _changed_files(top: Path) -> list[str]:
