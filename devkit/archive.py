@@ -23,6 +23,7 @@ and checks every tar member before anything is written anywhere.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import gzip
 import hashlib
@@ -453,16 +454,31 @@ class _HashingSink:
         self.out = out
         self.sha = hashlib.sha256()
         self.count = 0
+        self.abandoned = False  # the backup failed: drop what the compressor still writes
 
     def write(self, data: bytes) -> int:
-        if data:
+        if data and not self.abandoned:
             self.sha.update(data)
             self.out.write(data)
             self.count += len(data)
         return len(data)
 
     def flush(self) -> None:
-        self.out.flush()
+        if not self.abandoned:
+            self.out.flush()
+
+
+def _abandon(sink: _HashingSink, comp: Any) -> None:
+    """Close the compressor of a failed backup without writing its tail anywhere.
+
+    Left to the garbage collector, a ``GzipFile`` closes itself later and writes its tail into
+    ``out``, which the caller has closed by then: Python 3.13 prints that ``ValueError`` as an
+    "Exception ignored" traceback after devkit's one-line error.
+    """
+    sink.abandoned = True
+    if comp is not None:
+        with contextlib.suppress(Exception):
+            comp.close()
 
 
 LEVELS = {"zstd": (1, 22), "gzip": (0, 9)}
@@ -527,6 +543,7 @@ def write_backup(
     check_level(compression, level)
     sink = _HashingSink(out)
     walker = TarWalker()
+    comp: Any = None
     try:
         comp = _compressor(compression, level, sink)
         for chunk in chunks:
@@ -570,7 +587,11 @@ def write_backup(
         out.write(trailer)
         out.flush()
     except OSError as exc:
+        _abandon(sink, comp)
         raise _os_error("writing the backup", exc) from exc
+    except BaseException:  # Ctrl-C, SIGTERM, a truncated stream
+        _abandon(sink, comp)
+        raise
     return manifest
 
 

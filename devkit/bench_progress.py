@@ -15,6 +15,10 @@ vertex number. *Steps* are the Dockerfile instructions (vertexes named ``[N/M] .
 ``[stage N/M] ...``); ``[internal]`` vertexes and the export are bookkeeping, except that the
 ``load build context`` vertexes say how many bytes of build context were sent.
 
+``DOCKER_BUILDKIT=1 docker build`` and ``docker buildx build`` name vertexes alike; Compose v2
+(and buildx bake) put the service or target first: ``[dev deps 2/4] WORKDIR /app``,
+``[dev internal] load build context``. A single word before ``N/M`` is read as the stage.
+
 A ``FROM`` step counts as cached when BuildKit says ``CACHED`` or when it finished without
 downloading anything (BuildKit reports a local base image as ``DONE 0.0s`` on some builds and
 ``CACHED`` on others; either way no work was done).
@@ -27,8 +31,10 @@ from dataclasses import dataclass, field
 
 _LINE = re.compile(r"^#(?P<id>\d+) (?P<rest>.*)$")
 _STEP_NAME = re.compile(
-    r"^\[(?:(?P<stage>[^\]]+?) )?(?P<index>\d+)/(?P<total>\d+)\] (?P<instr>.*)$"
+    r"^\[(?:(?:(?P<target>[^\]\s]+) )?(?P<stage>[^\]\s]+) )?(?P<index>\d+)/(?P<total>\d+)\] "
+    r"(?P<instr>.*)$"
 )
+_CONTEXT_NAME = re.compile(r"^\[(?:[^\]\s]+ )?internal\] load (?:remote )?build context")
 _DONE = re.compile(r"^DONE (?P<secs>\d+(?:\.\d+)?)s$")
 _ERROR = re.compile(r"^ERROR:? ?(?P<msg>.*)$")
 _CONTEXT = re.compile(r"^transferring context: (?P<size>\d+(?:\.\d+)?)(?P<unit>[kKMGTP]?i?B)\b")
@@ -99,9 +105,7 @@ class Vertex:
 
     @property
     def is_context(self) -> bool:
-        return self.name.startswith("[internal] load build context") or self.name.startswith(
-            "[internal] load remote build context"
-        )
+        return _CONTEXT_NAME.match(self.name) is not None
 
 
 @dataclass

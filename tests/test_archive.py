@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import gc
 import gzip
 import hashlib
 import io
@@ -328,6 +329,41 @@ def test_full_disk_is_one_clear_error() -> None:
     data = make_tar() + bytes(200_000)
     with pytest.raises(DevkitError, match="no space left"):
         archive.write_backup(chunked(data, 4096), FullDisk(100), volume=VOLUME)  # type: ignore[arg-type]
+
+
+class LateWrites(io.BytesIO):
+    """An output that counts what is written into it after its caller gave up on it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.given_up = False
+        self.late = 0
+
+    def write(self, data: Any) -> int:
+        if self.given_up:
+            self.late += len(data)
+        return super().write(data)
+
+
+@pytest.mark.parametrize("compression", archive.COMPRESSIONS)
+def test_a_failed_backup_writes_nothing_after_it_raised(compression: str) -> None:
+    """The compressor of an interrupted backup is not left for the garbage collector to close.
+
+    Left open, gzip wrote its tail into the caller's closed file when collected, and Python
+    3.13 printed that ValueError as a traceback after "interrupted".
+    """
+
+    def interrupted() -> Iterator[bytes]:
+        yield make_tar()[:4096]
+        raise KeyboardInterrupt
+
+    out = LateWrites()
+    try:
+        archive.write_backup(interrupted(), out, volume=VOLUME, compression=compression)
+    except KeyboardInterrupt:
+        out.given_up = True  # as the CLI closes and removes the partial file here
+    gc.collect()  # the traceback, and what it kept alive, is gone now
+    assert out.late == 0
 
 
 def test_full_disk_removes_the_partial_file(

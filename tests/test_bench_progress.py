@@ -16,7 +16,12 @@ three-stage Dockerfile (deps, tools, dev; stages build in parallel so blocks int
     RUN echo built
 
 built with --no-cache (COLD), again unchanged (NOOP), after editing src/a.txt (SOURCE), and a
-failing one-stage build (FAIL).
+failing one-stage build (FAIL). The same Dockerfile on Docker 26.1: ``docker buildx build
+--progress=plain --no-cache`` (BUILDX_COLD, buildx 0.13: no digest lines, a vertex that
+resumes after another is announced again after ``#N ...``), and Compose v2.26's
+``docker compose --progress=plain build`` of a service ``dev`` with ``target: dev``, cold
+(COMPOSE_COLD) and after editing src/a.txt (COMPOSE_SOURCE), whose vertex names start with the
+service.
 """
 
 from __future__ import annotations
@@ -243,6 +248,167 @@ executor failed running [/bin/sh -c exit 3]: exit code: 3
 """
 
 
+BUILDX_COLD = """\
+#0 building with "default" instance using docker driver
+
+#1 [internal] load build definition from Dockerfile
+#1 transferring dockerfile: 328B done
+#1 DONE 0.1s
+
+#2 [internal] load metadata for docker.io/library/busybox:latest
+#2 DONE 0.0s
+
+#3 [internal] load .dockerignore
+#3 transferring context: 2B done
+#3 DONE 0.0s
+
+#4 [tools 1/2] FROM docker.io/library/busybox:latest
+#4 CACHED
+
+#5 [internal] load build context
+#5 transferring context: 112B done
+#5 DONE 0.0s
+
+#6 [deps 2/4] WORKDIR /app
+#6 DONE 0.1s
+
+#7 [tools 2/2] RUN echo tools > /tools
+#7 ...
+
+#8 [deps 3/4] COPY requirements.txt ./
+#8 DONE 0.0s
+
+#9 [deps 4/4] RUN --mount=type=cache,target=/var/cache/x,id=capx echo installing && cat requirements.txt
+#9 ...
+
+#7 [tools 2/2] RUN echo tools > /tools
+#7 DONE 0.4s
+
+#9 [deps 4/4] RUN --mount=type=cache,target=/var/cache/x,id=capx echo installing && cat requirements.txt
+#9 0.337 installing
+#9 0.337 flask
+#9 DONE 0.4s
+
+#10 [dev 1/3] COPY --from=tools /tools /tools
+#10 DONE 0.0s
+
+#11 [dev 2/3] COPY src ./src
+#11 DONE 0.0s
+
+#12 [dev 3/3] RUN echo built
+#12 0.158 built
+#12 DONE 0.2s
+
+#13 exporting to image
+#13 exporting layers 0.1s done
+#13 writing image sha256:bd881523a411cadd729bb01b1d21dc28d0e893c5bbfab2d5e66a46b6c20a6ee1 done
+#13 naming to docker.io/library/devkit-captest:1 done
+#13 DONE 0.2s
+"""
+
+COMPOSE_COLD = """\
+#0 building with "default" instance using docker driver
+
+#1 [dev internal] load build definition from Dockerfile
+#1 transferring dockerfile: 328B done
+#1 DONE 0.0s
+
+#2 [dev internal] load metadata for docker.io/library/busybox:latest
+#2 DONE 0.0s
+
+#3 [dev internal] load .dockerignore
+#3 transferring context: 2B done
+#3 DONE 0.0s
+
+#4 [dev deps 2/4] WORKDIR /app
+#4 CACHED
+
+#5 [dev tools 1/2] FROM docker.io/library/busybox:latest
+#5 CACHED
+
+#6 [dev internal] load build context
+#6 transferring context: 88B done
+#6 DONE 0.0s
+
+#7 [dev deps 3/4] COPY requirements.txt ./
+#7 DONE 0.0s
+
+#8 [dev deps 4/4] RUN --mount=type=cache,target=/var/cache/x,id=capx echo installing && cat requirements.txt
+#8 0.244 installing
+#8 0.244 flask
+#8 DONE 0.3s
+
+#9 [dev tools 2/2] RUN echo tools > /tools
+#9 DONE 0.4s
+
+#10 [dev dev 1/3] COPY --from=tools /tools /tools
+#10 DONE 0.0s
+
+#11 [dev dev 2/3] COPY src ./src
+#11 DONE 0.0s
+
+#12 [dev dev 3/3] RUN echo built
+#12 0.297 built
+#12 DONE 0.3s
+
+#13 [dev] exporting to image
+#13 exporting layers 0.1s done
+#13 writing image sha256:f132b3a081fa754e7c25532adec8e03d6edbadbe2cd67bdb72013d72a2559ce9 done
+#13 naming to docker.io/library/devkit-captest:2 done
+#13 DONE 0.1s
+"""
+
+COMPOSE_SOURCE = """\
+#0 building with "default" instance using docker driver
+
+#1 [dev internal] load build definition from Dockerfile
+#1 transferring dockerfile: 328B done
+#1 DONE 0.0s
+
+#2 [dev internal] load metadata for docker.io/library/busybox:latest
+#2 DONE 0.0s
+
+#3 [dev internal] load .dockerignore
+#3 transferring context: 2B done
+#3 DONE 0.0s
+
+#4 [dev tools 1/2] FROM docker.io/library/busybox:latest
+#4 DONE 0.0s
+
+#5 [dev internal] load build context
+#5 transferring context: 102B done
+#5 DONE 0.0s
+
+#6 [dev deps 2/4] WORKDIR /app
+#6 CACHED
+
+#7 [dev deps 4/4] RUN --mount=type=cache,target=/var/cache/x,id=capx echo installing && cat requirements.txt
+#7 CACHED
+
+#8 [dev tools 2/2] RUN echo tools > /tools
+#8 CACHED
+
+#9 [dev deps 3/4] COPY requirements.txt ./
+#9 CACHED
+
+#10 [dev dev 1/3] COPY --from=tools /tools /tools
+#10 CACHED
+
+#11 [dev dev 2/3] COPY src ./src
+#11 DONE 0.0s
+
+#12 [dev dev 3/3] RUN echo built
+#12 0.176 built
+#12 DONE 0.2s
+
+#13 [dev] exporting to image
+#13 exporting layers 0.0s done
+#13 writing image sha256:f7f5efbc72996ecf01912068932429a80edd2c93debf67b4bd614f3331911da8 done
+#13 naming to docker.io/library/devkit-captest:2 done
+#13 DONE 0.0s
+"""
+
+
 def test_cold_build_counts_steps_and_context() -> None:
     progress = parse_progress(COLD)
     names = [v.instruction for v in progress.steps]
@@ -277,6 +443,30 @@ def test_source_edit_rebuilds_from_the_copy_of_the_source() -> None:
     assert rebuilt == ["COPY src ./src", "RUN echo built"]
     assert progress.steps_cached == 6
     assert progress.cache_hit_rate == pytest.approx(6 / 8)
+
+
+def test_buildx_output_reads_like_the_classic_one() -> None:
+    progress = parse_progress(BUILDX_COLD)
+    assert progress.steps_total == 8
+    assert progress.steps_cached == 1  # the local FROM; buildx ran the WORKDIR this time
+    assert progress.context_bytes == 112
+    assert progress.errors == []
+    run = next(v for v in progress.steps if v.instruction.startswith("RUN --mount"))
+    assert (run.stage, run.duration, run.logs) == ("deps", 0.4, 2)
+    assert not any(v.is_step for v in progress.vertexes.values() if v.id == 0)
+
+
+def test_compose_v2_output_names_the_service_first() -> None:
+    cold = parse_progress(COMPOSE_COLD)
+    assert cold.steps_total == 8
+    assert cold.steps_cached == 2
+    assert cold.context_bytes == 88
+    assert {v.stage for v in cold.steps} == {"deps", "tools", "dev"}
+    assert "RUN echo built" in [v.instruction for v in cold.steps]
+    source = parse_progress(COMPOSE_SOURCE)
+    rebuilt = [v.instruction for v in source.steps if not v.counts_as_cached]
+    assert rebuilt == ["COPY src ./src", "RUN echo built"]
+    assert source.context_bytes == 102
 
 
 def test_failed_build_reports_the_error() -> None:

@@ -508,19 +508,22 @@ def test_ctrl_c_mid_fleet_leaves_each_repository_updated_or_as_before(
         if p.is_file() and ".git" not in p.parts
     }
     argv = ["update", *map(str, repos), "--jobs", "2", "--branch", "devkit-update"]
+    # Unbuffered: communicate() reads the pipe itself, so a line a buffered reader had already
+    # taken in with the first one (two workers finishing together) would be lost to the count.
     proc = subprocess.Popen(
         [sys.executable, "-m", "devkit", *argv],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
-        text=True,
+        bufsize=0,
         start_new_session=True,
     )
     assert proc.stderr is not None
     for line in proc.stderr:  # one plain line per finished repository (stderr is a pipe)
-        if line.startswith("updated: "):
+        if line.startswith(b"updated: "):
             os.killpg(proc.pid, signal.SIGINT)
             break
-    _, rest = proc.communicate(timeout=300)
+    _, rest_bytes = proc.communicate(timeout=300)
+    rest = rest_bytes.decode()
     assert proc.returncode == 130, rest
     assert "interrupted" in rest and "Traceback" not in rest
 

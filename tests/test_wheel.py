@@ -1,13 +1,16 @@
 """A wheel built from the repository carries the template and schemas and works on its own.
 
 Slow: builds a wheel, makes a venv and installs into it. Needs no network beyond what building
-needs (pip's build isolation fetches hatchling from the package index): the venv sees this
-interpreter's site packages (devkit's dependencies) and the wheel installs with --no-index.
+needs (pip's build isolation fetches hatchling from the package index): the venv sees the site
+packages of the interpreter running pytest (devkit's dependencies; a .pth file, since
+``--system-site-packages`` would give the base interpreter's, not those of the virtual
+environment pytest may run in) and the wheel installs with --no-index.
 """
 
 from __future__ import annotations
 
 import os
+import site
 import subprocess
 import sys
 import zipfile
@@ -47,8 +50,14 @@ def test_wheel_contains_template_and_schemas_and_devkit_new_works(tmp_path: Path
     assert any(n.startswith("devkit/_data/copier-template/project/.devcontainer/") for n in names)
 
     venv = tmp_path / "venv"
-    run(sys.executable, "-m", "venv", "--system-site-packages", venv)
+    run(sys.executable, "-m", "venv", venv)
     bin_dir = venv / "bin"
+    purelib = run(
+        bin_dir / "python", "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"
+    )
+    # After the venv's own site packages on sys.path, so the installed wheel comes first.
+    ours = [*site.getsitepackages(), site.getusersitepackages()]
+    (Path(purelib.strip()) / "devkit-test-deps.pth").write_text("\n".join(ours) + "\n")
     # --ignore-installed: when devkit itself is installed in this interpreter's site packages (as
     # CI does with `pip install .`), the venv sees it and pip would otherwise skip the wheel.
     run(

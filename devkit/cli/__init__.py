@@ -11,6 +11,8 @@ Exit codes: 0 ok, 1 user error, 2 usage error (argparse, ``UsageError``), 130 in
 from __future__ import annotations
 
 import argparse
+import contextlib
+import errno
 import importlib
 import os
 import sys
@@ -71,6 +73,33 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``devkit`` console script; returns the exit code."""
     ui = UI()
+    return _flush_stdout(_main(ui, argv), ui)
+
+
+def _flush_stdout(code: int, ui: UI) -> int:
+    """Flush stdout while a failure can still be one line and an exit code.
+
+    Python flushes it again at exit, and when that fails (a full disk, a closed pipe) it prints
+    "Exception ignored on flushing sys.stdout" and exits 120 (3.13). After a failed flush the
+    bytes that could not be written go to /dev/null instead, so that last flush succeeds.
+    """
+    try:
+        sys.stdout.flush()
+    except OSError as exc:
+        with contextlib.suppress(OSError, ValueError):  # a test's stand-in has no file number
+            fileno = sys.stdout.fileno()
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, fileno)
+            os.close(devnull)
+        # A reader that went away is not an error (`devkit volumes list | head`); an error
+        # already reported keeps its code and is not repeated.
+        if code == EXIT_OK and exc.errno != errno.EPIPE:
+            ui.error(f"cannot write the output: {exc.strerror or exc}")
+            return EXIT_USER
+    return code
+
+
+def _main(ui: UI, argv: Sequence[str] | None) -> int:
     parser = build_parser(sys.argv[1:] if argv is None else argv)
     try:
         args = parser.parse_args(argv)

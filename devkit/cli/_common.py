@@ -13,6 +13,8 @@ from typing import Any
 from rich.console import Console
 from rich.markup import escape
 
+from devkit.errors import DevkitError
+
 Handler = Callable[[argparse.Namespace, "UI"], int]
 
 
@@ -74,8 +76,13 @@ class UI:
 
     def print_json(self, data: Any) -> None:
         """Machine-readable output on stdout, exactly JSON (no rich markup)."""
-        sys.stdout.write(json.dumps(data, indent=2, sort_keys=True, default=str) + "\n")
-        sys.stdout.flush()
+        try:
+            sys.stdout.write(json.dumps(data, indent=2, sort_keys=True, default=str) + "\n")
+            sys.stdout.flush()
+        except BrokenPipeError:
+            raise  # the reader went away: main() treats that as no error
+        except OSError as exc:
+            raise DevkitError(f"cannot write the output: {exc.strerror or exc}") from exc
 
 
 @contextmanager
