@@ -24,6 +24,7 @@ from devkit import archive
 from devkit import volumes as vol
 from devkit.errors import DevkitError
 from devkit.schema import validation_errors
+from devkit.volumes import helper, transport
 
 VOLUME = {"name": "demo-pip-cache", "driver": "local", "labels": {"dev.devkit.project": "demo"}}
 
@@ -389,8 +390,8 @@ def test_full_disk_removes_the_partial_file(
     def fake_stream(client: Any, name: str, container: Any) -> Iterator[bytes]:
         yield from chunked(make_tar(), 1000)
 
-    monkeypatch.setattr(vol, "_stream", fake_stream)
-    monkeypatch.setattr(vol, "ensure_helper_image", lambda client: "img")
+    monkeypatch.setattr(transport, "stream", fake_stream)
+    monkeypatch.setattr(helper, "ensure_helper_image", lambda client: "img")
     real = archive.write_backup
 
     def failing(chunks: Any, out: Any, **kw: Any) -> dict[str, Any]:
@@ -476,7 +477,7 @@ def test_big_file_header_sizes_are_followed() -> None:
 
 
 def _fake_volume_stream(monkeypatch: pytest.MonkeyPatch, data: bytes) -> None:
-    """Make vol.helper/_stream hand out ``data`` as the volume's archive (no engine)."""
+    """Make helper.container/transport.stream hand out ``data`` as the volume archive."""
 
     @contextlib.contextmanager
     def fake_helper(client: Any, volume: str, *, read_only: bool = False) -> Iterator[Any]:
@@ -485,8 +486,8 @@ def _fake_volume_stream(monkeypatch: pytest.MonkeyPatch, data: bytes) -> None:
     def fake_stream(client: Any, name: str, container: Any) -> Iterator[bytes]:
         yield from chunked(data, 100)
 
-    monkeypatch.setattr(vol, "helper", fake_helper)
-    monkeypatch.setattr(vol, "_stream", fake_stream)
+    monkeypatch.setattr(helper, "container", fake_helper)
+    monkeypatch.setattr(transport, "stream", fake_stream)
 
 
 def test_is_empty_needs_a_complete_answer(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -27,6 +27,7 @@ from devkit import archive
 from devkit import volumes as vol
 from devkit.cli import main
 from devkit.labels import MANAGED_LABEL, PROJECT_LABEL, PURPOSE_LABEL
+from devkit.volumes import helper
 
 pytestmark = pytest.mark.docker
 
@@ -584,7 +585,7 @@ def test_migrate_outcomes(
         looked.append(name)
         return real_is_empty(client, name)
 
-    monkeypatch.setattr(vol, "is_empty", counting_is_empty)
+    monkeypatch.setattr(helper, "is_empty", counting_is_empty)
     labels = {PURPOSE_LABEL: "uv-cache"}
     assert vol.migrate(docker_client, vols.name(), vols.name(), labels) == vol.NOTHING_TO_MIGRATE
     new = vols.name()
@@ -737,7 +738,7 @@ def test_helper_image_is_made_from_an_empty_tar(
     docker_client: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     ref = f"devkit/volume-helper-test:{uuid.uuid4().hex[:8]}"
-    monkeypatch.setattr(vol, "HELPER_IMAGE", ref)
+    monkeypatch.setattr(helper, "HELPER_IMAGE", ref)
     try:
         assert vol.ensure_helper_image(docker_client) == ref
         image = docker_client.images.get(ref)

@@ -9,190 +9,70 @@ works offline, against a remote engine (``DOCKER_HOST=tcp://…``/``ssh://…``)
 from __future__ import annotations
 
 import contextlib
-import io
-import queue
-import re
-import tarfile
-import threading
-import uuid
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from devkit import archive, compose, engine, fsutil
+from devkit.archive import ProgressFn
 from devkit.engine import docker_error
 from devkit.errors import DevkitError
-from devkit.labels import HELPER_LABEL, MANAGED_LABEL, PROJECT_LABEL, PURPOSE_LABEL, extra_labels
+from devkit.labels import MANAGED_LABEL, PROJECT_LABEL, PURPOSE_LABEL
 from devkit.resources import data_dir
+from devkit.volumes import helper, transport
+from devkit.volumes.helper import (
+    HELPER_IMAGE,
+    check_name,
+    create_volume,
+    ensure_helper_image,
+    get_volume,
+    is_empty,
+    refuse_in_use,
+    remove_volume,
+    users,
+    volume_exists,
+)
+from devkit.volumes.transport import MOUNT, REBASE, STREAM_CHUNK
 
-#: The helper image devkit imports from an empty tar (never pulled).
-HELPER_IMAGE = "devkit/volume-helper:1"
-#: Where the helper container mounts the volume.
-MOUNT = "/volume"
-REBASE = MOUNT.lstrip("/")
-STREAM_CHUNK = 1 << 20
-_NAME_RE = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$")
-
-ProgressFn = Callable[[int], None]
-
-
-# --------------------------------------------------------------------------- helpers
-
-
-def check_name(name: str) -> str:
-    """Raise unless ``name`` is a valid Docker volume name."""
-    if not _NAME_RE.match(name):
-        raise DevkitError(
-            f"invalid volume name {name!r}: use letters, digits, '_', '.', '-' "
-            "(starting with a letter or digit)"
-        )
-    return name
-
-
-def ensure_helper_image(client: Any) -> str:
-    """The helper image, imported from an empty tar (labelled as devkit's) if absent."""
-    import docker.errors
-
-    try:
-        client.images.get(HELPER_IMAGE)
-        return HELPER_IMAGE
-    except docker.errors.ImageNotFound:
-        pass
-    except engine.DOCKER_ERRORS as exc:
-        raise docker_error("looking up the helper image", exc) from exc
-    empty = io.BytesIO()
-    with tarfile.open(fileobj=empty, mode="w"):
-        pass
-    repo, tag = HELPER_IMAGE.rsplit(":", 1)
-    try:
-        client.api.import_image_from_data(
-            empty.getvalue(),
-            repository=repo,
-            tag=tag,
-            changes=[f'LABEL {MANAGED_LABEL}="true" {PURPOSE_LABEL}="volume-helper"'],
-        )
-    except engine.DOCKER_ERRORS as exc:
-        raise docker_error("making the helper image", exc) from exc
-    return HELPER_IMAGE
-
-
-@contextlib.contextmanager
-def helper(client: Any, volume: str, *, read_only: bool = False) -> Iterator[Any]:
-    """A created-but-never-started container with ``volume`` mounted at ``/volume``."""
-    image = ensure_helper_image(client)
-    try:
-        container = client.containers.create(
-            image,
-            command=["/devkit-never-runs"],
-            name=f"devkit-helper-{uuid.uuid4().hex[:12]}",
-            volumes={volume: {"bind": MOUNT, "mode": "ro" if read_only else "rw"}},
-            labels={MANAGED_LABEL: "true", HELPER_LABEL: "1", **extra_labels()},
-            network_disabled=True,
-        )
-    except engine.DOCKER_ERRORS as exc:
-        raise docker_error(f"creating a helper container for volume {volume}", exc) from exc
-    try:
-        yield container
-    finally:
-        with contextlib.suppress(*engine.DOCKER_ERRORS):
-            container.remove(force=True, v=False)
-
-
-def _inspect(client: Any, name: str) -> dict[str, Any] | None:
-    """The engine's description of a volume (``docker volume inspect``), None if absent."""
-    import docker.errors
-
-    check_name(name)
-    try:
-        attrs: dict[str, Any] = client.api.inspect_volume(name)
-        return attrs
-    except docker.errors.NotFound:
-        return None
-    except engine.DOCKER_ERRORS as exc:
-        raise docker_error(f"inspecting volume {name}", exc) from exc
-
-
-def get_volume(client: Any, name: str) -> dict[str, Any]:
-    """The engine's description of a volume (``docker volume inspect``)."""
-    attrs = _inspect(client, name)
-    if attrs is None:
-        raise DevkitError(f"no such volume: {name}")
-    return attrs
-
-
-def volume_exists(client: Any, name: str) -> bool:
-    """True when the engine has a volume called ``name``."""
-    return _inspect(client, name) is not None
-
-
-def _container_name(summary: dict[str, Any]) -> str:
-    """A container's name from a container-list entry (its short id if it has none)."""
-    names = summary.get("Names")
-    return str(names[0]).lstrip("/") if names else str(summary["Id"][:12])
-
-
-def users(client: Any, name: str, *, running_only: bool = False) -> list[str]:
-    """Names of the containers (running or stopped, or only running) that mount the volume."""
-    try:
-        found = client.api.containers(all=not running_only, filters={"volume": name})
-    except engine.DOCKER_ERRORS as exc:
-        raise docker_error(f"listing the containers that use {name}", exc) from exc
-    return sorted(_container_name(c) for c in found)
-
-
-def refuse_in_use(client: Any, name: str, action: str) -> None:
-    """Raise naming the containers that use ``name``."""
-    in_use = users(client, name)
-    if in_use:
-        raise DevkitError(
-            f"cannot {action} volume {name}: it is used by container(s) {', '.join(in_use)}; "
-            "remove them first (stopped containers count too)"
-        )
-
-
-def is_empty(client: Any, name: str) -> bool:
-    """True when the volume holds nothing but its root directory (reads one or two headers).
-
-    Only a complete answer counts as "empty": a stream that stops before the tar's end
-    marker raises, so a hiccup of the engine never lets a restore overwrite data.
-    """
-    seen: list[str] = []
-    walker = archive.TarWalker(lambda member: seen.append(member.name))
-    with (
-        helper(client, name, read_only=True) as container,
-        contextlib.closing(_stream(client, name, container)) as stream,
-    ):
-        for chunk in stream:
-            walker.feed(chunk)
-            if len(seen) > 1 or walker.ended:
-                break
-    if len(seen) > 1:
-        return False
-    if not walker.ended:
-        raise DevkitError(f"reading volume {name} failed: the engine's archive ended early")
-    return True
-
-
-def _create(client: Any, name: str, driver: str, labels: dict[str, str]) -> None:
-    """Create volume ``name`` with devkit's managed label, ``labels`` and the extra labels."""
-    all_labels = {MANAGED_LABEL: "true", **labels, **extra_labels()}
-    try:
-        client.api.create_volume(name=name, driver=driver, labels=all_labels)
-    except engine.DOCKER_ERRORS as exc:
-        raise docker_error(f"creating volume {name}", exc) from exc
-
-
-def create_volume(
-    client: Any, name: str, *, labels: dict[str, str] | None = None, driver: str = "local"
-) -> bool:
-    """Create a volume with devkit's labels; returns False when it already existed."""
-    if volume_exists(client, name):
-        return False
-    _create(client, name, driver, labels or {})
-    return True
-
+__all__ = [
+    "HELPER_IMAGE",
+    "MIGRATED",
+    "MOUNT",
+    "NOTHING_TO_MIGRATE",
+    "REBASE",
+    "STREAM_CHUNK",
+    "BackupResult",
+    "CopyResult",
+    "CreateResult",
+    "RestoreResult",
+    "VolumeInfo",
+    "VolumeSpec",
+    "backup",
+    "backups_dir",
+    "check_name",
+    "compose_file",
+    "copy_volume",
+    "create_project_volumes",
+    "create_volume",
+    "default_backup_path",
+    "ensure_helper_image",
+    "find_backups",
+    "get_volume",
+    "is_empty",
+    "latest_backup",
+    "list_volumes",
+    "migrate",
+    "project_volumes",
+    "prune_backups",
+    "refuse_in_use",
+    "remove_volume",
+    "restore",
+    "seed_from_latest",
+    "users",
+    "volume_exists",
+]
 
 # --------------------------------------------------------------------------- projects
 
@@ -239,7 +119,7 @@ def project_volumes(project_dir: Path) -> list[VolumeSpec]:
             # accepts the volume devkit made first without a warning.
             labels.setdefault("com.docker.compose.project", str(compose_project))
             labels.setdefault("com.docker.compose.volume", volume.key)
-        specs.append(VolumeSpec(volume.key, check_name(volume.name), labels, volume.driver))
+        specs.append(VolumeSpec(volume.key, helper.check_name(volume.name), labels, volume.driver))
     return specs
 
 
@@ -269,7 +149,7 @@ def create_project_volumes(
     for spec in specs:
         created = False
         if spec.name not in existing:
-            _create(client, spec.name, spec.driver, spec.labels)
+            helper.create(client, spec.name, spec.driver, spec.labels)
             created = True
         result = CreateResult(spec.name, created)
         if restore_latest:
@@ -298,7 +178,7 @@ def seed_from_latest(
         return None
     # A volume that a (dev) container already uses is not "new": leave it alone, quietly,
     # as this runs on every start.
-    if not created and (users(client, name) or not is_empty(client, name)):
+    if not created and (helper.users(client, name) or not helper.is_empty(client, name)):
         return None
     restore(client, latest.path, target=name)
     return latest.path
@@ -327,7 +207,7 @@ class VolumeInfo:
 
 def _df_volumes(client: Any) -> list[dict[str, Any]]:
     """Sizes of all volumes from one ``/system/df`` call (see :func:`_system_df_volumes`)."""
-    data = _system_df_volumes(client.api)
+    data = transport.system_df_volumes(client.api)
     if data is None:
         data = client.api.df()
     return list(data.get("Volumes") or [])
@@ -369,7 +249,7 @@ def list_volumes(
     for c in containers:
         for mount in c.get("Mounts") or []:
             if mount.get("Type") == "volume" and mount.get("Name"):
-                used_by.setdefault(mount["Name"], []).append(_container_name(c))
+                used_by.setdefault(mount["Name"], []).append(helper.container_name(c))
     out = []
     for v in volumes:
         labels = v.get("Labels") or {}
@@ -388,54 +268,6 @@ def list_volumes(
     return sorted(out, key=lambda i: (i.project or "", i.name))
 
 
-# --------------------------------------------------------------------------- docker-py internals
-# The only uses of docker-py's private ``APIClient`` methods (``_get``, ``_url``, ``_result``,
-# ``_raise_for_status``, ``_version``, ``_get_raw_response_socket``,
-# ``_disable_socket_timeout``) are in these two functions, each for something its public
-# API cannot do. If a docker-py release changes them, only this section needs a look;
-# tests/test_volumes.py exercises both on the real engine.
-
-
-def _open_archive(api: Any, container_id: str, path: str) -> Any:
-    """``GET /containers/{id}/archive`` as an open, streaming ``requests`` response.
-
-    Why not ``api.get_archive()``: it hides the response, and closing its generator does
-    not close the connection — but the engine keeps the container locked while an archive
-    stream is open, so devkit must be able to hang up (``res.close()``). It also lets
-    requests ask for gzip, and the engine then gzips the stream itself, single-threaded:
-    many times slower than devkit's zstd. Here the plain tar is asked for.
-    """
-    res = api._get(
-        api._url("/containers/{0}/archive", container_id),
-        params={"path": path},
-        stream=True,
-        headers={"Accept-Encoding": "identity"},
-    )
-    api._raise_for_status(res)
-    # As docker-py does for its own streams: a blocking socket (no per-read timeout
-    # polling) is several times faster, and a big volume may take longer than the timeout.
-    api._disable_socket_timeout(api._get_raw_response_socket(res))
-    return res
-
-
-def _system_df_volumes(api: Any) -> dict[str, Any] | None:
-    """``GET /system/df?type=volume`` on engines with API 1.42+ (None on older ones).
-
-    Why not ``api.df()``: it cannot pass ``type``, and without it the engine also measures
-    every image, container and build cache entry, which is much slower on a busy machine.
-    """
-    try:
-        version = tuple(int(p) for p in str(api._version).split(".")[:2])
-    except ValueError:
-        return None
-    if version < (1, 42):
-        return None
-    result: dict[str, Any] = api._result(
-        api._get(api._url("/system/df"), params={"type": "volume"}), True
-    )
-    return result
-
-
 # --------------------------------------------------------------------------- backups on disk
 
 
@@ -446,7 +278,7 @@ def backups_dir() -> Path:
 
 def _project_dir_name(labels: dict[str, str]) -> str:
     project = labels.get(PROJECT_LABEL) or "_no-project"
-    return project if _NAME_RE.match(project) else "_no-project"
+    return project if helper.NAME_RE.match(project) else "_no-project"
 
 
 def default_backup_path(
@@ -528,88 +360,6 @@ def prune_backups(
 # --------------------------------------------------------------------------- backup
 
 
-def _stream(client: Any, name: str, container: Any) -> Generator[bytes, None, None]:
-    """The volume's tar stream from the engine, in chunks of about 1 MiB.
-
-    A reader thread (:func:`_prefetch`) pulls the HTTP response a few chunks ahead, so
-    waiting for the engine overlaps with the consumer's compression. Close the generator
-    (``contextlib.closing``) when done: that closes the HTTP response, which the engine
-    needs before it lets the helper container go (it keeps the container locked while an
-    archive stream is open).
-    """
-    try:
-        res = _open_archive(client.api, container.id, f"{MOUNT}/.")
-    except engine.DOCKER_ERRORS as exc:
-        raise docker_error(f"reading volume {name}", exc) from exc
-
-    def chunks() -> Iterator[bytes]:
-        # ~1 MiB at a time: urllib3 joins the engine's small (32 KiB) chunked-encoding pieces.
-        while data := res.raw.read(STREAM_CHUNK, decode_content=True):
-            yield data
-
-    try:
-        yield from _prefetch(chunks(), depth=8, thread_name="devkit-volume-reader")
-    except DevkitError:
-        raise
-    except engine.DOCKER_ERRORS as exc:
-        raise docker_error(f"reading volume {name}", exc) from exc
-    except Exception as exc:  # e.g. urllib3's ProtocolError when the engine hangs up
-        raise DevkitError(f"reading volume {name} failed: {exc}") from exc
-    finally:
-        with contextlib.suppress(Exception):
-            res.close()
-
-
-def _prefetch(
-    source: Iterator[bytes], depth: int = 4, thread_name: str = "devkit-restore-reader"
-) -> Generator[bytes, None, None]:
-    """Run ``source`` in a thread, ``depth`` chunks ahead of the consumer.
-
-    Backup uses it so that waiting for the engine overlaps with compressing, restore so
-    that decompressing and checking the next chunks overlaps with sending the current one
-    to the engine; memory stays bounded (``depth`` chunks). Exceptions are re-raised in
-    the consumer.
-    """
-    items: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=depth)
-    stop = threading.Event()
-
-    def hand_over(item: tuple[str, Any]) -> None:
-        while not stop.is_set():
-            try:
-                items.put(item, timeout=0.2)
-                return
-            except queue.Full:
-                continue
-
-    def produce() -> None:
-        try:
-            for chunk in source:
-                if stop.is_set():
-                    return
-                hand_over(("data", chunk))
-            hand_over(("end", None))
-        except BaseException as exc:
-            hand_over(("error", exc))
-
-    thread = threading.Thread(target=produce, name=thread_name, daemon=True)
-    thread.start()
-    try:
-        while True:
-            kind, value = items.get()
-            if kind == "end":
-                return
-            if kind == "error":
-                raise value
-            yield value
-    finally:
-        stop.set()
-        # Free the producer if it waits on a full queue (the consumer stopped early).
-        with contextlib.suppress(queue.Empty):
-            while True:
-                items.get_nowait()
-        thread.join(timeout=30)
-
-
 def _numbered(final: Path) -> Callable[[int], Path]:
     """Names for backups of one volume taken in the same second: ``<volume>--<time>-2.tar.zst``."""
     ext = "".join(final.suffixes[-2:])
@@ -645,14 +395,14 @@ def backup(
     copy. A file is written under a temporary name and renamed once complete and flushed;
     on any failure (or Ctrl-C) the partial file is removed."""
     archive.check_level(compression, level)
-    attrs = get_volume(client, name)
+    attrs = helper.get_volume(client, name)
     labels = attrs.get("Labels") or {}
     meta = {"name": name, "driver": attrs.get("Driver") or "local", "labels": labels}
 
     def write(out: BinaryIO) -> dict[str, Any]:
         with (
-            helper(client, name, read_only=True) as container,
-            contextlib.closing(_stream(client, name, container)) as chunks,
+            helper.container(client, name, read_only=True) as container,
+            contextlib.closing(transport.stream(client, name, container)) as chunks,
         ):
             return archive.write_backup(
                 chunks,
@@ -709,18 +459,6 @@ class RestoreResult:
         }
 
 
-def _put(client: Any, container: Any, data: Iterator[bytes], name: str) -> None:
-    """Extract a tar whose members are under ``volume/`` at the container's root."""
-    try:
-        ok = client.api.put_archive(container.id, "/", data)
-    except DevkitError:
-        raise
-    except engine.DOCKER_ERRORS as exc:
-        raise docker_error(f"writing volume {name}", exc) from exc
-    if not ok:
-        raise DevkitError(f"writing volume {name} failed: the engine refused the archive")
-
-
 def restore(
     client: Any,
     path: Path,
@@ -741,15 +479,15 @@ def restore(
     byte counts for both passes (check, then write): ``2 * uncompressed_bytes`` in all.
     """
     if target is not None:
-        check_name(target)  # before reading the whole backup
+        helper.check_name(target)  # before reading the whole backup
     manifest = archive.verify(path, progress=progress)
-    name = check_name(target or manifest["volume"]["name"])
+    name = helper.check_name(target or manifest["volume"]["name"])
     created = False
     safety: Path | None = None
-    attrs = _inspect(client, name)
+    attrs = helper.inspect_volume(client, name)
     if attrs is not None:
-        refuse_in_use(client, name, "restore into")
-        if not is_empty(client, name):
+        helper.refuse_in_use(client, name, "restore into")
+        if not helper.is_empty(client, name):
             if not force:
                 raise DevkitError(
                     f"volume {name} is not empty; use --force to replace its contents "
@@ -759,8 +497,8 @@ def restore(
             safety = result.path
             if on_safety_backup is not None and safety is not None:
                 on_safety_backup(safety)
-            _recreate(client, attrs)
-            if not is_empty(client, name):
+            helper.recreate(client, attrs)
+            if not helper.is_empty(client, name):
                 # e.g. a local volume bound to a host folder (o=bind,device=…): removing
                 # the volume does not remove the folder's files.
                 raise DevkitError(
@@ -769,10 +507,10 @@ def restore(
                     f"Nothing was restored; its contents are also in {safety}"
                 )
     else:
-        _create(client, name, manifest["volume"]["driver"], manifest["volume"]["labels"])
+        helper.create(client, name, manifest["volume"]["driver"], manifest["volume"]["labels"])
         created = True
     try:
-        with helper(client, name) as container:
+        with helper.container(client, name) as container:
             # The member rules are applied again on the second pass, so a file swapped
             # between check and write cannot slip an unsafe member through.
             stream = archive.iter_tar(
@@ -780,30 +518,15 @@ def restore(
                 manifest,
                 progress=progress,
                 on_member=archive.MemberPolicy().check,
-                rebase=REBASE,
+                rebase=transport.REBASE,
             )
-            _put(client, container, _prefetch(stream), name)
+            transport.put(client, container, transport.prefetch(stream), name)
     except BaseException:
         if created:  # do not leave a half-filled new volume that looks restored
             with contextlib.suppress(*engine.DOCKER_ERRORS):
                 client.api.remove_volume(name)
         raise
     return RestoreResult(name, manifest, created, safety)
-
-
-def _recreate(client: Any, attrs: dict[str, Any]) -> None:
-    """Remove and recreate a volume empty, with the same driver, options and labels."""
-    name = attrs["Name"]
-    try:
-        client.api.remove_volume(name)
-        client.api.create_volume(
-            name=name,
-            driver=attrs.get("Driver") or "local",
-            driver_opts=attrs.get("Options") or None,
-            labels=attrs.get("Labels") or None,
-        )
-    except engine.DOCKER_ERRORS as exc:
-        raise docker_error(f"emptying volume {name}", exc) from exc
 
 
 # --------------------------------------------------------------------------- copy / remove
@@ -843,13 +566,13 @@ def copy_volume(
     Returns what was done (:class:`CopyResult`).
     Raises :class:`DevkitError` (unknown source, target not empty, volume in use, engine errors).
     """
-    src = get_volume(client, source)
-    check_name(target)
+    src = helper.get_volume(client, source)
+    helper.check_name(target)
     _refuse_running(client, source)
-    exists = volume_exists(client, target)
+    exists = helper.volume_exists(client, target)
     if exists:
-        refuse_in_use(client, target, "copy into")
-        if not is_empty(client, target):
+        helper.refuse_in_use(client, target, "copy into")
+        if not helper.is_empty(client, target):
             raise DevkitError(f"cannot copy into volume {target}: it is not empty")
     sent = _transfer(
         client, source, src, target, create=not exists, labels=labels, progress=progress
@@ -873,17 +596,17 @@ def migrate(client: Any, old: str, new: str, labels: dict[str, str]) -> str:
     with ``labels`` (:data:`MIGRATED`); a volume in use or an engine error raises
     :class:`DevkitError`.
     """
-    src = _inspect(client, old)
+    src = helper.inspect_volume(client, old)
     if src is None:
         return NOTHING_TO_MIGRATE
-    check_name(new)
-    exists = volume_exists(client, new)
+    helper.check_name(new)
+    exists = helper.volume_exists(client, new)
     # Looked at once: the emptiness of ``new`` decides the outcome and guards the copy.
-    if exists and not is_empty(client, new):
+    if exists and not helper.is_empty(client, new):
         return f"not copied: {new} already holds data"
     _refuse_running(client, old)
     if exists:
-        refuse_in_use(client, new, "copy into")
+        helper.refuse_in_use(client, new, "copy into")
     _transfer(client, old, src, new, create=not exists, labels=labels)
     return MIGRATED
 
@@ -891,7 +614,7 @@ def migrate(client: Any, old: str, new: str, labels: dict[str, str]) -> str:
 def _refuse_running(client: Any, source: str) -> None:
     # Reading a volume that only stopped containers use is safe; a running one may change
     # under the copy.
-    running = users(client, source, running_only=True)
+    running = helper.users(client, source, running_only=True)
     if running:
         raise DevkitError(
             f"cannot copy volume {source}: running container(s) {', '.join(running)} use it; "
@@ -920,13 +643,13 @@ def _transfer(
             for k, v in (src.get("Labels") or {}).items()
             if not k.startswith("com.docker.compose.")
         }
-        _create(client, target, src.get("Driver") or "local", {**inherited, **(labels or {})})
+        helper.create(client, target, src.get("Driver") or "local", {**inherited, **(labels or {})})
     sent = 0
     try:
         with (
-            helper(client, source, read_only=True) as reader,
-            helper(client, target) as writer,
-            contextlib.closing(_stream(client, source, reader)) as stream,
+            helper.container(client, source, read_only=True) as reader,
+            helper.container(client, target) as writer,
+            contextlib.closing(transport.stream(client, source, reader)) as stream,
         ):
 
             def chunks() -> Iterator[bytes]:
@@ -937,24 +660,10 @@ def _transfer(
                         progress(len(chunk))
                     yield chunk
 
-            _put(client, writer, archive.rebase(chunks(), REBASE), target)
+            transport.put(client, writer, archive.rebase(chunks(), transport.REBASE), target)
     except BaseException:
         if create:
             with contextlib.suppress(*engine.DOCKER_ERRORS):
                 client.api.remove_volume(target)
         raise
     return sent
-
-
-def remove_volume(client: Any, name: str) -> None:
-    """Remove a volume that no container uses."""
-    import docker.errors
-
-    get_volume(client, name)
-    refuse_in_use(client, name, "remove")
-    try:
-        client.api.remove_volume(name)
-    except docker.errors.NotFound:
-        pass
-    except engine.DOCKER_ERRORS as exc:
-        raise docker_error(f"removing volume {name}", exc) from exc
