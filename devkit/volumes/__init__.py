@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -19,9 +18,14 @@ from devkit import archive, compose, engine, fsutil
 from devkit.archive import ProgressFn
 from devkit.engine import docker_error
 from devkit.errors import DevkitError
-from devkit.labels import MANAGED_LABEL, PROJECT_LABEL, PURPOSE_LABEL
-from devkit.resources import data_dir
-from devkit.volumes import helper, transport
+from devkit.volumes import catalog, helper, transport
+from devkit.volumes.catalog import (
+    backups_dir,
+    default_backup_path,
+    find_backups,
+    latest_backup,
+    prune_backups,
+)
 from devkit.volumes.helper import (
     HELPER_IMAGE,
     check_name,
@@ -34,6 +38,7 @@ from devkit.volumes.helper import (
     users,
     volume_exists,
 )
+from devkit.volumes.listing import VolumeInfo, list_volumes
 from devkit.volumes.transport import MOUNT, REBASE, STREAM_CHUNK
 
 __all__ = [
@@ -154,7 +159,7 @@ def create_project_volumes(
         result = CreateResult(spec.name, created)
         if restore_latest:
             if backups is None:  # scan the backups folder once, and only when needed
-                backups = find_backups()
+                backups = catalog.find_backups()
             try:
                 result.restored_from = seed_from_latest(client, spec.name, created, backups)
             except DevkitError as exc:
@@ -171,9 +176,9 @@ def seed_from_latest(
 
     Backups that hold nothing (only the root folder) are skipped without looking at the
     volume, so that the usual case on every start (volumes exist, backups of empty
-    volumes) stays a few API calls. ``backups`` is a :func:`find_backups` result to reuse.
+    volumes) stays a few API calls. ``backups`` is a :func:`catalog.find_backups` result to reuse.
     """
-    latest = _newest(find_backups() if backups is None else backups, name)
+    latest = catalog.newest(catalog.find_backups() if backups is None else backups, name)
     if latest is None or latest.manifest["entry_count"] <= 1:
         return None
     # A volume that a (dev) container already uses is not "new": leave it alone, quietly,
@@ -184,187 +189,7 @@ def seed_from_latest(
     return latest.path
 
 
-# --------------------------------------------------------------------------- listing
-
-
-@dataclass
-class VolumeInfo:
-    """One volume as ``devkit volumes list`` shows it."""
-
-    name: str
-    project: str | None
-    purpose: str | None
-    driver: str
-    size: int | None
-    containers: list[str]
-    created: str | None
-    labels: dict[str, str] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        """The ``--json`` form: every field (``size`` in raw bytes, None when not measured)."""
-        return asdict(self)
-
-
-def _df_volumes(client: Any) -> list[dict[str, Any]]:
-    """Sizes of all volumes from one ``/system/df`` call (see :func:`_system_df_volumes`)."""
-    data = transport.system_df_volumes(client.api)
-    if data is None:
-        data = client.api.df()
-    return list(data.get("Volumes") or [])
-
-
-def list_volumes(
-    client: Any,
-    *,
-    project: str | None = None,
-    purpose: str | None = None,
-    include_all: bool = False,
-    sizes: bool = True,
-) -> list[VolumeInfo]:
-    """Volumes with project, purpose, size and users, from three API calls in all.
-
-    Sizes come from one ``df`` call for all volumes (the engine measures them); the users
-    from one container listing. Only devkit's volumes unless ``include_all``.
-    """
-    filters: dict[str, Any] = {}
-    if not include_all or project or purpose:
-        wanted = [] if include_all else [MANAGED_LABEL]
-        if project:
-            wanted.append(f"{PROJECT_LABEL}={project}")
-        if purpose:
-            wanted.append(f"{PURPOSE_LABEL}={purpose}")
-        filters["label"] = wanted
-    try:
-        volumes = client.api.volumes(filters=filters or None).get("Volumes") or []
-        containers = client.api.containers(all=True)
-        usage = {}
-        if sizes and volumes:
-            for v in _df_volumes(client):
-                data = v.get("UsageData") or {}
-                size = data.get("Size", -1)
-                usage[v["Name"]] = size if isinstance(size, int) and size >= 0 else None
-    except engine.DOCKER_ERRORS as exc:
-        raise docker_error("listing volumes", exc) from exc
-    used_by: dict[str, list[str]] = {}
-    for c in containers:
-        for mount in c.get("Mounts") or []:
-            if mount.get("Type") == "volume" and mount.get("Name"):
-                used_by.setdefault(mount["Name"], []).append(helper.container_name(c))
-    out = []
-    for v in volumes:
-        labels = v.get("Labels") or {}
-        out.append(
-            VolumeInfo(
-                name=v["Name"],
-                project=labels.get(PROJECT_LABEL),
-                purpose=labels.get(PURPOSE_LABEL),
-                driver=v.get("Driver", "local"),
-                size=usage.get(v["Name"]) if sizes else None,
-                containers=sorted(used_by.get(v["Name"], [])),
-                created=v.get("CreatedAt"),
-                labels=dict(labels),
-            )
-        )
-    return sorted(out, key=lambda i: (i.project or "", i.name))
-
-
-# --------------------------------------------------------------------------- backups on disk
-
-
-def backups_dir() -> Path:
-    """Where backups go by default: ``<devkit data dir>/backups``."""
-    return data_dir() / "backups"
-
-
-def _project_dir_name(labels: dict[str, str]) -> str:
-    project = labels.get(PROJECT_LABEL) or "_no-project"
-    return project if helper.NAME_RE.match(project) else "_no-project"
-
-
-def default_backup_path(
-    volume: str, labels: dict[str, str], compression: str, kind: str = "backup"
-) -> Path:
-    """``<backups>/<project>/<volume>--<UTC time>[.safety].tar.zst``"""
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-    ext = (".safety" if kind == "safety" else "") + archive.EXTENSIONS[compression]
-    return backups_dir() / _project_dir_name(labels) / f"{volume}--{stamp}{ext}"
-
-
-def find_backups(root: Path | None = None) -> list[archive.BackupFile]:
-    """Every devkit backup under ``root`` (default: the backups folder), newest first.
-
-    Only files whose trailer holds a valid devkit manifest count: anything else is ignored.
-    """
-    root = root or backups_dir()
-    found = []
-    if not root.is_dir():
-        return []
-    for path in root.rglob("*"):
-        if path.name.startswith(".") or not path.is_file() or path.is_symlink():
-            continue
-        if not path.name.endswith(tuple(archive.EXTENSIONS.values())):
-            continue
-        try:
-            manifest = archive.read_manifest(path)
-        except DevkitError:
-            continue
-        st = path.stat()
-        found.append(archive.BackupFile(path, manifest, st.st_size, {"mtime_ns": st.st_mtime_ns}))
-    # Same-second backups get a "-2" suffix; the file's mtime orders those.
-    found.sort(key=lambda b: (b.manifest["created"], b.extra["mtime_ns"]), reverse=True)
-    return found
-
-
-def latest_backup(volume: str, root: Path | None = None) -> archive.BackupFile | None:
-    """The newest ordinary (not safety) backup of ``volume``, if any."""
-    return _newest(find_backups(root), volume)
-
-
-def _newest(backups: list[archive.BackupFile], volume: str) -> archive.BackupFile | None:
-    """The first ordinary backup of ``volume`` in a :func:`find_backups` list (newest first)."""
-    return next((b for b in backups if b.volume == volume and b.manifest["kind"] == "backup"), None)
-
-
-def prune_backups(
-    keep: int, *, root: Path | None = None, volume: str | None = None, dry_run: bool = False
-) -> list[archive.BackupFile]:
-    """Delete all but the newest ``keep`` backups per volume; returns what was (or would be)
-    deleted. Files that are not devkit backups are never touched.
-
-    Ordinary and safety backups are counted apart: a safety backup taken by
-    ``restore --force`` must not push out the backups that ``--restore-latest`` seeds from,
-    nor the other way round.
-    """
-    if keep < 0:
-        raise DevkitError("--keep must be 0 or more")
-    seen: dict[tuple[str, str], int] = {}
-    doomed = []
-    for backup in find_backups(root):
-        if volume and backup.volume != volume:
-            continue
-        key = (backup.volume, backup.manifest["kind"])
-        seen[key] = seen.get(key, 0) + 1
-        if seen[key] > keep:
-            doomed.append(backup)
-    if not dry_run:
-        for backup in doomed:
-            try:
-                backup.path.unlink()
-            except FileNotFoundError:
-                pass
-            except OSError as exc:
-                raise DevkitError(f"cannot delete {backup.path}: {exc.strerror}") from exc
-    return doomed
-
-
 # --------------------------------------------------------------------------- backup
-
-
-def _numbered(final: Path) -> Callable[[int], Path]:
-    """Names for backups of one volume taken in the same second: ``<volume>--<time>-2.tar.zst``."""
-    ext = "".join(final.suffixes[-2:])
-    stem = final.name[: len(final.name) - len(ext)]
-    return lambda n: final.with_name(f"{stem}-{n}{ext}")
 
 
 @dataclass
@@ -417,10 +242,10 @@ def backup(
     if output is not None and not isinstance(output, Path):
         return BackupResult(None, write(output))
     if output is None:
-        final = default_backup_path(name, labels, compression, kind)
+        final = catalog.default_backup_path(name, labels, compression, kind)
         overwrite = False
     elif output.is_dir():
-        final = output / default_backup_path(name, labels, compression, kind).name
+        final = output / catalog.default_backup_path(name, labels, compression, kind).name
         overwrite = False
     else:
         final = output
@@ -430,7 +255,7 @@ def backup(
     except OSError as exc:
         raise DevkitError(f"cannot create {final.parent}: {exc.strerror}") from exc
     atomic = fsutil.AtomicFile(
-        final, overwrite=overwrite, private=True, alternative=_numbered(final)
+        final, overwrite=overwrite, private=True, alternative=catalog.numbered(final)
     )
     with atomic as fh:
         manifest = write(fh)
