@@ -9,16 +9,17 @@ works offline, against a remote engine (``DOCKER_HOST=tcp://…``/``ssh://…``)
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
-from devkit import archive, compose, engine, fsutil
+from devkit import archive, compose, engine
 from devkit.archive import ProgressFn
 from devkit.engine import docker_error
 from devkit.errors import DevkitError
 from devkit.volumes import catalog, helper, transport
+from devkit.volumes.backup import BackupResult, backup
 from devkit.volumes.catalog import (
     backups_dir,
     default_backup_path,
@@ -39,6 +40,7 @@ from devkit.volumes.helper import (
     volume_exists,
 )
 from devkit.volumes.listing import VolumeInfo, list_volumes
+from devkit.volumes.restore import RestoreResult, restore
 from devkit.volumes.transport import MOUNT, REBASE, STREAM_CHUNK
 
 __all__ = [
@@ -187,171 +189,6 @@ def seed_from_latest(
         return None
     restore(client, latest.path, target=name)
     return latest.path
-
-
-# --------------------------------------------------------------------------- backup
-
-
-@dataclass
-class BackupResult:
-    """A backup written: where (None when written to a stream) and its manifest."""
-
-    path: Path | None
-    manifest: dict[str, Any]
-
-    def to_dict(self) -> dict[str, Any]:
-        """The ``--json`` form: ``path`` and ``manifest``."""
-        return {"path": str(self.path) if self.path else None, "manifest": self.manifest}
-
-
-def backup(
-    client: Any,
-    name: str,
-    *,
-    output: Path | BinaryIO | None = None,
-    compression: str = "zstd",
-    level: int | None = None,
-    kind: str = "backup",
-    overwrite: bool = True,
-    progress: ProgressFn | None = None,
-) -> BackupResult:
-    """Back up volume ``name`` into a file (default location when ``output`` is None or a
-    directory) or a binary stream, without holding it in memory or writing an uncompressed
-    copy. A file is written under a temporary name and renamed once complete and flushed;
-    on any failure (or Ctrl-C) the partial file is removed."""
-    archive.check_level(compression, level)
-    attrs = helper.get_volume(client, name)
-    labels = attrs.get("Labels") or {}
-    meta = {"name": name, "driver": attrs.get("Driver") or "local", "labels": labels}
-
-    def write(out: BinaryIO) -> dict[str, Any]:
-        with (
-            helper.container(client, name, read_only=True) as container,
-            contextlib.closing(transport.stream(client, name, container)) as chunks,
-        ):
-            return archive.write_backup(
-                chunks,
-                out,
-                volume=meta,
-                compression=compression,
-                level=level,
-                kind=kind,
-                progress=progress,
-            )
-
-    if output is not None and not isinstance(output, Path):
-        return BackupResult(None, write(output))
-    if output is None:
-        final = catalog.default_backup_path(name, labels, compression, kind)
-        overwrite = False
-    elif output.is_dir():
-        final = output / catalog.default_backup_path(name, labels, compression, kind).name
-        overwrite = False
-    else:
-        final = output
-    try:
-        # Backups hold shell history and caches that may carry tokens: owner-only folders.
-        final.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    except OSError as exc:
-        raise DevkitError(f"cannot create {final.parent}: {exc.strerror}") from exc
-    atomic = fsutil.AtomicFile(
-        final, overwrite=overwrite, private=True, alternative=catalog.numbered(final)
-    )
-    with atomic as fh:
-        manifest = write(fh)
-    return BackupResult(atomic.path, manifest)
-
-
-# --------------------------------------------------------------------------- restore
-
-
-@dataclass
-class RestoreResult:
-    """A backup restored: into which volume, whether it was created, the safety backup taken."""
-
-    volume: str
-    manifest: dict[str, Any]
-    created: bool
-    safety_backup: Path | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        """The ``--json`` form: ``volume``, ``created``, ``safety_backup``, ``manifest``."""
-        return {
-            "volume": self.volume,
-            "created": self.created,
-            "safety_backup": str(self.safety_backup) if self.safety_backup else None,
-            "manifest": self.manifest,
-        }
-
-
-def restore(
-    client: Any,
-    path: Path,
-    *,
-    target: str | None = None,
-    force: bool = False,
-    progress: ProgressFn | None = None,
-    on_safety_backup: Callable[[Path], None] | None = None,
-) -> RestoreResult:
-    """Restore the backup at ``path`` into ``target`` (default: the volume it came from).
-
-    Order of checks, all before any volume is touched: the manifest and the SHA-256 of the
-    whole payload, every tar member (no absolute or ``..`` paths, nothing written through a
-    symlink, no device nodes), then the target: not used by any container, and empty unless
-    ``force`` — with ``force`` a safety backup of the current contents is taken first and the
-    volume is recreated empty (same driver, options and labels) before the restore.
-    A new target volume gets the labels recorded in the backup. ``progress`` is called with
-    byte counts for both passes (check, then write): ``2 * uncompressed_bytes`` in all.
-    """
-    if target is not None:
-        helper.check_name(target)  # before reading the whole backup
-    manifest = archive.verify(path, progress=progress)
-    name = helper.check_name(target or manifest["volume"]["name"])
-    created = False
-    safety: Path | None = None
-    attrs = helper.inspect_volume(client, name)
-    if attrs is not None:
-        helper.refuse_in_use(client, name, "restore into")
-        if not helper.is_empty(client, name):
-            if not force:
-                raise DevkitError(
-                    f"volume {name} is not empty; use --force to replace its contents "
-                    "(a safety backup is taken first) or --to NEW_NAME"
-                )
-            result = backup(client, name, kind="safety", compression="zstd")
-            safety = result.path
-            if on_safety_backup is not None and safety is not None:
-                on_safety_backup(safety)
-            helper.recreate(client, attrs)
-            if not helper.is_empty(client, name):
-                # e.g. a local volume bound to a host folder (o=bind,device=…): removing
-                # the volume does not remove the folder's files.
-                raise DevkitError(
-                    f"volume {name} still holds data after being recreated (its driver keeps "
-                    f"it elsewhere, options {attrs.get('Options') or {}}); empty it by hand. "
-                    f"Nothing was restored; its contents are also in {safety}"
-                )
-    else:
-        helper.create(client, name, manifest["volume"]["driver"], manifest["volume"]["labels"])
-        created = True
-    try:
-        with helper.container(client, name) as container:
-            # The member rules are applied again on the second pass, so a file swapped
-            # between check and write cannot slip an unsafe member through.
-            stream = archive.iter_tar(
-                path,
-                manifest,
-                progress=progress,
-                on_member=archive.MemberPolicy().check,
-                rebase=transport.REBASE,
-            )
-            transport.put(client, container, transport.prefetch(stream), name)
-    except BaseException:
-        if created:  # do not leave a half-filled new volume that looks restored
-            with contextlib.suppress(*engine.DOCKER_ERRORS):
-                client.api.remove_volume(name)
-        raise
-    return RestoreResult(name, manifest, created, safety)
 
 
 # --------------------------------------------------------------------------- copy / remove
