@@ -26,6 +26,7 @@ from conftest import TEST_LABEL_ARG, TEST_LABELS
 from devkit import archive
 from devkit import volumes as vol
 from devkit.cli import main
+from devkit.errors import DevkitError
 from devkit.labels import MANAGED_LABEL, PROJECT_LABEL, PURPOSE_LABEL
 from devkit.volumes import helper
 
@@ -517,7 +518,7 @@ def test_real_signal_mid_backup_leaves_no_complete_looking_file(
         proc.send_signal(sig)
         _, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, err
-    with pytest.raises(vol.DevkitError, match="no devkit manifest"):
+    with pytest.raises(DevkitError, match="no devkit manifest"):
         archive.verify(piped)
     assert vol.users(docker_client, source) == []
 
@@ -546,7 +547,7 @@ def test_copy_volume(
     copied = docker_client.volumes.get(copy_of).attrs["Labels"]
     assert not [k for k in copied if k.startswith("com.docker.compose.")], copied
     assert copied[MANAGED_LABEL] == "true"
-    with pytest.raises(vol.DevkitError, match="not empty"):
+    with pytest.raises(DevkitError, match="not empty"):
         vol.copy_volume(docker_client, small_source, target)
     # a running container on the source is refused, a stopped one is fine
     runner = docker_client.containers.run(
@@ -558,7 +559,7 @@ def test_copy_volume(
         labels=TEST_LABELS,
     )
     try:
-        with pytest.raises(vol.DevkitError, match=runner.name):
+        with pytest.raises(DevkitError, match=runner.name):
             vol.copy_volume(docker_client, small_source, vols.name())
         runner.stop(timeout=0)
         again = vols.name()
