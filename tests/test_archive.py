@@ -20,11 +20,10 @@ from typing import Any
 import pytest
 import zstandard
 
-from devkit import archive
 from devkit import volumes as vol
 from devkit.errors import DevkitError
 from devkit.schema import validation_errors
-from devkit.volumes import helper, transport
+from devkit.volumes import archive, helper, transport
 
 VOLUME = {"name": "demo-pip-cache", "driver": "local", "labels": {"dev.devkit.project": "demo"}}
 

@@ -23,12 +23,11 @@ import docker.errors
 import pytest
 from conftest import TEST_LABEL_ARG, TEST_LABELS
 
-from devkit import archive
 from devkit import volumes as vol
 from devkit.cli import main
 from devkit.errors import DevkitError
 from devkit.labels import MANAGED_LABEL, PROJECT_LABEL, PURPOSE_LABEL
-from devkit.volumes import helper
+from devkit.volumes import archive, helper
 
 pytestmark = pytest.mark.docker
 

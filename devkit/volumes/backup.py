@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from devkit import archive, fsutil
-from devkit.archive import ProgressFn
+from devkit import fsutil
 from devkit.errors import DevkitError
-from devkit.volumes import catalog, helper, transport
+from devkit.volumes import archive, catalog, helper, transport
+from devkit.volumes.archive import ProgressFn
 
 
 @dataclass

@@ -1,7 +1,7 @@
 """Backups on disk: where they go by default, how they are named, found, and pruned.
 
 A file counts as a backup only when its trailer holds a valid devkit manifest
-(:func:`devkit.archive.read_manifest`): anything else in the folder is never touched.
+(:func:`devkit.volumes.archive.read_manifest`): anything else in the folder is never touched.
 """
 
 from __future__ import annotations
@@ -10,10 +10,10 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
 
-from devkit import archive
 from devkit.errors import DevkitError
 from devkit.labels import PROJECT_LABEL
 from devkit.resources import data_dir
+from devkit.volumes import archive
 from devkit.volumes.helper import NAME_RE
 
 

@@ -8,10 +8,10 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from devkit import archive, engine
-from devkit.archive import ProgressFn
+from devkit import engine
 from devkit.errors import DevkitError
-from devkit.volumes import helper, transport
+from devkit.volumes import archive, helper, transport
+from devkit.volumes.archive import ProgressFn
 
 
 @dataclass

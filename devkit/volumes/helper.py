@@ -17,11 +17,11 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
-from devkit import archive, engine
+from devkit import engine
 from devkit.engine import docker_error
 from devkit.errors import DevkitError
 from devkit.labels import HELPER_LABEL, MANAGED_LABEL, PURPOSE_LABEL, extra_labels
-from devkit.volumes import transport
+from devkit.volumes import archive, transport
 
 #: The helper image devkit imports from an empty tar (never pulled).
 HELPER_IMAGE = "devkit/volume-helper:1"

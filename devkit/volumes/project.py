@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from devkit import archive, compose, engine
+from devkit import compose, engine
 from devkit.engine import docker_error
 from devkit.errors import DevkitError
-from devkit.volumes import catalog, helper
+from devkit.volumes import archive, catalog, helper
 from devkit.volumes.restore import restore
 
 

@@ -9,10 +9,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from devkit import archive, engine
-from devkit.archive import ProgressFn
+from devkit import engine
 from devkit.errors import DevkitError
-from devkit.volumes import helper, transport
+from devkit.volumes import archive, helper, transport
+from devkit.volumes.archive import ProgressFn
 from devkit.volumes.backup import backup
 
 
