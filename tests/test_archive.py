@@ -24,6 +24,8 @@ from devkit import volumes as vol
 from devkit.errors import DevkitError
 from devkit.schema import validation_errors
 from devkit.volumes import archive, helper, transport
+from devkit.volumes.archive import tar as archive_tar
+from devkit.volumes.archive import writer
 
 VOLUME = {"name": "demo-pip-cache", "driver": "local", "labels": {"dev.devkit.project": "demo"}}
 
@@ -230,16 +232,16 @@ def corrupt(path: Path, how: str) -> None:
         del data[-5:]
     elif how == "manifest-sha":
         other = dict(manifest, sha256="1" * 64)
-        data = data[: manifest["compressed_bytes"]] + bytearray(archive._zstd_trailer(other))
+        data = data[: manifest["compressed_bytes"]] + bytearray(writer._zstd_trailer(other))
     elif how == "manifest-count":
         other = dict(manifest, file_count=manifest["file_count"] + 1)
-        data = data[: manifest["compressed_bytes"]] + bytearray(archive._zstd_trailer(other))
+        data = data[: manifest["compressed_bytes"]] + bytearray(writer._zstd_trailer(other))
     elif how == "manifest-invalid":
         other = dict(manifest, compression="lz4")
-        data = data[: manifest["compressed_bytes"]] + bytearray(archive._zstd_trailer(other))
+        data = data[: manifest["compressed_bytes"]] + bytearray(writer._zstd_trailer(other))
     elif how == "manifest-newer":
         other = dict(manifest, format_version=9)
-        data = data[: manifest["compressed_bytes"]] + bytearray(archive._zstd_trailer(other))
+        data = data[: manifest["compressed_bytes"]] + bytearray(writer._zstd_trailer(other))
     path.write_bytes(bytes(data))
 
 
@@ -391,17 +393,17 @@ def test_full_disk_removes_the_partial_file(
 
     monkeypatch.setattr(transport, "stream", fake_stream)
     monkeypatch.setattr(helper, "ensure_helper_image", lambda client: "img")
-    real = archive.write_backup
+    real = writer.write_backup
 
     def failing(chunks: Any, out: Any, **kw: Any) -> dict[str, Any]:
         out.write(b"partial data")
-        raise archive._os_error("writing the backup", OSError(errno.ENOSPC, "full"))
+        raise writer.os_error("writing the backup", OSError(errno.ENOSPC, "full"))
 
-    monkeypatch.setattr(archive, "write_backup", failing)
+    monkeypatch.setattr(writer, "write_backup", failing)
     with pytest.raises(DevkitError, match="no space left"):
         vol.backup(FakeClient(), "demo", output=tmp_path / "b.tar.zst")
     assert list(tmp_path.iterdir()) == []
-    monkeypatch.setattr(archive, "write_backup", real)
+    monkeypatch.setattr(writer, "write_backup", real)
     result = vol.backup(FakeClient(), "demo", output=tmp_path / "b.tar.zst")
     assert result.path == tmp_path / "b.tar.zst"
     assert [p.name for p in tmp_path.iterdir()] == ["b.tar.zst"]
@@ -421,7 +423,7 @@ def test_prune_keeps_newest_and_ignores_strangers(tmp_path: Path) -> None:
             raw = path.read_bytes()
             manifest = archive.read_manifest(path)
             manifest["created"] = f"2020-01-0{i + 1}T00:00:00Z"
-            path.write_bytes(raw[: manifest["compressed_bytes"]] + archive._zstd_trailer(manifest))
+            path.write_bytes(raw[: manifest["compressed_bytes"]] + writer._zstd_trailer(manifest))
             made.append(path)
     stranger = tmp_path / "proj" / "v1--19990101T000000Z.tar.zst"
     stranger.write_bytes(b"my own file, not a backup")
@@ -453,13 +455,13 @@ def test_manifest_schema_rejects_unknown_keys() -> None:
 
 
 def test_numbers_octal_and_base256() -> None:
-    assert archive._number(b"0000644\x00") == 0o644
-    assert archive._number(b"  755 \x00") == 0o755
+    assert archive_tar._number(b"0000644\x00") == 0o644
+    assert archive_tar._number(b"  755 \x00") == 0o755
     big = 9 * 1024**3  # beyond the 8 GiB octal limit: GNU base-256
     field = b"\x80" + big.to_bytes(11, "big")
-    assert archive._number(field) == big
+    assert archive_tar._number(field) == big
     with pytest.raises(DevkitError, match="bad number"):
-        archive._number(b"12x45\x00")
+        archive_tar._number(b"12x45\x00")
 
 
 def test_big_file_header_sizes_are_followed() -> None:

@@ -28,6 +28,7 @@ from devkit.cli import main
 from devkit.errors import DevkitError
 from devkit.labels import MANAGED_LABEL, PROJECT_LABEL, PURPOSE_LABEL
 from devkit.volumes import archive, helper
+from devkit.volumes.archive import writer
 
 pytestmark = pytest.mark.docker
 
@@ -283,7 +284,7 @@ def _corrupt(path: Path, how: str) -> None:
         del data[len(data) // 2 :]
     elif how == "manifest":
         other = dict(manifest, sha256="0" * 64)
-        trailer = archive._zstd_trailer(other)
+        trailer = writer._zstd_trailer(other)
         data = data[: manifest["compressed_bytes"]] + bytearray(trailer)
     path.write_bytes(bytes(data))
 

@@ -10,8 +10,8 @@ from typing import Any, BinaryIO
 
 from devkit import fsutil
 from devkit.errors import DevkitError
-from devkit.volumes import archive, catalog, helper, transport
-from devkit.volumes.archive import ProgressFn
+from devkit.volumes import catalog, helper, transport
+from devkit.volumes.archive import ProgressFn, writer
 
 
 @dataclass
@@ -41,7 +41,7 @@ def backup(
     directory) or a binary stream, without holding it in memory or writing an uncompressed
     copy. A file is written under a temporary name and renamed once complete and flushed;
     on any failure (or Ctrl-C) the partial file is removed."""
-    archive.check_level(compression, level)
+    writer.check_level(compression, level)
     attrs = helper.get_volume(client, name)
     labels = attrs.get("Labels") or {}
     meta = {"name": name, "driver": attrs.get("Driver") or "local", "labels": labels}
@@ -51,7 +51,7 @@ def backup(
             helper.container(client, name, read_only=True) as container,
             contextlib.closing(transport.stream(client, name, container)) as chunks,
         ):
-            return archive.write_backup(
+            return writer.write_backup(
                 chunks,
                 out,
                 volume=meta,

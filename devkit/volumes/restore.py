@@ -11,8 +11,8 @@ from typing import Any
 
 from devkit import engine
 from devkit.errors import DevkitError
-from devkit.volumes import archive, helper, transport
-from devkit.volumes.archive import ProgressFn
+from devkit.volumes import helper, transport
+from devkit.volumes.archive import ProgressFn, policy, reader
 from devkit.volumes.backup import backup
 
 
@@ -56,7 +56,7 @@ def restore(
     """
     if target is not None:
         helper.check_name(target)  # before reading the whole backup
-    manifest = archive.verify(path, progress=progress)
+    manifest = reader.verify(path, progress=progress)
     name = helper.check_name(target or manifest["volume"]["name"])
     created = False
     safety: Path | None = None
@@ -89,11 +89,11 @@ def restore(
         with helper.container(client, name) as container:
             # The member rules are applied again on the second pass, so a file swapped
             # between check and write cannot slip an unsafe member through.
-            stream = archive.iter_tar(
+            stream = reader.iter_tar(
                 path,
                 manifest,
                 progress=progress,
-                on_member=archive.MemberPolicy().check,
+                on_member=policy.MemberPolicy().check,
                 rebase=transport.REBASE,
             )
             transport.put(client, container, transport.prefetch(stream), name)

@@ -21,7 +21,7 @@ from devkit.errors import DevkitError
 
 #: Where the helper container mounts the volume.
 MOUNT = "/volume"
-#: The folder a restored or copied tar's members are moved under (see ``archive.rebase``).
+#: The folder a restored or copied tar's members are moved under (see ``archive.tar.rebase``).
 REBASE = MOUNT.lstrip("/")
 STREAM_CHUNK = 1 << 20
 
