@@ -8,11 +8,13 @@ Everything created carries this session's ``dev.devkit.test`` label and is remov
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import os
 import signal
 import subprocess
 import sys
+import tarfile
 import time
 import uuid
 from collections.abc import Iterator
@@ -121,8 +123,21 @@ def vols(docker_client: Any) -> Iterator[Volumes]:
 
 
 def _run(
-    client: Any, image: str, volume: str, script: str, env: dict[str, str] | None = None
+    client: Any,
+    image: str,
+    volume: str,
+    script: str,
+    env: dict[str, str] | None = None,
+    *,
+    output: str | None = None,
 ) -> str:
+    """Run ``script`` with ``volume`` at /v; returns the text of the file ``output`` it wrote
+    (read from the stopped container), else its logs.
+
+    Data comes back through a file, not the logs: after a container exits the engine waits
+    at most 2 s for its output to be copied to the logs (moby's daemon/monitor.go,
+    handleContainerExit), so under load they can come back short, or empty.
+    """
     container = client.containers.create(
         image,
         ["sh", "-c", script],
@@ -136,7 +151,14 @@ def _run(
         result = container.wait(timeout=600)
         logs = container.logs(stdout=True, stderr=True).decode("utf-8", "replace")
         assert result["StatusCode"] == 0, logs
-        return logs
+        if output is None:
+            return logs
+        bits, _ = container.get_archive(output)
+        with tarfile.open(fileobj=io.BytesIO(b"".join(bits))) as tar:
+            member = tar.next()
+            data = tar.extractfile(member) if member else None
+            assert data is not None, f"{output} is not a file"
+            return data.read().decode("utf-8")
     finally:
         container.remove(force=True)
 
@@ -147,7 +169,7 @@ def tree(client: Any, image: str, volume: str) -> list[tuple[str, ...]]:
     Inode numbers are replaced by the first path that has them, so hard links compare
     across volumes.
     """
-    out = _run(client, image, volume, LIST)
+    out = _run(client, image, volume, f"({LIST}) > /tmp/tree", output="/tmp/tree")
     rows = []
     first_path: dict[str, str] = {}
     for line in out.splitlines():
@@ -267,8 +289,6 @@ def test_default_location_and_list(
     row = next(line.split() for line in lines if line.startswith(small_source + " "))
     assert row[1:3] == ["dkt", "pip-cache"]  # piped output is never truncated
     assert main(["volumes", "list", "--project", "dkt", "--json"]) == 0
-    import json
-
     listed = {v["name"]: v for v in json.loads(capsys.readouterr().out)}
     assert listed[small_source]["purpose"] == "pip-cache"
     assert listed[small_source]["size"] > 0
@@ -709,9 +729,6 @@ def test_unsafe_backup_is_refused_before_anything_is_written(
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    import io
-    import tarfile
-
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as tar:
         for name, kind, link in (
