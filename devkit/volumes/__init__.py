@@ -4,6 +4,11 @@ Data moves over the Engine API's archive endpoints (``get_archive``/``put_archiv
 a *helper container* that is created but never started, from a tiny image devkit imports
 from an empty tar when it is absent. No image is pulled and no docker CLI is needed, so it
 works offline, against a remote engine (``DOCKER_HOST=tcp://…``/``ssh://…``) and with contexts.
+
+The functions ``backup`` and ``restore`` are re-exported here, so ``devkit.volumes.backup``
+and ``devkit.volumes.restore`` as attributes are those functions, not their modules: import
+from the modules by their full names (``from devkit.volumes.backup import …``), and patch
+what a module calls where it is defined (``devkit.volumes.transport.stream``).
 """
 
 from __future__ import annotations
