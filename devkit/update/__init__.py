@@ -38,10 +38,9 @@ from typing import Any
 
 import yaml
 
-from devkit import compose, copier_api, git, template
+from devkit import copier_api, git, template
 from devkit.errors import DevkitError, one_line
 from devkit.fsutil import write_atomic
-from devkit.labels import PURPOSE_LABEL
 from devkit.template import is_local_path, newest_version
 from devkit.update.result import (
     _CONFLICT_START,
@@ -61,6 +60,7 @@ from devkit.update.result import (
     _UpToDate,
     summary,
 )
+from devkit.update.volume_migration import _read_compose, migrate_volumes, volume_changes
 
 ANSWERS_FILE = ".copier-answers.yml"
 
@@ -88,74 +88,6 @@ def _template_tags(src: str) -> tuple[str, ...]:
         return template.tags(src)
     except DevkitError as exc:
         raise _Refused(exc.message) from None
-
-
-# --------------------------------------------------------------------------- compose volumes
-
-
-def _compose_volumes(text: str | None) -> dict[str, dict[str, Any]]:
-    """Top-level named volumes of a compose file: key -> {name, purpose}; {} if unreadable."""
-    if not text:
-        return {}
-    try:
-        volumes = compose.named_volumes(compose.parse(text, "compose file"), "compose file")
-    except DevkitError:
-        return {}  # not a compose file we can read: no volume changes to report
-    return {
-        v.key: {
-            "name": v.name or v.key,
-            "purpose": v.labels.get(PURPOSE_LABEL) or v.key,
-            "labels": v.labels,
-        }
-        for v in volumes
-    }
-
-
-def volume_changes(before: str | None, after: str | None) -> list[VolumeChange]:
-    """Volumes of the old compose file that the new one renames or drops.
-
-    A volume is *renamed* when a new volume has the same purpose label (or the same compose
-    key) under another name; otherwise it is *dropped*. New volumes need no migration.
-    """
-    old = _compose_volumes(before)
-    if not old or (after and _CONFLICT_START.search(after.encode())):
-        # With conflict markers the new file cannot be read; the conflict is reported instead.
-        return []
-    new = _compose_volumes(after)
-    old_names = {v["name"] for v in old.values()}
-    new_names = {v["name"] for v in new.values()}
-    changes: list[VolumeChange] = []
-    for key, spec in old.items():
-        if spec["name"] in new_names:
-            continue
-        successor = next((v for v in new.values() if v["purpose"] == spec["purpose"]), new.get(key))
-        if successor is not None and successor["name"] not in old_names:
-            changes.append(
-                VolumeChange(
-                    "renamed",
-                    spec["name"],
-                    successor["name"],
-                    spec["purpose"],
-                    labels=successor["labels"],
-                )
-            )
-        else:
-            changes.append(VolumeChange("dropped", spec["name"], None, spec["purpose"]))
-    return changes
-
-
-def _read_compose(root: Path, rev: str | None) -> tuple[str | None, str | None]:
-    """(path, text) of the project's compose file at ``rev`` (None = the work tree)."""
-    for rel in compose.PATHS:
-        if rev is None:
-            path = root / rel
-            if path.is_file():
-                return rel, path.read_text(encoding="utf-8", errors="replace")
-        else:
-            shown = _git(root, "show", f"{rev}:./{rel}", check=False)
-            if shown.returncode == 0:
-                return rel, shown.stdout
-    return None, None
 
 
 # --------------------------------------------------------------------------- one repository
@@ -602,30 +534,6 @@ def _run_pool(
         pool.shutdown(wait=False, cancel_futures=True)
         raise
     pool.shutdown(wait=True)
-
-
-def migrate_volumes(
-    results: Iterable[RepoResult],
-    copy: Callable[[str, str, dict[str, str]], str],
-) -> None:
-    """Copy each renamed volume's data into its new name with ``copy(old, new, labels)``.
-
-    ``labels`` are the new volume's labels from the new compose file.
-
-    ``copy`` returns a short outcome ("copied", "nothing to copy", ...) and raises
-    :class:`DevkitError` on failure; the outcome (or error) is recorded on the change. Nothing
-    is ever deleted; dropped volumes are left as they are.
-    """
-    for res in results:
-        if res.status not in (UPDATED, CONFLICTS):
-            continue
-        for change in res.volumes:
-            if change.kind != "renamed" or change.new is None:
-                continue
-            try:
-                change.migrated = copy(change.old, change.new, change.labels)
-            except DevkitError as exc:
-                change.migrated = f"failed: {exc}"
 
 
 __all__ = [
