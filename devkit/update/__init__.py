@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import subprocess
 import sys
 import tempfile
@@ -34,14 +33,10 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
 from pathlib import Path
-from typing import Any
-
-import yaml
 
 from devkit import copier_api, git, template
-from devkit.errors import DevkitError, one_line
-from devkit.fsutil import write_atomic
-from devkit.template import is_local_path, newest_version
+from devkit.errors import DevkitError
+from devkit.template import newest_version
 from devkit.update.result import (
     _CONFLICT_START,
     _NEWER_DEVKIT,
@@ -60,9 +55,14 @@ from devkit.update.result import (
     _UpToDate,
     summary,
 )
+from devkit.update.source import (
+    _choose_source,
+    _keep_recorded_src,
+    _read_answers,
+    _same_path,
+    _target_version,
+)
 from devkit.update.volume_migration import _read_compose, migrate_volumes, volume_changes
-
-ANSWERS_FILE = ".copier-answers.yml"
 
 # --------------------------------------------------------------------------- git helpers
 
@@ -77,127 +77,6 @@ def valid_branch_name(name: str) -> bool:
     if name.startswith("-"):
         return False
     return _git(Path("."), "check-ref-format", "--branch", name, check=False).returncode == 0
-
-
-# --------------------------------------------------------------------------- versions
-
-
-def _template_tags(src: str) -> tuple[str, ...]:
-    """The template's tags (read once per process); an unreadable template is refused."""
-    try:
-        return template.tags(src)
-    except DevkitError as exc:
-        raise _Refused(exc.message) from None
-
-
-# --------------------------------------------------------------------------- one repository
-
-
-def _same_path(a: str, b: str) -> bool:
-    return Path(a).expanduser().absolute() == Path(b).expanduser().absolute()
-
-
-def _is_bundled_src(src: str, mirror: str | None) -> bool:
-    """Whether an answers file's ``_src_path`` points at a bundled-template mirror."""
-    if not mirror or not is_local_path(src):
-        return False
-    return _same_path(src, mirror) or Path(src).parts[-2:] == ("templates", "bundled")
-
-
-def _ref_in(src: str, ref: str) -> bool:
-    if ref in _template_tags(src):
-        return True
-    # `_commit` can also be a `git describe` string or a hash; let git decide for local repos.
-    if is_local_path(src) and Path(src).expanduser().is_dir():
-        target = re.sub(r"-\d+-g([0-9a-f]+)$", "", ref)
-        probe = _git(
-            Path(src).expanduser(),
-            "rev-parse",
-            "-q",
-            "--verify",
-            f"{target}^{{commit}}",
-            check=False,
-        )
-        return probe.returncode == 0
-    return True  # a remote template: Copier will say if the ref is missing
-
-
-def _target_version(source: str, options: UpdateOptions) -> str | None:
-    """The version to update to: this devkit's for the bundled template, else the newest tag."""
-    mirror = options.bundled_mirror
-    if options.bundled_tag and mirror and _same_path(source, mirror):
-        return options.bundled_tag
-    return template.newest(_template_tags(source))
-
-
-def _choose_source(
-    project: Path, recorded: str, old_ref: str, options: UpdateOptions
-) -> tuple[str, bool]:
-    """The template source to update from, and whether it replaces the recorded one."""
-    mirror = options.bundled_mirror
-    if _is_bundled_src(recorded, mirror):
-        assert mirror is not None
-        if _ref_in(mirror, old_ref):
-            return mirror, not _same_path(recorded, mirror)
-        if Path(recorded).expanduser().is_dir() and _ref_in(recorded, old_ref):
-            # Another mirror on disk still has the old version: teach this machine's mirror
-            # (it has the newest version) and merge between the two there.
-            from devkit.template import import_version
-
-            try:
-                import_version(recorded, old_ref, Path(mirror))
-            except DevkitError as exc:
-                raise _Refused(f"cannot copy version {old_ref} from {recorded}: {exc}") from None
-            template.tags.cache_clear()
-            return mirror, not _same_path(recorded, mirror)
-        newest = _target_version(mirror, options)
-        old_key = template.version_key(old_ref)
-        new_key = template.version_key(newest) if newest else None
-        if old_key is not None and new_key is not None and old_key > new_key:
-            raise _UpToDate(_NEWER_DEVKIT.format(newest))
-        raise _Refused(
-            f"bundled template version {old_ref} is unknown to this devkit's template mirror; "
-            f"fetch it from a `devkit template export` made where it is known: "
-            f"git -C {mirror} fetch EXPORT refs/tags/{old_ref}:refs/tags/{old_ref}"
-        )
-    if is_local_path(recorded) and not Path(recorded).expanduser().is_absolute():
-        # Copier records a template path as it was typed; a relative one only makes sense
-        # from the project's folder.
-        beside = (project / recorded).resolve()
-        if beside.is_dir() and _ref_in(str(beside), old_ref):
-            return str(beside), True
-    if is_local_path(recorded) and not Path(recorded).expanduser().exists():
-        raise _Refused(f"template {recorded} (recorded in {ANSWERS_FILE}) does not exist here")
-    if not _ref_in(recorded, old_ref):
-        raise _Refused(f"template {recorded} has no version {old_ref} to merge from")
-    return recorded, False
-
-
-def _read_answers(project: Path) -> dict[str, Any]:
-    path = project / ANSWERS_FILE
-    if not path.is_file():
-        raise _Refused(f"not made from a Copier template (no {ANSWERS_FILE})")
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise _Refused(f"{ANSWERS_FILE} cannot be read: {one_line(exc)}") from None
-    if not isinstance(data, dict) or not data.get("_src_path"):
-        raise _Refused(f"{ANSWERS_FILE} records no template (_src_path)")
-    if not data.get("_commit"):
-        raise _Refused(f"{ANSWERS_FILE} records no template version (_commit)")
-    return data
-
-
-def _keep_recorded_src(project: Path, recorded: str, used: str) -> None:
-    """Put the recorded ``_src_path`` back after an update from this machine's mirror."""
-    path = project / ANSWERS_FILE
-    text = path.read_text(encoding="utf-8")
-    line = re.compile(r"^_src_path: .*$", re.MULTILINE)
-    match = line.search(text)
-    if not match or yaml.safe_load(match.group(0)).get("_src_path") != used:
-        return
-    replacement = yaml.safe_dump({"_src_path": recorded}, width=10_000).strip()
-    write_atomic(path, text[: match.start()] + replacement + text[match.end() :])
 
 
 def _changed_files(top: Path) -> list[str]:
