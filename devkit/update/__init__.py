@@ -26,20 +26,16 @@ from __future__ import annotations
 
 import contextlib
 import os
-import subprocess
 import sys
-import tempfile
-import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
 from pathlib import Path
 
-from devkit import copier_api, git, template
+from devkit import copier_api, template
 from devkit.errors import DevkitError
 from devkit.template import newest_version
+from devkit.update.repo import update_repo, valid_branch_name
 from devkit.update.result import (
-    _CONFLICT_START,
-    _NEWER_DEVKIT,
     CONFLICTS,
     FAILED,
     OK_STATUSES,
@@ -51,217 +47,9 @@ from devkit.update.result import (
     RepoResult,
     UpdateOptions,
     VolumeChange,
-    _Refused,
-    _UpToDate,
     summary,
 )
-from devkit.update.source import (
-    _choose_source,
-    _keep_recorded_src,
-    _read_answers,
-    _same_path,
-    _target_version,
-)
-from devkit.update.volume_migration import _read_compose, migrate_volumes, volume_changes
-
-# --------------------------------------------------------------------------- git helpers
-
-
-def _git(cwd: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    """git in a user's repository: their identity and config, no optional locks, no prompt."""
-    return git.run(cwd, *args, check=check)
-
-
-def valid_branch_name(name: str) -> bool:
-    """Whether git accepts ``name`` as a new branch's name (``git check-ref-format --branch``)."""
-    if name.startswith("-"):
-        return False
-    return _git(Path("."), "check-ref-format", "--branch", name, check=False).returncode == 0
-
-
-def _changed_files(top: Path) -> list[str]:
-    """`git status --porcelain` of the work tree, as "M path" lines."""
-    out = _git(top, "status", "--porcelain", "--untracked-files=all").stdout
-    return [f"{line[:2].strip() or 'M'} {line[3:]}" for line in out.splitlines() if line]
-
-
-def _conflicts(top: Path, changes: Iterable[str]) -> list[Conflict]:
-    found: list[Conflict] = []
-    for entry in changes:
-        rel = entry.split(" ", 1)[1].split(" -> ")[-1].strip('"')
-        path = top / rel
-        if rel.endswith(".rej"):
-            found.append(Conflict(rel, 1))
-            continue
-        if not path.is_file():
-            continue
-        try:
-            count = len(_CONFLICT_START.findall(path.read_bytes()))
-        except OSError:
-            continue
-        if count:
-            found.append(Conflict(rel, count))
-    return found
-
-
-def _current_ref(top: Path) -> str:
-    branch = _git(top, "symbolic-ref", "-q", "--short", "HEAD", check=False).stdout.strip()
-    return branch or _git(top, "rev-parse", "HEAD").stdout.strip()
-
-
-def _restore(top: Path, previous: str | None, branch: str | None) -> None:
-    """Undo a failed update: the work tree was clean at HEAD before it started."""
-    _git(top, "reset", "--hard", "-q", check=False)
-    _git(top, "clean", "-fdq", check=False)
-    if branch and previous:
-        _git(top, "checkout", "-q", previous, check=False)
-        _git(top, "branch", "-q", "-D", branch, check=False)
-
-
-def update_repo(
-    path: str | Path, options: UpdateOptions, *, shown: str | None = None
-) -> RepoResult:
-    """Update one repository; never raises (every outcome is a :class:`RepoResult`).
-
-    ``shown`` is how the path is reported (as the user typed it); ``path`` should be absolute
-    when this runs in a worker process, whose working directory is not the caller's.
-    """
-    started = time.monotonic()
-    result = RepoResult(path=shown or str(path), status=FAILED)
-    try:
-        _update(Path(path), options, result)
-    except _Refused as exc:
-        result.status, result.reason = REFUSED, str(exc)
-    except _UpToDate as exc:
-        result.status, result.reason = UP_TO_DATE, str(exc) or None
-    except KeyboardInterrupt:
-        raise
-    except BaseException as exc:  # one broken repository never stops the others
-        result.status, result.reason = FAILED, copier_api.describe(exc)
-    result.seconds = round(time.monotonic() - started, 3)
-    return result
-
-
-def _update(given: Path, options: UpdateOptions, result: RepoResult) -> None:
-    if not given.exists():
-        raise _Refused("no such folder")
-    if not given.is_dir():
-        raise _Refused("not a folder")
-    project = given.resolve()
-    probe = _git(project, "rev-parse", "--show-toplevel", check=False)
-    if probe.returncode != 0:
-        raise _Refused("not a git repository")
-    top = Path(probe.stdout.strip())
-    answers = _read_answers(project)
-    recorded, old_ref = str(answers["_src_path"]), str(answers["_commit"])
-    result.old_version = old_ref
-    result.template = recorded
-    dirty = _git(top, "status", "--porcelain", "--untracked-files=normal").stdout.splitlines()
-    if dirty:
-        raise _Refused(f"uncommitted changes ({len(dirty)} path(s)); commit or stash them first")
-    if _git(top, "rev-parse", "-q", "--verify", "HEAD", check=False).returncode != 0:
-        raise _Refused("the repository has no commit yet")
-
-    source, remapped = _choose_source(project, recorded, old_ref, options)
-    newest = _target_version(source, options)
-    if newest is None:
-        raise _Refused(f"template {source} has no version tags (like v1.0.0)")
-    result.new_version = newest
-    old_key, new_key = template.version_key(old_ref), template.version_key(newest)
-    if old_key is not None and new_key is not None and old_key >= new_key:
-        mirror = options.bundled_mirror
-        newer_devkit = old_key > new_key and mirror is not None and _same_path(source, mirror)
-        raise _UpToDate(_NEWER_DEVKIT.format(newest) if newer_devkit else "")
-    if (
-        options.branch
-        and _git(
-            top, "rev-parse", "-q", "--verify", f"refs/heads/{options.branch}", check=False
-        ).returncode
-        == 0
-    ):
-        raise _Refused(f"branch {options.branch} already exists")
-
-    if options.pretend:
-        _pretend(top, project, source, remapped, options, result)
-        return
-
-    previous = _current_ref(top)
-    # Everything that writes is inside the try, down to switching back to the previous
-    # branch: a failure or Ctrl-C at any point leaves the repository exactly as it was.
-    try:
-        if options.branch:
-            _git(top, "checkout", "-q", "-b", options.branch)
-        _merge(top, project, source, remapped, options, result)
-        if options.commit or options.branch:
-            _commit(top, old_ref, newest, result)
-        if options.branch:
-            _git(top, "checkout", "-q", previous)
-            result.branch = options.branch
-    except BaseException:
-        _restore(top, previous, options.branch)
-        raise
-    result.status = CONFLICTS if result.conflicts else UPDATED
-
-
-def _commit(top: Path, old: str, new: str, result: RepoResult) -> None:
-    message = f"Update dev container template {old} -> {new}\n\nMade by `devkit update`."
-    if result.conflicts:
-        files = "\n".join(f"- {c.file} ({c.markers} conflict(s))" for c in result.conflicts)
-        message += f"\n\nCONFLICTS to resolve (inline markers):\n{files}"
-    _git(top, "add", "--all")
-    # --no-verify: commit hooks (formatters, linters) of fifty repositories are not ours to run
-    # in an unattended fleet update; the branch is for review anyway.
-    _git(top, "commit", "-q", "--no-verify", "-m", message)
-    result.commit = _git(top, "rev-parse", "HEAD").stdout.strip()
-
-
-def _pretend(
-    top: Path,
-    project: Path,
-    source: str,
-    remapped: bool,
-    options: UpdateOptions,
-    result: RepoResult,
-) -> None:
-    """Run the update in a throw-away clone, so the repository itself is never written."""
-    with tempfile.TemporaryDirectory(prefix="devkit-update-pretend.") as tmp:
-        clone = Path(tmp) / "repo"
-        # A shallow copy through git's transport, never --shared or hard links: git
-        # "freshens" (re-times) objects it would write again, and those would be the
-        # repository's own files.
-        _git(Path(tmp), "clone", "-q", "--no-local", "--depth=1", "--no-tags", str(top), str(clone))
-        _merge(clone, clone / project.relative_to(top), source, remapped, options, result)
-    result.status = CONFLICTS if result.conflicts else WOULD_UPDATE
-
-
-def _merge(
-    top: Path,
-    project: Path,
-    source: str,
-    remapped: bool,
-    options: UpdateOptions,
-    result: RepoResult,
-) -> None:
-    """Copier's update of ``project`` (in the work tree ``top``), and what it changed."""
-    _, before = _read_compose(project, "HEAD")
-    # The bundled template is trusted (as `devkit new` trusts it); any other template's tasks,
-    # migrations and Jinja extensions are refused, since nobody reviews them in a fleet run.
-    trusted = options.bundled_mirror is not None and _same_path(source, options.bundled_mirror)
-    copier_api.update(
-        project,
-        template=source if remapped else None,  # it stands in for the recorded _src_path
-        vcs_ref=str(result.new_version),  # exactly the version reported, not Copier's newest
-        data=options.data,
-        context_lines=options.context_lines,
-        trusted=trusted,
-    )
-    if remapped:
-        _keep_recorded_src(project, str(result.template), source)
-    result.changes = _changed_files(top)
-    result.conflicts = _conflicts(top, result.changes)
-    _, after = _read_compose(project, None)
-    result.volumes = volume_changes(before, after)
-
+from devkit.update.volume_migration import migrate_volumes, volume_changes
 
 # --------------------------------------------------------------------------- a fleet
 
