@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import contextlib
 import os
-import sys
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
 from pathlib import Path
+from typing import TextIO
 
 from devkit import copier_api, template
 from devkit.errors import DevkitError
@@ -20,10 +20,17 @@ from devkit.update.repo import update_repo
 from devkit.update.result import FAILED, RepoResult, UpdateOptions
 
 
-def read_repo_list(path: Path) -> list[str]:
-    """Repository paths from a file: one per line, ``#`` comments and blank lines skipped."""
+def read_repo_list(path: Path, *, stdin: TextIO | None = None) -> list[str]:
+    """Repository paths from a file: one per line, ``#`` comments and blank lines skipped.
+
+    ``-`` reads ``stdin``, the stream the CLI hands over (core code does not reach for the
+    terminal's own).
+    """
     try:
-        text = sys.stdin.read() if str(path) == "-" else path.read_text(encoding="utf-8")
+        if str(path) == "-" and stdin is not None:
+            text = stdin.read()
+        else:
+            text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise DevkitError(f"cannot read repository list {path}: {exc.strerror}") from None
     stripped = (line.strip() for line in text.splitlines())
