@@ -22,28 +22,28 @@ from pathlib import Path
 
 from devkit import copier_api, git, template
 from devkit.update.result import (
-    _CONFLICT_START,
-    _NEWER_DEVKIT,
+    CONFLICT_START,
     CONFLICTS,
     FAILED,
+    NEWER_DEVKIT,
     REFUSED,
     UP_TO_DATE,
     UPDATED,
     WOULD_UPDATE,
     Conflict,
+    Refused,
     RepoResult,
     UpdateOptions,
-    _Refused,
-    _UpToDate,
+    UpToDate,
 )
 from devkit.update.source import (
-    _choose_source,
-    _keep_recorded_src,
-    _read_answers,
-    _same_path,
-    _target_version,
+    choose_source,
+    keep_recorded_src,
+    read_answers,
+    same_path,
+    target_version,
 )
-from devkit.update.volume_migration import _read_compose, volume_changes
+from devkit.update.volume_migration import read_compose, volume_changes
 
 
 def valid_branch_name(name: str) -> bool:
@@ -70,7 +70,7 @@ def _conflicts(top: Path, changes: Iterable[str]) -> list[Conflict]:
         if not path.is_file():
             continue
         try:
-            count = len(_CONFLICT_START.findall(path.read_bytes()))
+            count = len(CONFLICT_START.findall(path.read_bytes()))
         except OSError:
             continue
         if count:
@@ -104,9 +104,9 @@ def update_repo(
     result = RepoResult(path=shown or str(path), status=FAILED)
     try:
         _update(Path(path), options, result)
-    except _Refused as exc:
+    except Refused as exc:
         result.status, result.reason = REFUSED, str(exc)
-    except _UpToDate as exc:
+    except UpToDate as exc:
         result.status, result.reason = UP_TO_DATE, str(exc) or None
     except KeyboardInterrupt:
         raise
@@ -118,34 +118,34 @@ def update_repo(
 
 def _update(given: Path, options: UpdateOptions, result: RepoResult) -> None:
     if not given.exists():
-        raise _Refused("no such folder")
+        raise Refused("no such folder")
     if not given.is_dir():
-        raise _Refused("not a folder")
+        raise Refused("not a folder")
     project = given.resolve()
     probe = git.run(project, "rev-parse", "--show-toplevel", check=False)
     if probe.returncode != 0:
-        raise _Refused("not a git repository")
+        raise Refused("not a git repository")
     top = Path(probe.stdout.strip())
-    answers = _read_answers(project)
+    answers = read_answers(project)
     recorded, old_ref = str(answers["_src_path"]), str(answers["_commit"])
     result.old_version = old_ref
     result.template = recorded
     dirty = git.run(top, "status", "--porcelain", "--untracked-files=normal").stdout.splitlines()
     if dirty:
-        raise _Refused(f"uncommitted changes ({len(dirty)} path(s)); commit or stash them first")
+        raise Refused(f"uncommitted changes ({len(dirty)} path(s)); commit or stash them first")
     if git.run(top, "rev-parse", "-q", "--verify", "HEAD", check=False).returncode != 0:
-        raise _Refused("the repository has no commit yet")
+        raise Refused("the repository has no commit yet")
 
-    source, remapped = _choose_source(project, recorded, old_ref, options)
-    newest = _target_version(source, options)
+    source, remapped = choose_source(project, recorded, old_ref, options)
+    newest = target_version(source, options)
     if newest is None:
-        raise _Refused(f"template {source} has no version tags (like v1.0.0)")
+        raise Refused(f"template {source} has no version tags (like v1.0.0)")
     result.new_version = newest
     old_key, new_key = template.version_key(old_ref), template.version_key(newest)
     if old_key is not None and new_key is not None and old_key >= new_key:
         mirror = options.bundled_mirror
-        newer_devkit = old_key > new_key and mirror is not None and _same_path(source, mirror)
-        raise _UpToDate(_NEWER_DEVKIT.format(newest) if newer_devkit else "")
+        newer_devkit = old_key > new_key and mirror is not None and same_path(source, mirror)
+        raise UpToDate(NEWER_DEVKIT.format(newest) if newer_devkit else "")
     if (
         options.branch
         and git.run(
@@ -153,7 +153,7 @@ def _update(given: Path, options: UpdateOptions, result: RepoResult) -> None:
         ).returncode
         == 0
     ):
-        raise _Refused(f"branch {options.branch} already exists")
+        raise Refused(f"branch {options.branch} already exists")
 
     if options.pretend:
         _pretend(top, project, source, remapped, options, result)
@@ -219,10 +219,10 @@ def _merge(
     result: RepoResult,
 ) -> None:
     """Copier's update of ``project`` (in the work tree ``top``), and what it changed."""
-    _, before = _read_compose(project, "HEAD")
+    _, before = read_compose(project, "HEAD")
     # The bundled template is trusted (as `devkit new` trusts it); any other template's tasks,
     # migrations and Jinja extensions are refused, since nobody reviews them in a fleet run.
-    trusted = options.bundled_mirror is not None and _same_path(source, options.bundled_mirror)
+    trusted = options.bundled_mirror is not None and same_path(source, options.bundled_mirror)
     copier_api.update(
         project,
         template=source if remapped else None,  # it stands in for the recorded _src_path
@@ -232,8 +232,8 @@ def _merge(
         trusted=trusted,
     )
     if remapped:
-        _keep_recorded_src(project, str(result.template), source)
+        keep_recorded_src(project, str(result.template), source)
     result.changes = _changed_files(top)
     result.conflicts = _conflicts(top, result.changes)
-    _, after = _read_compose(project, None)
+    _, after = read_compose(project, None)
     result.volumes = volume_changes(before, after)

@@ -19,7 +19,7 @@ OK_STATUSES = frozenset({UPDATED, UP_TO_DATE, WOULD_UPDATE})
 
 
 #: The first line of a block of inline conflict markers.
-_CONFLICT_START = re.compile(rb"^<{7}( |$)", re.MULTILINE)
+CONFLICT_START = re.compile(rb"^<{7}( |$)", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -92,16 +92,16 @@ class RepoResult:
         return asdict(self)
 
 
-class _Refused(Exception):
+class Refused(Exception):
     """Internal: the repository is left alone, for the reason given."""
 
 
 #: Why a project is "up to date" when it was made with a newer devkit (a colleague's, another
 #: image's): nothing this devkit can bring, and a postCreateCommand hook must not fail over it.
-_NEWER_DEVKIT = "made with a newer devkit's template; this devkit's is {}"
+NEWER_DEVKIT = "made with a newer devkit's template; this devkit's is {}"
 
 
-class _UpToDate(Exception):
+class UpToDate(Exception):
     """Internal: nothing to do (an optional message says why)."""
 
 

@@ -20,7 +20,7 @@ from devkit import git, template
 from devkit.errors import DevkitError, one_line
 from devkit.fsutil import write_atomic
 from devkit.template import is_local_path
-from devkit.update.result import _NEWER_DEVKIT, UpdateOptions, _Refused, _UpToDate
+from devkit.update.result import NEWER_DEVKIT, Refused, UpdateOptions, UpToDate
 
 ANSWERS_FILE = ".copier-answers.yml"
 
@@ -30,10 +30,11 @@ def _template_tags(src: str) -> tuple[str, ...]:
     try:
         return template.tags(src)
     except DevkitError as exc:
-        raise _Refused(exc.message) from None
+        raise Refused(exc.message) from None
 
 
-def _same_path(a: str, b: str) -> bool:
+def same_path(a: str, b: str) -> bool:
+    """Whether two template sources name the same folder (``~`` expanded, not resolved)."""
     return Path(a).expanduser().absolute() == Path(b).expanduser().absolute()
 
 
@@ -41,7 +42,7 @@ def _is_bundled_src(src: str, mirror: str | None) -> bool:
     """Whether an answers file's ``_src_path`` points at a bundled-template mirror."""
     if not mirror or not is_local_path(src):
         return False
-    return _same_path(src, mirror) or Path(src).parts[-2:] == ("templates", "bundled")
+    return same_path(src, mirror) or Path(src).parts[-2:] == ("templates", "bundled")
 
 
 def _ref_in(src: str, ref: str) -> bool:
@@ -62,15 +63,15 @@ def _ref_in(src: str, ref: str) -> bool:
     return True  # a remote template: Copier will say if the ref is missing
 
 
-def _target_version(source: str, options: UpdateOptions) -> str | None:
+def target_version(source: str, options: UpdateOptions) -> str | None:
     """The version to update to: this devkit's for the bundled template, else the newest tag."""
     mirror = options.bundled_mirror
-    if options.bundled_tag and mirror and _same_path(source, mirror):
+    if options.bundled_tag and mirror and same_path(source, mirror):
         return options.bundled_tag
     return template.newest(_template_tags(source))
 
 
-def _choose_source(
+def choose_source(
     project: Path, recorded: str, old_ref: str, options: UpdateOptions
 ) -> tuple[str, bool]:
     """The template source to update from, and whether it replaces the recorded one."""
@@ -78,7 +79,7 @@ def _choose_source(
     if _is_bundled_src(recorded, mirror):
         assert mirror is not None
         if _ref_in(mirror, old_ref):
-            return mirror, not _same_path(recorded, mirror)
+            return mirror, not same_path(recorded, mirror)
         if Path(recorded).expanduser().is_dir() and _ref_in(recorded, old_ref):
             # Another mirror on disk still has the old version: teach this machine's mirror
             # (it has the newest version) and merge between the two there.
@@ -87,15 +88,15 @@ def _choose_source(
             try:
                 import_version(recorded, old_ref, Path(mirror))
             except DevkitError as exc:
-                raise _Refused(f"cannot copy version {old_ref} from {recorded}: {exc}") from None
+                raise Refused(f"cannot copy version {old_ref} from {recorded}: {exc}") from None
             template.tags.cache_clear()
-            return mirror, not _same_path(recorded, mirror)
-        newest = _target_version(mirror, options)
+            return mirror, not same_path(recorded, mirror)
+        newest = target_version(mirror, options)
         old_key = template.version_key(old_ref)
         new_key = template.version_key(newest) if newest else None
         if old_key is not None and new_key is not None and old_key > new_key:
-            raise _UpToDate(_NEWER_DEVKIT.format(newest))
-        raise _Refused(
+            raise UpToDate(NEWER_DEVKIT.format(newest))
+        raise Refused(
             f"bundled template version {old_ref} is unknown to this devkit's template mirror; "
             f"fetch it from a `devkit template export` made where it is known: "
             f"git -C {mirror} fetch EXPORT refs/tags/{old_ref}:refs/tags/{old_ref}"
@@ -107,28 +108,29 @@ def _choose_source(
         if beside.is_dir() and _ref_in(str(beside), old_ref):
             return str(beside), True
     if is_local_path(recorded) and not Path(recorded).expanduser().exists():
-        raise _Refused(f"template {recorded} (recorded in {ANSWERS_FILE}) does not exist here")
+        raise Refused(f"template {recorded} (recorded in {ANSWERS_FILE}) does not exist here")
     if not _ref_in(recorded, old_ref):
-        raise _Refused(f"template {recorded} has no version {old_ref} to merge from")
+        raise Refused(f"template {recorded} has no version {old_ref} to merge from")
     return recorded, False
 
 
-def _read_answers(project: Path) -> dict[str, Any]:
+def read_answers(project: Path) -> dict[str, Any]:
+    """The project's answers file; refused when it is missing, unreadable or incomplete."""
     path = project / ANSWERS_FILE
     if not path.is_file():
-        raise _Refused(f"not made from a Copier template (no {ANSWERS_FILE})")
+        raise Refused(f"not made from a Copier template (no {ANSWERS_FILE})")
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise _Refused(f"{ANSWERS_FILE} cannot be read: {one_line(exc)}") from None
+        raise Refused(f"{ANSWERS_FILE} cannot be read: {one_line(exc)}") from None
     if not isinstance(data, dict) or not data.get("_src_path"):
-        raise _Refused(f"{ANSWERS_FILE} records no template (_src_path)")
+        raise Refused(f"{ANSWERS_FILE} records no template (_src_path)")
     if not data.get("_commit"):
-        raise _Refused(f"{ANSWERS_FILE} records no template version (_commit)")
+        raise Refused(f"{ANSWERS_FILE} records no template version (_commit)")
     return data
 
 
-def _keep_recorded_src(project: Path, recorded: str, used: str) -> None:
+def keep_recorded_src(project: Path, recorded: str, used: str) -> None:
     """Put the recorded ``_src_path`` back after an update from this machine's mirror."""
     path = project / ANSWERS_FILE
     text = path.read_text(encoding="utf-8")

@@ -13,7 +13,7 @@ from typing import Any
 from devkit import compose, git
 from devkit.errors import DevkitError
 from devkit.labels import PURPOSE_LABEL
-from devkit.update.result import _CONFLICT_START, CONFLICTS, UPDATED, RepoResult, VolumeChange
+from devkit.update.result import CONFLICT_START, CONFLICTS, UPDATED, RepoResult, VolumeChange
 
 
 def _compose_volumes(text: str | None) -> dict[str, dict[str, Any]]:
@@ -41,7 +41,7 @@ def volume_changes(before: str | None, after: str | None) -> list[VolumeChange]:
     key) under another name; otherwise it is *dropped*. New volumes need no migration.
     """
     old = _compose_volumes(before)
-    if not old or (after and _CONFLICT_START.search(after.encode())):
+    if not old or (after and CONFLICT_START.search(after.encode())):
         # With conflict markers the new file cannot be read; the conflict is reported instead.
         return []
     new = _compose_volumes(after)
@@ -67,7 +67,7 @@ def volume_changes(before: str | None, after: str | None) -> list[VolumeChange]:
     return changes
 
 
-def _read_compose(root: Path, rev: str | None) -> tuple[str | None, str | None]:
+def read_compose(root: Path, rev: str | None) -> tuple[str | None, str | None]:
     """(path, text) of the project's compose file at ``rev`` (None = the work tree)."""
     for rel in compose.PATHS:
         if rev is None:
