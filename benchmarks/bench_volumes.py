@@ -38,10 +38,11 @@ import docker
 import docker.errors
 
 from devkit import volumes as vol
-from devkit.engine import MANAGED_LABEL, connect
+from devkit.engine import connect
+from devkit.labels import BENCH_LABEL, EXTRA_LABELS_ENV, MANAGED_LABEL, PROJECT_LABEL
 
 BUSYBOX = "busybox:latest"
-BENCH_LABELS = {"dev.devkit.bench": "1", MANAGED_LABEL: "true"}
+BENCH_LABELS = {BENCH_LABEL: "1", MANAGED_LABEL: "true"}
 
 POPULATE = r"""
 set -e
@@ -141,7 +142,7 @@ def main() -> int:
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     args = parser.parse_args()
 
-    os.environ["DEVKIT_EXTRA_LABELS"] = "dev.devkit.bench=1"
+    os.environ[EXTRA_LABELS_ENV] = f"{BENCH_LABEL}=1"
     client = connect(timeout=3600)
     try:
         client.images.get(BUSYBOX)
@@ -215,7 +216,7 @@ def main() -> int:
         listed = [f"devkit-bench-l{i:03d}-{tag}" for i in range(args.volumes)]
         names += listed
         for name in listed:
-            client.volumes.create(name, labels={**BENCH_LABELS, "dev.devkit.project": tag})
+            client.volumes.create(name, labels={**BENCH_LABELS, PROJECT_LABEL: tag})
         listing: list[vol.VolumeInfo] = []
         t_list = timed(lambda: listing.extend(vol.list_volumes(client, project=tag)))
         assert len(listing) == args.volumes, len(listing)

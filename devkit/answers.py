@@ -1,8 +1,9 @@
 """The answers for ``devkit new``: defaults, answers files, ``--data`` values and validation.
 
 Everything here is driven by ``schemas/answers.schema.json`` — the single source of truth for
-which keys exist, their types and their defaults. Layers are merged in this order, later ones
-winning: schema defaults < answers file < ``--data KEY=VALUE`` < the wizard.
+which keys exist, their types and their defaults. :func:`layers` merges them in this order,
+later ones winning: schema defaults < the folder's name < answers file < ``--data KEY=VALUE``
+< the wizard (:meth:`Layers.complete`).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import copy
 import json
 import re
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -146,6 +148,56 @@ def _is_about(line: str, key: str) -> bool:
     return line.startswith(f"{key}:") or line.startswith(f"{key}[")
 
 
+def problem(key: str, value: Any) -> str | None:
+    """What is wrong with one answer on its own, in the schema's rule text (without the key),
+    or None when it is fine. What the wizard shows under a refused answer."""
+    problems = field_errors(key, value)
+    if not problems:
+        return None
+    line = problems[0]
+    return line.split(": ", 1)[1] if ": " in line else line
+
+
+def text_problem(key: str, text: str) -> str | None:
+    """What is wrong with the text typed for one answer, or None when it is fine.
+
+    The text is read as ``--data`` reads it (:func:`parse_value`), checked with
+    :func:`problem`, and a CA file (``ca_certificates``) must hold a certificate.
+    """
+    try:
+        value = parse_value(key, text)
+    except DevkitError as exc:
+        return exc.message.split(": ", 1)[-1]
+    error = problem(key, value)
+    if error:
+        return error
+    if key == "ca_certificates" and value:
+        try:
+            read_ca_file(Path(value))
+        except DevkitError as exc:
+            return exc.message.split(": ", 1)[-1]
+    return None
+
+
+def from_prompt(key: str, raw: Any) -> Any:
+    """An answer as a prompt returned it, in the schema's type (typed text is parsed as
+    ``--data`` is; a choice, a checklist or a yes/no already has its type)."""
+    if isinstance(raw, str) and "enum" not in properties()[key]:
+        return parse_value(key, raw)
+    return raw
+
+
+def applies(key: str, answers: Mapping[str, Any]) -> bool:
+    """Whether the question ``key`` is asked, given the ``answers`` so far.
+
+    A key named ``<stack>_…`` (``python_package_manager``), for a stack among the schema's
+    ``stacks`` choices, only applies when that stack was chosen; every other key applies.
+    """
+    stacks = properties().get("stacks", {}).get("items", {}).get("enum", [])
+    stack = next((str(s) for s in stacks if key.startswith(f"{s}_")), None)
+    return stack is None or stack in answers.get("stacks", [])
+
+
 def name_from_folder(target: Path) -> str | None:
     """The target folder's name if it is a valid project name, else ``None``."""
     name = target.resolve().name
@@ -271,6 +323,62 @@ def merge(*layers: Mapping[str, Any]) -> dict[str, Any]:
     for layer in layers:
         merged.update(layer)
     return merged
+
+
+@dataclass(frozen=True)
+class Layers:
+    """The answers of ``devkit new`` before any wizard: what was given, and the whole set.
+
+    ``given`` holds the answers file's and ``--data``'s answers (a wizard never asks them
+    again); ``answers`` is every layer so far: the schema's defaults < the folder's name as
+    ``project_name`` < the answers file < ``--data``.
+    """
+
+    given: dict[str, Any]
+    answers: dict[str, Any]
+
+    def check_given(self) -> None:
+        """Before a wizard asks anything: refuse a bad given answer now, not after the questions.
+
+        A placeholder stands in for ``project_name`` when the folder's name is not one (the
+        wizard asks it then).
+        """
+        if self.given:
+            check({"project_name": "placeholder", **self.answers})
+
+    def complete(self, asked: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """The final answer set: these layers with the wizard's ``asked`` answers on top.
+
+        Checked with :func:`check`; the CA file's path is made absolute, because it is
+        recorded in ``.copier-answers.yml`` and a path relative to today's folder would mean
+        nothing later.
+        """
+        answers = merge(self.answers, asked or {})
+        check(answers)
+        if answers.get("ca_certificates"):
+            answers["ca_certificates"] = str(
+                Path(answers["ca_certificates"]).expanduser().resolve()
+            )
+        return answers
+
+
+def layers(target: Path, answers_file: Path | None, data: Iterable[str]) -> Layers:
+    """Gather the answers for rendering into ``target``, later layers winning.
+
+    The schema's defaults, the folder's name as ``project_name`` (when it is a valid one),
+    the answers file (:func:`load_file`), then ``--data KEY=VALUE`` items (:func:`parse_data`).
+    Raises :class:`DevkitError` (or :class:`UsageError` for a malformed ``--data``) for what
+    cannot be read; the values themselves are checked by :meth:`Layers.check_given` and
+    :meth:`Layers.complete`.
+    """
+    from_file = load_file(answers_file, target=target) if answers_file else {}
+    from_data = parse_data(data)
+    initial = defaults()
+    folder_name = name_from_folder(target)
+    if folder_name:
+        initial["project_name"] = folder_name
+    given = merge(from_file, from_data)
+    return Layers(given=given, answers=merge(initial, given))
 
 
 def check(answers: Mapping[str, Any]) -> None:

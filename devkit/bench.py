@@ -23,7 +23,8 @@ Every build goes through a docker CLI that really uses BuildKit (:mod:`devkit.bu
 ``--progress=plain``; the output is parsed by :mod:`devkit.bench_progress` for steps total and
 cached, and bytes of build context transferred. Image size and layer count come from the
 engine (docker SDK). Images are tagged ``devkit-bench:<run>-...``, labelled
-``dev.devkit.managed=true`` and ``dev.devkit.bench=<run>``, and removed right after measuring.
+devkit's managed label and its bench label (value: the run's id; :mod:`devkit.labels`), and
+removed right after measuring.
 
 Each Dockerfile is built through its own stable symlink to the context
 (:func:`context_alias`), so BuildKit diffs the context against that Dockerfile's previous
@@ -51,16 +52,17 @@ import subprocess
 import tempfile
 import time
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager, suppress
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from devkit import buildcontext, engine
 from devkit.bench_progress import BuildProgress, ProgressParser, Vertex
 from devkit.buildkit import BuildKitInfo
-from devkit.engine import MANAGED_LABEL
 from devkit.errors import DevkitError, UsageError
+from devkit.fsutil import write_atomic
+from devkit.labels import BENCH_LABEL, MANAGED_LABEL
 
 SCENARIOS = ("cold", "noop", "source", "deps")
 SCENARIO_TITLES = {
@@ -70,7 +72,6 @@ SCENARIO_TITLES = {
     "deps": "dependency change",
     "warmup": "warm-up build",
 }
-BENCH_LABEL = "dev.devkit.bench"
 IMAGE_REPO = "devkit-bench"
 JSON_FORMAT = 1
 DEFAULT_THRESHOLD = 20.0
@@ -162,13 +163,6 @@ class Target:
     dockerfile: Path
     context: Path
     stage: str | None = None
-
-    @property
-    def ignore_file(self) -> Path | None:
-        """The ignore file BuildKit uses: ``<Dockerfile>.dockerignore``, else the context's."""
-        from devkit.dockerfile import ignore_file
-
-        return ignore_file(self.dockerfile, self.context)
 
 
 @dataclass
@@ -438,10 +432,8 @@ class TreeGuard:
             for path, o in self._originals.items()
         ]
         self.journal.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.journal.with_name(self.journal.name + ".tmp")
         doc = {"pid": os.getpid(), "host": socket.gethostname(), "files": entries}
-        tmp.write_text(json.dumps(doc), encoding="utf-8")
-        os.replace(tmp, self.journal)
+        write_atomic(self.journal, json.dumps(doc))
 
 
 def _put_back(path: Path, original: _Original) -> None:
@@ -553,30 +545,8 @@ def recover(folder: Path | None = None) -> tuple[list[Path], list[Path]]:
 
 
 def context_files(target: Target) -> list[Path]:
-    """Files the build context holds after ``.dockerignore`` (Docker's own matching rules)."""
-    from docker.utils.build import exclude_paths
-
-    from devkit.dockerfile import read_ignore
-
-    ignore = target.ignore_file
-    patterns = read_ignore(ignore) if ignore is not None else []
-    root = str(target.context)
-    included = exclude_paths(root, patterns)
-    files: list[Path] = []
-    for rel in included:
-        full = Path(root, rel)
-        if full.is_file() and not full.is_symlink():
-            files.append(full)
-    return sorted(files)
-
-
-def context_size(files: Sequence[Path]) -> int:
-    """Total bytes of the given files (what a builder with no earlier copy receives)."""
-    total = 0
-    for path in files:
-        with suppress(OSError):
-            total += path.lstat().st_size
-    return total
+    """The regular files the build context sends (:mod:`devkit.buildcontext` decides which)."""
+    return buildcontext.sent(target.dockerfile, target.context).regular_files()
 
 
 def pick_source_file(target: Target, files: Sequence[Path]) -> Path:
@@ -842,8 +812,9 @@ class Bench:
                 "left as it is (look for a line 'by devkit bench')"
             )
         main = self.targets[0]
-        files = {t.name: context_files(t) for t in self.targets}
-        sizes = {name: context_size(f) for name, f in files.items()}
+        sent = {t.name: buildcontext.sent(t.dockerfile, t.context) for t in self.targets}
+        files = {name: s.regular_files() for name, s in sent.items()}
+        sizes = {name: s.bytes for name, s in sent.items()}
         report = Report(
             context=str(main.context),
             buildkit=self.info.describe(),
@@ -1051,11 +1022,9 @@ class Bench:
     # -- engine side
 
     def _inspect(self, tag: str) -> tuple[int | None, int | None]:
-        import docker.errors
-
         try:
             attrs = self._client.images.get(tag).attrs
-        except docker.errors.DockerException:
+        except engine.DOCKER_ERRORS:
             return None, None
         layers = attrs.get("RootFS", {}).get("Layers") or []
         return int(attrs.get("Size", 0)), len(layers)
@@ -1068,8 +1037,8 @@ class Bench:
             self._client.images.remove(tag, noprune=False)
         except docker.errors.ImageNotFound:
             pass
-        except docker.errors.DockerException as exc:
-            self.observer.note(f"could not remove {tag}: {exc}")
+        except engine.DOCKER_ERRORS as exc:
+            self.observer.note(f"could not remove {tag}: {engine.describe(exc)}")
             return
         if tag in self._images:
             self._images.remove(tag)
@@ -1089,16 +1058,13 @@ class Bench:
             )
         if not self._tagged_ids:
             return
-        import docker.errors
-        import requests
-
         try:
             records = self._client.api.df().get("BuildCache") or []
-        except (docker.errors.DockerException, requests.RequestException) as exc:
+        except engine.DOCKER_ERRORS as exc:
             # e.g. a busy engine taking longer than the client's timeout to size its cache
             self.observer.note(
-                f"could not list the build cache to prune ours ({exc}); left: cache mounts "
-                + ", ".join(self._tagged_ids)
+                f"could not list the build cache to prune ours ({engine.describe(exc)}); "
+                "left: cache mounts " + ", ".join(self._tagged_ids)
             )
             return
         pruned = 0
@@ -1110,8 +1076,10 @@ class Bench:
             try:
                 self._client.api.prune_builds(filters={"id": [record["ID"]]})
                 pruned += 1
-            except (docker.errors.DockerException, requests.RequestException) as exc:
-                self.observer.note(f"could not prune cache mount {record['ID']}: {exc}")
+            except engine.DOCKER_ERRORS as exc:
+                self.observer.note(
+                    f"could not prune cache mount {record['ID']}: {engine.describe(exc)}"
+                )
         if pruned:
             self.observer.note(f"pruned {pruned} cache mount(s) this run created")
 
@@ -1201,21 +1169,3 @@ def _name(dockerfile: Path, context: Path) -> str:
         return str(dockerfile.relative_to(context))
     except ValueError:
         return str(dockerfile)
-
-
-@contextmanager
-def sigterm_as_interrupt() -> Iterator[None]:
-    """Treat SIGTERM like Ctrl-C so that the tree is restored when a job runner stops us."""
-
-    def handler(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt
-
-    try:
-        previous = signal.signal(signal.SIGTERM, handler)
-    except ValueError:  # not the main thread
-        yield
-        return
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)

@@ -13,8 +13,8 @@ Parsing is done by the maintained ``dockerfile-parse`` library (line continuatio
   ``--mount`` values parsed into dictionaries.
 
 The public API is small: :func:`parse_file`, :func:`parse_text`, :func:`substitute`, the
-data classes :class:`Dockerfile`, :class:`Stage`, :class:`Instruction`, :class:`Heredoc`, and
-the build's ignore file: :func:`ignore_file` and :func:`read_ignore`.
+data classes :class:`Dockerfile`, :class:`Stage`, :class:`Instruction`, :class:`Heredoc`.
+Which ``.dockerignore`` a build uses, and what it sends, is :mod:`devkit.buildcontext`.
 Line numbers are 1-based, as editors show them.
 """
 
@@ -36,10 +36,8 @@ __all__ = [
     "Heredoc",
     "Instruction",
     "Stage",
-    "ignore_file",
     "parse_file",
     "parse_text",
-    "read_ignore",
     "substitute",
 ]
 
@@ -223,28 +221,6 @@ def substitute(text: str, variables: Mapping[str, str | None]) -> str:
         return value or ""
 
     return _VAR.sub(repl, text)
-
-
-def ignore_file(dockerfile: Path, context: Path) -> Path | None:
-    """The ignore file a build of ``dockerfile`` uses: ``<Dockerfile>.dockerignore`` next to
-    it (BuildKit), else the context's ``.dockerignore``; None when there is neither."""
-    specific = dockerfile.with_name(dockerfile.name + ".dockerignore")
-    if specific.is_file():
-        return specific
-    general = context / ".dockerignore"
-    return general if general.is_file() else None
-
-
-def read_ignore(path: Path) -> list[str]:
-    """The patterns of a ``.dockerignore`` as docker-py reads them (no blanks, no comments).
-
-    Raises :class:`DevkitError` when the file cannot be read.
-    """
-    try:
-        text = path.read_text(encoding="utf-8", errors="replace")
-    except OSError as exc:
-        raise DevkitError(f"cannot read {path}: {exc.strerror or exc}") from exc
-    return [ln.strip() for ln in text.splitlines() if ln.strip() and not ln.strip().startswith("#")]
 
 
 def parse_file(path: str | Path, build_args: Mapping[str, str] | None = None) -> Dockerfile:

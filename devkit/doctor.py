@@ -9,8 +9,8 @@ Everything is plain file analysis except rule DK001 (BuildKit availability), whi
 :mod:`devkit.buildkit`; :func:`audit` takes the probe as a parameter so tests can fake it
 and ``devkit doctor --no-buildkit-check`` can skip it.
 
-Build-context sizes are measured with docker-py's own ``.dockerignore`` matcher
-(``docker.utils.build.exclude_paths``), so "what is sent" is what Docker sends.
+Build-context sizes are measured by :mod:`devkit.buildcontext` (Docker's own ``.dockerignore``
+rules), so "what is sent" is what BuildKit sends.
 """
 
 from __future__ import annotations
@@ -28,16 +28,10 @@ from typing import Any
 
 import yaml
 
-from devkit.dockerfile import (
-    Dockerfile,
-    Instruction,
-    Stage,
-    ignore_file,
-    parse_file,
-    read_ignore,
-    substitute,
-)
-from devkit.errors import DevkitError, UsageError
+from devkit.buildcontext import Context, ignore_file, read_ignore
+from devkit.dockerfile import Dockerfile, Instruction, Stage, parse_file, substitute
+from devkit.errors import DevkitError, UsageError, one_line
+from devkit.units import human_size, plural
 
 ERROR, WARNING, INFO = "error", "warning", "info"
 SEVERITIES = (ERROR, WARNING, INFO)
@@ -361,19 +355,15 @@ def buildkit_status(*, refresh: bool = False) -> BuildKitStatus:
     if default_ok:
         return BuildKitStatus(True, True, info.describe())
     failed = [a for a in info.attempts if not a.ok and a.docker == default]
-    why = "; ".join(_short(a.detail) for a in failed) or "it failed the probe build"
+    # The gist of each failure (up to its parenthesis): the CLI's wording is nested.
+    gist = (one_line(a.detail.split(" (", 1)[0], 100) for a in failed)
+    why = "; ".join(gist) or "it failed the probe build"
     return BuildKitStatus(
         True,
         False,
         f"`docker` on PATH ({default}) cannot build with BuildKit ({why}); "
         f"{info.describe()} can: put {info.docker} first on PATH",
     )
-
-
-def _short(detail: str, width: int = 100) -> str:
-    """The gist of a probe failure for a one-line message (the CLI's wording is nested)."""
-    text = " ".join(detail.split()).split(" (", 1)[0]
-    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 # --------------------------------------------------------------------------- discovery
@@ -997,9 +987,7 @@ class _Auditor:
             ignore = ignore_file(b.dockerfile, b.context)
             key2 = (b.context.resolve(), ignore.resolve() if ignore else None)
             if key2 not in sent_by_ctx:
-                sent_by_ctx[key2] = self.context_rules(
-                    b.context, ignore, b.dockerfile, key2[0] in copied_whole
-                )
+                sent_by_ctx[key2] = self.context_rules(b.context, ignore, key2[0] in copied_whole)
             sent = sent_by_ctx[key2]
             df = self.parsed.get(b.dockerfile.resolve())
             key3 = (b.dockerfile.resolve(), b.context.resolve())
@@ -1358,26 +1346,25 @@ class _Auditor:
 
     # ---------------------------------------------------------------- DK008 - DK010
     def context_rules(
-        self, context: Path, ignore: Path | None, dockerfile: Path, copied_whole: bool = True
+        self, context: Path, ignore: Path | None, copied_whole: bool = True
     ) -> set[str] | None:
-        """DK008-DK010 for one build context; returns the paths Docker sends (None: unreadable)."""
+        """DK008-DK010 for one build context; returns the paths BuildKit sends (None: unreadable).
+
+        Which Dockerfile is built does not change what is sent (see :mod:`devkit.buildcontext`).
+        """
         try:
             patterns = read_ignore(ignore) if ignore else []
         except DevkitError:
             patterns = []  # unreadable: measured as if it were empty
-        try:
-            df_rel = dockerfile.resolve().relative_to(context.resolve()).as_posix()
-        except ValueError:
-            df_rel = None
         ctx_rel = self.rel(context) or "."
-        sizes = _context_sizes(context)
-        total_files, total_bytes = len(sizes), sum(sizes.values())
+        measured = Context(context)
+        total_files, total_bytes = measured.total
         try:
-            sent = _sent_paths(context, patterns, df_rel)
+            sent_now = measured.send(patterns)
         except OSError as exc:  # an unreadable folder: Docker could not send it either
             self.add("DK000", context, None, f"cannot read the build context: {exc}")
             return None
-        sent_files, sent_bytes = _measure(sizes, sent)
+        sent, sent_files, sent_bytes = set(sent_now.paths), sent_now.files, sent_now.bytes
         ignore_rel = self.rel(ignore) if ignore else None
         self.contexts.append(
             ContextSize(ctx_rel, ignore_rel, total_files, total_bytes, sent_files, sent_bytes)
@@ -1391,8 +1378,7 @@ class _Auditor:
         missing = ".dockerignore" if ctx_rel == "." else f"{ctx_rel}/.dockerignore"
         ignore_display = ignore_rel or missing
         if ignore is None:
-            cut = _sent_paths(context, [*_SUGGESTED, *bulk, *secrets], df_rel)
-            _, cut_bytes = _measure(sizes, cut)
+            cut_bytes = measured.send([*_SUGGESTED, *bulk, *secrets]).bytes
             self.add(
                 "DK008",
                 ignore_display,
@@ -1403,8 +1389,7 @@ class _Auditor:
                 + (f" (found: {', '.join(bulk)})" if bulk else ""),
             )
         elif bulk:
-            cut = _sent_paths(context, [*patterns, *bulk], df_rel)
-            _, cut_bytes = _measure(sizes, cut)
+            cut_bytes = measured.send([*patterns, *bulk]).bytes
             self.add(
                 "DK009",
                 ignore,
@@ -1678,34 +1663,6 @@ _SUGGESTED = [
 _BULK_DIRS = {".git", "node_modules", ".venv", ".tox", ".gradle", ".mypy_cache", ".pytest_cache"}
 
 
-def _sent_paths(context: Path, patterns: list[str], dockerfile: str | None) -> set[str]:
-    from docker.utils.build import exclude_paths
-
-    return set(exclude_paths(str(context), list(patterns), dockerfile=dockerfile))
-
-
-def _context_sizes(context: Path) -> dict[str, int]:
-    """Every entry of the context Docker sends as a file (regular files, symlinks, also to
-    folders), by relative path, with its size: one walk and one lstat per file for the
-    totals and for every measure of what a set of patterns sends."""
-    sizes: dict[str, int] = {}
-    for current, dirs, names in os.walk(context):
-        folder = os.path.relpath(current, context)
-        prefix = "" if folder == "." else folder.replace(os.sep, "/") + "/"
-        for name in names + [d for d in dirs if os.path.islink(os.path.join(current, d))]:
-            try:
-                sizes[prefix + name] = os.lstat(os.path.join(current, name)).st_size
-            except OSError:
-                continue
-    return sizes
-
-
-def _measure(sizes: Mapping[str, int], paths: Iterable[str]) -> tuple[int, int]:
-    """Files and bytes among ``paths`` (folders have no entry in ``sizes``)."""
-    found = [sizes[rel] for rel in paths if rel in sizes]
-    return len(found), sum(found)
-
-
 def _bulky(context: Path, sent: set[str]) -> list[str]:
     """Top-most .git / dependency folders that are sent."""
     found: list[str] = []
@@ -1759,20 +1716,6 @@ def _secret_files(context: Path, sent: set[str], skip: Iterable[str] = ()) -> li
         if secret and not any(rel.startswith(b + "/") for b in found):
             found.append(rel)
     return found
-
-
-def plural(n: int, word: str) -> str:
-    """``1 file``, ``2 files`` (for messages)."""
-    return f"{n} {word}{'' if n == 1 else 's'}"
-
-
-def human_size(n: int) -> str:
-    value = float(n)
-    for unit in ("B", "KB", "MB", "GB"):
-        if value < 1024 or unit == "GB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{n} B"
 
 
 # --------------------------------------------------------------------------- image facts

@@ -1,24 +1,39 @@
 """Connecting to the Docker engine, with errors a user can act on.
 
 Every module that talks to Docker through the SDK gets its client here, so the
-"engine not reachable" message is the same everywhere.
+"engine not reachable" message is the same everywhere; and every module that catches the
+SDK's errors catches :data:`DOCKER_ERRORS` and turns them into one line with
+:func:`docker_error` (or :func:`describe`).
 """
 
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from devkit.errors import DevkitError
+from devkit.errors import DevkitError, one_line
 
 if TYPE_CHECKING:
     import docker
 
-#: Label put on everything devkit creates in the engine (volumes, containers, images).
-LABEL_PREFIX = "dev.devkit"
-MANAGED_LABEL = f"{LABEL_PREFIX}.managed"
-PROJECT_LABEL = f"{LABEL_PREFIX}.project"
-PURPOSE_LABEL = f"{LABEL_PREFIX}.purpose"
+    #: What the Docker SDK raises: its own errors and those of requests beneath it (timeouts,
+    #: dropped connections). Read it as ``engine.DOCKER_ERRORS`` where it is caught: it is
+    #: made on first use (see :func:`__getattr__`).
+    DOCKER_ERRORS: tuple[type[BaseException], ...]
+
+
+def __getattr__(name: str) -> Any:
+    """``DOCKER_ERRORS``, made when first read: importing docker-py takes about a quarter of a
+    second, which commands that never reach the engine (``--help``, doctor) should not pay."""
+    if name == "DOCKER_ERRORS":
+        import docker.errors
+        import requests
+
+        errors = (docker.errors.DockerException, requests.exceptions.RequestException)
+        globals()[name] = errors
+        return errors
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 START_HINT = (
     "start Docker (Docker Desktop, or `sudo dockerd &` on Linux), "
@@ -43,7 +58,7 @@ def _context_endpoint() -> tuple[str, str, object] | None:
         ctx = ContextAPI.get_context(wanted)  # None: the current context of config.json
     except Exception as exc:  # a broken ~/.docker must not stop the default path
         if wanted:
-            raise DevkitError(f"cannot read docker context {wanted!r}: {_short(exc)}") from exc
+            raise DevkitError(f"cannot read docker context {wanted!r}: {describe(exc)}") from exc
         return None
     if ctx is None:
         if wanted:
@@ -89,16 +104,21 @@ def _reason(exc: BaseException) -> str:
         if isinstance(cause, OSError) and cause.strerror:
             root = cause
         cause = cause.__cause__ or cause.__context__
-    return root.strerror if root is not None and root.strerror else _short(exc)
+    return root.strerror if root is not None and root.strerror else describe(exc)
 
 
-def _short(exc: BaseException) -> str:
-    """The first line of a docker-py error, without the nested exception chain."""
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return text[:300]
+def describe(exc: BaseException) -> str:
+    """A Docker SDK error in one line: the engine's own explanation when it sent one, else the
+    first line of the message (docker-py appends the nested exception chain on further lines),
+    cut to 300 characters."""
+    explanation = getattr(exc, "explanation", None)
+    if explanation:
+        return one_line(explanation, 300)
+    lines = str(exc).strip().splitlines()
+    return one_line(lines[0], 300) if lines else type(exc).__name__
 
 
 def docker_error(action: str, exc: BaseException) -> DevkitError:
-    """Translate a ``docker.errors.DockerException`` raised while doing ``action``."""
-    explanation = getattr(exc, "explanation", None)
-    return DevkitError(f"{action} failed: {explanation or _short(exc)}")
+    """The :class:`DevkitError` for one of :data:`DOCKER_ERRORS` raised while doing ``action``:
+    ``"<action> failed: <what the engine said>"``."""
+    return DevkitError(f"{action} failed: {describe(exc)}")

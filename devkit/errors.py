@@ -25,3 +25,10 @@ class UsageError(DevkitError):
     A :class:`DevkitError` like any other, but the CLI exits 2 for it (as argparse does for
     its own usage errors) so scripts can tell a wrong call from a failed one.
     """
+
+
+def one_line(text: object, width: int = 400) -> str:
+    """``text`` as one line for an error message: every run of whitespace (line breaks too)
+    becomes one space, and a text longer than ``width`` is cut with an ellipsis."""
+    flat = " ".join(str(text).split())
+    return flat if len(flat) <= width else flat[: width - 1] + "…"

@@ -7,20 +7,18 @@ rendering leaves the target exactly as it was.
 
 from __future__ import annotations
 
-import fnmatch
 import os
 import shutil
 import signal
-import subprocess
 import tempfile
-import warnings
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from devkit import copier_api
 from devkit.answers import read_ca_file
 from devkit.errors import DevkitError
 from devkit.template import TemplateSource
@@ -106,7 +104,14 @@ def render(
     done = False
     try:
         out = staging / "project"
-        skip_if_exists = _copier_copy(answers, out, source=source, trusted=trusted)
+        skip_if_exists = copier_api.copy(
+            _recorded_src(source.src_path),
+            out,
+            data=answers,
+            vcs_ref=source.vcs_ref,
+            trusted=trusted,
+            shown=source.src_path,
+        )
         if ca_text is not None:
             (out / CA_DEST).parent.mkdir(parents=True, exist_ok=True)
             (out / CA_DEST).write_text(ca_text, encoding="utf-8")
@@ -148,6 +153,13 @@ def render(
             _remove(created)
 
 
+def _recorded_src(src: str) -> str:
+    """Record an absolute path in .copier-answers.yml, so `copier update` works from anywhere."""
+    if "://" not in src and Path(src).expanduser().exists():
+        return str(Path(src).expanduser().resolve())
+    return src
+
+
 def _remove(folder: Path | None) -> None:
     if folder is not None:
         shutil.rmtree(folder, ignore_errors=True)
@@ -184,85 +196,3 @@ def _no_interrupts() -> Iterator[None]:
         signal.signal(signal.SIGINT, previous)
     if received:
         raise KeyboardInterrupt
-
-
-def _copier_copy(
-    answers: Mapping[str, Any], dst: Path, *, source: TemplateSource, trusted: bool
-) -> Callable[[str], bool]:
-    """Run Copier's Python API non-interactively; translate its errors into DevkitError.
-
-    Returns a predicate telling which rendered paths are the template's ``_skip_if_exists``.
-    """
-    import copier
-    from copier import errors as copier_errors
-
-    src = source.src_path
-    if "://" not in src and Path(src).expanduser().exists():
-        # Record an absolute path in .copier-answers.yml so `copier update` works from anywhere.
-        src = str(Path(src).expanduser().resolve())
-    try:
-        with warnings.catch_warnings():
-            # Copier warns about dirty/shallow sources and the like; they are not the user's
-            # business when rendering a known version.
-            warnings.simplefilter("ignore")
-            worker = copier.run_copy(
-                src,
-                dst,
-                data=dict(answers),
-                vcs_ref=source.vcs_ref,
-                defaults=True,
-                overwrite=True,
-                quiet=True,
-                unsafe=trusted,
-                cleanup_on_error=True,
-            )
-        return _skip_matcher(worker)
-    except copier_errors.UnsafeTemplateError as exc:
-        raise DevkitError(
-            f"the template {source.src_path} uses tasks, migrations or extensions: {exc}",
-            hint="trust it in Copier's settings.yml ('trust:' list) if you know it is safe",
-        ) from None
-    except copier_errors.CopierAnswersInterrupt:
-        raise KeyboardInterrupt from None
-    except copier_errors.CopierError as exc:
-        raise DevkitError(f"template {source.src_path}: {_one_line(exc)}") from None
-    except (ValueError, OSError, subprocess.SubprocessError) as exc:
-        # Copier reports a missing template folder, an unknown git ref or a failed clone as
-        # plain ValueError/OSError/subprocess errors.
-        raise DevkitError(f"cannot render template {source.src_path}: {_one_line(exc)}") from None
-    except Exception as exc:
-        if type(exc).__module__.startswith(("plumbum", "jinja2", "pydantic")):
-            raise DevkitError(
-                f"cannot render template {source.src_path}: {_one_line(exc)}"
-            ) from None
-        raise
-
-
-def _skip_matcher(worker: Any) -> Callable[[str], bool]:
-    """The template's ``_skip_if_exists`` patterns as a predicate on relative paths."""
-    match = getattr(worker, "match_skip", None)
-    if callable(match):
-        return lambda rel: bool(match(Path(rel)))
-    # Older/newer Copier without the matcher: plain glob patterns from the template config.
-    patterns = list(getattr(getattr(worker, "template", None), "skip_if_exists", []) or [])
-    return lambda rel: any(
-        fnmatch.fnmatch(rel, p) or fnmatch.fnmatch(Path(rel).name, p) for p in patterns
-    )
-
-
-def _one_line(exc: BaseException) -> str:
-    stderr = getattr(exc, "stderr", None)
-    if isinstance(stderr, bytes):
-        stderr = stderr.decode(errors="replace")
-    if isinstance(stderr, str) and stderr.strip():
-        # A failed git command (plumbum's ProcessExecutionError, CalledProcessError): git's
-        # own first complaint is what the user can act on, not the whole command dump.
-        lines = [ln.strip() for ln in stderr.splitlines() if ln.strip()]
-        fatal = [ln for ln in lines if ln.startswith(("fatal:", "error:"))]
-        argv = getattr(exc, "argv", None) or getattr(exc, "cmd", None)
-        what = ""
-        if isinstance(argv, (list, tuple)) and len(argv) > 1:
-            what = f"{Path(str(argv[0])).name} {argv[1]} failed: "
-        return what + (fatal or lines)[0]
-    text = " ".join(str(exc).split())
-    return text if len(text) <= 400 else text[:397] + "..."

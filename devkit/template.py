@@ -23,26 +23,19 @@ import fcntl
 import gzip
 import hashlib
 import os
+import re
 import shutil
-import subprocess
 import tarfile
 import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from packaging.version import InvalidVersion, Version
 
-from devkit import resources
+from devkit import copier_api, fsutil, git, resources
 from devkit.errors import DevkitError
-
-#: Git identity for the mirror's commits, so it works where no user.name is configured.
-_GIT_ENV = {
-    "GIT_AUTHOR_NAME": "devkit",
-    "GIT_AUTHOR_EMAIL": "devkit@localhost",
-    "GIT_COMMITTER_NAME": "devkit",
-    "GIT_COMMITTER_EMAIL": "devkit@localhost",
-    "GIT_CONFIG_NOSYSTEM": "1",
-}
 
 
 @dataclass(frozen=True)
@@ -86,38 +79,14 @@ def _tree_digest(folder: Path) -> str:
     return digest.hexdigest()
 
 
-#: The mirror's commits and tags are devkit's bookkeeping: a user's global signing setup would
-#: make them prompt for a passphrase or fail (a hook could too; commits pass --no-verify).
-_GIT_CONFIG = ("-c", "commit.gpgSign=false", "-c", "tag.gpgSign=false")
-
-
-def _run_git(
-    repo: Path, args: tuple[str, ...], extra_env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, **_GIT_ENV, **(extra_env or {})}
-    try:
-        return subprocess.run(
-            ["git", "-C", str(repo), *_GIT_CONFIG, *args],
-            check=False,
-            capture_output=True,
-            text=True,
-            env=env,
-        )
-    except FileNotFoundError as exc:
-        raise DevkitError("git is not installed; devkit needs it to version templates") from exc
-
-
 def _git(repo: Path, *args: str, extra_env: dict[str, str] | None = None) -> str:
     """Run git on devkit's own repository ``repo``; its output, or DevkitError."""
-    result = _run_git(repo, args, extra_env)
-    if result.returncode != 0:
-        raise DevkitError(f"git {' '.join(args)} failed in {repo}: {result.stderr.strip()}")
-    return result.stdout.strip()
+    return git.run(repo, *args, devkit_repo=True, env=extra_env).stdout.strip()
 
 
 def _git_ok(repo: Path, *args: str) -> bool:
-    """Whether a git query (say, that a ref exists) succeeds in ``repo``."""
-    return _run_git(repo, args).returncode == 0
+    """Whether a git query (say, that a ref exists) succeeds in devkit's own ``repo``."""
+    return git.run(repo, *args, devkit_repo=True, check=False).returncode == 0
 
 
 def mirror_dir() -> Path:
@@ -183,25 +152,18 @@ def release(folder: Path | None = None, history: Path | None = None) -> Path:
             hint="released versions never change: bump copier-template/VERSION and release that",
         )
     history.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    try:
-        with (
-            open(tmp, "wb") as raw,
-            gzip.GzipFile(filename="", fileobj=raw, mode="wb", mtime=0) as gz,
-        ):
-            with tarfile.open(fileobj=gz, mode="w", format=tarfile.PAX_FORMAT) as tar:
-                for path in _template_files(folder):
-                    info = tarfile.TarInfo(path.relative_to(folder).as_posix())
-                    info.size = path.stat().st_size
-                    info.mode = 0o755 if os.access(path, os.X_OK) else 0o644
-                    with open(path, "rb") as fh:
-                        tar.addfile(info, fh)
-            raw.flush()
-            os.fsync(raw.fileno())
-        tmp.rename(target)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    # No clobbering: a release made meanwhile by another run is not replaced.
+    with (
+        fsutil.AtomicFile(target, overwrite=False) as raw,
+        gzip.GzipFile(filename="", fileobj=raw, mode="wb", mtime=0) as gz,
+        tarfile.open(fileobj=gz, mode="w", format=tarfile.PAX_FORMAT) as tar,
+    ):
+        for path in _template_files(folder):
+            info = tarfile.TarInfo(path.relative_to(folder).as_posix())
+            info.size = path.stat().st_size
+            info.mode = 0o755 if os.access(path, os.X_OK) else 0o644
+            with open(path, "rb") as fh:
+                tar.addfile(info, fh)
     return target
 
 
@@ -299,16 +261,68 @@ def import_version(from_repo: str, tag: str, repo: Path | None = None) -> None:
             )
 
 
-def _sorted_tags(tags: list[str]) -> list[str]:
-    """Version tags in PEP 440 order (oldest first); tags that are not versions go last."""
+def version_key(ref: str) -> Version | None:
+    """The version a tag or a ``git describe`` string stands for, or None if it is not one.
+
+    PEP 440, with a leading ``v`` allowed; like Copier, ``<tag>-<n>-g<hash>`` (``git
+    describe``, a commit after a tag) is a post-release of ``<tag>``. The one ordering of
+    template versions in devkit.
+    """
+    text = ref.strip()
+    match = re.match(r"^(?P<base>.+)-(?P<count>\d+)-g(?P<hash>[0-9a-f]+)$", text)
+    if match:
+        text = f"{match['base']}.post{match['count']}+{match['hash']}"
+    try:
+        return Version(text)
+    except InvalidVersion:
+        return None
+
+
+def _sorted_tags(tags: Iterable[str]) -> list[str]:
+    """Version tags oldest first (:func:`version_key`); tags that are not versions go last."""
 
     def key(tag: str) -> tuple[int, Version | str]:
-        try:
-            return (0, Version(tag))
-        except InvalidVersion:
-            return (1, tag)
+        version = version_key(tag)
+        return (1, tag) if version is None else (0, version)
 
     return sorted(tags, key=key)
+
+
+def newest(tags: Iterable[str]) -> str | None:
+    """The newest release among ``tags`` (:func:`version_key` order, pre-releases skipped)."""
+    for tag in reversed(_sorted_tags(tags)):
+        version = version_key(tag)
+        if version is not None and not version.is_prerelease:
+            return tag
+    return None
+
+
+@lru_cache(maxsize=64)
+def tags(src: str) -> tuple[str, ...]:
+    """The tags of a template repository (a local path or a git URL, Copier's spellings too).
+
+    Read once per process: ``tags.cache_clear()`` reads them again. Raises
+    :class:`DevkitError` when ``src`` cannot be read as a git repository.
+    """
+    url = copier_api.repo_url(src)
+    if is_local_path(url):
+        url = str(Path(url).expanduser().resolve())
+    result = git.run(Path("/"), "ls-remote", "--tags", "--refs", "--", url, check=False)
+    if result.returncode != 0:
+        raise DevkitError(
+            f"template {src} cannot be read as a git repository: "
+            f"{git.complaint(result.stderr) or 'git ls-remote failed'}"
+        )
+    return tuple(
+        line.split("\t", 1)[1].removeprefix("refs/tags/")
+        for line in result.stdout.splitlines()
+        if "\t" in line
+    )
+
+
+def newest_version(src: str) -> str | None:
+    """The newest release tag of a template repository (see :func:`newest` and :func:`tags`)."""
+    return newest(tags(src))
 
 
 def versions(repo: Path | None = None) -> list[str]:
@@ -351,10 +365,8 @@ def resolve_source(template: str | None, vcs_ref: str | None) -> TemplateSource:
             raise DevkitError(f"template {template} is not a folder")
         template = str(folder.resolve())
         if vcs_ref is not None and (folder / ".git").exists():
-            probe = subprocess.run(
-                ["git", "-C", template, "rev-parse", "-q", "--verify", f"{vcs_ref}^{{commit}}"],
-                capture_output=True,
-                check=False,
+            probe = git.run(
+                Path(template), "rev-parse", "-q", "--verify", f"{vcs_ref}^{{commit}}", check=False
             )
             if probe.returncode != 0:
                 known = ", ".join(versions(folder)) or "none"
@@ -370,8 +382,6 @@ def is_local_path(template: str) -> bool:
     URLs are ``scheme://…`` (``https://``, ``git+file://``), scp-like ``user@host:path``, or
     Copier's ``gh:``/``gl:`` shortcuts.
     """
-    import re
-
     return not re.match(r"^[\w+.-]+://|^[\w.-]+@[\w.-]+:|^(gh|gl):", template)
 
 

@@ -25,25 +25,25 @@ the recorded ``_src_path`` is kept as it was so the answers file does not churn 
 from __future__ import annotations
 
 import contextlib
-import io
 import os
 import re
 import subprocess
 import sys
 import tempfile
 import time
-import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
 from dataclasses import asdict, dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from devkit.errors import DevkitError
-from devkit.template import is_local_path
+from devkit import compose, copier_api, git, template
+from devkit.errors import DevkitError, one_line
+from devkit.fsutil import write_atomic
+from devkit.labels import PURPOSE_LABEL
+from devkit.template import is_local_path, newest_version
 
 ANSWERS_FILE = ".copier-answers.yml"
 
@@ -57,14 +57,6 @@ FAILED = "failed"
 #: Statuses that count as success for the exit code.
 OK_STATUSES = frozenset({UPDATED, UP_TO_DATE, WOULD_UPDATE})
 
-#: Where a rendered project keeps its compose file (the template contract), in lookup order.
-COMPOSE_FILES = (
-    ".devcontainer/compose.yaml",
-    ".devcontainer/compose.yml",
-    ".devcontainer/docker-compose.yaml",
-    ".devcontainer/docker-compose.yml",
-)
-PURPOSE_LABEL = "dev.devkit.purpose"
 
 _CONFLICT_START = re.compile(rb"^<{7}( |$)", re.MULTILINE)
 
@@ -156,24 +148,8 @@ class _UpToDate(Exception):
 
 
 def _git(cwd: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    # --no-optional-locks: `git status` must not even refresh the index of a repository
-    # that we are going to leave exactly as it was.
-    env = {**os.environ, "LC_ALL": "C", "GIT_TERMINAL_PROMPT": "0"}
-    try:
-        result = subprocess.run(
-            ["git", "--no-optional-locks", "-C", str(cwd), *args],
-            capture_output=True,
-            text=True,
-            env=env,
-            check=False,
-        )
-    except FileNotFoundError as exc:
-        raise DevkitError("git is not installed; devkit update needs it") from exc
-    if check and result.returncode != 0:
-        message = (result.stderr or result.stdout).strip().splitlines()
-        detail = message[-1] if message else f"exit code {result.returncode}"
-        raise DevkitError(f"git {args[0]} failed: {detail}")
-    return result
+    """git in a user's repository: their identity and config, no optional locks, no prompt."""
+    return git.run(cwd, *args, check=check)
 
 
 def valid_branch_name(name: str) -> bool:
@@ -183,90 +159,15 @@ def valid_branch_name(name: str) -> bool:
     return _git(Path("."), "check-ref-format", "--branch", name, check=False).returncode == 0
 
 
-def _one_line(text: str) -> str:
-    lines = [line.strip() for line in str(text).strip().splitlines() if line.strip()]
-    return lines[0] if lines else ""
-
-
-def _describe_error(exc: BaseException) -> str:
-    """One line a user can act on, whatever Copier, plumbum or git threw."""
-    from copier.errors import UnsafeTemplateError
-
-    if isinstance(exc, UnsafeTemplateError):
-        return (
-            "the template uses tasks, migrations or Jinja extensions, which devkit does not run "
-            "unattended; update this repository with `copier update --trust` after reviewing them"
-        )
-    stderr = getattr(exc, "stderr", None)  # plumbum's ProcessExecutionError
-    if stderr:
-        argv = [str(a) for a in getattr(exc, "argv", None) or ["command"]]
-        name = Path(argv[0]).name
-        sub = ""
-        if name == "git":  # name the subcommand, skipping options like `-c key=value`
-            words = iter(argv[1:])
-            for word in words:
-                if word in ("-c", "-C"):
-                    next(words, None)
-                elif not word.startswith("-"):
-                    sub = f" {word}"
-                    break
-        return f"{name}{sub} failed: {_one_line(stderr)}"
-    text = _one_line(str(exc))
-    return text or type(exc).__name__
-
-
 # --------------------------------------------------------------------------- versions
 
 
-def _version_key(ref: str) -> Any:
-    """A comparable version for a tag or ``git describe`` string, or None if it is not one."""
-    from packaging.version import InvalidVersion, Version
-
-    text = ref.strip()
-    match = re.match(r"^(?P<base>.+)-(?P<count>\d+)-g(?P<hash>[0-9a-f]+)$", text)
-    if match:  # like copier: "<tag>-<n>-g<hash>" is a post-release of <tag>
-        text = f"{match['base']}.post{match['count']}+{match['hash']}"
-    try:
-        return Version(text)
-    except InvalidVersion:
-        return None
-
-
-@lru_cache(maxsize=64)
 def _template_tags(src: str) -> tuple[str, ...]:
-    """Tags of a template repository (local path or git URL), read once per process."""
-    try:  # Copier's own URL expansion (copier._vcs since 9.5, copier.vcs before)
-        from copier._vcs import get_repo
-    except ImportError:
-        from copier.vcs import get_repo
-
-    # Copier's spellings (`gh:org/repo`, `git+https://…`, `~/path`) → what git understands.
-    url = get_repo(src) or src
-    if is_local_path(url):
-        url = str(Path(url).expanduser().resolve())
-    result = _git(Path("/"), "ls-remote", "--tags", "--refs", "--", url, check=False)
-    if result.returncode != 0:
-        raise _Refused(
-            f"template {src} cannot be read as a git repository: "
-            f"{_one_line(result.stderr) or 'git ls-remote failed'}"
-        )
-    return tuple(
-        line.split("\t", 1)[1].removeprefix("refs/tags/")
-        for line in result.stdout.splitlines()
-        if "\t" in line
-    )
-
-
-def newest_version(src: str) -> str | None:
-    """The newest release tag of a template (PEP 440 order, pre-releases skipped), if any."""
-    best: tuple[Any, str] | None = None
-    for tag in _template_tags(src):
-        key = _version_key(tag)
-        if key is None or key.is_prerelease:
-            continue
-        if best is None or key > best[0]:
-            best = (key, tag)
-    return best[1] if best else None
+    """The template's tags (read once per process); an unreadable template is refused."""
+    try:
+        return template.tags(src)
+    except DevkitError as exc:
+        raise _Refused(exc.message) from None
 
 
 # --------------------------------------------------------------------------- compose volumes
@@ -277,27 +178,17 @@ def _compose_volumes(text: str | None) -> dict[str, dict[str, Any]]:
     if not text:
         return {}
     try:
-        doc = yaml.safe_load(text)
-    except yaml.YAMLError:
-        return {}
-    volumes = doc.get("volumes") if isinstance(doc, dict) else None
-    if not isinstance(volumes, dict):
-        return {}
-    found: dict[str, dict[str, Any]] = {}
-    for key, spec in volumes.items():
-        spec = spec if isinstance(spec, dict) else {}
-        if spec.get("external"):
-            continue  # not the project's to manage
-        labels = spec.get("labels")
-        if isinstance(labels, list):  # compose's other spelling: ["key=value", ...]
-            labels = dict(str(item).partition("=")[::2] for item in labels)
-        labels = {str(k): str(v) for k, v in labels.items()} if isinstance(labels, dict) else {}
-        found[str(key)] = {
-            "name": str(spec.get("name") or key),
-            "purpose": labels.get(PURPOSE_LABEL) or str(key),
-            "labels": labels,
+        volumes = compose.named_volumes(compose.parse(text, "compose file"), "compose file")
+    except DevkitError:
+        return {}  # not a compose file we can read: no volume changes to report
+    return {
+        v.key: {
+            "name": v.name or v.key,
+            "purpose": v.labels.get(PURPOSE_LABEL) or v.key,
+            "labels": v.labels,
         }
-    return found
+        for v in volumes
+    }
 
 
 def volume_changes(before: str | None, after: str | None) -> list[VolumeChange]:
@@ -335,7 +226,7 @@ def volume_changes(before: str | None, after: str | None) -> list[VolumeChange]:
 
 def _read_compose(root: Path, rev: str | None) -> tuple[str | None, str | None]:
     """(path, text) of the project's compose file at ``rev`` (None = the work tree)."""
-    for rel in COMPOSE_FILES:
+    for rel in compose.PATHS:
         if rev is None:
             path = root / rel
             if path.is_file():
@@ -384,7 +275,7 @@ def _target_version(source: str, options: UpdateOptions) -> str | None:
     mirror = options.bundled_mirror
     if options.bundled_tag and mirror and _same_path(source, mirror):
         return options.bundled_tag
-    return newest_version(source)
+    return template.newest(_template_tags(source))
 
 
 def _choose_source(
@@ -405,11 +296,12 @@ def _choose_source(
                 import_version(recorded, old_ref, Path(mirror))
             except DevkitError as exc:
                 raise _Refused(f"cannot copy version {old_ref} from {recorded}: {exc}") from None
-            _template_tags.cache_clear()
+            template.tags.cache_clear()
             return mirror, not _same_path(recorded, mirror)
         newest = _target_version(mirror, options)
-        old_key = _version_key(old_ref)
-        if old_key is not None and newest and old_key > _version_key(newest):
+        old_key = template.version_key(old_ref)
+        new_key = template.version_key(newest) if newest else None
+        if old_key is not None and new_key is not None and old_key > new_key:
             raise _UpToDate(_NEWER_DEVKIT.format(newest))
         raise _Refused(
             f"bundled template version {old_ref} is unknown to this devkit's template mirror; "
@@ -436,74 +328,12 @@ def _read_answers(project: Path) -> dict[str, Any]:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise _Refused(f"{ANSWERS_FILE} cannot be read: {_one_line(str(exc))}") from None
+        raise _Refused(f"{ANSWERS_FILE} cannot be read: {one_line(exc)}") from None
     if not isinstance(data, dict) or not data.get("_src_path"):
         raise _Refused(f"{ANSWERS_FILE} records no template (_src_path)")
     if not data.get("_commit"):
         raise _Refused(f"{ANSWERS_FILE} records no template version (_commit)")
     return data
-
-
-def _run_copier(
-    project: Path, source: str, remapped: bool, options: UpdateOptions, version: str
-) -> None:
-    """Copier's update of ``project`` (a clean git work tree) to ``source`` at ``version``.
-
-    The bundled template is trusted (as ``devkit new`` trusts it); any other template's tasks,
-    migrations and Jinja extensions are refused, since nobody reviews them in a fleet run.
-    ``remapped``: ``source`` stands in for the recorded ``_src_path`` for the old version too.
-    """
-    trusted = options.bundled_mirror is not None and _same_path(source, options.bundled_mirror)
-    sink = io.StringIO()
-    with (
-        contextlib.redirect_stdout(sink),
-        contextlib.redirect_stderr(sink),
-        warnings.catch_warnings(),
-    ):
-        warnings.simplefilter("ignore")
-        _copier_update(
-            project,
-            template=source if remapped else None,
-            vcs_ref=version,  # exactly the version reported, not Copier's own idea of newest
-            data=dict(options.data),
-            defaults=True,
-            overwrite=True,
-            conflict="inline",
-            context_lines=options.context_lines,
-            unsafe=trusted,
-            quiet=True,
-        )
-
-
-def _copier_update(project: Path, *, template: str | None, **settings: Any) -> None:
-    """``copier update`` of ``project``; with ``template``, both template versions come from it.
-
-    The one place that relies on Copier internals (Copier has no public way to say where the
-    *old* version comes from: ``src_path`` only names the new one, the old one is always the
-    answers file's ``_src_path``, which may be another machine's path):
-
-    * ``Worker`` (``copier._main`` since 9.5, ``copier.main`` before; ``copier`` re-exports it
-      only with a deprecation warning);
-    * ``Subproject.template`` is a ``functools.cached_property`` built from ``_src_path`` and
-      ``_commit``, whose clone is removed by a hook in ``Subproject._cleanup_hooks``: filling the
-      cache first, with the same ``_commit`` from ``template``, makes Copier use that clone.
-
-    Checked against copier 9.4 and 9.19; pyproject pins ``copier>=9.4,<10``.
-    """
-    try:
-        from copier._main import Worker
-        from copier._template import Template
-    except ImportError:  # copier < 9.5
-        from copier.main import Worker
-        from copier.template import Template
-
-    with Worker(dst_path=project, src_path=template, **settings) as worker:
-        if template is not None:
-            sub = worker.subproject
-            old = Template(url=template, ref=sub.last_answers["_commit"])
-            sub.__dict__["template"] = old
-            sub._cleanup_hooks.append(old._cleanup)
-        worker.run_update()
 
 
 def _keep_recorded_src(project: Path, recorded: str, used: str) -> None:
@@ -515,9 +345,7 @@ def _keep_recorded_src(project: Path, recorded: str, used: str) -> None:
     if not match or yaml.safe_load(match.group(0)).get("_src_path") != used:
         return
     replacement = yaml.safe_dump({"_src_path": recorded}, width=10_000).strip()
-    tmp = path.with_name(path.name + ".devkit-tmp")
-    tmp.write_text(text[: match.start()] + replacement + text[match.end() :], encoding="utf-8")
-    os.replace(tmp, path)
+    write_atomic(path, text[: match.start()] + replacement + text[match.end() :])
 
 
 def _changed_files(top: Path) -> list[str]:
@@ -578,7 +406,7 @@ def update_repo(
     except KeyboardInterrupt:
         raise
     except BaseException as exc:  # one broken repository never stops the others
-        result.status, result.reason = FAILED, _describe_error(exc)
+        result.status, result.reason = FAILED, copier_api.describe(exc)
     result.seconds = round(time.monotonic() - started, 3)
     return result
 
@@ -608,7 +436,7 @@ def _update(given: Path, options: UpdateOptions, result: RepoResult) -> None:
     if newest is None:
         raise _Refused(f"template {source} has no version tags (like v1.0.0)")
     result.new_version = newest
-    old_key, new_key = _version_key(old_ref), _version_key(newest)
+    old_key, new_key = template.version_key(old_ref), template.version_key(newest)
     if old_key is not None and new_key is not None and old_key >= new_key:
         mirror = options.bundled_mirror
         newer_devkit = old_key > new_key and mirror is not None and _same_path(source, mirror)
@@ -685,7 +513,17 @@ def _merge(
 ) -> None:
     """Copier's update of ``project`` (in the work tree ``top``), and what it changed."""
     _, before = _read_compose(project, "HEAD")
-    _run_copier(project, source, remapped, options, str(result.new_version))
+    # The bundled template is trusted (as `devkit new` trusts it); any other template's tasks,
+    # migrations and Jinja extensions are refused, since nobody reviews them in a fleet run.
+    trusted = options.bundled_mirror is not None and _same_path(source, options.bundled_mirror)
+    copier_api.update(
+        project,
+        template=source if remapped else None,  # it stands in for the recorded _src_path
+        vcs_ref=str(result.new_version),  # exactly the version reported, not Copier's newest
+        data=options.data,
+        context_lines=options.context_lines,
+        trusted=trusted,
+    )
     if remapped:
         _keep_recorded_src(project, str(result.template), source)
     result.changes = _changed_files(top)
@@ -728,7 +566,7 @@ def _pool(jobs: int) -> Executor:
     method = "forkserver" if "forkserver" in methods else "spawn"
     context = multiprocessing.get_context(method)
     if method == "forkserver":
-        context.set_forkserver_preload(["devkit.update", "copier._main"])
+        context.set_forkserver_preload(["devkit.update", *copier_api.PRELOAD_MODULES])
     return ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_worker_init)
 
 
@@ -747,7 +585,7 @@ def update_many(
     """
     if jobs < 1:
         raise DevkitError("--jobs must be at least 1")
-    _template_tags.cache_clear()  # templates may have gained tags since the last call
+    template.tags.cache_clear()  # templates may have gained tags since the last call
     results: dict[int, RepoResult] = {}
 
     def finish(index: int, res: RepoResult) -> None:

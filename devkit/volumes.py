@@ -10,28 +10,25 @@ from __future__ import annotations
 
 import contextlib
 import io
-import os
 import queue
 import re
 import tarfile
 import threading
 import uuid
 from collections.abc import Callable, Generator, Iterator
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, BinaryIO
 
-import yaml
-
-from devkit import archive
-from devkit.engine import MANAGED_LABEL, PROJECT_LABEL, PURPOSE_LABEL, docker_error
+from devkit import archive, compose, engine, fsutil
+from devkit.engine import docker_error
 from devkit.errors import DevkitError
+from devkit.labels import HELPER_LABEL, MANAGED_LABEL, PROJECT_LABEL, PURPOSE_LABEL, extra_labels
 from devkit.resources import data_dir
 
 #: The helper image devkit imports from an empty tar (never pulled).
 HELPER_IMAGE = "devkit/volume-helper:1"
-HELPER_LABEL = "dev.devkit.helper"
 #: Where the helper container mounts the volume.
 MOUNT = "/volume"
 REBASE = MOUNT.lstrip("/")
@@ -42,13 +39,6 @@ ProgressFn = Callable[[int], None]
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def _docker_errors() -> tuple[type[BaseException], ...]:
-    import docker.errors
-    import requests
-
-    return (docker.errors.DockerException, requests.exceptions.RequestException)
 
 
 def check_name(name: str) -> str:
@@ -70,7 +60,7 @@ def ensure_helper_image(client: Any) -> str:
         return HELPER_IMAGE
     except docker.errors.ImageNotFound:
         pass
-    except _docker_errors() as exc:
+    except engine.DOCKER_ERRORS as exc:
         raise docker_error("looking up the helper image", exc) from exc
     empty = io.BytesIO()
     with tarfile.open(fileobj=empty, mode="w"):
@@ -83,7 +73,7 @@ def ensure_helper_image(client: Any) -> str:
             tag=tag,
             changes=[f'LABEL {MANAGED_LABEL}="true" {PURPOSE_LABEL}="volume-helper"'],
         )
-    except _docker_errors() as exc:
+    except engine.DOCKER_ERRORS as exc:
         raise docker_error("making the helper image", exc) from exc
     return HELPER_IMAGE
 
@@ -98,23 +88,16 @@ def helper(client: Any, volume: str, *, read_only: bool = False) -> Iterator[Any
             command=["/devkit-never-runs"],
             name=f"devkit-helper-{uuid.uuid4().hex[:12]}",
             volumes={volume: {"bind": MOUNT, "mode": "ro" if read_only else "rw"}},
-            labels={MANAGED_LABEL: "true", HELPER_LABEL: "1", **_extra_labels()},
+            labels={MANAGED_LABEL: "true", HELPER_LABEL: "1", **extra_labels()},
             network_disabled=True,
         )
-    except _docker_errors() as exc:
+    except engine.DOCKER_ERRORS as exc:
         raise docker_error(f"creating a helper container for volume {volume}", exc) from exc
     try:
         yield container
     finally:
-        with contextlib.suppress(*_docker_errors()):
+        with contextlib.suppress(*engine.DOCKER_ERRORS):
             container.remove(force=True, v=False)
-
-
-def _extra_labels() -> dict[str, str]:
-    """Labels added to everything devkit creates; tests set DEVKIT_EXTRA_LABELS=k=v,..."""
-    raw = os.environ.get("DEVKIT_EXTRA_LABELS", "")
-    pairs = (item.split("=", 1) for item in raw.split(",") if "=" in item)
-    return {k.strip(): v.strip() for k, v in pairs}
 
 
 def _inspect(client: Any, name: str) -> dict[str, Any] | None:
@@ -127,7 +110,7 @@ def _inspect(client: Any, name: str) -> dict[str, Any] | None:
         return attrs
     except docker.errors.NotFound:
         return None
-    except _docker_errors() as exc:
+    except engine.DOCKER_ERRORS as exc:
         raise docker_error(f"inspecting volume {name}", exc) from exc
 
 
@@ -154,7 +137,7 @@ def users(client: Any, name: str, *, running_only: bool = False) -> list[str]:
     """Names of the containers (running or stopped, or only running) that mount the volume."""
     try:
         found = client.api.containers(all=not running_only, filters={"volume": name})
-    except _docker_errors() as exc:
+    except engine.DOCKER_ERRORS as exc:
         raise docker_error(f"listing the containers that use {name}", exc) from exc
     return sorted(_container_name(c) for c in found)
 
@@ -194,10 +177,10 @@ def is_empty(client: Any, name: str) -> bool:
 
 def _create(client: Any, name: str, driver: str, labels: dict[str, str]) -> None:
     """Create volume ``name`` with devkit's managed label, ``labels`` and the extra labels."""
-    all_labels = {MANAGED_LABEL: "true", **labels, **_extra_labels()}
+    all_labels = {MANAGED_LABEL: "true", **labels, **extra_labels()}
     try:
         client.api.create_volume(name=name, driver=driver, labels=all_labels)
-    except _docker_errors() as exc:
+    except engine.DOCKER_ERRORS as exc:
         raise docker_error(f"creating volume {name}", exc) from exc
 
 
@@ -225,65 +208,38 @@ class VolumeSpec:
 
 
 def compose_file(project_dir: Path) -> Path:
-    """The compose file ``devkit new`` renders: ``<project>/.devcontainer/compose.yaml``."""
-    for candidate in ("compose.yaml", "compose.yml", "docker-compose.yml", "docker-compose.yaml"):
-        path = project_dir / ".devcontainer" / candidate
-        if path.is_file():
-            return path
-    raise DevkitError(
-        f"no .devcontainer/compose.yaml in {project_dir} (render one with `devkit new`)"
-    )
-
-
-def _labels(raw: Any, where: str) -> dict[str, str]:
-    if raw is None:
-        return {}
-    if isinstance(raw, dict):
-        return {str(k): "" if v is None else str(v) for k, v in raw.items()}
-    if isinstance(raw, list):
-        out = {}
-        for item in raw:
-            key, _, value = str(item).partition("=")
-            out[key] = value
-        return out
-    raise DevkitError(f"{where}: labels must be a mapping or a list")
+    """The project's compose file (see :mod:`devkit.compose` for the names and their order)."""
+    path = compose.find(project_dir)
+    if path is None:
+        raise DevkitError(
+            f"no .devcontainer/compose.yaml in {project_dir} (render one with `devkit new`)"
+        )
+    return path
 
 
 def project_volumes(project_dir: Path) -> list[VolumeSpec]:
     """The named volumes a project's compose file declares (explicit ``name:`` required)."""
     path = compose_file(project_dir)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as exc:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
         raise DevkitError(f"cannot read {path}: {str(exc).splitlines()[0]}") from exc
-    if not isinstance(data, dict):
-        raise DevkitError(f"{path}: not a compose file (top level is not a mapping)")
-    volumes = data.get("volumes") or {}
-    if not isinstance(volumes, dict):
-        raise DevkitError(f"{path}: top-level 'volumes' must be a mapping")
+    data = compose.parse(text, str(path))
     compose_project = data.get("name")
     specs = []
-    for key, entry in volumes.items():
-        entry = entry or {}
-        if not isinstance(entry, dict):
-            raise DevkitError(f"{path}: volume {key!r} must be a mapping")
-        if entry.get("external"):
-            continue
-        name = entry.get("name")
-        if not name:
+    for volume in compose.named_volumes(data, str(path)):
+        if not volume.name:
             raise DevkitError(
-                f"{path}: volume {key!r} has no explicit 'name:'; devkit only manages volumes "
-                "with an explicit name"
+                f"{path}: volume {volume.key!r} has no explicit 'name:'; devkit only manages "
+                "volumes with an explicit name"
             )
-        labels = _labels(entry.get("labels"), f"{path}: volume {key!r}")
+        labels = dict(volume.labels)
         if compose_project:
             # The labels Compose itself puts on volumes it creates, so that `compose up`
             # accepts the volume devkit made first without a warning.
             labels.setdefault("com.docker.compose.project", str(compose_project))
-            labels.setdefault("com.docker.compose.volume", str(key))
-        specs.append(
-            VolumeSpec(str(key), check_name(str(name)), labels, str(entry.get("driver") or "local"))
-        )
+            labels.setdefault("com.docker.compose.volume", volume.key)
+        specs.append(VolumeSpec(volume.key, check_name(volume.name), labels, volume.driver))
     return specs
 
 
@@ -306,7 +262,7 @@ def create_project_volumes(
     specs = project_volumes(project_dir)
     try:
         existing = {v["Name"] for v in (client.api.volumes().get("Volumes") or [])}
-    except _docker_errors() as exc:
+    except engine.DOCKER_ERRORS as exc:
         raise docker_error("listing volumes", exc) from exc
     results = []
     backups: list[archive.BackupFile] | None = None
@@ -353,6 +309,8 @@ def seed_from_latest(
 
 @dataclass
 class VolumeInfo:
+    """One volume as ``devkit volumes list`` shows it."""
+
     name: str
     project: str | None
     purpose: str | None
@@ -362,17 +320,9 @@ class VolumeInfo:
     created: str | None
     labels: dict[str, str] = field(default_factory=dict)
 
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "project": self.project,
-            "purpose": self.purpose,
-            "driver": self.driver,
-            "size": self.size,
-            "containers": self.containers,
-            "created": self.created,
-            "labels": self.labels,
-        }
+    def to_dict(self) -> dict[str, Any]:
+        """The ``--json`` form: every field (``size`` in raw bytes, None when not measured)."""
+        return asdict(self)
 
 
 def _df_volumes(client: Any) -> list[dict[str, Any]]:
@@ -413,7 +363,7 @@ def list_volumes(
                 data = v.get("UsageData") or {}
                 size = data.get("Size", -1)
                 usage[v["Name"]] = size if isinstance(size, int) and size >= 0 else None
-    except _docker_errors() as exc:
+    except engine.DOCKER_ERRORS as exc:
         raise docker_error("listing volumes", exc) from exc
     used_by: dict[str, list[str]] = {}
     for c in containers:
@@ -589,7 +539,7 @@ def _stream(client: Any, name: str, container: Any) -> Generator[bytes, None, No
     """
     try:
         res = _open_archive(client.api, container.id, f"{MOUNT}/.")
-    except _docker_errors() as exc:
+    except engine.DOCKER_ERRORS as exc:
         raise docker_error(f"reading volume {name}", exc) from exc
 
     def chunks() -> Iterator[bytes]:
@@ -601,7 +551,7 @@ def _stream(client: Any, name: str, container: Any) -> Generator[bytes, None, No
         yield from _prefetch(chunks(), depth=8, thread_name="devkit-volume-reader")
     except DevkitError:
         raise
-    except _docker_errors() as exc:
+    except engine.DOCKER_ERRORS as exc:
         raise docker_error(f"reading volume {name}", exc) from exc
     except Exception as exc:  # e.g. urllib3's ProtocolError when the engine hangs up
         raise DevkitError(f"reading volume {name} failed: {exc}") from exc
@@ -660,48 +610,23 @@ def _prefetch(
         thread.join(timeout=30)
 
 
-def _private_file(path: Path) -> BinaryIO:
-    """Open a new file for writing, readable by its owner only (mode 0600)."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    return os.fdopen(fd, "wb")
-
-
-def _fsync_dir(path: Path) -> None:
-    with contextlib.suppress(OSError):
-        fd = os.open(path, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
-def _publish(tmp: Path, final: Path, *, overwrite: bool) -> Path:
-    """Move a complete temp file to its final name; never clobber unless ``overwrite``."""
-    if overwrite:
-        os.replace(tmp, final)
-        return final
-    candidate, n = final, 1
-    while True:
-        try:
-            os.link(tmp, candidate)
-            tmp.unlink()
-            return candidate
-        except FileExistsError:
-            n += 1
-            stem = final.name[: -len("".join(final.suffixes[-2:]))]
-            candidate = final.with_name(f"{stem}-{n}{''.join(final.suffixes[-2:])}")
-        except OSError:  # a filesystem without hard links
-            if candidate.exists():
-                n += 1
-                continue
-            os.replace(tmp, candidate)
-            return candidate
+def _numbered(final: Path) -> Callable[[int], Path]:
+    """Names for backups of one volume taken in the same second: ``<volume>--<time>-2.tar.zst``."""
+    ext = "".join(final.suffixes[-2:])
+    stem = final.name[: len(final.name) - len(ext)]
+    return lambda n: final.with_name(f"{stem}-{n}{ext}")
 
 
 @dataclass
 class BackupResult:
-    path: Path | None  # None when written to a stream
+    """A backup written: where (None when written to a stream) and its manifest."""
+
+    path: Path | None
     manifest: dict[str, Any]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``--json`` form: ``path`` and ``manifest``."""
+        return {"path": str(self.path) if self.path else None, "manifest": self.manifest}
 
 
 def backup(
@@ -754,21 +679,12 @@ def backup(
         final.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     except OSError as exc:
         raise DevkitError(f"cannot create {final.parent}: {exc.strerror}") from exc
-    tmp = final.with_name(f".{final.name}.{os.getpid()}.partial")
-    try:
-        with _private_file(tmp) as fh:
-            manifest = write(fh)
-            try:
-                os.fsync(fh.fileno())
-            except OSError as exc:
-                raise DevkitError(f"cannot flush {tmp} to disk: {exc.strerror}") from exc
-        path = _publish(tmp, final, overwrite=overwrite)
-        _fsync_dir(path.parent)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise
-    return BackupResult(path, manifest)
+    atomic = fsutil.AtomicFile(
+        final, overwrite=overwrite, private=True, alternative=_numbered(final)
+    )
+    with atomic as fh:
+        manifest = write(fh)
+    return BackupResult(atomic.path, manifest)
 
 
 # --------------------------------------------------------------------------- restore
@@ -776,10 +692,21 @@ def backup(
 
 @dataclass
 class RestoreResult:
+    """A backup restored: into which volume, whether it was created, the safety backup taken."""
+
     volume: str
     manifest: dict[str, Any]
     created: bool
     safety_backup: Path | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``--json`` form: ``volume``, ``created``, ``safety_backup``, ``manifest``."""
+        return {
+            "volume": self.volume,
+            "created": self.created,
+            "safety_backup": str(self.safety_backup) if self.safety_backup else None,
+            "manifest": self.manifest,
+        }
 
 
 def _put(client: Any, container: Any, data: Iterator[bytes], name: str) -> None:
@@ -788,7 +715,7 @@ def _put(client: Any, container: Any, data: Iterator[bytes], name: str) -> None:
         ok = client.api.put_archive(container.id, "/", data)
     except DevkitError:
         raise
-    except _docker_errors() as exc:
+    except engine.DOCKER_ERRORS as exc:
         raise docker_error(f"writing volume {name}", exc) from exc
     if not ok:
         raise DevkitError(f"writing volume {name} failed: the engine refused the archive")
@@ -858,7 +785,7 @@ def restore(
             _put(client, container, _prefetch(stream), name)
     except BaseException:
         if created:  # do not leave a half-filled new volume that looks restored
-            with contextlib.suppress(*_docker_errors()):
+            with contextlib.suppress(*engine.DOCKER_ERRORS):
                 client.api.remove_volume(name)
         raise
     return RestoreResult(name, manifest, created, safety)
@@ -875,11 +802,26 @@ def _recreate(client: Any, attrs: dict[str, Any]) -> None:
             driver_opts=attrs.get("Options") or None,
             labels=attrs.get("Labels") or None,
         )
-    except _docker_errors() as exc:
+    except engine.DOCKER_ERRORS as exc:
         raise docker_error(f"emptying volume {name}", exc) from exc
 
 
 # --------------------------------------------------------------------------- copy / remove
+
+
+@dataclass
+class CopyResult:
+    """A volume copied: from where, to where, whether ``target`` was created, and the size of
+    the tar stream that carried the data."""
+
+    source: str
+    target: str
+    created: bool
+    tar_bytes: int
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``--json`` form: every field."""
+        return asdict(self)
 
 
 def copy_volume(
@@ -889,20 +831,64 @@ def copy_volume(
     *,
     labels: dict[str, str] | None = None,
     progress: ProgressFn | None = None,
-) -> bool:
+) -> CopyResult:
     """Copy the data of volume ``source`` into volume ``target``.
 
     ``target`` is created when missing — with ``source``'s driver and labels (except Docker
     Compose's ``com.docker.compose.*``), updated with ``labels`` (e.g. a new
-    ``dev.devkit.purpose``) — or must exist and be empty. Ownership,
+    purpose label) — or must exist and be empty. Ownership,
     modes, symlinks, hard links and mtimes are kept (the tar stream goes straight from one
     helper container to the other, nothing touches the local disk). ``source`` may be used
     by stopped containers but not by a running one; ``target`` by no container at all.
-    Returns True when ``target`` was created.
+    Returns what was done (:class:`CopyResult`).
     Raises :class:`DevkitError` (unknown source, target not empty, volume in use, engine errors).
     """
     src = get_volume(client, source)
     check_name(target)
+    _refuse_running(client, source)
+    exists = volume_exists(client, target)
+    if exists:
+        refuse_in_use(client, target, "copy into")
+        if not is_empty(client, target):
+            raise DevkitError(f"cannot copy into volume {target}: it is not empty")
+    sent = _transfer(
+        client, source, src, target, create=not exists, labels=labels, progress=progress
+    )
+    return CopyResult(source, target, not exists, sent)
+
+
+#: What :func:`migrate` reports when it copied, and when there was nothing to copy.
+MIGRATED = "copied (old volume kept)"
+NOTHING_TO_MIGRATE = "nothing to copy: no such volume here"
+
+
+def migrate(client: Any, old: str, new: str, labels: dict[str, str]) -> str:
+    """Move a renamed volume's data from ``old`` into ``new`` (``devkit update
+    --migrate-volumes``); returns the outcome in a few words for the user.
+
+    ``old`` is never changed or removed. Two cases are outcomes, not errors: ``old`` does not
+    exist on this engine (the project never ran here: :data:`NOTHING_TO_MIGRATE`), and ``new``
+    already holds data (its container already ran: ``"not copied: <new> already holds
+    data"``). Otherwise the data is copied as by :func:`copy_volume`, ``new`` being created
+    with ``labels`` (:data:`MIGRATED`); a volume in use or an engine error raises
+    :class:`DevkitError`.
+    """
+    src = _inspect(client, old)
+    if src is None:
+        return NOTHING_TO_MIGRATE
+    check_name(new)
+    exists = volume_exists(client, new)
+    # Looked at once: the emptiness of ``new`` decides the outcome and guards the copy.
+    if exists and not is_empty(client, new):
+        return f"not copied: {new} already holds data"
+    _refuse_running(client, old)
+    if exists:
+        refuse_in_use(client, new, "copy into")
+    _transfer(client, old, src, new, create=not exists, labels=labels)
+    return MIGRATED
+
+
+def _refuse_running(client: Any, source: str) -> None:
     # Reading a volume that only stopped containers use is safe; a running one may change
     # under the copy.
     running = users(client, source, running_only=True)
@@ -911,12 +897,22 @@ def copy_volume(
             f"cannot copy volume {source}: running container(s) {', '.join(running)} use it; "
             "stop them first"
         )
-    created = False
-    if volume_exists(client, target):
-        refuse_in_use(client, target, "copy into")
-        if not is_empty(client, target):
-            raise DevkitError(f"cannot copy into volume {target}: it is not empty")
-    else:
+
+
+def _transfer(
+    client: Any,
+    source: str,
+    src: dict[str, Any],
+    target: str,
+    *,
+    create: bool,
+    labels: dict[str, str] | None,
+    progress: ProgressFn | None = None,
+) -> int:
+    """Stream ``source``'s files into ``target`` (checked by the caller), creating ``target``
+    first when ``create`` — and removing it again if the copy does not complete. Returns the
+    bytes of tar stream sent."""
+    if create:
         # Compose's own labels say which compose project/key created the source; the copy was
         # not created by Compose, and carrying them over makes Compose misattribute it.
         inherited = {
@@ -925,7 +921,7 @@ def copy_volume(
             if not k.startswith("com.docker.compose.")
         }
         _create(client, target, src.get("Driver") or "local", {**inherited, **(labels or {})})
-        created = True
+    sent = 0
     try:
         with (
             helper(client, source, read_only=True) as reader,
@@ -934,18 +930,20 @@ def copy_volume(
         ):
 
             def chunks() -> Iterator[bytes]:
+                nonlocal sent
                 for chunk in stream:
+                    sent += len(chunk)
                     if progress is not None:
                         progress(len(chunk))
                     yield chunk
 
             _put(client, writer, archive.rebase(chunks(), REBASE), target)
     except BaseException:
-        if created:
-            with contextlib.suppress(*_docker_errors()):
+        if create:
+            with contextlib.suppress(*engine.DOCKER_ERRORS):
                 client.api.remove_volume(target)
         raise
-    return created
+    return sent
 
 
 def remove_volume(client: Any, name: str) -> None:
@@ -958,5 +956,5 @@ def remove_volume(client: Any, name: str) -> None:
         client.api.remove_volume(name)
     except docker.errors.NotFound:
         pass
-    except _docker_errors() as exc:
+    except engine.DOCKER_ERRORS as exc:
         raise docker_error(f"removing volume {name}", exc) from exc

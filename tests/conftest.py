@@ -20,9 +20,10 @@ from typing import Any
 
 import pytest
 
+from devkit.labels import TEST_LABEL
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 ORACLES = REPO_ROOT.parent / "shared" / "oracles"
-TEST_LABEL = "dev.devkit.test"
 #: One value per test session, so the end-of-session sweep removes this session's leftovers
 #: and never the objects of another session running on the same engine.
 TEST_SESSION = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"

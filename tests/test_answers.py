@@ -73,6 +73,44 @@ def test_merge_order_later_layers_win() -> None:
     assert merged["username"] == "dev"
 
 
+def test_layers_defaults_folder_name_file_then_data(tmp_path: Path) -> None:
+    target = tmp_path / "shop-api"
+    answers_file = tmp_path / "answers.yml"
+    answers_file.write_text("username: alice\nuid: 1001\nstacks: go\n")
+    layers = ans.layers(target, answers_file, ["uid=1002"])
+    assert layers.given == {"username": "alice", "uid": 1002, "stacks": ["go"]}
+    assert layers.answers == {
+        **ans.defaults(),
+        "project_name": "shop-api",
+        "username": "alice",
+        "uid": 1002,
+        "stacks": ["go"],
+    }
+    # Nothing given: only the defaults and the folder's name; an invalid folder name is none.
+    assert ans.layers(tmp_path / "Bad Name", None, []) == ans.Layers({}, ans.defaults())
+
+
+def test_layers_check_given_answers_before_any_question(tmp_path: Path) -> None:
+    layers = ans.layers(tmp_path / "Bad Name", None, ["uid=0"])
+    with pytest.raises(DevkitError, match="uid"):
+        layers.check_given()  # the placeholder name stands in: only uid is wrong
+    ans.layers(tmp_path / "Bad Name", None, []).check_given()  # nothing given, nothing to say
+    with pytest.raises(DevkitError, match="project_name: missing"):
+        ans.layers(tmp_path / "Bad Name", None, []).complete()
+
+
+def test_layers_complete_puts_the_wizard_on_top_and_records_an_absolute_ca_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "corp.pem").write_text(FAKE_PEM)
+    monkeypatch.chdir(tmp_path)
+    layers = ans.layers(tmp_path / "svc", None, ["ca_certificates=corp.pem", "uid=1001"])
+    final = layers.complete({"uid": 1003})
+    assert final["uid"] == 1003
+    assert final["ca_certificates"] == str(tmp_path / "corp.pem")
+    assert layers.answers["ca_certificates"] == "corp.pem"  # the layers are left as they were
+
+
 def test_load_yaml_and_json_files(tmp_path: Path) -> None:
     yml = tmp_path / "a.yml"
     yml.write_text("project_name: api\nstacks: [go, rust]\nuid: 1001\n")
@@ -283,3 +321,45 @@ def test_quick_check_never_accepts_what_jsonschema_rejects(answers: dict[str, ob
     # Schema counts as integers, are left to jsonschema on purpose).
     if full and ".0" not in json.dumps(answers):
         assert quick, answers
+
+
+# ---------------------------------------------------------------- what the wizard asks and shows
+
+
+def test_text_problems_are_the_schema_rules() -> None:
+    rule = ANSWER_PROPS["project_name"]["x-rule"]
+    assert ans.text_problem("project_name", "Bad Name") == f"'Bad Name' is not allowed: {rule}"
+    assert str(ans.text_problem("project_name", "")).endswith(rule)
+    assert ans.text_problem("project_name", "fine-name") is None
+    assert ans.text_problem("uid", "0") == "0 is out of range; allowed: 1 to 65533"
+    assert ans.text_problem("uid", "x") == "'x' is not a whole number"
+    assert ans.problem("stacks", []) == (
+        "choose at least one of: python, node, go, rust, dotnet, java"
+    )
+    assert ans.text_problem("apt_packages", "jq,Bad Pkg") is not None
+    assert ans.text_problem("apt_packages", "") is None
+
+
+def test_ca_file_is_checked_as_typed(tmp_path: Path) -> None:
+    assert "does not exist" in str(ans.text_problem("ca_certificates", str(tmp_path / "no.pem")))
+    junk = tmp_path / "junk.pem"
+    junk.write_text("hello")
+    assert "holds no PEM certificate" in str(ans.text_problem("ca_certificates", str(junk)))
+    good = tmp_path / "ok.pem"
+    good.write_text(FAKE_PEM)
+    assert ans.text_problem("ca_certificates", str(good)) is None
+    assert ans.text_problem("ca_certificates", "") is None
+
+
+def test_stack_questions_apply_only_to_chosen_stacks() -> None:
+    assert ans.applies("python_package_manager", {"stacks": ["python"]})
+    assert not ans.applies("python_package_manager", {"stacks": ["go"]})
+    assert not ans.applies("java_build_tool", {})
+    assert ans.applies("uid", {"stacks": []})  # not a stack's question
+
+
+def test_prompt_answers_get_the_schema_type() -> None:
+    assert ans.from_prompt("uid", "1001") == 1001
+    assert ans.from_prompt("forward_ports", "3000, 8080") == [3000, 8080]
+    assert ans.from_prompt("python_package_manager", "uv") == "uv"  # a choice stays as chosen
+    assert ans.from_prompt("dockerfile_syntax", False) is False

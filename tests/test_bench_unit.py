@@ -140,16 +140,6 @@ def test_no_manifest_is_a_clear_error(tmp_path: Path) -> None:
         bench.pick_manifest(target, bench.context_files(target))
 
 
-def test_context_size_follows_dockerignore_and_dockerfile_specific_one(tmp_path: Path) -> None:
-    target = _project(tmp_path)
-    with_ignore = bench.context_size(bench.context_files(target))
-    # <Dockerfile>.dockerignore takes precedence (BuildKit), here: ignore nothing.
-    (tmp_path / ".devcontainer" / "Dockerfile.dockerignore").write_text("")
-    assert target.ignore_file == tmp_path / ".devcontainer" / "Dockerfile.dockerignore"
-    without = bench.context_size(bench.context_files(target))
-    assert without - with_ignore >= 5000
-
-
 def test_default_dockerfile_and_dev_stage(tmp_path: Path) -> None:
     target = _project(tmp_path)
     targets = bench.make_targets(tmp_path)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from devkit import doctor
+from devkit import buildcontext, doctor
 from devkit.cli import main
 from devkit.errors import DevkitError
 
@@ -197,6 +197,30 @@ def test_buildkit_status_tells_a_missing_engine_from_a_missing_buildkit(
         assert status.checked is (name == "old")
 
 
+def test_buildkit_status_gives_the_gist_of_why_the_default_client_cannot(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from devkit import buildkit
+
+    failed = "probe build failed:\n" + "x" * 200 + " (the whole output)"
+    info = buildkit.BuildKitInfo(
+        available=True,
+        docker="/usr/bin/docker",
+        mode="docker-build",
+        attempts=(
+            buildkit.Attempt("/opt/old/docker", "buildx", False, "no buildx plugin (unknown)"),
+            buildkit.Attempt("/opt/old/docker", "docker-build", False, failed),
+            buildkit.Attempt("/usr/bin/docker", "buildx", True, "BuildKit build works"),
+        ),
+    )
+    monkeypatch.setenv("DEVKIT_DOCKER", "/opt/old/docker")
+    monkeypatch.setattr(buildkit, "detect", lambda refresh=False: info)
+    status = doctor.buildkit_status()
+    assert not status.default_client_ok
+    gist = "probe build failed: " + "x" * 79 + "…"
+    assert f"(no buildx plugin; {gist}); " in status.detail
+
+
 def test_dk001_probe_is_not_run_without_dockerfiles(tmp_path: Path) -> None:
     def probe() -> doctor.BuildKitStatus:
         raise AssertionError("no Dockerfile, no probe")
@@ -237,21 +261,30 @@ def test_dk010_is_a_warning_when_nothing_copies_the_whole_context(tmp_path: Path
     assert "no COPY . copies them" in finding.message
 
 
-def test_dockerignore_is_read_with_dockers_own_rules(tmp_path: Path) -> None:
+def test_the_context_table_is_what_buildcontext_measures(tmp_path: Path) -> None:
     (tmp_path / "Dockerfile").write_text("FROM busybox:latest\nCOPY src /src\nUSER 1000\n")
     (tmp_path / "src").mkdir()
     (tmp_path / "src" / "a.py").write_text("a = 1\n")
     (tmp_path / "big").mkdir()
     (tmp_path / "big" / "blob.bin").write_bytes(b"\0" * 50_000)
     (tmp_path / "notes.log").write_text("x" * 1000)
-    # Exclude everything, then re-include src: Docker's matcher keeps the Dockerfile and
-    # .dockerignore regardless.
+    # Exclude everything, then re-include src: as with BuildKit, neither the Dockerfile nor
+    # the .dockerignore is sent (see devkit/buildcontext.py).
     (tmp_path / ".dockerignore").write_text("# comment\n*\n!src\n")
     report = doctor.audit(tmp_path, buildkit=buildkit_ok)
     (ctx,) = report.contexts
-    assert ctx.files_sent == 3  # src/a.py, Dockerfile, .dockerignore
-    assert ctx.files_total == 5
-    assert ctx.bytes_total - ctx.bytes_sent >= 51_000
+    measured = buildcontext.Context(tmp_path)
+    sent = measured.send(buildcontext.read_ignore(tmp_path / ".dockerignore"))
+    assert (ctx.files_total, ctx.bytes_total) == measured.total
+    assert (ctx.files_sent, ctx.bytes_sent) == (sent.files, sent.bytes) == (1, 6)
+
+
+def test_dk014_a_copy_of_the_ignored_dockerfile_fails_too(tmp_path: Path) -> None:
+    """BuildKit does not send an ignored Dockerfile (see devkit/buildcontext.py)."""
+    (tmp_path / "Dockerfile").write_text("FROM busybox:latest\nCOPY Dockerfile /x\nUSER 1000\n")
+    (tmp_path / ".dockerignore").write_text("Dockerfile\n")
+    findings = doctor.audit(tmp_path, buildkit=buildkit_ok).findings
+    assert [(f.rule, f.line) for f in findings] == [("DK014", 2)]
 
 
 def test_per_dockerfile_dockerignore_wins(tmp_path: Path) -> None:

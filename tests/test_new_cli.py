@@ -44,7 +44,7 @@ def on_a_terminal(monkeypatch: Any) -> None:
 @pytest.fixture()
 def wizard_calls(monkeypatch: Any, on_a_terminal: None) -> list[object]:
     """On a terminal, with a wizard that answers nothing: the list of its calls."""
-    from devkit import wizard
+    from devkit.cli import wizard
 
     asked: list[object] = []
     monkeypatch.setattr(wizard, "ask", lambda *a, **k: asked.append(a) or {})
@@ -223,7 +223,7 @@ def test_wizard_runs_on_a_terminal(tmp_path: Path, monkeypatch: Any, on_a_termin
     from prompt_toolkit.input import create_pipe_input
     from prompt_toolkit.output import DummyOutput
 
-    from devkit import wizard
+    from devkit.cli import wizard
 
     real_ask = wizard.ask
     with create_pipe_input() as pipe:

@@ -503,7 +503,7 @@ def test_base_image_answer_is_used(rendered: dict[str, Path]) -> None:
 def test_dockerignore_keeps_secrets_out_and_certs_in(
     rendered: dict[str, Path], cid: str, tmp_path: Path
 ) -> None:
-    from docker.utils.build import exclude_paths
+    from devkit import buildcontext
 
     project = tmp_path / cid  # a copy: the probe files must not leak into other tests
     shutil.copytree(rendered[cid], project)
@@ -532,12 +532,7 @@ def test_dockerignore_keeps_secrets_out_and_certs_in(
         path.parent.mkdir(parents=True, exist_ok=True)
         if not path.exists():
             path.write_text("x\n")
-    patterns = [
-        line.strip()
-        for line in (project / ".dockerignore").read_text().splitlines()
-        if line.strip() and not line.startswith("#")
-    ]
-    included = exclude_paths(str(project), patterns)
+    included = buildcontext.sent(project / ".devcontainer" / "Dockerfile", project).paths
     for rel, expected in probe.items():
         assert (rel in included) is expected, rel
 

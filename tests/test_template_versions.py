@@ -12,9 +12,11 @@ import pytest
 import yaml
 from test_update_support import (
     LOCAL_LINE,
+    add_template_version,
     commit_all,
     git,
     git_identity,
+    make_template,
     tree_digest,
     write_template_files,
 )
@@ -548,3 +550,33 @@ def test_release_refuses_to_write_into_an_installed_package(
     template.release(folder, history)  # released in the source tree, shipped in the wheel
     assert main(["template", "release", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["version"] == "v1.0.0"
+
+
+def test_one_version_order_for_tags_and_git_describe_strings() -> None:
+    tags = ["v2.0.0", "latest", "v10.0.0", "v11.0.0rc1", "v1.0.0+abcdef1234", "v1.0.0"]
+    tags.append("v2.0.0-3-gabc1234")  # `git describe`: three commits after v2.0.0
+    assert template._sorted_tags(tags) == [
+        "v1.0.0",
+        "v1.0.0+abcdef1234",
+        "v2.0.0",
+        "v2.0.0-3-gabc1234",
+        "v10.0.0",
+        "v11.0.0rc1",
+        "latest",
+    ]
+    assert template.newest(tags) == "v10.0.0"  # not the pre-release, not "latest"
+    assert template.newest(["latest", "v1.0.0rc1"]) is None
+    assert template.version_key("nightly") is None
+
+
+def test_tags_of_a_template_by_path_or_url(tmp_path: Path) -> None:
+    repo = make_template(tmp_path / "org-template", ("1.0.0", "2.0.0"))
+    for src in (str(repo), f"git+file://{repo}"):
+        assert sorted(template.tags(src)) == ["v1.0.0", "v2.0.0"]
+        assert template.newest_version(src) == "v2.0.0"
+    add_template_version(repo, "3.0.0")
+    assert template.newest_version(str(repo)) == "v2.0.0"  # read once per process
+    template.tags.cache_clear()
+    assert template.newest_version(str(repo)) == "v3.0.0"
+    with pytest.raises(DevkitError, match="cannot be read as a git repository: fatal: "):
+        template.tags(str(tmp_path / "nowhere"))

@@ -24,6 +24,7 @@ from test_update_support import (
     tree_digest,
 )
 
+from devkit import copier_api
 from devkit import update as core
 from devkit.cli import main
 
@@ -466,12 +467,12 @@ def test_interrupted_update_is_rolled_back(
     head = git(repo, "rev-parse", "HEAD")
     files = {p: p.read_bytes() for p in repo.rglob("*") if p.is_file() and ".git" not in p.parts}
 
-    def half_way(project: Path, *args: object) -> None:
+    def half_way(project: Path, **settings: object) -> None:
         (project / ".devcontainer" / "Dockerfile").write_text("half written\n")
         (project / "new-file.txt").write_text("from the update\n")
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(core, "_run_copier", half_way)
+    monkeypatch.setattr(copier_api, "update", half_way)
     assert main(["update", str(repo), "--branch", "devkit-update"]) == 130
     assert git(repo, "symbolic-ref", "--short", "HEAD") == "main"
     assert git(repo, "rev-parse", "HEAD") == head

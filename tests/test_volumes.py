@@ -26,7 +26,7 @@ from conftest import TEST_LABEL_ARG, TEST_LABELS
 from devkit import archive
 from devkit import volumes as vol
 from devkit.cli import main
-from devkit.engine import MANAGED_LABEL, PROJECT_LABEL, PURPOSE_LABEL
+from devkit.labels import MANAGED_LABEL, PROJECT_LABEL, PURPOSE_LABEL
 
 pytestmark = pytest.mark.docker
 
@@ -529,7 +529,10 @@ def test_copy_volume(
     vols: Volumes,
 ) -> None:
     target = vols.name()
-    assert vol.copy_volume(docker_client, small_source, target, labels={PURPOSE_LABEL: "uv-cache"})
+    purpose = {PURPOSE_LABEL: "uv-cache"}
+    result = vol.copy_volume(docker_client, small_source, target, labels=purpose)
+    assert (result.source, result.target, result.created) == (small_source, target, True)
+    assert result.tar_bytes > 0
     assert tree(docker_client, busybox_image, target) == small_tree
     labels = docker_client.volumes.get(target).attrs["Labels"]
     assert labels[PURPOSE_LABEL] == "uv-cache" and labels[PROJECT_LABEL] == "dkt"
@@ -538,7 +541,7 @@ def test_copy_volume(
         labels={"com.docker.compose.project": "svc", "com.docker.compose.volume": "pip-cache"}
     )
     copy_of = vols.name()
-    assert vol.copy_volume(docker_client, composed, copy_of)
+    assert vol.copy_volume(docker_client, composed, copy_of).created
     copied = docker_client.volumes.get(copy_of).attrs["Labels"]
     assert not [k for k in copied if k.startswith("com.docker.compose.")], copied
     assert copied[MANAGED_LABEL] == "true"
@@ -558,10 +561,45 @@ def test_copy_volume(
             vol.copy_volume(docker_client, small_source, vols.name())
         runner.stop(timeout=0)
         again = vols.name()
-        assert vol.copy_volume(docker_client, small_source, again)
+        assert vol.copy_volume(docker_client, small_source, again).created
         assert tree(docker_client, busybox_image, again) == small_tree
     finally:
         runner.remove(force=True)
+
+
+def test_migrate_outcomes(
+    docker_client: Any,
+    busybox_image: str,
+    small_source: str,
+    small_tree: list[tuple[str, ...]],
+    vols: Volumes,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The `devkit update --migrate-volumes` policy: outcomes, never an error, for a missing
+    old volume and a new one that holds data; the new volume's emptiness is looked at once."""
+    looked: list[str] = []
+    real_is_empty = vol.is_empty
+
+    def counting_is_empty(client: Any, name: str) -> bool:
+        looked.append(name)
+        return real_is_empty(client, name)
+
+    monkeypatch.setattr(vol, "is_empty", counting_is_empty)
+    labels = {PURPOSE_LABEL: "uv-cache"}
+    assert vol.migrate(docker_client, vols.name(), vols.name(), labels) == vol.NOTHING_TO_MIGRATE
+    new = vols.name()
+    assert vol.migrate(docker_client, small_source, new, labels) == vol.MIGRATED
+    assert tree(docker_client, busybox_image, new) == small_tree
+    assert docker_client.volumes.get(new).attrs["Labels"][PURPOSE_LABEL] == "uv-cache"
+    looked.clear()
+    again = vol.migrate(docker_client, small_source, new, labels)
+    assert again == f"not copied: {new} already holds data" and looked == [new]
+    empty = vols.create()
+    looked.clear()
+    assert vol.migrate(docker_client, small_source, empty, labels) == vol.MIGRATED
+    assert looked == [empty]  # one helper container to check it, not two
+    assert tree(docker_client, busybox_image, empty) == small_tree
+    assert vol.users(docker_client, small_source) == []  # the old volume is left as it was
 
 
 def test_copy_cli(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import subprocess
 import sys
 import tarfile
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from devkit import archive
+from devkit import volumes as vol
 from devkit.cli import main
 from devkit.errors import DevkitError
 
@@ -181,3 +183,37 @@ def test_rm_prompt_reads_the_answer_loosely(
     assert removed == (["scratch"] if code == 0 else [])
     if code:
         assert "nothing removed" in capsys.readouterr().err
+
+
+def test_result_types_give_their_json_forms() -> None:
+    """What `--json` prints for list, backup, restore and copy comes from each result's
+    to_dict(): the same keys (and JSON) as the command printed before."""
+    manifest = {"file_count": 1}
+    info = vol.VolumeInfo("v", "p", "pip-cache", "local", 10, ["c"], "2025-01-01", {"k": "v"})
+    assert info.to_dict() == {
+        "name": "v",
+        "project": "p",
+        "purpose": "pip-cache",
+        "driver": "local",
+        "size": 10,
+        "containers": ["c"],
+        "created": "2025-01-01",
+        "labels": {"k": "v"},
+    }
+    assert vol.BackupResult(Path("/b/v.tar.zst"), manifest).to_dict() == {
+        "path": "/b/v.tar.zst",
+        "manifest": manifest,
+    }
+    restored = vol.RestoreResult("v", manifest, False, Path("/b/v.safety.tar.zst"))
+    assert json.dumps(restored.to_dict(), sort_keys=True) == json.dumps(
+        {
+            "created": False,
+            "manifest": manifest,
+            "safety_backup": "/b/v.safety.tar.zst",
+            "volume": "v",
+        },
+        sort_keys=True,
+    )
+    assert vol.RestoreResult("v", manifest, True).to_dict()["safety_backup"] is None
+    copied = vol.CopyResult("a", "b", True, 2048)
+    assert copied.to_dict() == {"source": "a", "target": "b", "created": True, "tar_bytes": 2048}

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
-import tempfile
 from pathlib import Path
 
 from rich.console import Group
@@ -15,8 +13,11 @@ from rich.text import Text
 from devkit import bench, buildkit
 from devkit.bench_progress import BuildProgress, Vertex
 from devkit.cli._common import UI, add_command, at_least, log_width, non_negative_float
+from devkit.cli._signals import sigterm_as_interrupt
 from devkit.engine import connect
 from devkit.errors import DevkitError, UsageError
+from devkit.fsutil import write_atomic
+from devkit.units import human_size
 
 EXAMPLES = """\
 devkit bench .                                   # all scenarios on .devcontainer/Dockerfile
@@ -126,7 +127,8 @@ def _run(args: argparse.Namespace, ui: UI) -> int:
     ui.info(f"benching {', '.join(t.name for t in targets)} in {targets[0].context}")
     ui.info(f"builder: {info.describe()}")
     view = LiveView(ui)
-    with bench.sigterm_as_interrupt(), view:
+    # SIGTERM (a CI job cancelled) restores the tree as Ctrl-C does.
+    with sigterm_as_interrupt(), view:
         report = bench.Bench(targets, info, options, view).run()
     json_to_stdout = args.json is not None and str(args.json) == "-"
     out = ui.err if json_to_stdout else ui.out
@@ -138,10 +140,10 @@ def _run(args: argparse.Namespace, ui: UI) -> int:
         if json_to_stdout:
             ui.print_json(report.to_json())
         else:
-            _write_atomic(args.json, _dumps(report))
+            write_atomic(args.json, _dumps(report))
             ui.info(f"wrote {args.json}")
     if args.csv is not None:
-        _write_atomic(args.csv, report.to_csv())
+        write_atomic(args.csv, report.to_csv())
         ui.info(f"wrote {args.csv}")
     if baseline is not None:
         found = bench.regressions(report, baseline, args.threshold)
@@ -171,34 +173,7 @@ def _dumps(report: bench.Report) -> str:
     return json.dumps(report.to_json(), indent=2, sort_keys=True, default=str) + "\n"
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    """Write next to the destination, then rename: never a half-written file."""
-    path = path.resolve()
-    if not path.parent.is_dir():
-        raise DevkitError(f"cannot write {path}: {path.parent} is not a directory")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise DevkitError(f"cannot write {path}: {exc}") from exc
-
-
 # --------------------------------------------------------------------------- formatting
-
-
-def human_bytes(value: float | None) -> str:
-    """Decimal units, as docker prints them: 1.2 MB."""
-    if value is None:
-        return "-"
-    size = float(value)
-    for unit in ("B", "kB", "MB", "GB"):
-        if abs(size) < 1000 or unit == "GB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1000
-    return f"{size:.1f} GB"
 
 
 def _pct(rate: float | None) -> str:
@@ -237,8 +212,8 @@ def results_table(report: bench.Report) -> Table:
             cells += [
                 f"{s.wall_seconds:.1f}s{spread}",
                 f"{s.steps_cached}/{s.steps_total} {_pct(s.cache_hit_rate)}",
-                human_bytes(s.context_transferred),
-                human_bytes(s.image_size),
+                human_size(s.context_transferred),
+                human_size(s.image_size),
                 "-" if s.layers is None else str(s.layers),
             ]
             if compare:
@@ -259,7 +234,7 @@ def summary_lines(report: bench.Report) -> list[str]:
         tag = "AB"[i] + ": " if len(report.targets) > 1 else ""
         stage = f" (target {target.stage})" if target.stage else ""
         lines.append(
-            f"{tag}{target.name}{stage} — build context after .dockerignore: {human_bytes(size)}"
+            f"{tag}{target.name}{stage} — build context after .dockerignore: {human_size(size)}"
         )
     if len(sizes) == 2 and sizes[1]:
         lines.append(f"context A is {(1 - sizes[0] / sizes[1]) * 100:.0f} % smaller than B")
@@ -305,7 +280,7 @@ class LiveView(bench.Observer):
                 bench.SCENARIO_TITLES[r.scenario],
                 f"{r.wall_seconds:.1f}s",
                 f"{r.steps_cached}/{r.steps_total}",
-                human_bytes(r.context_transferred),
+                human_size(r.context_transferred),
             )
         parts: list[Table | Text] = [table]
         if self.current:
@@ -314,7 +289,7 @@ class LiveView(bench.Observer):
             if p is not None:
                 stats = (
                     f"  steps {p.steps_total} (cached {p.steps_cached})"
-                    f"  ctx {human_bytes(p.context_bytes)}"
+                    f"  ctx {human_size(p.context_bytes)}"
                 )
             parts.append(
                 Text(f"[{len(self.done) + 1}/{self.total}] {self.current}{stats}", style="cyan")
@@ -347,7 +322,7 @@ class LiveView(bench.Observer):
                 f"{result.target}: {bench.SCENARIO_TITLES[result.scenario]} "
                 f"(run {result.repeat}) {result.wall_seconds:.1f}s, "
                 f"{result.steps_cached}/{result.steps_total} steps cached, "
-                f"{human_bytes(result.context_transferred)} context sent"
+                f"{human_size(result.context_transferred)} context sent"
             )
 
     def planned(self, builds: int) -> None:

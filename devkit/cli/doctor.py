@@ -10,6 +10,7 @@ from rich.table import Table
 
 from devkit import doctor
 from devkit.cli._common import UI, add_command, log_width
+from devkit.units import human_size, plural
 
 EXAMPLES = """\
 devkit doctor                          # audit the current directory
@@ -135,8 +136,8 @@ def _print_tables(report: doctor.Report, ui: UI) -> None:
             sizes.add_row(
                 escape(ctx.context),
                 escape(ctx.dockerignore or "(none)"),
-                f"{doctor.human_size(ctx.bytes_sent)} / {doctor.plural(ctx.files_sent, 'file')}",
-                f"{doctor.human_size(ctx.bytes_total)} / {doctor.plural(ctx.files_total, 'file')}",
+                f"{human_size(ctx.bytes_sent)} / {plural(ctx.files_sent, 'file')}",
+                f"{human_size(ctx.bytes_total)} / {plural(ctx.files_total, 'file')}",
             )
         ui.out.print(sizes)
     counts = report.counts()

@@ -104,39 +104,29 @@ def _run(args: argparse.Namespace, ui: UI) -> int:
 
     target = Path(args.path).expanduser()
     # Parse and check what was given before anything slow happens (template mirror, wizard).
-    from_file = ans.load_file(args.answers_file, target=target) if args.answers_file else {}
-    from_data = ans.parse_data(args.data)
-    initial = ans.defaults()
-    folder_name = ans.name_from_folder(target)
-    if folder_name:
-        initial["project_name"] = folder_name
-    given = ans.merge(from_file, from_data)
-    answers: dict[str, Any] = ans.merge(initial, given)
+    layers = ans.layers(target, args.answers_file, args.data)
 
     from devkit.template import TemplateSource, resolve_source
 
     source: TemplateSource | None = None
+    asked: dict[str, Any] = {}
     if not args.defaults:
         if ui.interactive:
-            from devkit import wizard
+            from devkit.cli import wizard
             from devkit.render import check_target
 
             # A typo in --data, the answers file or --template/--vcs-ref, or a folder that
             # would be refused: say so before asking.
             check_target(target, force=args.force)
-            if given:
-                ans.check({"project_name": "placeholder", **answers})
+            layers.check_given()
             source = resolve_source(args.template, args.vcs_ref)
-            answers = ans.merge(answers, wizard.ask(answers, skip=set(given)))
-        elif not given:
+            asked = wizard.ask(layers.answers, skip=set(layers.given))
+        elif not layers.given:
             raise DevkitError(
                 "no terminal to ask questions on",
                 hint="pass --defaults, --data KEY=VALUE or --answers-file FILE",
             )
-    ans.check(answers)
-    if answers.get("ca_certificates"):
-        # Recorded in .copier-answers.yml: a path relative to today's cwd would mean nothing later.
-        answers["ca_certificates"] = str(Path(answers["ca_certificates"]).expanduser().resolve())
+    answers = layers.complete(asked)
     preload = _preload_copier()
     try:
         from devkit.render import render

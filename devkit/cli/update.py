@@ -113,11 +113,8 @@ def _bundled_mirror(ui: UI) -> tuple[str | None, str | None]:
 
 
 def _volume_copier() -> Callable[[str, str, dict[str, str]], str]:
-    """``copy(old, new, labels)`` through devkit's volume manager (connects on first use).
-
-    The old volume is never removed. A missing old volume (never created on this machine) or a
-    new one that already holds data (its container already ran) is reported, not an error.
-    """
+    """``copy(old, new, labels)`` through :func:`devkit.volumes.migrate`, which decides the
+    outcome; the engine is connected on first use (no engine needed without renames)."""
     from devkit import volumes
 
     client: list[Any] = []
@@ -127,13 +124,7 @@ def _volume_copier() -> Callable[[str, str, dict[str, str]], str]:
             from devkit.engine import connect
 
             client.append(connect())
-        engine = client[0]
-        if not volumes.volume_exists(engine, old):
-            return "nothing to copy: no such volume here"
-        if volumes.volume_exists(engine, new) and not volumes.is_empty(engine, new):
-            return f"not copied: {new} already holds data"
-        volumes.copy_volume(engine, old, new, labels=labels)
-        return "copied (old volume kept)"
+        return volumes.migrate(client[0], old, new, labels)
 
     return copy
 

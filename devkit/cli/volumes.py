@@ -23,8 +23,11 @@ from rich.table import Table
 from devkit import archive
 from devkit import volumes as vol
 from devkit.cli._common import UI, add_command, at_least
-from devkit.engine import PROJECT_LABEL, PURPOSE_LABEL, connect
+from devkit.cli._signals import sigterm_as_interrupt
+from devkit.engine import connect
 from devkit.errors import DevkitError, UsageError
+from devkit.labels import PROJECT_LABEL, PURPOSE_LABEL
+from devkit.units import human_size
 
 EXAMPLES = """\
 devkit volumes create --project .              # the volumes .devcontainer/compose.yaml declares
@@ -224,17 +227,6 @@ devkit volumes prune-backups --keep 1 --volume my-service-pip-cache --dry-run"""
 # --------------------------------------------------------------------------- output helpers
 
 
-def _size(n: int | None) -> str:
-    if n is None:
-        return "-"
-    value = float(n)
-    for unit in ("B", "kB", "MB", "GB", "TB"):
-        if value < 1000 or unit == "TB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1000
-    return f"{n} B"
-
-
 @contextlib.contextmanager
 def _progress(ui: UI, label: str, total: int | None = None) -> Iterator[Callable[[int], None]]:
     """A bytes + MB/s progress bar on a terminal; a no-op callback otherwise."""
@@ -253,26 +245,6 @@ def _progress(ui: UI, label: str, total: int | None = None) -> Iterator[Callable
     with bar:
         task = bar.add_task(escape(label), total=total)
         yield lambda n: bar.advance(task, n)
-
-
-@contextlib.contextmanager
-def _sigterm_as_interrupt() -> Iterator[None]:
-    """Treat SIGTERM like Ctrl-C while writing, so partial files are cleaned up either way."""
-    import signal
-    import threading
-
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def interrupt(signum: int, frame: Any) -> None:
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGTERM, interrupt)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 
 
 def _project_volume_names(client: Any, project: str) -> list[str]:
@@ -331,7 +303,7 @@ def _list(args: argparse.Namespace, ui: UI) -> int:
         sizes=not args.no_size,
     )
     if args.json:
-        ui.print_json([i.as_dict() for i in infos])
+        ui.print_json([i.to_dict() for i in infos])
         return 0
     if not infos:
         ui.info("no volumes" + ("" if args.all else " created by devkit (try --all)"))
@@ -342,7 +314,7 @@ def _list(args: argparse.Namespace, ui: UI) -> int:
             i.name,
             i.project or "-",
             i.purpose or "-",
-            _size(i.size),
+            human_size(i.size),
             ", ".join(i.containers) or "-",
             (i.created or "-")[:19].replace("T", " "),
         )
@@ -368,7 +340,7 @@ def _list(args: argparse.Namespace, ui: UI) -> int:
 
 
 def _backup(args: argparse.Namespace, ui: UI) -> int:
-    with _sigterm_as_interrupt():
+    with sigterm_as_interrupt():
         return _do_backup(args, ui)
 
 
@@ -419,11 +391,11 @@ def _do_backup(args: argparse.Namespace, ui: UI) -> int:
         if ui.err.is_terminal and not args.json:
             m = result.manifest
             ui.info(
-                f"{name}: {m['file_count']} files, {_size(m['uncompressed_bytes'])} -> "
-                f"{_size(m['compressed_bytes'])} in {result.path}"
+                f"{name}: {m['file_count']} files, {human_size(m['uncompressed_bytes'])} -> "
+                f"{human_size(m['compressed_bytes'])} in {result.path}"
             )
     if args.json:
-        ui.print_json([{"path": str(r.path), "manifest": r.manifest} for r in results])
+        ui.print_json([r.to_dict() for r in results])
     return 0
 
 
@@ -463,7 +435,7 @@ def _do_restore(path: Path, args: argparse.Namespace, ui: UI) -> int:
         ui.warn(f"safety backup of the current contents written to {where}")
 
     total = 2 * manifest["uncompressed_bytes"]  # checked first, then written
-    with _sigterm_as_interrupt(), _progress(ui, f"check + restore {path.name}", total) as advance:
+    with sigterm_as_interrupt(), _progress(ui, f"check + restore {path.name}", total) as advance:
         result = vol.restore(
             client,
             path,
@@ -473,14 +445,7 @@ def _do_restore(path: Path, args: argparse.Namespace, ui: UI) -> int:
             on_safety_backup=said,
         )
     if args.json:
-        ui.print_json(
-            {
-                "volume": result.volume,
-                "created": result.created,
-                "safety_backup": str(result.safety_backup) if result.safety_backup else None,
-                "manifest": result.manifest,
-            }
-        )
+        ui.print_json(result.to_dict())
     elif ui.err.is_terminal:
         ui.info(f"restored {result.manifest['file_count']} files into volume {result.volume}")
     return 0
@@ -506,7 +471,8 @@ def _verify(args: argparse.Namespace, ui: UI) -> int:
             ui.out.print(
                 escape(
                     f"{path}: ok (volume {manifest['volume']['name']}, "
-                    f"{manifest['file_count']} files, {_size(manifest['uncompressed_bytes'])}, "
+                    f"{manifest['file_count']} files, "
+                    f"{human_size(manifest['uncompressed_bytes'])}, "
                     f"{manifest['compression']}, created {manifest['created']})"
                 )
             )
@@ -517,8 +483,8 @@ def _verify(args: argparse.Namespace, ui: UI) -> int:
 
 def _add_label_options(p: argparse.ArgumentParser, what: str) -> None:
     """--project-name, --purpose and --label (read back by :func:`_labels`)."""
-    p.add_argument("--project-name", metavar="NAME", help=f"dev.devkit.project label for {what}")
-    p.add_argument("--purpose", metavar="PURPOSE", help=f"dev.devkit.purpose label for {what}")
+    p.add_argument("--project-name", metavar="NAME", help=f"{PROJECT_LABEL} label for {what}")
+    p.add_argument("--purpose", metavar="PURPOSE", help=f"{PURPOSE_LABEL} label for {what}")
     p.add_argument(
         "--label", action="append", default=[], metavar="KEY=VALUE", help="extra label (repeat)"
     )
@@ -550,22 +516,16 @@ def _copy(args: argparse.Namespace, ui: UI) -> int:
             f"volume {args.target} exists, and a volume's labels cannot change after it is "
             "created; drop --purpose/--project-name/--label or copy into a new name"
         )
-    copied = 0
-
-    def count(n: int) -> None:
-        nonlocal copied
-        copied += n
-        advance(n)
-
-    with _sigterm_as_interrupt(), _progress(ui, f"{args.source} → {args.target}") as advance:
-        created = vol.copy_volume(client, args.source, args.target, labels=labels, progress=count)
+    with sigterm_as_interrupt(), _progress(ui, f"{args.source} → {args.target}") as advance:
+        result = vol.copy_volume(client, args.source, args.target, labels=labels, progress=advance)
     if args.json:
-        ui.print_json(
-            {"source": args.source, "target": args.target, "created": created, "tar_bytes": copied}
-        )
+        ui.print_json(result.to_dict())
     elif ui.err.is_terminal:
-        made = " (created)" if created else ""
-        ui.info(f"copied {args.source} into {args.target}{made}: {_size(copied)} of tar stream")
+        made = " (created)" if result.created else ""
+        ui.info(
+            f"copied {result.source} into {result.target}{made}: "
+            f"{human_size(result.tar_bytes)} of tar stream"
+        )
     return 0
 
 

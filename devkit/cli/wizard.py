@@ -1,72 +1,36 @@
-"""The interactive wizard of ``devkit new`` (questionary).
+"""The interactive wizard of ``devkit new`` (questionary): the terminal side of the answers.
 
-There is no list of questions here: every question, its order, choices, default and help text
-comes from ``schemas/answers.schema.json``. How a question is asked follows from the schema:
+There is no list of questions here, and no rule: every question, its order, choices, default
+and help text comes from ``schemas/answers.schema.json``, and :mod:`devkit.answers` decides
+which questions apply and what is wrong with an answer. How a question is asked follows from
+the schema:
 
 * ``enum`` → a single choice; an array of ``enum`` items → a checklist;
 * ``boolean`` → yes/no; ``integer`` → a number checked against its range;
 * other arrays → a comma-separated list; strings with ``examples`` → text with completion;
 * a key named ``<stack>_…`` (e.g. ``python_package_manager``) is asked only when that stack
-  (one of the ``stacks`` choices) was chosen.
+  (one of the ``stacks`` choices) was chosen (:func:`devkit.answers.applies`).
 
-Each answer is checked as it is typed with the schema's own rule text. Ctrl-C (or Ctrl-D)
-raises ``KeyboardInterrupt`` (the CLI exits 130 and nothing has been written yet).
+Each answer is checked as it is typed with the schema's own rule text
+(:func:`devkit.answers.text_problem`). Ctrl-C (or Ctrl-D) raises ``KeyboardInterrupt`` (the
+CLI exits 130 and nothing has been written yet).
 """
 
 from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Collection, Mapping
-from pathlib import Path
 from typing import Any
 
 from devkit import answers as ans
-from devkit.errors import DevkitError
 
 #: Answers that are file paths get path completion. (How to ask, not what to ask.)
 _PATH_KEYS = {"ca_certificates"}
 
 
-def _stack_of(key: str, stacks: Collection[str]) -> str | None:
-    """The stack a question belongs to (``python_package_manager`` → ``python``), if any."""
-    for stack in stacks:
-        if key.startswith(f"{stack}_"):
-            return stack
-    return None
-
-
-def _all_stacks() -> list[str]:
-    prop = ans.properties().get("stacks", {})
-    return [str(s) for s in prop.get("items", {}).get("enum", [])]
-
-
-def _first_error(key: str, value: Any) -> str | None:
-    problems = ans.field_errors(key, value)
-    if not problems:
-        return None
-    line = problems[0]
-    return line.split(": ", 1)[1] if ": " in line else line
-
-
 def _text_validator(key: str) -> Callable[[str], bool | str]:
     """A questionary validator: True, or the schema's rule text for what was typed."""
-
-    def check(text: str) -> bool | str:
-        try:
-            value = ans.parse_value(key, text)
-        except DevkitError as exc:
-            return exc.message.split(": ", 1)[-1]
-        error = _first_error(key, value)
-        if error:
-            return error
-        if key in _PATH_KEYS and value:
-            try:
-                ans.read_ca_file(Path(value))
-            except DevkitError as exc:
-                return exc.message.split(": ", 1)[-1]
-        return True
-
-    return check
+    return lambda text: ans.text_problem(key, text) or True
 
 
 def _as_text(value: Any) -> str:
@@ -102,14 +66,9 @@ def ask(
     if output is not None:
         io["output"] = output
 
-    stacks_all = _all_stacks()
     result: dict[str, Any] = {}
     for key, prop in ans.properties().items():
-        if key in skip:
-            continue
-        stack = _stack_of(key, stacks_all)
-        chosen = result.get("stacks", initial.get("stacks", []))
-        if stack is not None and stack not in chosen:
+        if key in skip or not ans.applies(key, {**initial, **result}):
             continue
         default = initial.get(key, prop.get("default"))
         question = _question(questionary, key, prop, default, io)
@@ -117,7 +76,7 @@ def ask(
             raw = question.unsafe_ask()
         except EOFError:  # Ctrl-D (end of input) gives up like Ctrl-C does
             raise KeyboardInterrupt from None
-        result[key] = _normalise(key, prop, raw)
+        result[key] = ans.from_prompt(key, raw)
     return result
 
 
@@ -143,7 +102,7 @@ def _question(
         choices = [questionary.Choice(str(c), value=c, checked=c in picked) for c in items["enum"]]
 
         def check_list(values: list[Any]) -> bool | str:
-            return _first_error(key, values) or True
+            return ans.problem(key, values) or True
 
         instruction = f"({help_text} Space to toggle, Enter to accept)"
         return questionary.checkbox(
@@ -175,10 +134,3 @@ def _question(
             **io,
         )
     return questionary.text(title, default=text_default, validate=validate, instruction=hint, **io)
-
-
-def _normalise(key: str, prop: Mapping[str, Any], raw: Any) -> Any:
-    """Convert what a prompt returned into the schema's type."""
-    if isinstance(raw, str) and ("enum" not in prop):
-        return ans.parse_value(key, raw)
-    return raw
