@@ -38,6 +38,7 @@ teardown() {
 }
 trap teardown EXIT
 
+apt-get update -qq
 apt-get install -y -qq --no-install-recommends iproute2 util-linux python3-docker python3-dockerpty \
   python3-docopt python3-dotenv python3-jsonschema python3-requests python3-texttable \
   python3-websocket python3-yaml python3-distro python3-cached-property >/dev/null
