@@ -89,6 +89,6 @@ unshare --mount --propagation private bash -c '
     "$HOME/.docker/cli-plugins"; do
     if [ -d "$d" ]; then mount -t tmpfs tmpfs "$d"; fi
   done
+  pytest -p no:cacheprovider tests/test_template.py -k "compose_accepts and docker-compose"
   pytest -p no:cacheprovider tests/test_volumes.py tests/test_bench_docker.py \
-    tests/test_template.py::test_compose_accepts_the_file_without_a_warning \
     tests/test_e2e_devcontainer.py::test_devcontainer_up_keeps_volume_data_across_recreation'
