@@ -49,10 +49,14 @@ def open_archive(api: Any, container_id: str, path: str) -> Any:
         stream=True,
         headers={"Accept-Encoding": "identity"},
     )
-    api._raise_for_status(res)
-    # As docker-py does for its own streams: a blocking socket (no per-read timeout
-    # polling) is several times faster, and a big volume may take longer than the timeout.
-    api._disable_socket_timeout(api._get_raw_response_socket(res))
+    try:
+        api._raise_for_status(res)
+        # As docker-py does for its own streams: a blocking socket (no per-read timeout
+        # polling) is several times faster, and a big volume may take longer than the timeout.
+        api._disable_socket_timeout(api._get_raw_response_socket(res))
+    except BaseException:  # an error answer, or Ctrl-C: hang up before anyone waits on it
+        res.close()
+        raise
     return res
 
 
@@ -86,18 +90,19 @@ def stream(client: Any, name: str, container: Any) -> Generator[bytes, None, Non
     needs before it lets the helper container go (it keeps the container locked while an
     archive stream is open).
     """
-    try:
-        res = open_archive(client.api, container.id, f"{MOUNT}/.")
-    except engine.DOCKER_ERRORS as exc:
-        raise docker_error(f"reading volume {name}", exc) from exc
 
-    def chunks() -> Iterator[bytes]:
+    def chunks(res: Any) -> Iterator[bytes]:
         # ~1 MiB at a time: urllib3 joins the engine's small (32 KiB) chunked-encoding pieces.
         while data := res.raw.read(STREAM_CHUNK, decode_content=True):
             yield data
 
+    # One try from the moment the response exists: a Ctrl-C (or SIGTERM) landing anywhere
+    # after it, even before the first chunk, still hangs up, so the engine lets the helper
+    # container go at once instead of after the API timeout.
+    res = None
     try:
-        yield from prefetch(chunks(), depth=8, thread_name="devkit-volume-reader")
+        res = open_archive(client.api, container.id, f"{MOUNT}/.")
+        yield from prefetch(chunks(res), depth=8, thread_name="devkit-volume-reader")
     except DevkitError:
         raise
     except engine.DOCKER_ERRORS as exc:
@@ -105,8 +110,9 @@ def stream(client: Any, name: str, container: Any) -> Generator[bytes, None, Non
     except Exception as exc:  # e.g. urllib3's ProtocolError when the engine hangs up
         raise DevkitError(f"reading volume {name} failed: {exc}") from exc
     finally:
-        with contextlib.suppress(Exception):
-            res.close()
+        if res is not None:
+            with contextlib.suppress(Exception):
+                res.close()
 
 
 def prefetch(
@@ -141,8 +147,8 @@ def prefetch(
             hand_over(("error", exc))
 
     thread = threading.Thread(target=produce, name=thread_name, daemon=True)
-    thread.start()
     try:
+        thread.start()  # inside the try: an interrupt during start still stops the thread
         while True:
             kind, value = items.get()
             if kind == "end":
@@ -156,7 +162,8 @@ def prefetch(
         with contextlib.suppress(queue.Empty):
             while True:
                 items.get_nowait()
-        thread.join(timeout=30)
+        with contextlib.suppress(RuntimeError):  # interrupted before the thread had started
+            thread.join(timeout=30)
 
 
 # --------------------------------------------------------------------------- into a volume
