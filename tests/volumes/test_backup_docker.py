@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -149,6 +150,17 @@ def test_interrupted_backup_leaves_no_file(
     assert vol.users(docker_client, small_source) == []  # the helper container is gone too
 
 
+@contextlib.contextmanager
+def _no_leftover(proc: subprocess.Popen[str]) -> Iterator[None]:
+    """Kill ``proc`` if it is still running when the block ends (a failed wait or assert)."""
+    try:
+        yield
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_real_signal_mid_backup_leaves_no_complete_looking_file(
@@ -169,14 +181,15 @@ def test_real_signal_mid_backup_leaves_no_complete_looking_file(
     slow = ["--compression", "gzip", "--level", "9"]
     cmd = [sys.executable, "-m", "devkit", "volumes", "backup", source, *slow]
     proc = subprocess.Popen([*cmd, "-o", str(out_dir)], env=env, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 120
-    while not any(out_dir.iterdir()):  # the .partial file appears once data flows
-        assert proc.poll() is None and time.monotonic() < deadline
-        time.sleep(0.01)
-    time.sleep(0.3)
-    assert proc.poll() is None, "the backup finished before the signal: make it slower"
-    proc.send_signal(sig)
-    _, err = proc.communicate(timeout=120)
+    with _no_leftover(proc):
+        deadline = time.monotonic() + 120
+        while not any(out_dir.iterdir()):  # the .partial file appears once data flows
+            assert proc.poll() is None and time.monotonic() < deadline
+            time.sleep(0.01)
+        time.sleep(0.3)
+        assert proc.poll() is None, "the backup finished before the signal: make it slower"
+        proc.send_signal(sig)
+        _, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, err
     assert "interrupted" in err and "Traceback" not in err
     assert list(out_dir.iterdir()) == []
@@ -187,11 +200,13 @@ def test_real_signal_mid_backup_leaves_no_complete_looking_file(
         proc = subprocess.Popen(
             [*cmd, "-o", "-"], env=env, stdout=fh, stderr=subprocess.PIPE, text=True
         )
-        while piped.stat().st_size == 0:
-            assert proc.poll() is None and time.monotonic() < deadline
-            time.sleep(0.01)
-        proc.send_signal(sig)
-        _, err = proc.communicate(timeout=120)
+        with _no_leftover(proc):
+            # gzip's header comes first: the signal may land before any data is read
+            while piped.stat().st_size == 0:
+                assert proc.poll() is None and time.monotonic() < deadline
+                time.sleep(0.01)
+            proc.send_signal(sig)
+            _, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, err
     with pytest.raises(DevkitError, match="no devkit manifest"):
         archive.verify(piped)
