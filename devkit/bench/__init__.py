@@ -20,7 +20,7 @@ Scenarios (in this order, per repeat):
     undone.
 
 Every build goes through a docker CLI that really uses BuildKit (:mod:`devkit.buildkit`) with
-``--progress=plain``; the output is parsed by :mod:`devkit.bench_progress` for steps total and
+``--progress=plain``; the output is parsed by :mod:`devkit.bench.progress` for steps total and
 cached, and bytes of build context transferred. Image size and layer count come from the
 engine (docker SDK). Images are tagged ``devkit-bench:<run>-...``, labelled
 devkit's managed label and its bench label (value: the run's id; :mod:`devkit.labels`), and
@@ -58,7 +58,7 @@ from pathlib import Path
 from typing import Any
 
 from devkit import buildcontext, engine
-from devkit.bench_progress import BuildProgress, ProgressParser, Vertex
+from devkit.bench.progress import BuildProgress, ProgressParser, Vertex
 from devkit.buildkit import BuildKitInfo
 from devkit.errors import DevkitError, UsageError
 from devkit.fsutil import write_atomic
