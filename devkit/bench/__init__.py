@@ -37,15 +37,10 @@ the originals so that even a killed run is undone by the next one (:func:`recove
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import io
-import json
-import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import time
@@ -56,6 +51,14 @@ from pathlib import Path
 from typing import Any
 
 from devkit import buildcontext, engine
+from devkit.bench.edits import (
+    MANIFESTS,
+    context_files,
+    dependency_edit,
+    pick_manifest,
+    pick_source_file,
+    source_edit,
+)
 from devkit.bench.progress import BuildProgress, ProgressParser, Vertex
 from devkit.bench.report import (
     DEFAULT_THRESHOLD,
@@ -70,324 +73,12 @@ from devkit.bench.report import (
     regressions,
 )
 from devkit.bench.targets import Target, context_alias, default_dockerfile, make_targets
+from devkit.bench.treeguard import TreeGuard, journal_dir, recover
 from devkit.buildkit import BuildKitInfo
 from devkit.errors import DevkitError
-from devkit.fsutil import write_atomic
 from devkit.labels import BENCH_LABEL, MANAGED_LABEL
 
 IMAGE_REPO = "devkit-bench"
-
-# Files whose change is a "source edit", and how to write a comment in them.
-_COMMENT_STYLES: dict[str, tuple[str, str]] = {
-    **{ext: ("# ", "") for ext in (".py", ".rb", ".sh", ".pl", ".r", ".ex", ".exs")},
-    **{
-        ext: ("// ", "")
-        for ext in (
-            ".js", ".mjs", ".cjs", ".ts", ".tsx", ".jsx", ".go", ".rs", ".java", ".kt",
-            ".cs", ".c", ".h", ".cc", ".cpp", ".hpp", ".scala", ".swift", ".php", ".dart",
-        )
-    },
-    ".css": ("/* ", " */"),
-    ".scss": ("// ", ""),
-    ".html": ("<!-- ", " -->"),
-    ".lua": ("-- ", ""),
-    ".sql": ("-- ", ""),
-    ".hs": ("-- ", ""),
-}  # fmt: skip
-
-# Dependency manifests in order of preference, with how one entry is added.
-MANIFESTS = (
-    "requirements.txt",
-    "pyproject.toml",
-    "package.json",
-    "go.mod",
-    "Cargo.toml",
-    "pom.xml",
-    "build.gradle.kts",
-    "build.gradle",
-    "Gemfile",
-    "composer.json",
-)
-_MANIFEST_GLOBS = ("requirements*.txt", "*.csproj")
-
-
-# --------------------------------------------------------------------------- the tree
-
-
-@dataclass
-class _Original:
-    data: bytes
-    mode: int
-    atime_ns: int
-    mtime_ns: int
-
-
-class TreeGuard:
-    """Edits files of the user's tree and puts them back exactly (bytes, mode, times).
-
-    Files are rewritten in place (same inode, the directory is not touched). ``restore()``
-    runs on leaving the ``with`` block whatever happened, including KeyboardInterrupt.
-
-    With a ``journal`` path, the originals are also written there (atomically, before the
-    first edit) so that a run killed outright (``kill -9``, power loss) can be undone by
-    :func:`recover` on the next run; the journal is deleted once everything is restored.
-    """
-
-    def __init__(self, journal: Path | None = None) -> None:
-        self._originals: dict[Path, _Original] = {}
-        self._edited_hash: dict[Path, str] = {}
-        self.journal = journal
-
-    def __enter__(self) -> TreeGuard:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.restore()
-
-    def write(self, path: Path, data: bytes) -> None:
-        """Replace the content of an existing file, remembering the original first."""
-        path = path.resolve()
-        if path not in self._originals:
-            st = path.stat()
-            self._originals[path] = _Original(
-                path.read_bytes(), st.st_mode, st.st_atime_ns, st.st_mtime_ns
-            )
-        self._edited_hash[path] = hashlib.sha256(data).hexdigest()
-        self._save_journal()
-        with open(path, "r+b") as fh:
-            fh.write(data)
-            fh.truncate()
-
-    def restore(self) -> None:
-        """Put every edited file back; raises DevkitError listing files that could not be."""
-        failed: list[str] = []
-        for path, original in list(self._originals.items()):
-            try:
-                _put_back(path, original)
-                del self._originals[path]
-                self._edited_hash.pop(path, None)
-            except OSError as exc:
-                failed.append(f"{path}: {exc}")
-        if failed:
-            raise DevkitError("could not restore edited files: " + "; ".join(failed))
-        if self.journal is not None:
-            self.journal.unlink(missing_ok=True)
-
-    def _save_journal(self) -> None:
-        if self.journal is None:
-            return
-        entries = [
-            {
-                "path": str(path),
-                "data": base64.b64encode(o.data).decode("ascii"),
-                "mode": o.mode,
-                "atime_ns": o.atime_ns,
-                "mtime_ns": o.mtime_ns,
-                "edited_sha256": self._edited_hash.get(path),
-            }
-            for path, o in self._originals.items()
-        ]
-        self.journal.parent.mkdir(parents=True, exist_ok=True)
-        doc = {"pid": os.getpid(), "host": socket.gethostname(), "files": entries}
-        write_atomic(self.journal, json.dumps(doc))
-
-
-def _put_back(path: Path, original: _Original) -> None:
-    with open(path, "r+b") as fh:
-        fh.write(original.data)
-        fh.truncate()
-    os.chmod(path, original.mode & 0o7777)
-    os.utime(path, ns=(original.atime_ns, original.mtime_ns))
-
-
-def _still_running(pid: object, host: object) -> bool:
-    """Whether the process that wrote a journal is alive (on this host; elsewhere: assume so)."""
-    if not isinstance(pid, int) or pid == os.getpid():
-        return False
-    if host != socket.gethostname():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def journal_dir() -> Path:
-    """Where in-flight edits are journaled (devkit's data folder)."""
-    from devkit.resources import data_dir
-
-    return data_dir() / "bench" / "journal"
-
-
-def recover(folder: Path | None = None) -> tuple[list[Path], list[Path]]:
-    """Undo edits left by a devkit bench run that was killed before it could restore them.
-
-    A file is restored only while it still holds exactly what devkit wrote (checked by hash):
-    a file changed since is left alone and reported. Returns (restored, left alone).
-    """
-    folder = folder or journal_dir()
-    restored: list[Path] = []
-    skipped: list[Path] = []
-    if not folder.is_dir():
-        return restored, skipped
-    for journal in sorted(folder.glob("*.json")):
-        try:
-            doc = json.loads(journal.read_text(encoding="utf-8"))
-            entries = doc["files"]
-        except (OSError, ValueError, KeyError, TypeError):
-            continue  # unreadable: leave it for a human rather than guess
-        if _still_running(doc.get("pid"), doc.get("host")):
-            continue  # another devkit bench is running right now: its edits are its own
-        for entry in entries:
-            path = Path(entry["path"])
-            try:
-                current = hashlib.sha256(path.read_bytes()).hexdigest()
-            except OSError:
-                skipped.append(path)
-                continue
-            if current != entry.get("edited_sha256"):
-                if current != hashlib.sha256(base64.b64decode(entry["data"])).hexdigest():
-                    skipped.append(path)
-                continue
-            original = _Original(
-                base64.b64decode(entry["data"]),
-                int(entry["mode"]),
-                int(entry["atime_ns"]),
-                int(entry["mtime_ns"]),
-            )
-            try:
-                _put_back(path, original)
-                restored.append(path)
-            except OSError:
-                skipped.append(path)
-        journal.unlink(missing_ok=True)
-    return restored, skipped
-
-
-# --------------------------------------------------------------------------- the context
-
-
-def context_files(target: Target) -> list[Path]:
-    """The regular files the build context sends (:mod:`devkit.buildcontext` decides which)."""
-    return buildcontext.sent(target.dockerfile, target.context).regular_files()
-
-
-def pick_source_file(target: Target, files: Sequence[Path]) -> Path:
-    """The file the ``source`` scenario edits: a source file in the context, not a manifest.
-
-    Prefers files under ``src/`` and otherwise the first in path order, so repeated runs pick
-    the same one.
-    """
-    manifests = set(MANIFESTS)
-    candidates = []
-    for path in files:
-        rel = path.relative_to(target.context)
-        if rel.parts and rel.parts[0] in (".devcontainer", ".git"):
-            continue
-        if path.suffix.lower() in _COMMENT_STYLES and path.name not in manifests:
-            candidates.append(rel)
-    if not candidates:
-        raise DevkitError(
-            f"no source file to edit in the build context {target.context} "
-            "(pass --source-file PATH)"
-        )
-    candidates.sort(key=lambda rel: (rel.parts[0] != "src", len(rel.parts), str(rel)))
-    return target.context / candidates[0]
-
-
-def source_edit(path: Path, token: str) -> bytes:
-    """The file's content with one comment line appended."""
-    data = path.read_bytes()
-    start, end = _COMMENT_STYLES.get(path.suffix.lower(), ("# ", ""))
-    sep = b"" if not data or data.endswith(b"\n") else b"\n"
-    return data + sep + f"{start}edited by devkit bench {token}{end}\n".encode()
-
-
-def pick_manifest(target: Target, files: Sequence[Path]) -> Path:
-    """The dependency manifest the ``deps`` scenario edits.
-
-    A manifest named in the Dockerfile (it is copied before the install step) wins; else the
-    first of :data:`MANIFESTS` found at the top of the context.
-    """
-    text = target.dockerfile.read_text(encoding="utf-8", errors="replace")
-    top = [p for p in files if p.parent == target.context]
-    names = {p.name: p for p in top}
-    preferred = [n for n in MANIFESTS if n in names]
-    globbed = sorted(
-        p.name
-        for p in top
-        for g in _MANIFEST_GLOBS
-        if Path(p.name).match(g) and p.name not in preferred
-    )
-    ordered = preferred + globbed
-    for name in ordered:
-        if re.search(rf"(^|[\s/\"'\[,]){re.escape(name)}($|[\s\"',\]])", text, re.MULTILINE):
-            return names[name]
-    if ordered:
-        return names[ordered[0]]
-    raise DevkitError(
-        f"no dependency manifest ({', '.join(MANIFESTS)}) at the top of {target.context} "
-        "(pass --dep-file PATH)"
-    )
-
-
-def dependency_edit(path: Path, token: str, line: str | None = None) -> tuple[bytes, str]:
-    """The manifest's content with one entry added, and a description of the edit.
-
-    Without ``line`` the entry is chosen so that installing it needs no network:
-
-    * ``requirements*.txt`` / ``pyproject.toml``: ``pip`` (already installed wherever pip runs,
-      so pip reports it satisfied without asking an index), with a comment carrying ``token``
-      so that every run changes the file;
-    * other manifests have no network-free real entry: a harmless top-level field
-      (``package.json``, ``composer.json``) or a comment is added, which still invalidates the
-      dependency layers exactly as an added entry does, minus the download of the new package.
-
-    With ``line`` that line is appended verbatim (e.g. ``requests==2.32.3``).
-    """
-    data = path.read_bytes()
-    text = data.decode("utf-8", errors="surrogateescape")
-    sep = "" if not text or text.endswith("\n") else "\n"
-    name = path.name
-    if line is not None:
-        return (text + sep + line + "\n").encode("utf-8", "surrogateescape"), f"added {line!r}"
-    if name.endswith(".txt"):
-        new = text + sep + f"pip  # added by devkit bench {token}\n"
-        return new.encode("utf-8", "surrogateescape"), "added entry 'pip' (already installed)"
-    if name == "pyproject.toml":
-        match = re.search(r"^(dependencies\s*=\s*\[)", text, re.MULTILINE)
-        if match:
-            insert = f'\n    "pip",  # added by devkit bench {token}'
-            new = text[: match.end()] + insert + text[match.end() :]
-            desc = "added entry 'pip' to [project] dependencies"
-            return new.encode("utf-8", "surrogateescape"), desc
-        new = text + sep + f"# edited by devkit bench {token}\n"
-        return new.encode("utf-8", "surrogateescape"), "comment added (no dependencies list)"
-    if name.endswith(".json"):
-        try:
-            doc = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise DevkitError(f"{path} is not valid JSON: {exc}") from exc
-        if not isinstance(doc, dict):
-            raise DevkitError(f"{path} is not a JSON object")
-        doc["devkitBench"] = token
-        indent = _json_indent(text)
-        new = json.dumps(doc, indent=indent, ensure_ascii=False) + "\n"
-        return new.encode(), "field 'devkitBench' added (no network-free dependency entry)"
-    if name in ("pom.xml",) or name.endswith(".csproj"):
-        new = text + sep + f"<!-- edited by devkit bench {token} -->\n"
-        return new.encode("utf-8", "surrogateescape"), "comment added"
-    comment = "//" if name in ("go.mod", "build.gradle", "build.gradle.kts") else "#"
-    new = text + sep + f"{comment} edited by devkit bench {token}\n"
-    return new.encode("utf-8", "surrogateescape"), "comment added"
-
-
-def _json_indent(text: str) -> int:
-    match = re.search(r"^\{\s*\n( +)\"", text)
-    return len(match.group(1)) if match else 2
 
 
 # --------------------------------------------------------------------------- Dockerfile copy
@@ -831,6 +522,7 @@ def _stop(proc: subprocess.Popen[str]) -> None:
 __all__ = [
     "DEFAULT_THRESHOLD",
     "JSON_FORMAT",
+    "MANIFESTS",
     "SCENARIOS",
     "SCENARIO_TITLES",
     "BuildResult",
@@ -838,9 +530,17 @@ __all__ = [
     "Report",
     "Summary",
     "Target",
+    "TreeGuard",
     "context_alias",
+    "context_files",
     "default_dockerfile",
+    "dependency_edit",
+    "journal_dir",
     "load_baseline",
     "make_targets",
+    "pick_manifest",
+    "pick_source_file",
+    "recover",
     "regressions",
+    "source_edit",
 ]
