@@ -14,43 +14,6 @@ from devkit import bench, buildkit
 from devkit.cli import main
 from devkit.errors import DevkitError
 
-# --------------------------------------------------------------------------- cache mounts
-
-
-def test_cache_mount_ids_get_the_suffix_and_their_runs_the_token() -> None:
-    text = (
-        "FROM debian:bookworm-slim\n"
-        "RUN --mount=type=cache,target=/var/cache/apt,sharing=locked \\\n"
-        "    --mount=type=cache,id=pip,target=/root/.cache/pip \\\n"
-        "    --mount=type=bind,source=x,target=/x \\\n"
-        "    apt-get update\r\n"
-        "RUN --mount=type=bind,source=y,target=/y cat /y\n"
-        'RUN --mount=type=cache,target=/c ["sh", "-c", "ls /c"]\n'
-        "RUN --mount=type=cache,target=/d echo last"
-    )
-    isolated = bench.isolate_cache_mounts(text, "devkit-bench-r1")
-    new = isolated.text
-    assert (
-        "--mount=type=cache,target=/var/cache/apt,sharing=locked,id=/var/cache/apt-devkit-bench-r1"
-        in new
-    )
-    assert "--mount=type=cache,id=pip-devkit-bench-r1,target=/root/.cache/pip" in new
-    assert "--mount=type=bind,source=x,target=/x" in new  # not a cache mount: untouched
-    # The command of a RUN with a cache mount carries the token (in the engine's description
-    # of its cache-mount records); line ends and the line count are kept.
-    assert "    apt-get update # devkit-bench-r1\r\n" in new
-    assert "RUN --mount=type=bind,source=y,target=/y cat /y\n" in new
-    assert new.endswith("id=/d-devkit-bench-r1 echo last # devkit-bench-r1")
-    assert isolated.tagged == [
-        "/var/cache/apt-devkit-bench-r1",
-        "pip-devkit-bench-r1",
-        "/d-devkit-bench-r1",
-    ]
-    # Exec form: a comment would become an argument, so the mount is only isolated.
-    assert '["sh", "-c", "ls /c"]\n' in new and isolated.untagged == ["/c-devkit-bench-r1"]
-    assert new.count("\n") == text.count("\n")
-
-
 # --------------------------------------------------------------------------- edits
 
 

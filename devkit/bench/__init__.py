@@ -37,8 +37,6 @@ the originals so that even a killed run is undone by the next one (:func:`recove
 
 from __future__ import annotations
 
-import io
-import re
 import shutil
 import signal
 import subprocess
@@ -59,6 +57,7 @@ from devkit.bench.edits import (
     pick_source_file,
     source_edit,
 )
+from devkit.bench.isolate import IsolatedDockerfile, isolate_cache_mounts
 from devkit.bench.progress import BuildProgress, ProgressParser, Vertex
 from devkit.bench.report import (
     DEFAULT_THRESHOLD,
@@ -79,73 +78,6 @@ from devkit.errors import DevkitError
 from devkit.labels import BENCH_LABEL, MANAGED_LABEL
 
 IMAGE_REPO = "devkit-bench"
-
-
-# --------------------------------------------------------------------------- Dockerfile copy
-
-_MOUNT = re.compile(r"--mount=(?P<spec>[^\s\\]+)")
-_FLAGS = re.compile(r"^(?:--\S+\s+)*")
-
-
-@dataclass
-class IsolatedDockerfile:
-    """A Dockerfile whose cache mounts have ids of their own (see :func:`isolate_cache_mounts`)."""
-
-    text: str
-    #: ids of cache mounts whose records carry ``suffix`` in their description (prunable).
-    tagged: list[str] = field(default_factory=list)
-    #: ids of cache mounts that cannot be told apart from other builds' (left in place).
-    untagged: list[str] = field(default_factory=list)
-
-
-def isolate_cache_mounts(dockerfile_text: str, suffix: str) -> IsolatedDockerfile:
-    """Give every ``--mount=type=cache`` its own id ending in ``suffix``, and mark its RUN.
-
-    A mount without ``id`` uses its target as id (BuildKit's default), so the new id is
-    ``<target>-<suffix>``. The engine describes a cache-mount record as ``cached mount <target>
-    from exec <command>`` (newer BuildKit adds ``with id "<id>"``): to recognise the records
-    this copy creates, and only those, a shell comment `` # <suffix>`` is appended to the
-    command of each RUN with a cache mount. Exec-form and heredoc RUNs cannot carry it
-    without changing what runs: their mounts are listed in ``untagged``.
-    """
-    from dockerfile_parse import DockerfileParser
-
-    lines = dockerfile_text.splitlines(keepends=True)
-    result = IsolatedDockerfile(dockerfile_text)
-    parser = DockerfileParser(fileobj=io.BytesIO(dockerfile_text.encode("utf-8")))
-    for instruction in parser.structure:
-        if instruction["instruction"] != "RUN":
-            continue
-        first, last = instruction["startline"], instruction["endline"]
-        ids: list[str] = []
-
-        def rewrite(match: re.Match[str], ids: list[str] = ids) -> str:
-            parts = match.group("spec").split(",")
-            fields = dict(p.split("=", 1) for p in parts if "=" in p)
-            if fields.get("type") != "cache":
-                return match.group(0)
-            target = fields.get("target") or fields.get("dst") or fields.get("destination") or ""
-            new_id = f"{fields.get('id') or target}-{suffix}"
-            ids.append(new_id)
-            if "id" in fields:
-                parts = [f"id={new_id}" if p.startswith("id=") else p for p in parts]
-            else:
-                parts.append(f"id={new_id}")
-            return "--mount=" + ",".join(parts)
-
-        for n in range(first, last + 1):
-            lines[n] = _MOUNT.sub(rewrite, lines[n])
-        if not ids:
-            continue
-        command = _FLAGS.sub("", instruction["value"].strip(), count=1)
-        if command.startswith("[") or "<<" in command:
-            result.untagged += ids
-            continue
-        body = lines[last].rstrip("\r\n")
-        lines[last] = f"{body} # {suffix}" + lines[last][len(body) :]
-        result.tagged += ids
-    result.text = "".join(lines)
-    return result
 
 
 # --------------------------------------------------------------------------- observer
@@ -526,6 +458,7 @@ __all__ = [
     "SCENARIOS",
     "SCENARIO_TITLES",
     "BuildResult",
+    "IsolatedDockerfile",
     "Regression",
     "Report",
     "Summary",
@@ -535,6 +468,7 @@ __all__ = [
     "context_files",
     "default_dockerfile",
     "dependency_edit",
+    "isolate_cache_mounts",
     "journal_dir",
     "load_baseline",
     "make_targets",
