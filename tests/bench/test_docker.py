@@ -23,6 +23,8 @@ from conftest import TEST_LABELS
 
 from devkit import bench, buildkit
 from devkit.cli import main
+from devkit.errors import DevkitError
+from devkit.labels import BENCH_LABEL
 
 pytestmark = pytest.mark.docker
 
@@ -60,7 +62,7 @@ def _make_project(root: Path, cache_target: str, extra_run: str = "") -> Path:
 
 
 def _bench_images(client: Any) -> set[str]:
-    return {img.id for img in client.images.list(all=True, filters={"label": bench.BENCH_LABEL})}
+    return {img.id for img in client.images.list(all=True, filters={"label": BENCH_LABEL})}
 
 
 def _cache_mounts(client: Any, target: str) -> list[dict[str, Any]]:
@@ -188,7 +190,7 @@ def test_nothing_to_edit_skips_the_scenario_unless_asked_for(
     assert "--source-file" in report.skipped["source"]
     assert report.to_json()["skipped"] == report.skipped
     assert any(n.startswith("source edit skipped") for n in notes)
-    with pytest.raises(bench.DevkitError, match="no source file"):
+    with pytest.raises(DevkitError, match="no source file"):
         options = bench.BenchOptions(scenarios=("noop", "source"), labels=dict(TEST_LABELS))
         bench.Bench(bench.make_targets(project), info, options).run()
     assert _snapshot(project) == before
@@ -282,7 +284,7 @@ def test_failed_build_restores_the_tree(
     before = _snapshot(project)
     images_before = _bench_images(docker_client)
     options = bench.BenchOptions(scenarios=("noop", "source"), labels=dict(TEST_LABELS))
-    with pytest.raises(bench.DevkitError, match="source edit build failed"):
+    with pytest.raises(DevkitError, match="source edit build failed"):
         bench.Bench(bench.make_targets(project), info, options).run()
     assert _snapshot(project) == before
     assert _bench_images(docker_client) == images_before
