@@ -38,7 +38,8 @@ run is undone by the next one (:func:`~devkit.bench.treeguard.recover`).
 The modules: ``report`` (scenarios, results, medians, baseline), ``targets`` (which
 Dockerfiles, from which context), ``edits`` (what the source and dependency scenarios change),
 ``treeguard`` (undoing them), ``isolate`` (per-run cache-mount ids for cold builds),
-``progress`` (BuildKit's plain progress output, pure text) and ``runner`` (the run itself).
+``progress`` (BuildKit's plain progress output, pure text), ``process`` (the docker CLI of
+one build, stopped with its buildx plugin) and ``runner`` (the run itself).
 """
 
 from devkit.bench.report import (

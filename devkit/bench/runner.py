@@ -5,8 +5,6 @@ build and reports progress to an :class:`Observer` (the CLI draws its live view 
 from __future__ import annotations
 
 import shutil
-import signal
-import subprocess
 import tempfile
 import time
 import uuid
@@ -16,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from devkit import buildcontext, engine
+from devkit.bench import process
 from devkit.bench.edits import dependency_edit, pick_manifest, pick_source_file, source_edit
 from devkit.bench.isolate import isolate_cache_mounts
 from devkit.bench.progress import BuildProgress, ProgressParser, Vertex
@@ -265,16 +264,7 @@ class Bench:
         tail: list[str] = []
         self._images.append(tag)
         started = time.monotonic()
-        proc = subprocess.Popen(
-            argv,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            env=self.info.build_env(),
-            text=True,
-            errors="replace",
-            bufsize=1,
-        )
+        proc = process.start(argv, self.info.build_env())
         try:
             assert proc.stdout is not None
             for line in proc.stdout:
@@ -284,7 +274,7 @@ class Bench:
                     self.observer.vertex(target.name, scenario, vertex, parser.progress)
             code = proc.wait()
         finally:
-            _stop(proc)
+            process.stop(proc)
         wall = time.monotonic() - started
         progress = parser.progress
         if code != 0:
@@ -385,15 +375,3 @@ class Bench:
     def _token(self) -> str:
         """Marks this run's cache-mount ids and the RUN commands that use them."""
         return f"devkit-bench-{self.run_id}"
-
-
-def _stop(proc: subprocess.Popen[str]) -> None:
-    """Make sure the docker CLI is gone (Ctrl-C: let it cancel the build cleanly first)."""
-    if proc.poll() is not None:
-        return
-    try:
-        proc.send_signal(signal.SIGINT)
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()

@@ -75,6 +75,32 @@ def _cache_mounts(client: Any, target: str) -> list[dict[str, Any]]:
     ]
 
 
+def _processes() -> dict[int, tuple[int, str]]:
+    """Every process: pid -> (parent pid, start time); the start time tells a reused pid apart."""
+    out = subprocess.run(
+        ["ps", "-A", "-o", "pid=,ppid=,lstart="], capture_output=True, text=True, check=True
+    ).stdout
+    table: dict[int, tuple[int, str]] = {}
+    for line in out.splitlines():
+        pid, ppid, started = line.split(None, 2)
+        table[int(pid)] = (int(ppid), started)
+    return table
+
+
+def _descendants(root: int) -> set[tuple[int, str]]:
+    """The processes below ``root`` now, as (pid, start time)."""
+    table = _processes()
+    found: set[tuple[int, str]] = set()
+    todo = [root]
+    while todo:
+        parent = todo.pop()
+        for pid, (ppid, started) in table.items():
+            if ppid == parent:
+                found.add((pid, started))
+                todo.append(pid)
+    return found
+
+
 @pytest.fixture
 def cache_target(docker_client: Any) -> Iterator[str]:
     """A cache-mount target unique to the test; its cache mounts are pruned afterwards.
@@ -303,9 +329,10 @@ def test_interrupted_scenario_restores_the_tree(
     signum: int,
     group: bool,
 ) -> None:
-    """Ctrl-C (SIGINT to the whole process group, docker CLI included, as a terminal sends it),
-    SIGINT or SIGTERM to devkit alone, during the source-edit build: exit 130, edits undone,
-    no image, no docker process left."""
+    """Ctrl-C (SIGINT to devkit's whole process group, as a terminal sends it), SIGINT or
+    SIGTERM to devkit alone, during the source-edit build: exit 130, edits undone, no image, and
+    no process devkit started left, neither the docker CLI nor the buildx plugin it runs (an
+    orphaned plugin, even one that has exited but is not reaped yet, counts as left)."""
     project = _make_project(
         tmp_path / "proj",
         cache_target,
@@ -330,6 +357,8 @@ def test_interrupted_scenario_restores_the_tree(
             time.sleep(0.1)
         time.sleep(3)  # inside the build now (its last step sleeps 60 s)
         assert proc.poll() is None
+        build = _descendants(proc.pid)  # the docker CLI, and with buildx its plugin
+        assert build
         if group:
             os.killpg(proc.pid, signum)
         else:
@@ -341,8 +370,10 @@ def test_interrupted_scenario_restores_the_tree(
             proc.wait()
     assert proc.returncode == 130, err
     assert "interrupted" in err
-    with pytest.raises(ProcessLookupError):  # the docker CLI is gone too
+    with pytest.raises(ProcessLookupError):  # nothing is left in devkit's process group
         os.killpg(proc.pid, 0)
+    now = {(pid, started) for pid, (_, started) in _processes().items()}
+    assert not build & now, f"left running or unreaped: {sorted(build & now)}"
     assert _snapshot(project) == before
     assert _bench_images(docker_client) == images_before
 
