@@ -14,12 +14,12 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import TEST_LABELS
+from conftest import TEST_LABEL_ARG, TEST_LABELS
 
 from devkit import bench, buildkit
 from devkit.cli import main
@@ -61,8 +61,15 @@ def _make_project(root: Path, cache_target: str, extra_run: str = "") -> Path:
     return root
 
 
-def _bench_images(client: Any) -> set[str]:
-    return {img.id for img in client.images.list(all=True, filters={"label": BENCH_LABEL})}
+def _bench_images(client: Any, label: str = TEST_LABEL_ARG) -> set[str]:
+    """Ids of the bench images that carry ``label`` (by default: this test session's).
+
+    Other sessions bench on the same engine at the same time: their images come and go.
+    Ids only, as images.list() inspects each image it lists and fails when one is removed
+    in between.
+    """
+    filters = {"label": [BENCH_LABEL, label]}
+    return set(client.api.images(all=True, filters=filters, quiet=True))
 
 
 def _cache_mounts(client: Any, target: str) -> list[dict[str, Any]]:
@@ -99,6 +106,18 @@ def _descendants(root: int) -> set[tuple[int, str]]:
                 found.add((pid, started))
                 todo.append(pid)
     return found
+
+
+def _run_label(pids: Iterable[int]) -> str:
+    """The ``dev.devkit.bench=<run>`` label on a docker CLI's command line among ``pids``."""
+    for pid in pids:
+        args = subprocess.run(
+            ["ps", "-ww", "-o", "args=", "-p", str(pid)], capture_output=True, text=True
+        )
+        for word in args.stdout.split():
+            if word.startswith(f"{BENCH_LABEL}="):
+                return word
+    raise AssertionError("no docker build among devkit's child processes")
 
 
 @pytest.fixture
@@ -340,7 +359,6 @@ def test_interrupted_scenario_restores_the_tree(
         extra_run="if grep -rq 'edited by devkit bench' /app/src; then sleep 60; fi; ",
     )
     before = _snapshot(project)
-    images_before = _bench_images(docker_client)
     edited = project / "src" / "mod0.py"
     proc = subprocess.Popen(
         [sys.executable, "-m", "devkit", "bench", str(project), "--scenarios", "source"],
@@ -358,7 +376,7 @@ def test_interrupted_scenario_restores_the_tree(
         time.sleep(3)  # inside the build now (its last step sleeps 60 s)
         assert proc.poll() is None
         build = _descendants(proc.pid)  # the docker CLI, and with buildx its plugin
-        assert build
+        run_label = _run_label(pid for pid, _ in build)
         if group:
             os.killpg(proc.pid, signum)
         else:
@@ -375,7 +393,7 @@ def test_interrupted_scenario_restores_the_tree(
     now = {(pid, started) for pid, (_, started) in _processes().items()}
     assert not build & now, f"left running or unreaped: {sorted(build & now)}"
     assert _snapshot(project) == before
-    assert _bench_images(docker_client) == images_before
+    assert _bench_images(docker_client, run_label) == set()
 
 
 def test_cli_json_csv_and_baseline(
