@@ -31,6 +31,7 @@ import yaml
 from devkit.buildcontext import Context, ignore_file, read_ignore
 from devkit.dockerfile import Dockerfile, Instruction, Stage, parse_file, substitute
 from devkit.errors import DevkitError, UsageError, one_line
+from devkit.resources import docs_dir
 from devkit.units import human_size, plural
 
 ERROR, WARNING, INFO = "error", "warning", "info"
@@ -2067,11 +2068,9 @@ def rule_page(rule_id: str) -> str:
     rule = RULES.get(rule_id.strip().upper())
     if rule is None:
         raise UsageError(f"unknown rule id {rule_id} (known: {', '.join(RULES)})")
-    package = Path(__file__).resolve().parent
-    for folder in (package / "_data" / "docs" / "doctor", package.parent / "docs" / "doctor"):
-        page = folder / f"{rule.id}.md"
-        if page.is_file():
-            return page.read_text(encoding="utf-8")
+    page = docs_dir() / "doctor" / f"{rule.id}.md"
+    if page.is_file():
+        return page.read_text(encoding="utf-8")
     return (
         f"# {rule.id} — {rule.title}\n\nSeverity: **{rule.severity}**\n\n"
         f"## Why\n\n{rule.why}\n\n## Fix\n\n{rule.fix}\n"
