@@ -15,7 +15,6 @@ rules), so "what is sent" is what BuildKit sends.
 
 from __future__ import annotations
 
-import json
 import os
 import posixpath
 import re
@@ -26,13 +25,39 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-import yaml
-
 from devkit.buildcontext import Context, ignore_file, read_ignore
 from devkit.dockerfile import Dockerfile, Instruction, Stage, parse_file, substitute
+from devkit.doctor.discover import discover
+from devkit.doctor.parse import (
+    LineError,
+    json_key_line,
+    parse_jsonc,
+    parse_yaml_lines,
+    strip_jsonc,
+    text_line,
+)
 from devkit.errors import DevkitError, UsageError, one_line
 from devkit.resources import docs_dir
 from devkit.units import human_size, plural
+
+__all__ = [
+    "ERROR",
+    "INFO",
+    "RULES",
+    "SEVERITIES",
+    "WARNING",
+    "BuildKitProbe",
+    "BuildKitStatus",
+    "ContextSize",
+    "Finding",
+    "Report",
+    "Rule",
+    "audit",
+    "buildkit_status",
+    "iter_rules",
+    "rule_page",
+    "strip_jsonc",
+]
 
 ERROR, WARNING, INFO = "error", "warning", "info"
 SEVERITIES = (ERROR, WARNING, INFO)
@@ -365,172 +390,6 @@ def buildkit_status(*, refresh: bool = False) -> BuildKitStatus:
         f"`docker` on PATH ({default}) cannot build with BuildKit ({why}); "
         f"{info.describe()} can: put {info.docker} first on PATH",
     )
-
-
-# --------------------------------------------------------------------------- discovery
-
-# Folders never searched for Dockerfiles and compose files (dependencies, VCS, caches).
-_PRUNE = {
-    ".git",
-    ".hg",
-    ".svn",
-    "node_modules",
-    ".venv",
-    "venv",
-    "__pycache__",
-    ".tox",
-    ".mypy_cache",
-    ".pytest_cache",
-    ".ruff_cache",
-    ".gradle",
-    "target",
-    "vendor",
-    "dist",
-    "build",
-    ".idea",
-}
-_COMPOSE_NAME = re.compile(r"^(docker-)?compose(\.[\w.-]+)?\.ya?ml$")
-
-
-# Template sources (Jinja & co.) are not buildable as they are.
-_TEMPLATE_SUFFIXES = (".dockerignore", ".jinja", ".j2", ".tmpl", ".tpl")
-
-
-def _is_dockerfile(name: str) -> bool:
-    if name.endswith(_TEMPLATE_SUFFIXES):
-        return False
-    return (
-        name in ("Dockerfile", "Containerfile")
-        or name.startswith(("Dockerfile.", "Containerfile."))
-        or name.endswith((".Dockerfile", ".dockerfile"))
-    )
-
-
-def _discover(root: Path) -> tuple[list[Path], list[Path], list[Path]]:
-    """Dockerfiles, compose files and devcontainer.json files under ``root``."""
-    dockerfiles: list[Path] = []
-    composes: list[Path] = []
-    devcontainers: list[Path] = []
-    for current, dirs, files in os.walk(root):
-        dirs[:] = sorted(d for d in dirs if d not in _PRUNE)
-        here = Path(current)
-        for name in sorted(files):
-            if _is_dockerfile(name):
-                dockerfiles.append(here / name)
-            elif _COMPOSE_NAME.match(name):
-                composes.append(here / name)
-            elif (
-                name == "devcontainer.json" and ".devcontainer" in here.relative_to(root).parts
-            ) or name == ".devcontainer.json":
-                devcontainers.append(here / name)
-    return dockerfiles, composes, devcontainers
-
-
-# --------------------------------------------------------------------------- JSONC / YAML
-
-
-def strip_jsonc(text: str) -> str:
-    """JSON with comments and trailing commas → plain JSON, keeping line numbers.
-
-    devcontainer.json is JSONC: ``//`` and ``/* */`` comments and trailing commas are
-    allowed. Comments become spaces (newlines kept) so error positions stay true.
-    """
-    out: list[str] = []
-    i, n = 0, len(text)
-    in_string = False
-    while i < n:
-        ch = text[i]
-        if in_string:
-            out.append(ch)
-            if ch == "\\" and i + 1 < n:
-                out.append(text[i + 1])
-                i += 2
-                continue
-            if ch == '"':
-                in_string = False
-            i += 1
-        elif ch == '"':
-            in_string = True
-            out.append(ch)
-            i += 1
-        elif text.startswith("//", i):
-            end = text.find("\n", i)
-            end = n if end == -1 else end
-            out.append(" " * (end - i))
-            i = end
-        elif text.startswith("/*", i):
-            end = text.find("*/", i + 2)
-            end = n if end == -1 else end + 2
-            out.append("".join(c if c == "\n" else " " for c in text[i:end]))
-            i = end
-        else:
-            out.append(ch)
-            i += 1
-    plain = "".join(out)
-    # Trailing commas before } or ] (outside strings: strings were kept verbatim, and a
-    # comma followed only by whitespace and a closing bracket cannot be inside one here
-    # unless the string itself contains that text, which we accept as a tiny risk).
-    return re.sub(r",(\s*[}\]])", r" \1", plain)
-
-
-def parse_jsonc(raw: str) -> tuple[Any, str]:
-    """Parse JSONC text; returns (data, comment-free text). Raises DevkitError."""
-    text = strip_jsonc(raw)
-    try:
-        return json.loads(text), text
-    except json.JSONDecodeError as exc:
-        raise _LineError(f"invalid JSON: {exc.msg}", exc.lineno) from exc
-
-
-class _LineError(DevkitError):
-    def __init__(self, message: str, line: int | None) -> None:
-        super().__init__(message)
-        self.line = line
-
-
-def parse_yaml_lines(text: str) -> tuple[Any, dict[tuple[Any, ...], int]]:
-    """Parse YAML text once; returns (data, {key path: 1-based line}). Raises DevkitError."""
-    lines: dict[tuple[Any, ...], int] = {}
-
-    def walk(n: Any, key: tuple[Any, ...]) -> None:
-        lines.setdefault(key, n.start_mark.line + 1)
-        if isinstance(n, yaml.MappingNode):
-            for k, v in n.value:
-                child = (*key, k.value)
-                lines[child] = k.start_mark.line + 1
-                walk(v, child)
-        elif isinstance(n, yaml.SequenceNode):
-            for idx, item in enumerate(n.value):
-                walk(item, (*key, idx))
-
-    # What yaml.safe_load does, keeping the node tree in between: its marks give the lines.
-    # The lines are taken before constructing, which flattens `<<:` merges in the tree.
-    loader = yaml.SafeLoader(text)
-    try:
-        node = loader.get_single_node()
-        if node is not None:
-            walk(node, ())
-        data = loader.construct_document(node) if node is not None else None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise _LineError(
-            f"invalid YAML: {exc}".splitlines()[0], mark.line + 1 if mark else None
-        ) from exc
-    finally:
-        loader.dispose()
-    return data, lines
-
-
-def _json_key_line(text: str, key: str) -> int | None:
-    """1-based line of the first ``"key":`` in JSON text."""
-    pattern = re.escape(json.dumps(key)) + r"\s*:"
-    match = re.search(pattern, text)
-    return text.count("\n", 0, match.start()) + 1 if match else None
-
-
-def _text_line(text: str, needle: str) -> int | None:
-    pos = text.find(needle)
-    return None if pos < 0 else text.count("\n", 0, pos) + 1
 
 
 # --------------------------------------------------------------------------- the model
@@ -890,7 +749,7 @@ class _Auditor:
     def read(self, path: Path) -> str:
         """The text of ``path``; raises DevkitError when it cannot be read.
 
-        Text that is not UTF-8 raises :class:`_LineError`, which callers report as DK000 like
+        Text that is not UTF-8 raises :class:`LineError`, which callers report as DK000 like
         any other file that cannot be parsed (JSON and YAML files must be UTF-8).
         """
         try:
@@ -899,7 +758,7 @@ class _Auditor:
             raise DevkitError(f"cannot read {path}: {exc.strerror or exc}") from exc
         except UnicodeDecodeError as exc:
             line = path.read_bytes()[: exc.start].count(b"\n") + 1
-            raise _LineError(f"not UTF-8 text (byte {exc.start})", line) from None
+            raise LineError(f"not UTF-8 text (byte {exc.start})", line) from None
         self.lines[self.rel(path)] = text.splitlines()
         return text
 
@@ -936,7 +795,7 @@ class _Auditor:
 
     # ---------------------------------------------------------------- the audit
     def run(self) -> None:
-        dockerfiles, composes, devcontainer_files = _discover(self.root)
+        dockerfiles, composes, devcontainer_files = discover(self.root)
         builds: list[Build] = []
         devcontainers: list[DevContainer] = []
         compose_seen: set[Path] = set()
@@ -1003,7 +862,7 @@ class _Auditor:
         self.files.add(self.rel(path))
         try:
             data, text = parse_jsonc(self.read(path))
-        except _LineError as exc:
+        except LineError as exc:
             self.add("DK000", path, exc.line, exc.message)
             return None
         if not isinstance(data, dict):
@@ -1020,7 +879,7 @@ class _Auditor:
             mount = _devcontainer_mount(item)
             if mount is not None:
                 mount.file = rel
-                mount.line = _text_line(text, mount.target)
+                mount.line = text_line(text, mount.target)
                 mounts.append(mount)
         build: Build | None = None
         anchor_file, anchor_line = rel, None
@@ -1053,10 +912,10 @@ class _Auditor:
                     target=b.get("target") if isinstance(b.get("target"), str) else None,
                     args={str(k): str(v) for k, v in _as_dict(b.get("args")).items()},
                 )
-                anchor_line = _json_key_line(text, "build") or _json_key_line(text, "dockerFile")
+                anchor_line = json_key_line(text, "build") or json_key_line(text, "dockerFile")
                 build.origin = (rel, anchor_line)
             else:
-                anchor_line = _json_key_line(text, "image")
+                anchor_line = json_key_line(text, "image")
         return DevContainer(
             file=rel,
             build=build,
@@ -1081,7 +940,7 @@ class _Auditor:
             if key not in self.compose_docs:
                 try:
                     self.compose_docs[key] = parse_yaml_lines(self.read(path))
-                except _LineError as exc:
+                except LineError as exc:
                     self.compose_docs[key] = None
                     self.add("DK000", path, exc.line, exc.message)
             doc = self.compose_docs[key]
