@@ -28,6 +28,14 @@ from typing import Any
 from devkit.buildcontext import Context, ignore_file, read_ignore
 from devkit.dockerfile import Dockerfile, Instruction, Stage, parse_file, substitute
 from devkit.doctor.discover import discover
+from devkit.doctor.managers import (
+    CACHE_WORD,
+    cache_hint,
+    cache_target_fits,
+    manager_of,
+    managers_used,
+    user_cache_dirs,
+)
 from devkit.doctor.parse import (
     LineError,
     json_key_line,
@@ -35,6 +43,15 @@ from devkit.doctor.parse import (
     parse_yaml_lines,
     strip_jsonc,
     text_line,
+)
+from devkit.doctor.shell import (
+    brace_expand,
+    commands,
+    norm_path,
+    opt,
+    program,
+    related_paths,
+    safe_split,
 )
 from devkit.errors import DevkitError, UsageError, one_line
 from devkit.resources import docs_dir
@@ -433,199 +450,6 @@ class DevContainer:
     anchor_line: int | None
     #: The lifecycle commands (postCreateCommand & co.), each as one shell script.
     commands: list[str] = field(default_factory=list)
-
-
-# --------------------------------------------------------------------------- shell analysis
-
-_SEPARATORS = re.compile(r"&&|\|\||[;|\n]")
-_WRAPPERS = {"sudo", "env", "time", "exec", "command", "nice", "nohup", "xargs"}
-# Shell keywords that may start a simple command (`if [ -f x ]; then pnpm install; fi`).
-_KEYWORDS = {"if", "then", "else", "elif", "do", "while", "until", "!", "{", "("}
-
-
-def _commands(script: str, variables: Mapping[str, str | None] | None = None) -> list[list[str]]:
-    """Split a shell script into simple commands (word lists), leading VAR=x and sudo removed.
-
-    With ``variables`` (ARG/ENV values), ``$VAR`` in each word is substituted, and plain shell
-    assignments (``u=dev; mkdir /home/$u``) are followed through the script.
-    """
-    result: list[list[str]] = []
-    local: dict[str, str | None] = dict(variables or {})
-    script = script.replace("\\\n", " ")
-    for part in _SEPARATORS.split(script):
-        part = part.strip().lstrip("({").strip()
-        if not part or part.startswith("#"):
-            continue
-        try:
-            words = shlex.split(part, comments=True)
-        except ValueError:
-            words = part.split()
-        if variables is not None:
-            words = [substitute(w, local) if "$" in w else w for w in words]
-        assignment = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)=(.*)$", re.S)
-        if words and all(assignment.match(w) for w in words):
-            for w in words:
-                m = assignment.match(w)
-                if m:
-                    local[m.group(1)] = m.group(2)
-            continue
-        while words and (
-            assignment.match(words[0]) or words[0] in _WRAPPERS or words[0] in _KEYWORDS
-        ):
-            words = words[1:]
-        if words:
-            result.append(words)
-    return result
-
-
-def _prog(word: str) -> str:
-    return PurePosixPath(word).name
-
-
-MANAGERS = (
-    "apt",
-    "apk",
-    "pip",
-    "uv",
-    "poetry",
-    "npm",
-    "pnpm",
-    "yarn",
-    "go",
-    "cargo",
-    "dotnet",
-    "maven",
-    "gradle",
-)
-
-
-def _manager_of(words: list[str]) -> str | None:
-    """The package manager a command installs packages with, if it does."""
-    if not words:
-        return None
-    prog = _prog(words[0])
-    rest = [w for w in words[1:] if not w.startswith("-")]
-    sub = rest[0] if rest else ""
-    # Installs that download nothing: vendored Go modules, pip from local wheels only.
-    if prog == "go" and "-mod=vendor" in words:
-        return None
-    if re.fullmatch(r"(pip|python)[0-9.]*", prog) and "--no-index" in words:
-        return None
-    if prog in ("apt-get", "apt", "aptitude") and sub in (
-        "install",
-        "build-dep",
-        "dist-upgrade",
-        "upgrade",
-    ):
-        return "apt"
-    if prog == "apk" and sub == "add":
-        return "apk"
-    if re.fullmatch(r"pip[0-9.]*", prog) and sub in ("install", "download", "wheel"):
-        return "pip"
-    if re.fullmatch(r"python[0-9.]*", prog) and words[1:3] == ["-m", "pip"] and "install" in words:
-        return "pip"
-    if prog == "uv" and (
-        sub in ("sync", "add") or rest[:2] in (["pip", "install"], ["tool", "install"])
-    ):
-        return "uv"
-    if prog == "poetry" and sub in ("install", "add", "update", "sync"):
-        return "poetry"
-    if prog == "npm" and sub in ("ci", "install", "i", "add", "update"):
-        return "npm"
-    if prog == "pnpm" and sub in ("install", "i", "add", "fetch", "update"):
-        return "pnpm"
-    if prog == "yarn" and sub in ("", "install", "add"):
-        return "yarn"
-    if prog == "go" and (rest[:2] == ["mod", "download"] or sub in ("build", "install", "get")):
-        return "go"
-    if prog == "cargo" and (sub in ("build", "install", "fetch") or rest[:2] == ["chef", "cook"]):
-        return "cargo"
-    if prog == "dotnet" and (
-        sub in ("restore", "build", "publish") or rest[:2] == ["tool", "install"]
-    ):
-        return "dotnet"
-    if prog in ("mvn", "mvnw") and not {"-v", "--version"} & set(words):
-        return "maven"
-    if prog in ("gradle", "gradlew") and not {"-v", "--version"} & set(words):
-        return "gradle"
-    return None
-
-
-# Cache directories per manager: path suffixes (matched at a path boundary) and the
-# environment variables that move them.
-_CACHE_SUFFIXES: dict[str, tuple[str, ...]] = {
-    "apt": ("/var/cache/apt",),
-    "apk": ("/var/cache/apk", "/etc/apk/cache"),
-    "pip": (".cache/pip",),
-    "uv": (".cache/uv",),
-    "poetry": (".cache/pypoetry",),
-    "npm": (".npm",),
-    "pnpm": ("pnpm/store", ".pnpm-store"),
-    "yarn": (".cache/yarn", ".yarn/cache", ".yarn/berry/cache"),
-    "go": ("go/pkg/mod", ".cache/go-build"),
-    "cargo": (".cargo/registry", "cargo/registry", ".cargo/git"),
-    "dotnet": (".nuget/packages",),
-    "maven": (".m2", ".m2/repository"),
-    "gradle": (".gradle", ".gradle/caches"),
-}
-_CACHE_ENV: dict[str, tuple[str, ...]] = {
-    "pip": ("PIP_CACHE_DIR",),
-    "uv": ("UV_CACHE_DIR",),
-    "poetry": ("POETRY_CACHE_DIR",),
-    "npm": ("npm_config_cache", "NPM_CONFIG_CACHE"),
-    "pnpm": ("npm_config_store_dir", "PNPM_STORE_DIR", "PNPM_HOME"),
-    "yarn": ("YARN_CACHE_FOLDER",),
-    "go": ("GOMODCACHE", "GOCACHE", "GOPATH"),
-    "cargo": ("CARGO_HOME",),
-    "dotnet": ("NUGET_PACKAGES",),
-    "maven": ("MAVEN_REPO", "MAVEN_CONFIG"),
-    "gradle": ("GRADLE_USER_HOME",),
-}
-_CACHE_WORD: dict[str, re.Pattern[str]] = {
-    "apt": re.compile(r"/apt(/|$)"),
-    "apk": re.compile(r"apk"),
-    "pip": re.compile(r"pip"),
-    "uv": re.compile(r"(^|[/_.-])uv([/_.-]|$)"),
-    "poetry": re.compile(r"poetry"),
-    "npm": re.compile(r"(^|[/_.-])npm([/_.-]|$)"),
-    "pnpm": re.compile(r"pnpm"),
-    "yarn": re.compile(r"yarn"),
-    "go": re.compile(r"(^|[/_.-])go([/_.-]|$)|go-build|gomod|pkg/mod"),
-    "cargo": re.compile(r"cargo"),
-    "dotnet": re.compile(r"nuget"),
-    "maven": re.compile(r"\.m2|maven"),
-    "gradle": re.compile(r"gradle"),
-}
-
-
-def _norm(path: str) -> str:
-    path = path.strip().strip("\"'")
-    return "/" + path.strip("/") if path.startswith("/") else path.rstrip("/")
-
-
-def _related(a: str, b: str) -> bool:
-    """Equal, or one contains the other (at a path boundary)."""
-    a, b = _norm(a), _norm(b)
-    if not a.startswith("/") or not b.startswith("/") or a == "/" or b == "/":
-        return False
-    return a == b or a.startswith(b + "/") or b.startswith(a + "/")
-
-
-def _cache_target_fits(manager: str, target: str, env: Mapping[str, str]) -> bool:
-    """Whether a cache mount or volume at ``target`` holds ``manager``'s cache."""
-    target = _norm(target)
-    for suffix in _CACHE_SUFFIXES[manager]:
-        s = suffix.rstrip("/")
-        if s.startswith("/"):
-            if _related(target, s):
-                return True
-        elif (target + "/").find("/" + s + "/") >= 0 or target.endswith("/" + s.split("/")[0]):
-            return True
-    for var in _CACHE_ENV.get(manager, ()):
-        value = env.get(var)
-        if value and _related(target, value):
-            return True
-    return bool(_CACHE_WORD[manager].search(target.lower()))
 
 
 # --------------------------------------------------------------------------- Dockerfile rules
@@ -1029,28 +853,28 @@ class _Auditor:
                         m.get("target", "") for m in ins.mounts() if m.get("type") == "cache"
                     ]
                     managers_here: list[str] = []
-                    for words in _commands(script, {**variables, **env}):
+                    for words in commands(script, {**variables, **env}):
                         if _disables_docker_clean(words):
                             docker_clean_off = True
-                        manager = _manager_of(words)
+                        manager = manager_of(words)
                         if manager is None or manager in managers_here:
                             continue
                         managers_here.append(manager)
                         if not own:
                             continue
-                        cached = any(_cache_target_fits(manager, t, env) for t in cache_targets)
+                        cached = any(cache_target_fits(manager, t, env) for t in cache_targets)
                         if not cached:
                             self.add(
                                 "DK002",
                                 path,
                                 ins.line,
                                 f"{manager} install in {_stage_words(df, stage)} without a "
-                                f"cache mount for its cache ({_cache_hint(manager)})",
+                                f"cache mount for its cache ({cache_hint(manager)})",
                             )
                         if (
                             manager == "apt"
                             # the hook deletes .debs in /var/cache/apt (not the lists)
-                            and any(_related(t, "/var/cache/apt") for t in cache_targets)
+                            and any(related_paths(t, "/var/cache/apt") for t in cache_targets)
                             and not docker_clean_off
                             and "Keep-Downloaded-Packages=true" not in " ".join(words)
                         ):
@@ -1143,8 +967,8 @@ class _Auditor:
         for ins in stage.instructions:
             if ins.keyword != "RUN":
                 continue
-            for words in _commands(ins.script()):
-                prog = _prog(words[0])
+            for words in commands(ins.script()):
+                prog = program(words[0])
                 sub = next((w for w in words[1:] if not w.startswith("-")), "")
                 if prog in ("apt-get", "apt", "apk") and sub in ("install", "add"):
                     if prog == "apk" and any(w.startswith(("--virtual", "-t")) for w in words):
@@ -1282,7 +1106,7 @@ class _Auditor:
             for ins in stage.instructions:
                 if ins.keyword not in ("COPY", "ADD") or ins.flag("from") or ins.heredocs:
                     continue
-                words = ins.json_form() or _safe_split(ins.args)
+                words = ins.json_form() or safe_split(ins.args)
                 for src in words[:-1]:
                     if any(c in src for c in "*?[$") or "://" in src or src.startswith("git@"):
                         continue  # globs, variables and URLs are not checked
@@ -1320,22 +1144,22 @@ class _Auditor:
         run_here = {
             manager
             for script in dc.commands
-            for words in _commands(script)
-            if (manager := _manager_of(words))
+            for words in commands(script)
+            if (manager := manager_of(words))
         }
-        managers = [m for m in _managers_used(self.root, df, run_here) if m not in ("apt", "apk")]
+        managers = [m for m in managers_used(self.root, df, run_here) if m not in ("apt", "apk")]
         for manager in managers:
             covered = any(
-                _cache_target_fits(manager, m.target, env)
-                or bool(m.source and _CACHE_WORD[manager].search(m.source.lower()))
+                cache_target_fits(manager, m.target, env)
+                or bool(m.source and CACHE_WORD[manager].search(m.source.lower()))
                 for m in persistent
             ) or any(
-                _related(m.target, d)
+                related_paths(m.target, d)
                 for m in persistent
-                for d in _user_cache_dirs(manager, home, env)
+                for d in user_cache_dirs(manager, home, env)
             )
             if not covered:
-                dirs = ", ".join(_user_cache_dirs(manager, home, env))
+                dirs = ", ".join(user_cache_dirs(manager, home, env))
                 self.add(
                     "DK011",
                     dc.anchor_file,
@@ -1349,7 +1173,7 @@ class _Auditor:
         for mount in dc.mounts:
             if mount.kind != "volume":
                 continue
-            target = _norm(substitute(mount.target, {**facts.variables, **env}))
+            target = norm_path(substitute(mount.target, {**facts.variables, **env}))
             created, owned = facts.ownership(target, aliases)
             if created and owned:
                 continue
@@ -1473,7 +1297,7 @@ def _devcontainer_mount(item: Any) -> Mount | None:
 
 
 def _copies_everything(ins: Instruction) -> bool:
-    words = ins.json_form() or _safe_split(ins.args)
+    words = ins.json_form() or safe_split(ins.args)
     if ins.heredocs or len(words) < 2:
         return False
     sources = words[:-1]
@@ -1486,15 +1310,8 @@ def _disables_docker_clean(words: list[str]) -> bool:
         return True
     return bool(
         "docker-clean" in text
-        and _prog(words[0]) in ("rm", "mv", "truncate", "sed", "echo", "printf", "cp", "ln")
+        and program(words[0]) in ("rm", "mv", "truncate", "sed", "echo", "printf", "cp", "ln")
     )
-
-
-def _cache_hint(manager: str) -> str:
-    suffix = _CACHE_SUFFIXES[manager][0]
-    if suffix.startswith("/"):
-        return f"e.g. --mount=type=cache,target={suffix}"
-    return f"e.g. --mount=type=cache,target=/root/{suffix}"
 
 
 def _buildkit_feature_line(df: Dockerfile) -> int | None:
@@ -1623,30 +1440,30 @@ class _ImageFacts:
                     facts.braces = any(sh in ins.args for sh in ("bash", "zsh"))
                 elif ins.keyword == "WORKDIR":
                     path = substitute(ins.args.strip(), vars_now)
-                    facts.events.append(("create", _norm(path), current, False, ""))
+                    facts.events.append(("create", norm_path(path), current, False, ""))
                 elif ins.keyword in ("COPY", "ADD") and ins.args:
-                    words = ins.json_form() or _safe_split(ins.args)
+                    words = ins.json_form() or safe_split(ins.args)
                     if words:
                         dest = substitute(words[-1], vars_now)
                         chown = ins.flag("chown")
                         # COPY ignores USER: without --chown, files belong to root.
                         owner = substitute(chown[0], vars_now).split(":")[0] if chown else "root"
-                        facts.events.append(("create", _norm(dest), owner, True, owner))
+                        facts.events.append(("create", norm_path(dest), owner, True, owner))
                 elif ins.keyword == "RUN":
                     facts._run(ins.script(), current, vars_now)
         return facts
 
     def _run(self, script: str, current: str, variables: Mapping[str, str | None]) -> None:
         home_now = "/root" if _root_user(current) else self.homes.get(current, f"/home/{current}")
-        for words in _commands(script, variables):
-            prog = _prog(words[0])
-            expanded = [w2 for w in words for w2 in _brace_expand(w)] if self.braces else words
+        for words in commands(script, variables):
+            prog = program(words[0])
+            expanded = [w2 for w in words for w2 in brace_expand(w)] if self.braces else words
             expanded = [home_now + w[1:] if w.startswith("~/") else w for w in expanded]
-            paths = [_norm(w) for w in expanded[1:] if w.startswith("/")]
+            paths = [norm_path(w) for w in expanded[1:] if w.startswith("/")]
             if prog in ("useradd", "adduser"):
                 name = next((w for w in reversed(words[1:]) if not w.startswith("-")), "")
-                home = _opt(words, ("-d", "--home-dir", "--home")) or f"/home/{name}"
-                uid = _opt(words, ("-u", "--uid"))
+                home = opt(words, ("-d", "--home-dir", "--home")) or f"/home/{name}"
+                uid = opt(words, ("-u", "--uid"))
                 if name:
                     self.homes[name] = home
                     if uid:
@@ -1660,12 +1477,12 @@ class _ImageFacts:
                             for w in words[1:]
                         )
                     ):
-                        self.events.append(("create", _norm(home), name, False, name))
+                        self.events.append(("create", norm_path(home), name, False, name))
             elif prog == "mkdir":
                 for p in paths:
                     self.events.append(("create", p, current, False, ""))
             elif prog == "install" and ("-d" in words or "--directory" in words):
-                owner = _opt(words, ("-o", "--owner")) or current
+                owner = opt(words, ("-o", "--owner")) or current
                 for p in paths:
                     self.events.append(("create", p, owner, False, "exact"))
             elif prog == "chown":
@@ -1718,67 +1535,6 @@ class _ImageFacts:
         return created, owned
 
 
-def _safe_split(text: str) -> list[str]:
-    try:
-        return shlex.split(text)
-    except ValueError:
-        return text.split()
-
-
-def _opt(words: list[str], names: tuple[str, ...]) -> str | None:
-    for i, w in enumerate(words):
-        for name in names:
-            if w == name and i + 1 < len(words):
-                return words[i + 1]
-            if name.startswith("--") and w.startswith(name + "="):
-                return w.split("=", 1)[1]
-    return None
-
-
-def _brace_expand(word: str) -> list[str]:
-    match = re.search(r"\{([^{}]*,[^{}]*)\}", word)
-    if not match:
-        return [word]
-    out: list[str] = []
-    for alt in match.group(1).split(","):
-        out.extend(_brace_expand(word[: match.start()] + alt + word[match.end() :]))
-    return out
-
-
-_MANIFESTS: list[tuple[str, str]] = [
-    ("uv.lock", "uv"),
-    ("poetry.lock", "poetry"),
-    ("requirements.txt", "pip"),
-    ("pnpm-lock.yaml", "pnpm"),
-    ("yarn.lock", "yarn"),
-    ("package-lock.json", "npm"),
-    ("go.mod", "go"),
-    ("Cargo.toml", "cargo"),
-    ("pom.xml", "maven"),
-    ("build.gradle", "gradle"),
-    ("build.gradle.kts", "gradle"),
-]
-
-
-_ECOSYSTEMS = {"python": ("uv", "poetry", "pip"), "node": ("pnpm", "yarn", "npm")}
-_ECOSYSTEM_MANIFEST = {"python": "pyproject.toml", "node": "package.json"}
-
-
-def _dockerfile_managers(df: Dockerfile | None) -> set[str]:
-    """Package managers any stage of ``df`` installs with."""
-    found: set[str] = set()
-    if df is None:
-        return found
-    for stage in df.stages:
-        for ins in stage.instructions:
-            if ins.keyword == "RUN":
-                for words in _commands(ins.script()):
-                    manager = _manager_of(words)
-                    if manager:
-                        found.add(manager)
-    return found
-
-
 def _lifecycle_scripts(data: Mapping[str, Any]) -> list[str]:
     """devcontainer.json's lifecycle commands as shell scripts (string, exec-form array, or
     an object of named commands of either form)."""
@@ -1802,51 +1558,6 @@ _LIFECYCLE = (
     "postStartCommand",
     "postAttachCommand",
 )
-
-
-def _managers_used(root: Path, df: Dockerfile | None, run_here: Iterable[str] = ()) -> list[str]:
-    """Package managers a developer runs in the dev container.
-
-    Lock files and manifests in the repository say it best. A bare ``pyproject.toml`` or
-    ``package.json`` (no lock file yet) and Dockerfiles without manifests are resolved with the
-    Dockerfile: the most specific manager of that ecosystem it installs with (uv over poetry
-    over pip: a ``pip install uv`` only bootstraps uv). Build-only language toolchains (go,
-    cargo, dotnet, maven, gradle) installing in any stage count as used, and so does every
-    manager ``run_here`` (the dev container's own lifecycle commands install with it).
-    """
-    built = _dockerfile_managers(df)
-    names = {p.name for p in root.iterdir()} if root.is_dir() else set()
-    found: set[str] = set()
-    for manifest, manager in _MANIFESTS:
-        if manifest in names:
-            found.add(manager)
-    if any(n.endswith((".csproj", ".sln", ".fsproj")) for n in names):
-        found.add("dotnet")
-    if any(re.fullmatch(r"requirements.*\.txt", n) for n in names):
-        found.add("pip")
-    for ecosystem, managers in _ECOSYSTEMS.items():
-        if found & set(managers):
-            continue
-        seen = [m for m in managers if m in built]
-        if seen:
-            found.add(seen[0])
-        elif _ECOSYSTEM_MANIFEST[ecosystem] in names:
-            found.add(managers[-1])
-    found |= built & {"go", "cargo", "dotnet", "maven", "gradle"}
-    found |= set(run_here)
-    return [m for m in MANAGERS if m in found]
-
-
-def _user_cache_dirs(manager: str, home: str, env: Mapping[str, str]) -> list[str]:
-    dirs = [env[v] for v in _CACHE_ENV.get(manager, ()) if env.get(v)]
-    for suffix in _CACHE_SUFFIXES[manager]:
-        if suffix.startswith("/"):
-            dirs.append(suffix)
-        elif manager == "go" and suffix == "go/pkg/mod":
-            dirs.append(f"{home}/go/pkg/mod")
-        else:
-            dirs.append(f"{home}/{suffix}")
-    return list(dict.fromkeys(dirs))[:2]
 
 
 # --------------------------------------------------------------------------- entry point
