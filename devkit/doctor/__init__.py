@@ -18,12 +18,9 @@ from __future__ import annotations
 import os
 import posixpath
 import re
-import shlex
 import shutil
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path, PurePosixPath
-from typing import Any
 
 from devkit.buildcontext import Context, ignore_file, read_ignore
 from devkit.dockerfile import Dockerfile, Instruction, Stage, parse_file, substitute
@@ -37,14 +34,20 @@ from devkit.doctor.managers import (
     managers_used,
     user_cache_dirs,
 )
-from devkit.doctor.parse import (
-    LineError,
-    json_key_line,
-    parse_jsonc,
-    parse_yaml_lines,
-    strip_jsonc,
-    text_line,
+from devkit.doctor.model import (
+    ERROR,
+    INFO,
+    SEVERITIES,
+    WARNING,
+    BuildKitProbe,
+    BuildKitStatus,
+    ContextSize,
+    Finding,
+    Report,
+    Rule,
 )
+from devkit.doctor.parse import LineError, strip_jsonc
+from devkit.doctor.project import Build, DevContainer, read_project
 from devkit.doctor.shell import (
     commands,
     norm_path,
@@ -74,27 +77,6 @@ __all__ = [
     "rule_page",
     "strip_jsonc",
 ]
-
-ERROR, WARNING, INFO = "error", "warning", "info"
-SEVERITIES = (ERROR, WARNING, INFO)
-
-
-@dataclass(frozen=True)
-class Rule:
-    """One audit rule: a stable id, its default severity, and the why/fix a user reads."""
-
-    id: str
-    name: str
-    severity: str
-    title: str
-    why: str
-    fix: str
-
-    @property
-    def docs(self) -> str:
-        """Path of the rule's page in devkit's documentation."""
-        return f"docs/doctor/{self.id}.md"
-
 
 _RULE_LIST = [
     Rule(
@@ -247,123 +229,6 @@ _RULE_LIST.sort(key=lambda rule: rule.id)
 RULES: dict[str, Rule] = {rule.id: rule for rule in _RULE_LIST}
 
 
-@dataclass(frozen=True)
-class Finding:
-    """One problem found: which rule, how bad, where (file relative to the audited root)."""
-
-    rule: str
-    severity: str
-    file: str
-    line: int | None
-    message: str
-
-    @property
-    def location(self) -> str:
-        """``file:line`` (or just ``file`` when the problem has no single line)."""
-        return f"{self.file}:{self.line}" if self.line else self.file
-
-    def to_dict(self) -> dict[str, Any]:
-        rule = RULES[self.rule]
-        return {
-            "rule": self.rule,
-            "name": rule.name,
-            "severity": self.severity,
-            "file": self.file,
-            "line": self.line,
-            "message": self.message,
-            "title": rule.title,
-            "why": rule.why,
-            "fix": rule.fix,
-            "docs": rule.docs,
-        }
-
-
-@dataclass(frozen=True)
-class ContextSize:
-    """A build context measured with and without its ``.dockerignore``."""
-
-    context: str
-    dockerignore: str | None
-    files_total: int
-    bytes_total: int
-    files_sent: int
-    bytes_sent: int
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "context": self.context,
-            "dockerignore": self.dockerignore,
-            "files_total": self.files_total,
-            "bytes_total": self.bytes_total,
-            "files_sent": self.files_sent,
-            "bytes_sent": self.bytes_sent,
-        }
-
-
-@dataclass
-class Report:
-    """The result of :func:`audit`."""
-
-    root: Path
-    findings: list[Finding] = field(default_factory=list)
-    contexts: list[ContextSize] = field(default_factory=list)
-    files: list[str] = field(default_factory=list)
-
-    def counts(self) -> dict[str, int]:
-        """Number of findings per severity."""
-        return {sev: sum(1 for f in self.findings if f.severity == sev) for sev in SEVERITIES}
-
-    @property
-    def has_errors(self) -> bool:
-        return any(f.severity == ERROR for f in self.findings)
-
-    def summary(self) -> str:
-        """One line such as ``2 errors, 1 warning, 0 info in 4 files``."""
-        counts = self.counts()
-        files = plural(len(self.files), "file")
-        if not self.files:
-            # Not "no problems": a wrong folder would read as a clean bill of health.
-            return "nothing to audit: no Dockerfile, compose file or devcontainer.json here"
-        if not self.findings:
-            return f"no problems found in {files}"
-        parts = [
-            plural(counts[ERROR], "error"),
-            plural(counts[WARNING], "warning"),
-            f"{counts[INFO]} info",
-        ]
-        return ", ".join(parts) + f" in {files}"
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "root": str(self.root),
-            "files": self.files,
-            "findings": [f.to_dict() for f in self.findings],
-            "contexts": [c.to_dict() for c in self.contexts],
-            "summary": {**self.counts(), "text": self.summary()},
-        }
-
-
-# --------------------------------------------------------------------------- BuildKit probe
-
-
-@dataclass(frozen=True)
-class BuildKitStatus:
-    """What DK001 needs to know about BuildKit on this machine.
-
-    ``available``: some docker client here builds with BuildKit. ``default_client_ok``: the
-    client tools run by default (``$DEVKIT_DOCKER`` or the first ``docker`` on PATH) does.
-    ``detail``: what was tried, for the message. ``checked`` is False when the probe could
-    not run at all (no engine answered), so nothing is known either way.
-    """
-
-    available: bool
-    default_client_ok: bool
-    detail: str
-    checked: bool = True
-
-
-BuildKitProbe = Callable[[], BuildKitStatus]
-
 # What a docker CLI says when no engine is there (not a BuildKit problem).
 _ENGINE_DOWN = re.compile(
     r"cannot connect to the docker daemon|is the docker daemon running|"
@@ -406,49 +271,6 @@ def buildkit_status(*, refresh: bool = False) -> BuildKitStatus:
         f"`docker` on PATH ({default}) cannot build with BuildKit ({why}); "
         f"{info.describe()} can: put {info.docker} first on PATH",
     )
-
-
-# --------------------------------------------------------------------------- the model
-
-
-@dataclass
-class Mount:
-    """A mount into the dev container: named/anonymous volume, bind or tmpfs."""
-
-    kind: str  # volume | bind | tmpfs
-    source: str | None
-    target: str
-    file: str
-    line: int | None
-
-
-@dataclass
-class Build:
-    """One way a Dockerfile is built: context, target, args, and who declared it."""
-
-    dockerfile: Path
-    context: Path
-    target: str | None = None
-    args: dict[str, str] = field(default_factory=dict)
-    #: The file and line that declared this build (devcontainer.json, compose service);
-    #: None for a Dockerfile found by walking the tree.
-    origin: tuple[str, int | None] | None = None
-
-
-@dataclass
-class DevContainer:
-    """What matters about one devcontainer.json (and its compose service)."""
-
-    file: str
-    build: Build | None
-    mounts: list[Mount]
-    env: dict[str, str]
-    remote_user: str | None
-    container_user: str | None
-    anchor_file: str
-    anchor_line: int | None
-    #: The lifecycle commands (postCreateCommand & co.), each as one shell script.
-    commands: list[str] = field(default_factory=list)
 
 
 # --------------------------------------------------------------------------- Dockerfile rules
@@ -538,13 +360,9 @@ class _Auditor:
         self.contexts: list[ContextSize] = []
         self.files: set[str] = set()
         self.parsed: dict[Path, Dockerfile] = {}
-        self.compose_builds: list[Build] = []
         #: Source lines of every file read, by its name in findings: each file is read once,
         #: and the ``devkit-doctor: ignore=`` comments are looked up here.
         self.lines: dict[str, list[str]] = {}
-        #: Parsed compose files (None: not parseable, DK000 already reported). A compose
-        #: file shared by several devcontainer.json files is parsed once.
-        self.compose_docs: dict[Path, tuple[Any, dict[tuple[Any, ...], int]] | None] = {}
 
     # ---------------------------------------------------------------- helpers
     def rel(self, path: Path) -> str:
@@ -562,7 +380,8 @@ class _Auditor:
         severity: str | None = None,
     ) -> None:
         name = file if isinstance(file, str) else self.rel(file)
-        self.findings.append(Finding(rule, severity or RULES[rule].severity, name, line, message))
+        about = RULES[rule]
+        self.findings.append(Finding(rule, severity or about.severity, name, line, message, about))
 
     def read(self, path: Path) -> str:
         """The text of ``path``; raises DevkitError when it cannot be read.
@@ -613,27 +432,8 @@ class _Auditor:
 
     # ---------------------------------------------------------------- the audit
     def run(self) -> None:
-        dockerfiles, composes, devcontainer_files = discover(self.root)
-        builds: list[Build] = []
-        devcontainers: list[DevContainer] = []
-        compose_seen: set[Path] = set()
-        for path in devcontainer_files:
-            dc = self.devcontainer(path, compose_seen)
-            if dc is not None:
-                devcontainers.append(dc)
-                if dc.build is not None:
-                    builds.append(dc.build)
-        for path in composes:
-            if path.resolve() not in compose_seen:
-                self.compose([path])
-        # Every service with a build (also the other services of a dev container's compose
-        # project, a database image say) has its Dockerfile and context audited.
-        builds.extend(self.compose_builds)
-        referenced = {b.dockerfile.resolve() for b in builds}
-        for path in dockerfiles:
-            if path.resolve() not in referenced:
-                builds.append(Build(dockerfile=path, context=path.parent))
-
+        project = read_project(self, *discover(self.root))
+        builds, devcontainers = project.builds, project.devcontainers
         targets: dict[Path, set[str | None]] = {}
         args_for: dict[Path, dict[str, str]] = {}
         for b in builds:
@@ -674,108 +474,6 @@ class _Auditor:
                 self.copy_rule(b, df, sent, ignore)
         for dc in devcontainers:
             self.devcontainer_rules(dc)
-
-    # ---------------------------------------------------------------- devcontainer.json
-    def devcontainer(self, path: Path, compose_seen: set[Path]) -> DevContainer | None:
-        self.files.add(self.rel(path))
-        try:
-            data, text = parse_jsonc(self.read(path))
-        except LineError as exc:
-            self.add("DK000", path, exc.line, exc.message)
-            return None
-        if not isinstance(data, dict):
-            self.add("DK000", path, 1, "devcontainer.json must be a JSON object")
-            return None
-        base = path.parent
-        rel = self.rel(path)
-        env: dict[str, str] = {}
-        for key in ("containerEnv", "remoteEnv"):
-            if isinstance(data.get(key), dict):
-                env.update({str(k): str(v) for k, v in data[key].items() if v is not None})
-        mounts = []
-        for item in _as_list(data.get("mounts")):
-            mount = _devcontainer_mount(item)
-            if mount is not None:
-                mount.file = rel
-                mount.line = text_line(text, mount.target)
-                mounts.append(mount)
-        build: Build | None = None
-        anchor_file, anchor_line = rel, None
-        compose_user: str | None = None
-        compose_files = data.get("dockerComposeFile")
-        if compose_files:
-            paths = [
-                base / p
-                for p in ([compose_files] if isinstance(compose_files, str) else compose_files)
-                if isinstance(p, str)
-            ]
-            compose_seen.update(p.resolve() for p in paths)
-            services = self.compose(paths)
-            service = data.get("service")
-            if services is not None and isinstance(service, str) and service in services:
-                svc = services[service]
-                build = svc.build
-                mounts.extend(svc.mounts)
-                env = {**svc.env, **env}
-                compose_user = svc.user
-                anchor_file, anchor_line = svc.file, svc.line
-        else:
-            b: dict[str, Any] = data["build"] if isinstance(data.get("build"), dict) else {}
-            dockerfile = b.get("dockerfile") or data.get("dockerFile")
-            if isinstance(dockerfile, str):
-                context = base / str(b.get("context") or data.get("context") or ".")
-                build = Build(
-                    dockerfile=base / dockerfile,
-                    context=context,
-                    target=b.get("target") if isinstance(b.get("target"), str) else None,
-                    args={str(k): str(v) for k, v in _as_dict(b.get("args")).items()},
-                )
-                anchor_line = json_key_line(text, "build") or json_key_line(text, "dockerFile")
-                build.origin = (rel, anchor_line)
-            else:
-                anchor_line = json_key_line(text, "image")
-        return DevContainer(
-            file=rel,
-            build=build,
-            mounts=mounts,
-            env=env,
-            remote_user=_str_or_none(data.get("remoteUser")),
-            container_user=_str_or_none(data.get("containerUser")) or compose_user,
-            anchor_file=anchor_file,
-            anchor_line=anchor_line,
-            commands=_lifecycle_scripts(data),
-        )
-
-    # ---------------------------------------------------------------- compose files
-    def compose(self, paths: list[Path]) -> dict[str, _Service] | None:
-        """Services of the compose files (later files override earlier ones)."""
-        services: dict[str, _Service] = {}
-        for path in paths:
-            if not path.is_file():
-                continue
-            self.files.add(self.rel(path))
-            key = path.resolve()
-            if key not in self.compose_docs:
-                try:
-                    self.compose_docs[key] = parse_yaml_lines(self.read(path))
-                except LineError as exc:
-                    self.compose_docs[key] = None
-                    self.add("DK000", path, exc.line, exc.message)
-            doc = self.compose_docs[key]
-            if doc is None:
-                return None
-            data, lines = doc
-            if not isinstance(data, dict) or not isinstance(data.get("services"), dict):
-                continue
-            for name, spec in data["services"].items():
-                if not isinstance(spec, dict):
-                    continue
-                svc = services.setdefault(
-                    name, _Service(file=self.rel(path), line=lines.get(("services", name)))
-                )
-                svc.absorb(spec, path, self.rel(path), lines, ("services", name))
-        self.compose_builds.extend(svc.build for svc in services.values() if svc.build)
-        return services
 
     # ---------------------------------------------------------------- DK001
     def buildkit_rule(self) -> None:
@@ -1185,111 +883,6 @@ class _Auditor:
             )
 
 
-@dataclass
-class _Service:
-    file: str
-    line: int | None
-    build: Build | None = None
-    mounts: list[Mount] = field(default_factory=list)
-    env: dict[str, str] = field(default_factory=dict)
-    user: str | None = None
-
-    def absorb(
-        self,
-        spec: dict[str, Any],
-        path: Path,
-        rel: str,
-        lines: dict[tuple[Any, ...], int],
-        key: tuple[Any, ...],
-    ) -> None:
-        base = path.parent
-        build = spec.get("build")
-        if isinstance(build, str):
-            context = base / _interp(build)
-            self.build = Build(
-                dockerfile=context / "Dockerfile", context=context, origin=(rel, self.line)
-            )
-        elif isinstance(build, dict):
-            context = base / _interp(str(build.get("context") or "."))
-            args_raw = build.get("args") or {}
-            if isinstance(args_raw, list):
-                args_raw = dict(str(a).partition("=")[::2] for a in args_raw)
-            args_raw = _as_dict(args_raw)
-            self.build = Build(
-                dockerfile=context / _interp(str(build.get("dockerfile") or "Dockerfile")),
-                context=context,
-                target=_interp(str(build["target"])) if build.get("target") else None,
-                args={str(k): _interp(str(v)) for k, v in args_raw.items() if v is not None},
-                origin=(rel, self.line),
-            )
-        env = spec.get("environment")
-        if isinstance(env, dict):
-            self.env.update({str(k): _interp(str(v)) for k, v in env.items() if v is not None})
-        elif isinstance(env, list):
-            for item in env:
-                k, _, v = str(item).partition("=")
-                self.env[k] = _interp(v)
-        if spec.get("user") is not None:
-            self.user = _interp(str(spec["user"]))
-        for idx, vol in enumerate(_as_list(spec.get("volumes"))):
-            mount = _compose_mount(vol)
-            if mount is not None:
-                mount.file = rel
-                mount.line = lines.get((*key, "volumes", idx))
-                self.mounts.append(mount)
-
-
-def _interp(value: str) -> str:
-    """Compose variable interpolation with an empty environment (defaults apply)."""
-    return substitute(value.replace("$$", "\0"), {}).replace("\0", "$")
-
-
-def _as_list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
-
-
-def _as_dict(value: Any) -> dict[Any, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _str_or_none(value: Any) -> str | None:
-    return value if isinstance(value, str) and value else None
-
-
-def _compose_mount(vol: Any) -> Mount | None:
-    """A compose ``volumes:`` entry (short ``src:dst[:mode]`` or long syntax) as a Mount."""
-    if isinstance(vol, str):
-        parts = _interp(vol).split(":")
-        if len(parts) == 1:
-            return Mount("volume", None, parts[0], "", None)
-        source, target = parts[0], parts[1]
-        kind = "bind" if source.startswith((".", "/", "~")) else "volume"
-        return Mount(kind, source or None, target, "", None)
-    if isinstance(vol, dict) and vol.get("target"):
-        kind = str(vol.get("type") or "volume")
-        src = _interp(str(vol["source"])) if vol.get("source") else None
-        return Mount(kind, src, _interp(str(vol["target"])), "", None)
-    return None
-
-
-def _devcontainer_mount(item: Any) -> Mount | None:
-    if isinstance(item, str):
-        opts: dict[str, str] = {}
-        for part in item.split(","):
-            k, _, v = part.partition("=")
-            opts[k.strip().lower()] = v.strip()
-        item = opts
-    if not isinstance(item, dict):
-        return None
-    target = item.get("target") or item.get("dst") or item.get("destination")
-    if not target:
-        return None
-    source = item.get("source") or item.get("src")
-    return Mount(
-        str(item.get("type") or "volume"), str(source) if source else None, str(target), "", None
-    )
-
-
 def _disables_docker_clean(words: list[str]) -> bool:
     text = " ".join(words)
     if "Keep-Downloaded-Packages" in text and "true" in text:
@@ -1379,31 +972,6 @@ def _secret_files(context: Path, sent: set[str], skip: Iterable[str] = ()) -> li
         if secret and not any(rel.startswith(b + "/") for b in found):
             found.append(rel)
     return found
-
-
-def _lifecycle_scripts(data: Mapping[str, Any]) -> list[str]:
-    """devcontainer.json's lifecycle commands as shell scripts (string, exec-form array, or
-    an object of named commands of either form)."""
-    scripts: list[str] = []
-    for key in _LIFECYCLE:
-        value = data.get(key)
-        items = list(value.values()) if isinstance(value, dict) else [value]
-        for item in items:
-            if isinstance(item, str):
-                scripts.append(item)
-            elif isinstance(item, list):
-                scripts.append(shlex.join(str(word) for word in item))
-    return scripts
-
-
-# Not initializeCommand: it runs on the host, not in the container.
-_LIFECYCLE = (
-    "onCreateCommand",
-    "updateContentCommand",
-    "postCreateCommand",
-    "postStartCommand",
-    "postAttachCommand",
-)
 
 
 # --------------------------------------------------------------------------- entry point
