@@ -42,6 +42,29 @@ _DEVKIT_CONFIG = (
     "-c",
     f"core.hooksPath={os.devnull}",
 )
+#: Variables that point git at a repository (`git rev-parse --local-env-vars`). Inherited from
+#: a hook or `git rebase -x`, they would send every command to *that* repository whatever
+#: ``-C`` says; devkit always names the repository itself, so they are dropped.
+_LOCATING_VARS = frozenset(
+    {
+        "GIT_ALTERNATE_OBJECT_DIRECTORIES",
+        "GIT_CONFIG",
+        "GIT_CONFIG_PARAMETERS",
+        "GIT_CONFIG_COUNT",
+        "GIT_OBJECT_DIRECTORY",
+        "GIT_DIR",
+        "GIT_WORK_TREE",
+        "GIT_IMPLICIT_WORK_TREE",
+        "GIT_GRAFT_FILE",
+        "GIT_INDEX_FILE",
+        "GIT_NO_REPLACE_OBJECTS",
+        "GIT_REPLACE_REF_BASE",
+        "GIT_PREFIX",
+        "GIT_INTERNAL_SUPER_PREFIX",
+        "GIT_SHALLOW_FILE",
+        "GIT_COMMON_DIR",
+    }
+)
 #: git options that take a value: skipped when naming the subcommand.
 _OPTIONS_WITH_VALUE = frozenset({"-c", "-C", "--work-tree", "--git-dir", "--namespace"})
 
@@ -60,7 +83,8 @@ def run(
     (say ``GIT_INDEX_FILE``). With ``check``, a non-zero exit raises :class:`DevkitError` with
     git's own complaint in one line. A missing git raises :class:`DevkitError` either way.
     """
-    full_env = {**os.environ, "LC_ALL": "C", **(_DEVKIT_IDENTITY if devkit_repo else {})}
+    inherited = {k: v for k, v in os.environ.items() if k not in _LOCATING_VARS}
+    full_env = {**inherited, "LC_ALL": "C", **(_DEVKIT_IDENTITY if devkit_repo else {})}
     if not devkit_repo:
         full_env["GIT_TERMINAL_PROMPT"] = "0"
     full_env.update(env or {})

@@ -41,6 +41,10 @@ def _require_docker() -> bool:
 def _isolated_data_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: Any) -> None:
     """Keep backups and template copies out of the real user's data folder."""
     monkeypatch.setenv("DEVKIT_DATA_DIR", str(tmp_path_factory.getbasetemp() / "devkit-data"))
+    # Run from a git hook or `git rebase -x`, the environment names the developer's own
+    # repository; a test's git commands (and devkit's, in subprocesses) must never reach it.
+    for name in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_COMMON_DIR", "GIT_PREFIX"):
+        monkeypatch.delenv(name, raising=False)
 
 
 @pytest.fixture(scope="session")
@@ -109,8 +113,8 @@ def oracles() -> Path:
 
 @pytest.fixture(scope="session")
 def buildkit_docker() -> str:
-    """Path of a docker CLI that can build with BuildKit (Debian's 20.10 client here)."""
-    for candidate in ("/usr/bin/docker", shutil.which("docker")):
+    """Path of a docker CLI that can build with BuildKit: ``$DEVKIT_DOCKER``, else Debian's."""
+    for candidate in (os.environ.get("DEVKIT_DOCKER"), "/usr/bin/docker", shutil.which("docker")):
         if candidate and Path(candidate).exists():
             return candidate
     if _require_docker():

@@ -1,8 +1,8 @@
-"""devkit.cli.main: exit codes and messages when stdout cannot take the output.
+"""devkit.cli.main: every command's help and the version, and output that cannot be written.
 
-Python flushes stdout once more at exit; when that fails it prints "Exception ignored on
-flushing sys.stdout" and exits 120 (3.13), so main() flushes it itself, while a failure can
-still be one line and exit code 1.
+When stdout cannot take the output: Python flushes stdout once more at exit; when that fails
+it prints "Exception ignored on flushing sys.stdout" and exits 120 (3.13), so main() flushes
+it itself, while a failure can still be one line and exit code 1.
 """
 
 from __future__ import annotations
@@ -75,3 +75,24 @@ def test_a_closed_pipe_as_a_user_meets_it() -> None:
     finally:
         os.close(write_end)
     assert (result.returncode, result.stderr) == (0, "")
+
+
+def test_every_command_has_help_with_an_example(capsys: Any) -> None:
+    from devkit.cli import COMMANDS
+
+    assert main(["--help"]) == 0
+    top = capsys.readouterr().out
+    assert "examples:" in top
+    for command in COMMANDS:
+        assert command in top
+        assert main([command, "--help"]) == 0
+        out = capsys.readouterr().out
+        assert "examples:" in out, command
+        assert f"devkit {command}" in out.split("examples:")[1], command
+
+
+def test_version(capsys: Any) -> None:
+    from devkit import __version__
+
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out.strip() == f"devkit {__version__}"

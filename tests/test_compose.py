@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from devkit import compose
-from devkit import update as update_core
 from devkit import volumes as vol
 from devkit.errors import DevkitError
+from devkit.update import volume_migration as update_volumes
 
 WHERE = "x/compose.yaml"
 WHERE_RE = re.escape(WHERE)
@@ -54,7 +54,7 @@ def test_find_takes_the_first_in_that_order(
 def test_volumes_and_update_read_the_same_file(tmp_path: Path) -> None:
     """The two commands used to disagree when both docker-compose spellings were there."""
     project = _project(tmp_path, "docker-compose.yaml", "docker-compose.yml")
-    rel, text = update_core._read_compose(project, None)
+    rel, text = update_volumes.read_compose(project, None)
     assert vol.compose_file(project) == project / rel
     assert text == "name: docker-compose-yml\n"
 

@@ -111,3 +111,28 @@ def test_environment_of_each_mode(tmp_path: Path) -> None:
     assert "GIT_AUTHOR_NAME" not in user or user["GIT_AUTHOR_NAME"] != "devkit"
     assert own["GIT_AUTHOR_NAME"] == own["GIT_COMMITTER_NAME"] == "devkit"
     assert user["LC_ALL"] == own["LC_ALL"] == "C"
+
+
+@pytest.mark.parametrize("devkit_repo", [False, True])
+def test_an_inherited_git_dir_does_not_redirect_git(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, devkit_repo: bool
+) -> None:
+    """Run from a git hook or `git rebase -x`, git's environment names the outer repository;
+    devkit's commands still act on the folder they name, and the outer one is untouched."""
+    outer = tmp_path / "outer"
+    outer.mkdir()
+    git.run(outer, "init", "-q")
+    monkeypatch.setenv("GIT_DIR", str(outer / ".git"))
+    monkeypatch.setenv("GIT_WORK_TREE", str(outer))
+    monkeypatch.setenv("GIT_INDEX_FILE", str(outer / ".git" / "index"))
+    config_before = (outer / ".git" / "config").read_text()
+
+    inner = _repo_with_a_staged_file(tmp_path / "inner", devkit_repo)
+    git.run(inner, "tag", "-a", "v1", "-m", "v1", "HEAD", check=False, devkit_repo=devkit_repo)
+
+    top = git.run(inner, "rev-parse", "--show-toplevel", devkit_repo=devkit_repo).stdout
+    assert Path(top.strip()) == inner.resolve()
+    staged = git.run(inner, "diff", "--cached", "--name-only", devkit_repo=devkit_repo).stdout
+    assert staged.split() == ["f"]
+    assert (outer / ".git" / "config").read_text() == config_before
+    assert not (outer / ".git" / "index").exists()

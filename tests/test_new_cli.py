@@ -592,27 +592,6 @@ def test_subprocess_bad_input(tmp_path: Path) -> None:
     assert listing(tmp_path) == []
 
 
-def test_every_command_has_help_with_an_example(capsys: Any) -> None:
-    from devkit.cli import COMMANDS
-
-    assert main(["--help"]) == 0
-    top = capsys.readouterr().out
-    assert "examples:" in top
-    for command in COMMANDS:
-        assert command in top
-        assert main([command, "--help"]) == 0
-        out = capsys.readouterr().out
-        assert "examples:" in out, command
-        assert f"devkit {command}" in out.split("examples:")[1], command
-
-
-def test_version(capsys: Any) -> None:
-    from devkit import __version__
-
-    assert main(["--version"]) == 0
-    assert capsys.readouterr().out.strip() == f"devkit {__version__}"
-
-
 def test_help_shows_examples_and_imports_nothing_heavy() -> None:
     result = devkit("new", "--help")
     assert result.returncode == 0

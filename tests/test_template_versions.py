@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from test_update_support import (
+from update.update_helpers import (
     LOCAL_LINE,
     add_template_version,
     commit_all,

@@ -560,6 +560,12 @@ def test_copy_volume(
         with pytest.raises(vol.DevkitError, match=runner.name):
             vol.copy_volume(docker_client, small_source, vols.name())
         runner.stop(timeout=0)
+        # The container list (what copy asks) can trail stop(): on a loaded Docker 26 it still
+        # said "running" right after stop() returned (Debian 13 rehearsal, load average 13).
+        deadline = time.monotonic() + 60
+        while vol.users(docker_client, small_source, running_only=True):
+            assert time.monotonic() < deadline, "the stopped runner is still listed as running"
+            time.sleep(0.1)
         again = vols.name()
         assert vol.copy_volume(docker_client, small_source, again).created
         assert tree(docker_client, busybox_image, again) == small_tree

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -177,7 +178,7 @@ def _table(results: list[core.RepoResult], pretend: bool) -> Table:
 def _collect_paths(args: argparse.Namespace) -> list[str]:
     paths = list(args.paths)
     if args.from_file is not None:
-        paths.extend(core.read_repo_list(args.from_file))
+        paths.extend(core.read_repo_list(args.from_file, stdin=sys.stdin))
     if not paths:
         raise UsageError("no repositories given: pass PATH... or --from-file FILE")
     unique: list[str] = []

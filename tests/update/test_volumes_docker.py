@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 from conftest import TEST_LABELS
-from test_update_support import add_template_version, git_identity, make_template, render_project
 
 from devkit.cli import main
+from update.update_helpers import add_template_version, git_identity, make_template, render_project
 
 __all__ = ["git_identity"]
 

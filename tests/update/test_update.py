@@ -10,7 +10,11 @@ from pathlib import Path
 
 import pytest
 import yaml
-from test_update_support import (
+
+from devkit import copier_api
+from devkit import update as core
+from devkit.cli import main
+from update.update_helpers import (
     COMPOSE_V1,
     DOCKERFILE_V1,
     add_template_version,
@@ -23,10 +27,6 @@ from test_update_support import (
     render_project,
     tree_digest,
 )
-
-from devkit import copier_api
-from devkit import update as core
-from devkit.cli import main
 
 __all__ = ["git_identity"]  # the fixture is used by name below
 
@@ -46,7 +46,7 @@ def _json_run(capsys: pytest.CaptureFixture[str], argv: list[str]) -> tuple[int,
 @pytest.fixture(scope="module")
 def fleet_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A v1/v2 template plus one project rendered at v1 (copied to make fleets quickly)."""
-    from test_update_support import GIT_IDENTITY
+    from update.update_helpers import GIT_IDENTITY
 
     with pytest.MonkeyPatch.context() as env:  # git_identity, for a module-scoped fixture
         for key, value in GIT_IDENTITY.items():
