@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from devkit import archive
 from devkit import volumes as vol
 from devkit.cli import main
 from devkit.errors import DevkitError
+from devkit.volumes import archive
 
 SUBCOMMANDS = ["create", "list", "backup", "restore", "verify", "copy", "rm", "prune-backups"]
 
