@@ -4,11 +4,17 @@ Every module that talks to Docker through the SDK gets its client here, so the
 "engine not reachable" message is the same everywhere; and every module that catches the
 SDK's errors catches :data:`DOCKER_ERRORS` and turns them into one line with
 :func:`docker_error` (or :func:`describe`).
+
+Which engine answers (Docker, or Podman through its Docker-compatible API) is
+:func:`identify`; :func:`connect` refuses engines older than the floor devkit is tested on
+(:data:`API_FLOOR`, :data:`PODMAN_FLOOR`).
 """
 
 from __future__ import annotations
 
 import os
+import re
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from devkit.errors import DevkitError, one_line
@@ -39,6 +45,112 @@ START_HINT = (
     "start Docker (Docker Desktop, or `sudo dockerd &` on Linux), "
     "or point DOCKER_HOST / `docker context use` at a running engine"
 )
+
+#: Where docker-py connects when neither DOCKER_HOST nor a context says otherwise.
+DEFAULT_HOST = "unix:///var/run/docker.sock"
+#: The oldest Engine API devkit works with: what docker-py negotiates with Docker Engine 20.10
+#: and with Podman 4 (docker-py takes the engine's own API version). Docker 20.10 and Podman
+#: 4.3 are the oldest engines CI runs devkit against.
+API_FLOOR = (1, 41)
+#: The oldest Podman devkit supports (Debian 12's). Every Podman 4 and 5 reports API 1.41, so
+#: the API version cannot tell them apart: the Podman version is checked too.
+PODMAN_FLOOR = (4, 3)
+DOCKER = "docker"
+PODMAN = "podman"
+
+
+@dataclass(frozen=True)
+class EngineInfo:
+    """Which engine answers: ``kind`` (:data:`DOCKER` or :data:`PODMAN`), its version, the
+    Engine API version the client speaks to it, and where it is (the client's base URL)."""
+
+    kind: str
+    version: str
+    api_version: str
+    host: str = DEFAULT_HOST
+
+    @property
+    def name(self) -> str:
+        """``Docker 26.1.5`` or ``Podman 4.3.1``, for messages."""
+        return f"{'Podman' if self.kind == PODMAN else 'Docker'} {self.version}"
+
+    def to_dict(self) -> dict[str, str]:
+        """The ``--json`` form: every field."""
+        return {
+            "kind": self.kind,
+            "version": self.version,
+            "api_version": self.api_version,
+            "host": self.host,
+        }
+
+
+def _version_tuple(text: str) -> tuple[int, ...]:
+    """``"4.3.1"`` -> ``(4, 3, 1)``; ``"5.4.0-rc1"`` -> ``(5, 4, 0)``; unparsable parts end it."""
+    parts: list[int] = []
+    for piece in text.split("."):
+        match = re.match(r"\d+", piece)
+        if not match:
+            break
+        parts.append(int(match.group()))
+    return tuple(parts)
+
+
+def identify(client: Any) -> EngineInfo:
+    """Which engine ``client`` talks to, from ``GET /version``.
+
+    Podman's Docker-compatible API lists a component named ``Podman Engine`` (with Podman's
+    version; its top-level ``Version`` is Podman's too); Docker's does not.
+    """
+    try:
+        answer: dict[str, Any] = client.version()
+    except __getattr__("DOCKER_ERRORS") as exc:  # the global is made on first use
+        raise docker_error("asking the engine for its version", exc) from exc
+    host = str(getattr(client, "devkit_host", None) or DEFAULT_HOST)
+    api = str(answer.get("ApiVersion") or getattr(client.api, "api_version", "") or "")
+    for component in answer.get("Components") or []:
+        if str(component.get("Name", "")).lower().startswith("podman"):
+            return EngineInfo(PODMAN, str(component.get("Version") or "?"), api, host)
+    return EngineInfo(DOCKER, str(answer.get("Version") or "?"), api, host)
+
+
+def _floor_text() -> str:
+    api = ".".join(map(str, API_FLOOR))
+    podman = ".".join(map(str, PODMAN_FLOOR))
+    return f"devkit needs Engine API {api} or newer: Docker Engine 20.10+ or Podman {podman}+"
+
+
+def check_floor(info: EngineInfo, where: str) -> None:
+    """Raise :class:`DevkitError` for an engine older than devkit supports."""
+    api = _version_tuple(info.api_version)
+    if api and api < API_FLOOR:
+        raise DevkitError(
+            f"the engine at {where} ({info.name}) speaks Engine API {info.api_version}; "
+            + _floor_text()
+        )
+    if info.kind == PODMAN and _version_tuple(info.version) < PODMAN_FLOOR:
+        raise DevkitError(f"the engine at {where} is {info.name}; {_floor_text()}")
+
+
+def _podman_socket(host: str | None) -> str | None:
+    """The socket path when ``host`` is a unix socket that looks like Podman's API socket."""
+    if not host or not host.startswith("unix://"):
+        return None
+    path = host[len("unix://") :]
+    return path if "podman" in path.lower() else None
+
+
+def _unreachable(host: str | None, where: str, reason: str) -> DevkitError:
+    """The error for an engine that does not answer, with how to start one."""
+    socket = _podman_socket(host)
+    if socket is None:
+        return DevkitError(f"cannot reach the Docker engine at {where}: {reason}", hint=START_HINT)
+    return DevkitError(
+        f"cannot reach Podman's API service at {where}: {reason}",
+        hint=(
+            f"start it with `podman system service --time=0 unix://{socket} &`, "
+            "or `systemctl --user start podman.socket` for a rootless Podman"
+        ),
+    )
 
 
 def _context_endpoint() -> tuple[str, str, object] | None:
@@ -86,10 +198,20 @@ def connect(timeout: int = 120) -> docker.DockerClient:
         else:
             client = docker.from_env(timeout=timeout)
         client.ping()
-    except (docker.errors.DockerException, OSError) as exc:
+    except docker.errors.InvalidVersion as exc:  # older than docker-py's own floor (API 1.24)
         raise DevkitError(
-            f"cannot reach the Docker engine at {where}: {_reason(exc)}", hint=START_HINT
+            f"the engine at {where} speaks an Engine API older than 1.24 (docker-py's own "
+            f"floor); {_floor_text()}"
         ) from exc
+    except (docker.errors.DockerException, OSError) as exc:
+        raise _unreachable(host, where, _reason(exc)) from exc
+    # Where the engine is, for messages and for the capability cache of devkit.volumes.probe.
+    client.devkit_host = host or DEFAULT_HOST
+    try:
+        check_floor(identify(client), where)
+    except BaseException:
+        client.close()
+        raise
     return client
 
 
