@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import re
 import tarfile
 import uuid
@@ -19,12 +20,14 @@ from typing import Any
 
 from devkit import engine
 from devkit.engine import docker_error
-from devkit.errors import DevkitError
+from devkit.errors import DevkitError, one_line
 from devkit.labels import HELPER_LABEL, MANAGED_LABEL, PURPOSE_LABEL, extra_labels
 from devkit.volumes import archive, transport
 
 #: The helper image devkit imports from an empty tar (never pulled).
 HELPER_IMAGE = "devkit/volume-helper:1"
+#: The purpose label of the helper image.
+HELPER_PURPOSE = "volume-helper"
 #: What Docker accepts as a volume name.
 NAME_RE = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$")
 
@@ -40,7 +43,14 @@ def check_name(name: str) -> str:
 
 
 def ensure_helper_image(client: Any) -> str:
-    """The helper image, imported from an empty tar (labelled as devkit's) if absent."""
+    """The helper image, imported from an empty tar (labelled as devkit's) if absent.
+
+    The name goes in the import's ``repo`` parameter as ``devkit/volume-helper:1``, with no
+    ``tag``: Podman's compatible import ignores ``tag`` (4.3 named the image
+    ``devkit/volume-helper:latest``), while Docker and Podman both honour a tag inside ``repo``.
+    An engine that still names it otherwise gets it tagged by the id the import returned; one
+    that cannot even be made to is refused in one line.
+    """
     import docker.errors
 
     try:
@@ -55,15 +65,77 @@ def ensure_helper_image(client: Any) -> str:
         pass
     repo, tag = HELPER_IMAGE.rsplit(":", 1)
     try:
-        client.api.import_image_from_data(
+        answer = client.api.import_image_from_data(
             empty.getvalue(),
-            repository=repo,
-            tag=tag,
-            changes=[f'LABEL {MANAGED_LABEL}="true" {PURPOSE_LABEL}="volume-helper"'],
+            repository=HELPER_IMAGE,
+            # One label per LABEL: Podman 4.3 reads `LABEL a="x" b="y"` as one label a.
+            changes=[f"LABEL {MANAGED_LABEL}=true", f"LABEL {PURPOSE_LABEL}={HELPER_PURPOSE}"],
         )
+        if not _has_image(client, HELPER_IMAGE):
+            image_id = _imported_id(answer)
+            if image_id is None or not client.api.tag(image_id, repo, tag):
+                raise DevkitError(
+                    f"this engine did not name the imported helper image {HELPER_IMAGE} and "
+                    f"devkit could not tag it (import answered {one_line(str(answer), 120)!r})"
+                )
     except engine.DOCKER_ERRORS as exc:
         raise docker_error("making the helper image", exc) from exc
+    if not _has_image(client, HELPER_IMAGE):
+        raise DevkitError(f"this engine ignores the name of an imported image ({HELPER_IMAGE})")
+    remove_stray_helper_images(client)
     return HELPER_IMAGE
+
+
+def _has_image(client: Any, ref: str) -> bool:
+    import docker.errors
+
+    try:
+        client.images.get(ref)
+    except docker.errors.ImageNotFound:
+        return False
+    return True
+
+
+def _imported_id(answer: Any) -> str | None:
+    """The image id in an import's answer (JSON lines whose ``status`` is ``sha256:…``)."""
+    for line in str(answer).splitlines():
+        try:
+            status = json.loads(line).get("status", "")
+        except (ValueError, AttributeError):
+            continue
+        if isinstance(status, str) and re.fullmatch(r"(sha256:)?[0-9a-f]{12,64}", status):
+            return status
+    return None
+
+
+def remove_stray_helper_images(client: Any) -> list[str]:
+    """Remove the helper images an earlier devkit left on an engine that ignored the import's
+    tag (Podman 4.3: ``devkit/volume-helper:latest``, then untagged copies of it, one per
+    command). Only devkit's helper images (by label) whose only name is that ``:latest`` one,
+    or none, are touched; returns their ids."""
+    import docker.errors
+
+    removed: list[str] = []
+    try:
+        images = client.api.images(all=True, filters={"label": MANAGED_LABEL})
+    except engine.DOCKER_ERRORS:
+        return removed
+    for image in images:
+        labels = image.get("Labels") or {}
+        # Podman 4.3 read the old `LABEL managed="true" purpose="volume-helper"` as one label.
+        old_podman = f'{PURPOSE_LABEL}="{HELPER_PURPOSE}' in labels.get(MANAGED_LABEL, "")
+        if labels.get(PURPOSE_LABEL) != HELPER_PURPOSE and not old_podman:
+            continue
+        tags = [t for t in image.get("RepoTags") or [] if t != "<none>:<none>"]
+        # (Docker names it "devkit/volume-helper:latest", Podman "docker.io/devkit/…")
+        stray = "devkit/volume-helper:latest"
+        if all(t == stray or t.endswith("/" + stray) for t in tags):
+            try:
+                client.api.remove_image(image["Id"], force=False, noprune=False)
+            except (docker.errors.APIError, *engine.DOCKER_ERRORS):
+                continue  # in use, or removed by another devkit meanwhile
+            removed.append(image["Id"])
+    return removed
 
 
 @contextlib.contextmanager

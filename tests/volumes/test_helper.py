@@ -74,3 +74,100 @@ def test_running_users_are_confirmed_by_the_containers_own_state() -> None:
     # Without running_only every listed container counts, stopped ones too: no inspect.
     states.clear()
     assert len(helper.users(FakeClient(), "v")) == 3
+
+
+class _ImportingEngine:
+    """An engine's image store as far as ensure_helper_image sees it: what an import is
+    named, and whether tagging by id works."""
+
+    def __init__(self, name_on_import: str | None, tag_works: bool = True) -> None:
+        self.names: set[str] = set()
+        self.name_on_import = name_on_import
+        self.tag_works = tag_works
+        self.imports: list[dict[str, Any]] = []
+        self.tagged: list[tuple[str, str, str]] = []
+        engine = self
+
+        class Images:
+            def get(self, ref: str) -> object:
+                import docker.errors
+
+                if ref not in engine.names:
+                    raise docker.errors.ImageNotFound(ref)
+                return object()
+
+        class Api:
+            def import_image_from_data(self, data: bytes, **kw: Any) -> str:
+                engine.imports.append(kw)
+                if engine.name_on_import:
+                    engine.names.add(engine.name_on_import)
+                return '{"status":"sha256:' + "ab" * 32 + '","progress":""}\n'
+
+            def tag(self, image: str, repo: str, tag: str) -> bool:
+                engine.tagged.append((image, repo, tag))
+                if engine.tag_works:
+                    engine.names.add(f"{repo}:{tag}")
+                return engine.tag_works
+
+            def images(self, **kw: Any) -> list[dict[str, Any]]:
+                return []
+
+        self.images = Images()
+        self.api = Api()
+
+
+def test_the_helper_image_is_named_in_repo_not_tag() -> None:
+    """Podman 4.3's compatible import ignores ``tag``; a tag inside ``repo`` works everywhere."""
+    store = _ImportingEngine(name_on_import=helper.HELPER_IMAGE)
+    assert helper.ensure_helper_image(store) == helper.HELPER_IMAGE
+    (kw,) = store.imports
+    assert kw["repository"] == helper.HELPER_IMAGE and "tag" not in kw
+    assert "LABEL dev.devkit.managed=true" in kw["changes"]  # one label per LABEL
+    assert store.tagged == []
+    assert helper.ensure_helper_image(store) == helper.HELPER_IMAGE  # present: no new import
+    assert len(store.imports) == 1
+
+
+def test_an_engine_that_misnames_the_import_gets_it_tagged_by_id() -> None:
+    store = _ImportingEngine(name_on_import="devkit/volume-helper:latest")
+    assert helper.ensure_helper_image(store) == helper.HELPER_IMAGE
+    assert store.tagged == [("sha256:" + "ab" * 32, "devkit/volume-helper", "1")]
+
+
+def test_an_engine_that_cannot_name_an_import_is_refused_in_one_line() -> None:
+    store = _ImportingEngine(name_on_import=None, tag_works=False)
+    with pytest.raises(DevkitError) as caught:
+        helper.ensure_helper_image(store)
+    assert "\n" not in str(caught.value)
+    assert "did not name the imported helper image devkit/volume-helper:1" in str(caught.value)
+
+
+def test_only_devkits_own_stray_helper_images_are_removed() -> None:
+    images = [
+        {"Id": "keep-current", "RepoTags": ["docker.io/devkit/volume-helper:1"],
+         "Labels": {"dev.devkit.managed": "true", "dev.devkit.purpose": "volume-helper"}},
+        {"Id": "stray-latest", "RepoTags": ["docker.io/devkit/volume-helper:latest"],
+         "Labels": {"dev.devkit.managed": 'true" dev.devkit.purpose="volume-helper'}},
+        {"Id": "stray-untagged", "RepoTags": None,
+         "Labels": {"dev.devkit.managed": 'true" dev.devkit.purpose="volume-helper'}},
+        {"Id": "stray-docker", "RepoTags": ["devkit/volume-helper:latest"],
+         "Labels": {"dev.devkit.managed": "true", "dev.devkit.purpose": "volume-helper"}},
+        {"Id": "also-named-by-user", "RepoTags": ["devkit/volume-helper:latest", "mine:1"],
+         "Labels": {"dev.devkit.managed": "true", "dev.devkit.purpose": "volume-helper"}},
+        {"Id": "bench-image", "RepoTags": None, "Labels": {"dev.devkit.managed": "true"}},
+    ]  # fmt: skip
+    removed: list[str] = []
+
+    class FakeClient:
+        class api:
+            @staticmethod
+            def images(**kw: Any) -> list[dict[str, Any]]:
+                assert kw == {"all": True, "filters": {"label": "dev.devkit.managed"}}
+                return images
+
+            @staticmethod
+            def remove_image(image: str, **kw: Any) -> None:
+                removed.append(image)
+
+    assert helper.remove_stray_helper_images(FakeClient()) == removed
+    assert removed == ["stray-latest", "stray-untagged", "stray-docker"]
