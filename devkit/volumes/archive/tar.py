@@ -4,6 +4,7 @@ one folder (:func:`rebase`). It never holds file data."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
@@ -34,6 +35,7 @@ class Member:
     mode: int
     uid: int
     gid: int
+    mtime: int = 0  # whole seconds, as the engines write them
 
 
 @dataclass
@@ -63,6 +65,14 @@ def _number(field_bytes: bytes) -> int:
         return int(text, 8)
     except ValueError as exc:
         raise DevkitError(f"corrupt tar header: bad number {text[:20]!r}") from exc
+
+
+def _pax_time(text: str) -> int:
+    """A pax time record (``"1700000000.123456789"``) in whole seconds, rounded down."""
+    try:
+        return math.floor(float(text))
+    except (ValueError, OverflowError) as exc:
+        raise DevkitError(f"corrupt tar: bad pax time {text[:30]!r}") from exc
 
 
 def _cstr(field_bytes: bytes) -> str:
@@ -237,7 +247,8 @@ class TarWalker:
             size = int(pax["size"])
         uid = int(pax["uid"]) if "uid" in pax else _number(block[108:116])
         gid = int(pax["gid"]) if "gid" in pax else _number(block[116:124])
-        member = Member(name, kind, size, linkname, _number(block[100:108]), uid, gid)
+        mtime = _pax_time(pax["mtime"]) if "mtime" in pax else _number(block[136:148])
+        member = Member(name, kind, size, linkname, _number(block[100:108]), uid, gid, mtime)
         self._pax, self._long_name, self._long_link = {}, None, None
         self._count(member)
         if self._on_member is not None:
