@@ -25,16 +25,18 @@ def corrupt(path: Path, how: str) -> None:
         del data[-5:]
     elif how == "manifest-sha":
         other = dict(manifest, sha256="1" * 64)
-        data = data[: manifest["compressed_bytes"]] + bytearray(writer._zstd_trailer(other))
+        data = data[: manifest["compressed_bytes"]] + bytearray(writer.trailer(other))
     elif how == "manifest-count":
         other = dict(manifest, file_count=manifest["file_count"] + 1)
-        data = data[: manifest["compressed_bytes"]] + bytearray(writer._zstd_trailer(other))
+        data = data[: manifest["compressed_bytes"]] + bytearray(writer.trailer(other))
     elif how == "manifest-invalid":
         other = dict(manifest, compression="lz4")
-        data = data[: manifest["compressed_bytes"]] + bytearray(writer._zstd_trailer(other))
+        # framed as zstd: the payload is zstd, so the reader finds this manifest
+        framed = writer.trailer(other, framing="zstd")
+        data = data[: manifest["compressed_bytes"]] + bytearray(framed)
     elif how == "manifest-newer":
         other = dict(manifest, format_version=9)
-        data = data[: manifest["compressed_bytes"]] + bytearray(writer._zstd_trailer(other))
+        data = data[: manifest["compressed_bytes"]] + bytearray(writer.trailer(other))
     path.write_bytes(bytes(data))
 
 

@@ -24,7 +24,7 @@ def test_prune_keeps_newest_and_ignores_strangers(tmp_path: Path) -> None:
             raw = path.read_bytes()
             manifest = archive.read_manifest(path)
             manifest["created"] = f"2020-01-0{i + 1}T00:00:00Z"
-            path.write_bytes(raw[: manifest["compressed_bytes"]] + writer._zstd_trailer(manifest))
+            path.write_bytes(raw[: manifest["compressed_bytes"]] + writer.trailer(manifest))
             made.append(path)
     stranger = tmp_path / "proj" / "v1--19990101T000000Z.tar.zst"
     stranger.write_bytes(b"my own file, not a backup")

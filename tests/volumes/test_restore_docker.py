@@ -30,7 +30,7 @@ def _corrupt(path: Path, how: str) -> None:
         del data[len(data) // 2 :]
     elif how == "manifest":
         other = dict(manifest, sha256="0" * 64)
-        trailer = writer._zstd_trailer(other)
+        trailer = writer.trailer(other)
         data = data[: manifest["compressed_bytes"]] + bytearray(trailer)
     path.write_bytes(bytes(data))
 

@@ -3,7 +3,9 @@
 A backup file is, byte for byte::
 
     <payload>   the volume's tar stream exactly as the Engine API produced it, compressed
-                (one zstd frame by default, or one gzip member)
+                (one zstd frame by default, or one gzip member), then the *extension*
+                (JSON: the tree's digest, where the volume was read) in a frame that
+                decompressors skip (devkit 0.1 backups have none)
     <trailer>   the manifest (JSON) inside a frame that decompressors skip:
                 zstd: a *skippable frame* (magic 0x184D2A5D);
                 gzip: an empty gzip member whose header COMMENT field holds the manifest
@@ -15,21 +17,27 @@ a backup be written to a pipe (``-o -``) without a temporary copy.
 
 The trailer's manifest text ends with a fixed footer ``\\nDEVKIT-MANIFEST <10-digit length>
 END\\n`` so a reader finds it by reading the file's last few kilobytes. ``sha256`` is the
-SHA-256 of the compressed payload (the file's first ``compressed_bytes`` bytes).
+SHA-256 of the compressed payload (the file's first ``compressed_bytes`` bytes), extension
+included. The extension carries what later devkits record, because every manifest key is
+fixed: older devkits reject a manifest with a key they do not know, but skip the extension
+frame like any decompressor and restore such a backup unchanged.
 
 This package knows nothing about Docker (it imports nothing from docker, the engine or the
 rest of devkit.volumes): it turns chunks of tar into a backup file and back, and checks every
 tar member before anything is written anywhere. :mod:`.tar` follows a tar stream by its
-headers, :mod:`.policy` says which members a restore may write, :mod:`.writer` makes a
-backup file and :mod:`.reader` reads, checks and verifies one.
+headers, :mod:`.digest` says what a tree is (and where two differ), :mod:`.policy` says
+which members a restore may write, :mod:`.writer` makes a backup file and :mod:`.reader`
+reads, checks and verifies one.
 """
 
 from __future__ import annotations
 
+from devkit.volumes.archive.digest import Entry, TreeDigest, first_difference
 from devkit.volumes.archive.policy import MemberPolicy
 from devkit.volumes.archive.reader import (
     BackupFile,
     iter_tar,
+    read_extension,
     read_manifest,
     verify,
 )
@@ -92,13 +100,17 @@ __all__ = [
     "SYMLINK",
     "ZSTD_MAGIC",
     "BackupFile",
+    "Entry",
     "Member",
     "MemberPolicy",
     "ProgressFn",
     "TarStats",
     "TarWalker",
+    "TreeDigest",
     "check_level",
+    "first_difference",
     "iter_tar",
+    "read_extension",
     "read_manifest",
     "rebase",
     "verify",

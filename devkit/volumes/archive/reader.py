@@ -17,10 +17,15 @@ import zstandard
 
 from devkit.errors import DevkitError
 from devkit.schema import validation_errors
+from devkit.volumes.archive.digest import TreeDigest
 from devkit.volumes.archive.policy import MemberPolicy
 from devkit.volumes.archive.tar import Member, TarWalker
 from devkit.volumes.archive.writer import (
     CHUNK,
+    EXTENSION_FOOTER_LEN,
+    EXTENSION_FOOTER_RE,
+    EXTENSION_NAME,
+    EXTENSION_SCHEMA,
     FOOTER_LEN,
     FOOTER_RE,
     FORMAT_NAME,
@@ -119,6 +124,41 @@ def _read_manifest(fh: BinaryIO, label: str) -> dict[str, Any]:
             f"{label}: the file size does not match its manifest (truncated or altered backup)"
         )
     return manifest
+
+
+def read_extension(path: Path, manifest: dict[str, Any]) -> dict[str, Any] | None:
+    """The backup's extension frame (the last frame of its payload), or None for a backup
+    made before devkit wrote one. Raises :class:`DevkitError` for one that is not valid."""
+    end = manifest["compressed_bytes"]
+    label = str(path)
+    try:
+        with path.open("rb") as fh:
+            length = min(end, MAX_MANIFEST + 64)
+            fh.seek(end - length)
+            tail = fh.read(length)
+    except OSError as exc:
+        raise os_error(f"reading {path}", exc) from exc
+    if manifest["compression"] == "gzip":
+        if not tail.endswith(GZIP_TAIL):
+            return None
+        tail = tail[: -len(GZIP_TAIL)]
+    match = EXTENSION_FOOTER_RE.search(tail[-EXTENSION_FOOTER_LEN:])
+    if not match:
+        return None
+    size = int(match.group(1))
+    json_end = len(tail) - EXTENSION_FOOTER_LEN
+    if size > json_end:
+        raise DevkitError(f"{label}: the backup's extension frame is cut short")
+    try:
+        extension = json.loads(tail[json_end - size : json_end].decode("ascii"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise DevkitError(f"{label}: the backup's extension is not valid JSON") from exc
+    if not isinstance(extension, dict) or extension.get("format") != EXTENSION_NAME:
+        raise DevkitError(f"{label}: unknown backup extension format")
+    problems = validation_errors(extension, EXTENSION_SCHEMA)
+    if problems:
+        raise DevkitError(f"{label}: invalid backup extension: " + "; ".join(problems))
+    return extension
 
 
 def _no_trailer(label: str) -> DevkitError:
@@ -258,13 +298,22 @@ def _decompress(payload: _PayloadReader, compression: str, label: str) -> Iterat
         raise DevkitError(f"{label}: the compressed data ends early (truncated backup)")
 
 
-def verify(path: Path, *, progress: ProgressFn | None = None) -> dict[str, Any]:
-    """Fully check a backup: manifest, checksum, whole archive readable, members safe.
+def verify(
+    path: Path,
+    *,
+    progress: ProgressFn | None = None,
+    on_member: Callable[[Member], None] | None = None,
+) -> dict[str, Any]:
+    """Fully check a backup: manifest, checksum, whole archive readable, members safe, and
+    the tree's digest where the backup records one (its extension frame).
 
-    Returns the manifest; raises :class:`DevkitError` naming what is wrong.
+    ``on_member`` sees every member too. Returns the manifest; raises :class:`DevkitError`
+    naming what is wrong.
     """
     manifest = read_manifest(path)
+    extension = read_extension(path, manifest)
     policy = MemberPolicy()
+    digest = TreeDigest()
     label = str(path)
 
     def check(member: Member) -> None:
@@ -272,7 +321,12 @@ def verify(path: Path, *, progress: ProgressFn | None = None) -> dict[str, Any]:
             policy.check(member)
         except DevkitError as exc:
             raise DevkitError(f"{label}: {exc}") from exc
+        digest.add(member)
+        if on_member is not None:
+            on_member(member)
 
     for _ in iter_tar(path, manifest, progress=progress, on_member=check):
         pass
+    if extension is not None and extension["tree"]["sha256"] != digest.sha256:
+        raise DevkitError(f"{label}: the archive's tree does not match the digest it records")
     return manifest

@@ -20,6 +20,7 @@ import zstandard
 from devkit import __version__
 from devkit.errors import DevkitError, UsageError
 from devkit.schema import validation_errors
+from devkit.volumes.archive.digest import ALGORITHM, TreeDigest
 from devkit.volumes.archive.tar import TarWalker
 
 FORMAT_NAME = "devkit-volume-backup"
@@ -35,6 +36,14 @@ GZIP_MAGIC = b"\x1f\x8b"
 SKIPPABLE_MAGIC = 0x184D2A5D
 FOOTER_RE = re.compile(rb"\nDEVKIT-MANIFEST (\d{10}) END\n$")
 FOOTER_LEN = len(b"\nDEVKIT-MANIFEST 0000000000 END\n")
+#: The extension frame (schemas/backup-extension.schema.json): the last frame of the payload.
+EXTENSION_NAME = "devkit-volume-backup-extension"
+EXTENSION_VERSION = 1
+EXTENSION_SCHEMA = "backup-extension.schema.json"
+#: Another of the skippable-frame magics, so tools can tell the extension from the manifest.
+EXTENSION_MAGIC = 0x184D2A5E
+EXTENSION_FOOTER_RE = re.compile(rb"\nDEVKIT-EXTENSION (\d{10}) END\n$")
+EXTENSION_FOOTER_LEN = len(b"\nDEVKIT-EXTENSION 0000000000 END\n")
 #: An empty gzip member ends with: NUL (end of comment), empty deflate block, CRC32, ISIZE.
 GZIP_TAIL = b"\x00" + b"\x03\x00" + b"\x00" * 8
 CHUNK = 1 << 20
@@ -46,29 +55,48 @@ def _utcnow() -> str:
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _trailer_text(manifest: dict[str, Any]) -> bytes:
+def _trailer_text(manifest: dict[str, Any], word: bytes = b"MANIFEST") -> bytes:
     body = json.dumps(manifest, sort_keys=True, ensure_ascii=True, separators=(",", ":"))
     raw = body.encode("ascii")
-    return raw + b"\nDEVKIT-MANIFEST %010d END\n" % len(raw)
+    return raw + b"\nDEVKIT-%s %010d END\n" % (word, len(raw))
 
 
-def _zstd_trailer(manifest: dict[str, Any]) -> bytes:
-    text = _trailer_text(manifest)
-    return struct.pack("<II", SKIPPABLE_MAGIC, len(text)) + text
-
-
-def _gzip_trailer(manifest: dict[str, Any]) -> bytes:
-    text = _trailer_text(manifest)
+def _frame(text: bytes, compression: str, magic: int) -> bytes:
+    """``text`` in a frame the decompressor skips: a zstd skippable frame, or an empty gzip
+    member with ``text`` as its COMMENT."""
+    if compression == "zstd":
+        return struct.pack("<II", magic, len(text)) + text
     # FLG=FCOMMENT (0x10), MTIME=0, XFL=0, OS=255 (unknown); the ASCII JSON has no NUL byte.
     header = b"\x1f\x8b\x08\x10" + b"\x00\x00\x00\x00" + b"\x00\xff"
     return header + text + GZIP_TAIL
 
 
-def trailer(manifest: dict[str, Any]) -> bytes:
-    """The trailer that ends a backup with this manifest (framed for its compression)."""
-    if manifest["compression"] == "zstd":
-        return _zstd_trailer(manifest)
-    return _gzip_trailer(manifest)
+def trailer(manifest: dict[str, Any], framing: str | None = None) -> bytes:
+    """The trailer that ends a backup with this manifest, framed for its compression (or
+    for ``framing``)."""
+    return _frame(_trailer_text(manifest), framing or manifest["compression"], SKIPPABLE_MAGIC)
+
+
+def extension_frame(extension: dict[str, Any], compression: str) -> bytes:
+    """The extension frame that ends a backup's payload (framed for its compression)."""
+    return _frame(_trailer_text(extension, b"EXTENSION"), compression, EXTENSION_MAGIC)
+
+
+def make_extension(digest: TreeDigest, source: dict[str, str] | None) -> dict[str, Any]:
+    """The extension of a backup whose tree is ``digest``, read from ``source`` (the
+    engine's kind and version and how it was read, when known)."""
+    extension: dict[str, Any] = {
+        "format": EXTENSION_NAME,
+        "extension_version": EXTENSION_VERSION,
+        "tree": {
+            "algorithm": ALGORITHM,
+            "sha256": digest.sha256,
+            "sha256_without_owners": digest.without_owners,
+        },
+    }
+    if source is not None:
+        extension["source"] = dict(source)
+    return extension
 
 
 class _HashingSink:
@@ -156,17 +184,21 @@ def write_backup(
     level: int | None = None,
     kind: str = "backup",
     progress: ProgressFn | None = None,
+    source: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """Compress the tar ``chunks`` into ``out`` and append the manifest trailer.
+    """Compress the tar ``chunks`` into ``out``, end the payload with the extension frame
+    (the tree's digest; ``source``: ``{"engine", "engine_version", "read"}``) and append the
+    manifest trailer.
 
     ``volume`` is ``{"name", "driver", "labels"}``. The tar is walked as it passes (headers
-    only) to count members and to make sure the stream was complete. Returns the manifest.
-    Raises :class:`DevkitError` on a truncated or corrupt stream and on a full disk; the
-    caller owns ``out`` and removes a partial file.
+    only) to count members, digest its tree and make sure the stream was complete. Returns
+    the manifest. Raises :class:`DevkitError` on a truncated or corrupt stream and on a full
+    disk; the caller owns ``out`` and removes a partial file.
     """
     check_level(compression, level)
     sink = _HashingSink(out)
-    walker = TarWalker()
+    digest = TreeDigest()
+    walker = TarWalker(digest.add)
     comp: Any = None
     try:
         comp = _compressor(compression, level, sink)
@@ -182,6 +214,11 @@ def write_backup(
         else:
             comp.close()
         stats = walker.finish()
+        extension = make_extension(digest, source)
+        problems = validation_errors(extension, EXTENSION_SCHEMA)
+        if problems:  # a bug in devkit
+            raise DevkitError("cannot write backup extension: " + "; ".join(problems))
+        sink.write(extension_frame(extension, compression))  # hashed and counted: payload
         manifest: dict[str, Any] = {
             "format": FORMAT_NAME,
             "format_version": FORMAT_VERSION,
