@@ -2,9 +2,10 @@
 
 A volume is reached through a helper container (:mod:`devkit.volumes.helper`) that mounts
 it at :data:`MOUNT`: :func:`stream` reads it as one plain tar (``GET
-/containers/{id}/archive``), :func:`put` extracts a tar whose members sit under
-:data:`REBASE` into it (``PUT /containers/{id}/archive``). This is also the one module that
-uses docker-py's private ``APIClient`` methods (the "docker-py internals" section below).
+/containers/{id}/archive``), :func:`put` extracts a tar into it (``PUT
+/containers/{id}/archive``) in one of two ways (:data:`PUT_ROOT`, :data:`PUT_MOUNT`): which
+one an engine gets right, :mod:`devkit.volumes.probe` finds out. This is also the one module
+that uses docker-py's private ``APIClient`` methods (the "docker-py internals" section below).
 """
 
 from __future__ import annotations
@@ -24,6 +25,25 @@ MOUNT = "/volume"
 #: The folder a restored or copied tar's members are moved under (see ``archive.tar.rebase``).
 REBASE = MOUNT.lstrip("/")
 STREAM_CHUNK = 1 << 20
+
+#: Upload at the container's root with every member under ``volume/``. Docker's way: its
+#: extraction refuses, inside the folder it extracts into, relative symlinks that point above
+#: that folder ("invalid symlink"), and a volume's symlinks must come back as they were.
+PUT_ROOT = "root"
+#: Upload at the mount point with relative members (``./…``). Podman's way: there an upload
+#: at ``/`` answers 200 and never reaches the volume (Podman resolves the path in the
+#: container's own file system), while one at the mount point is exact, symlinks included.
+PUT_MOUNT = "mount"
+PUT_MODES = (PUT_ROOT, PUT_MOUNT)
+
+
+def put_layout(how: str) -> tuple[str, str]:
+    """(folder the members are moved under, path the archive is uploaded at) for ``how``."""
+    if how == PUT_ROOT:
+        return REBASE, "/"
+    if how == PUT_MOUNT:
+        return ".", MOUNT
+    raise ValueError(f"unknown upload mode {how!r}")
 
 
 # --------------------------------------------------------------------------- docker-py internals
@@ -169,10 +189,12 @@ def prefetch(
 # --------------------------------------------------------------------------- into a volume
 
 
-def put(client: Any, container: Any, data: Iterator[bytes], name: str) -> None:
-    """Extract a tar whose members are under ``volume/`` at the container's root."""
+def put(client: Any, container: Any, data: Iterator[bytes], name: str, how: str = PUT_ROOT) -> None:
+    """Extract a tar laid out for ``how`` (see :func:`put_layout`: members under
+    ``volume/`` for :data:`PUT_ROOT`, ``./`` for :data:`PUT_MOUNT`) into the volume."""
+    _, path = put_layout(how)
     try:
-        ok = client.api.put_archive(container.id, "/", data)
+        ok = client.api.put_archive(container.id, path, data)
     except DevkitError:
         raise
     except engine.DOCKER_ERRORS as exc:

@@ -157,3 +157,18 @@ def test_pax_mtimes_count_in_whole_seconds_rounded_down() -> None:
     walker.finish()
     assert [m.mtime for m in seen] == [1_600_000_000, -2]
     assert archive_tar.Member("x", b"0", 0, "", 0, 0, 0).mtime == 0  # default
+
+
+def test_differences_give_the_first_of_each_kind() -> None:
+    want = [Entry.of(member(f"./{n}")) for n in "abcd"]
+    got = [Entry.of(member("./a", uid=0, gid=0)), Entry.of(member("./b", uid=0, gid=0))]
+    got.append(Entry.of(member("./c", mode=0o600)))
+    from devkit.volumes.archive.digest import differences
+
+    assert differences(got, want) == [
+        "a: owner 0:0, expected 1000:1001",
+        "c: mode 0600, expected 0644",
+        "d is missing",
+    ]
+    assert differences(got, want, limit=1) == ["a: owner 0:0, expected 1000:1001"]
+    assert differences(want, want) == []

@@ -215,15 +215,35 @@ def first_difference(
     ``"a/b is missing"``, ``"a/c is not in the backup"``, ``"a/b: owner 0:0, expected
     1000:1001"``. None when they are the same. Holds both trees in memory: for the error
     path, after the digests disagreed."""
+    found = differences(actual, expected, owners=owners, source=source, limit=1)
+    return found[0] if found else None
+
+
+def differences(
+    actual: Iterable[Entry],
+    expected: Iterable[Entry],
+    *,
+    owners: bool = True,
+    source: str = "the backup",
+    limit: int = 3,
+) -> list[str]:
+    """Up to ``limit`` differences (as :func:`first_difference` says them), the first of
+    each kind (missing, extra, type, owner, mode, size, link, mtime), in path order."""
     got = {e.path: e for e in actual}
     want = {e.path: e for e in expected}
+    found: dict[str, str] = {}
     for path in sorted(got.keys() | want.keys()):
         label = "the volume's root folder" if path == "." else path
         if path not in got:
-            return f"{label} is missing"
-        if path not in want:
-            return f"{label} is not in {source}"
-        diff = got[path].difference(want[path], owners=owners)
-        if diff is not None:
-            return f"{label}: {diff}"
-    return None
+            kind, text = "missing", f"{label} is missing"
+        elif path not in want:
+            kind, text = "extra", f"{label} is not in {source}"
+        else:
+            diff = got[path].difference(want[path], owners=owners)
+            if diff is None:
+                continue
+            kind, text = diff.split(" ", 1)[0], f"{label}: {diff}"
+        found.setdefault(kind, text)
+        if len(found) >= limit:
+            break
+    return list(found.values())

@@ -1,0 +1,405 @@
+"""What an engine does with a volume's data, found out once per engine by trying it.
+
+Engines that speak the Docker Engine API differ where it matters most and say nothing about
+it: every call answers success. Measured (docs/volumes.md#engines): Docker 20.10 and 26 read
+and write volume archives exactly, but refuse an upload *at the mount point* holding a
+relative symlink that points above it; Podman 4.3 and 5 read every owner as root (0:0),
+leave out the volume's root entry and show hard-linked symlinks as symlinks, and accept an
+upload at ``/`` with a 200 without writing anything into the volume, while an upload at the
+mount point is exact.
+
+So, before devkit moves data through an engine for the first time, :func:`probe` writes a
+small known tree (owners, modes with setuid/sticky bits, a fixed mtime, a hard link, a
+hard-linked symlink, symlinks pointing inside, above and to an absolute path) into a scratch
+volume, each way of uploading in turn (:data:`~devkit.volumes.transport.PUT_ROOT`, then
+:data:`~devkit.volumes.transport.PUT_MOUNT`), and reads it back through the API and from the
+volume's folder on this machine. Only a read that returns the tree exactly counts, and an
+upload counts only once an exact read has seen its result. The answer
+(:class:`Capabilities`) is cached per engine in ``<data dir>/engine-caps.json``, keyed by
+where the engine is and its kind and version: a new engine version is probed again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import tarfile
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from devkit import engine, fsutil
+from devkit.engine import EngineInfo
+from devkit.errors import DevkitError
+from devkit.labels import HELPER_LABEL
+from devkit.resources import data_dir
+from devkit.volumes import helper, mountpoint, transport
+from devkit.volumes.archive import TarWalker, rebase
+from devkit.volumes.archive.digest import Entry, differences, first_difference
+
+#: The cache file, in devkit's data folder.
+CACHE_NAME = "engine-caps.json"
+#: Bumped when the probe changes, so that older answers are not trusted.
+PROBE_VERSION = 1
+#: How the volume is read: through the engine's archive endpoint, or from its folder here.
+READ_API = "api"
+READ_MOUNT = "mount"
+
+_UID, _GID, _MTIME = 4242, 4243, 1_000_000_000
+
+
+def _tree() -> list[tuple[str, bytes, dict[str, Any]]]:
+    """The probe's tree: (name, tar type, attributes) in the engines' walking order."""
+    reg, dirt, sym, lnk = tarfile.REGTYPE, tarfile.DIRTYPE, tarfile.SYMTYPE, tarfile.LNKTYPE
+    return [
+        ("./", dirt, {"mode": 0o751, "uid": _UID + 2}),
+        ("./abs", sym, {"linkname": "/etc/passwd", "mode": 0o777}),
+        ("./d", dirt, {"mode": 0o750}),
+        ("./d/f", reg, {"mode": 0o640, "data": b"abc"}),
+        ("./d/h", lnk, {"linkname": "./d/f", "mode": 0o640}),
+        ("./d/x", reg, {"mode": 0o4755, "data": b"#!/bin/sh\n"}),
+        ("./s", sym, {"linkname": "d/f", "mode": 0o777}),
+        ("./t", dirt, {"mode": 0o1777, "gid": _GID + 1}),
+        ("./up", sym, {"linkname": "../../../outside", "mode": 0o777}),
+    ]
+
+
+def _links_tree() -> list[tuple[str, bytes, dict[str, Any]]]:
+    """Uploaded second: a hard link to a symlink (``ln symlink other``). Podman 4.3 links it
+    to the file the symlink points to and chmods that file to 0777 (or fails, when the
+    symlink points outside the volume)."""
+    return [
+        ("./hs", tarfile.DIRTYPE, {"mode": 0o755}),
+        ("./hs/f", tarfile.REGTYPE, {"mode": 0o640, "data": b"abc"}),
+        ("./hs/l", tarfile.SYMTYPE, {"linkname": "f", "mode": 0o777}),
+        ("./hs/l2", tarfile.LNKTYPE, {"linkname": "./hs/l", "mode": 0o777}),
+    ]
+
+
+def probe_tar(tree: list[tuple[str, bytes, dict[str, Any]]] | None = None) -> bytes:
+    """The probe's tree as a tar stream (members ``./…``, as a backup holds them)."""
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        for name, kind, attrs in tree or _tree():
+            info = tarfile.TarInfo(name)
+            info.type = kind
+            info.uid, info.gid, info.mtime = attrs.get("uid", _UID), attrs.get("gid", _GID), _MTIME
+            info.mode = attrs["mode"]
+            info.linkname = attrs.get("linkname", "")
+            data = attrs.get("data")
+            info.size = len(data) if data is not None else 0
+            tar.addfile(info, io.BytesIO(data) if data is not None else None)
+    return buf.getvalue()
+
+
+def expected_entries(tree: list[tuple[str, bytes, dict[str, Any]]] | None = None) -> list[Entry]:
+    """The probe's tree as the entries an exact read gives back."""
+    return _read_entries(iter([probe_tar(tree)]))
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What devkit can rely on with one engine.
+
+    ``put``: the upload mode whose result an exact read saw (None: no upload could be
+    checked). ``read_api``: the archive endpoint returns a volume exactly (owners included).
+    ``read_mount``: the volumes' folders are on this machine, readable, with the owners the
+    engine wrote. ``hardlinked_symlinks``: that upload also writes a hard link to a symlink
+    exactly. ``notes``: for each check that failed, what went wrong (first difference or
+    error). ``cached``: this answer came from the cache file.
+    """
+
+    engine: EngineInfo
+    put: str | None
+    read_api: bool
+    read_mount: bool
+    hardlinked_symlinks: bool = False
+    notes: dict[str, str] = field(default_factory=dict)
+    probed: str = ""
+    seconds: float = 0.0
+    cached: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``--json`` (and cache) form."""
+        data = asdict(self)
+        data["engine"] = self.engine.to_dict()
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Capabilities:
+        """Read back :meth:`to_dict` (raises KeyError/TypeError/ValueError when malformed)."""
+        put = data["put"]
+        if put is not None and put not in transport.PUT_MODES:
+            raise ValueError(f"unknown upload mode {put!r}")
+        return cls(
+            engine=EngineInfo(**data["engine"]),
+            put=put,
+            read_api=bool(data["read_api"]),
+            read_mount=bool(data["read_mount"]),
+            hardlinked_symlinks=bool(data["hardlinked_symlinks"]),
+            notes={str(k): str(v) for k, v in dict(data.get("notes") or {}).items()},
+            probed=str(data.get("probed", "")),
+            seconds=float(data.get("seconds", 0.0)),
+        )
+
+    # ------------------------------------------------------------------ decisions
+
+    def reader(self, attrs: dict[str, Any]) -> str | None:
+        """How to read volume ``attrs`` exactly: :data:`READ_API`, :data:`READ_MOUNT` or None."""
+        if self.read_api:
+            return READ_API
+        if self.read_mount and mountpoint.usable_root(attrs) is not None:
+            return READ_MOUNT
+        return None
+
+    def checker(self, attrs: dict[str, Any]) -> str | None:
+        """How to check volume ``attrs`` after writing it: from its folder when that is exact
+        (no data streamed back), else through the API when that is exact, else None."""
+        if self.read_mount and mountpoint.usable_root(attrs) is not None:
+            return READ_MOUNT
+        return READ_API if self.read_api else None
+
+    def why_not_read(self, name: str, attrs: dict[str, Any]) -> str:
+        """Why volume ``name`` cannot be read exactly here, in a few words (for errors)."""
+        api = self.notes.get("read_api", "it is not exact")
+        reasons = [f"{self.engine.name}'s archive endpoint does not return volumes exactly ({api})"]
+        if self.read_mount:
+            reasons.append(
+                f"volume {name} cannot be read from its folder on this machine "
+                f"(driver {attrs.get('Driver') or 'local'!r}, options {attrs.get('Options') or {}})"
+            )
+        else:
+            mount = self.notes.get("read_mount", "the engine is not on this machine")
+            reasons.append(f"its volumes cannot be read from their folders here ({mount})")
+        return "; ".join(reasons)
+
+    def require_reader(self, name: str, attrs: dict[str, Any], action: str) -> str:
+        """:meth:`reader`, or a :class:`DevkitError` saying why ``action`` is refused."""
+        how = self.reader(attrs)
+        if how is None:
+            raise DevkitError(
+                f"cannot {action} volume {name} exactly: {self.why_not_read(name, attrs)}; "
+                "nothing was written (see docs/volumes.md#engines)"
+            )
+        return how
+
+    def require_writer(self, name: str, attrs: dict[str, Any] | None, action: str) -> str:
+        """The upload mode for writing into ``name``, refusing up front when no upload was
+        proven or the result could not be checked (``attrs`` None: a volume yet to create,
+        checked as a plain local one)."""
+        if self.put is None:
+            why = "; ".join(v for k, v in self.notes.items() if k.startswith("put")) or (
+                "no exact read"
+            )
+            raise DevkitError(
+                f"cannot {action} volume {name}: {self.engine.name} accepts archive uploads "
+                f"into a volume but devkit could not see them arrive intact ({why}); "
+                "nothing was written (see docs/volumes.md#engines)"
+            )
+        check_attrs = attrs if attrs is not None else {"Driver": "local", "Mountpoint": None}
+        if attrs is not None and self.checker(check_attrs) is None:
+            raise DevkitError(
+                f"cannot {action} volume {name}: the result could not be checked "
+                f"({self.why_not_read(name, attrs)}); nothing was written"
+            )
+        return self.put
+
+
+# ---------------------------------------------------------------------- the cache
+
+
+def cache_path() -> Path:
+    """``<devkit data dir>/engine-caps.json``."""
+    return data_dir() / CACHE_NAME
+
+
+def _key(info: EngineInfo) -> str:
+    return f"{info.host}|{info.kind}|{info.version}|{info.api_version}"
+
+
+def _read_cache() -> dict[str, Any]:
+    try:
+        data = json.loads(cache_path().read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(data, dict) or data.get("probe_version") != PROBE_VERSION:
+        return {}
+    engines = data.get("engines")
+    return engines if isinstance(engines, dict) else {}
+
+
+def _write_cache(key: str, caps: Capabilities) -> None:
+    engines = _read_cache()
+    engines[key] = caps.to_dict()
+    engines[key].pop("cached", None)
+    path = cache_path()
+    # Best effort: a cache that cannot be written costs another probe next time, no more.
+    with contextlib.suppress(DevkitError, OSError):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        text = json.dumps({"probe_version": PROBE_VERSION, "engines": engines}, indent=1)
+        fsutil.write_atomic(path, text + "\n")
+
+
+_memo: dict[str, Capabilities] = {}
+
+
+def capabilities(client: Any, *, reprobe: bool = False) -> Capabilities:
+    """The engine's :class:`Capabilities`: from this process's memory, else the cache file,
+    else (or with ``reprobe``) by probing it now (about a second) and caching the answer."""
+    info = engine.identify(client)
+    key = _key(info)
+    if not reprobe:
+        if key in _memo:
+            return _memo[key]
+        cached = _read_cache().get(key)
+        if cached is not None:
+            with contextlib.suppress(KeyError, TypeError, ValueError):
+                caps = Capabilities.from_dict(cached)
+                caps = Capabilities(**{**caps.__dict__, "cached": True})
+                _memo[key] = caps
+                return caps
+    caps = probe(client, info)
+    _write_cache(key, caps)
+    _memo[key] = caps
+    return caps
+
+
+def forget() -> None:
+    """Drop this process's memory of probed engines (the cache file stays)."""
+    _memo.clear()
+
+
+# ---------------------------------------------------------------------- the probe
+
+
+def _read_entries(stream: Iterator[bytes]) -> list[Entry]:
+    found: list[Entry] = []
+    walker = TarWalker(lambda m: found.append(Entry.of(m)))
+    for chunk in stream:
+        walker.feed(chunk)
+    walker.finish()
+    return found
+
+
+def _api_entries(client: Any, name: str) -> list[Entry]:
+    with (
+        helper.container(client, name, read_only=True) as container,
+        contextlib.closing(transport.stream(client, name, container)) as chunks,
+    ):
+        return _read_entries(chunks)
+
+
+def _mount_entries(client: Any, name: str) -> list[Entry] | str:
+    """The volume's tree read from its folder here, or why it cannot be."""
+    attrs = helper.get_volume(client, name)
+    root = mountpoint.usable_root(attrs)
+    if root is None:
+        where = attrs.get("Mountpoint") or "(none)"
+        return f"its folder {where} is not readable on this machine"
+    return [Entry.of(m) for m in mountpoint.members(root)]
+
+
+def _difference(got: list[Entry] | str, want: list[Entry]) -> str | None:
+    """None when ``got`` is the probe's tree exactly, else the first difference (or why
+    nothing could be read)."""
+    if isinstance(got, str):
+        return got
+    return "; ".join(differences(got, want, source="what devkit wrote")) or None
+
+
+def probe(
+    client: Any, info: EngineInfo, *, clock: Callable[[], float] = time.perf_counter
+) -> Capabilities:
+    """Find out the engine's :class:`Capabilities` now, on scratch volumes removed after.
+
+    Raises :class:`DevkitError` only when the engine fails at the basics (no helper
+    image, no volume); what it gets wrong is recorded in ``notes``, not raised.
+    """
+    start = clock()
+    helper.ensure_helper_image(client)
+    helper.remove_stray_helper_images(client)
+    want = expected_entries()
+    notes: dict[str, str] = {}
+    put: str | None = None
+    read_api = read_mount = links = False
+    for how in transport.PUT_MODES:
+        name = f"devkit-probe-{uuid.uuid4().hex[:12]}"
+        helper.create(client, name, "local", {HELPER_LABEL: "probe"})
+        try:
+            try:
+                _upload(client, name, how, probe_tar())
+            except DevkitError as exc:
+                notes[f"put_{how}"] = str(exc)
+                continue
+            api_diff = _difference(_read(client, name, READ_API), want)
+            mount_diff = _difference(_read(client, name, READ_MOUNT), want)
+            if api_diff is not None and mount_diff is not None:
+                notes[f"put_{how}"] = (
+                    f"the engine answered success, but read back through the API: {api_diff}; "
+                    f"from the volume's folder: {mount_diff}"
+                )
+                notes["read_api"], notes["read_mount"] = api_diff, mount_diff
+                continue
+            put, read_api, read_mount = how, api_diff is None, mount_diff is None
+            for key, diff in (("read_api", api_diff), ("read_mount", mount_diff)):
+                notes.pop(key, None)
+                if diff is not None:
+                    notes[key] = diff
+            links_diff = _links_check(client, name, how, READ_API if read_api else READ_MOUNT)
+            links = links_diff is None
+            if links_diff is not None:
+                notes["hardlinked_symlinks"] = links_diff
+            break
+        finally:
+            with contextlib.suppress(*engine.DOCKER_ERRORS):
+                client.api.remove_volume(name)
+    return Capabilities(
+        engine=info,
+        put=put,
+        read_api=read_api,
+        read_mount=read_mount,
+        hardlinked_symlinks=links,
+        notes=notes,
+        probed=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        seconds=round(clock() - start, 2),
+    )
+
+
+def _upload(client: Any, name: str, how: str, data: bytes) -> None:
+    folder, _ = transport.put_layout(how)
+    with helper.container(client, name) as container:
+        transport.put(client, container, iter([_rebased(data, folder)]), name, how)
+
+
+def _read(client: Any, name: str, how: str) -> list[Entry] | str:
+    """The volume's tree read ``how``, or what went wrong."""
+    try:
+        return _api_entries(client, name) if how == READ_API else _mount_entries(client, name)
+    except DevkitError as exc:
+        return f"reading it failed: {exc}"
+
+
+def _links_check(client: Any, name: str, how: str, reader: str) -> str | None:
+    """Upload the hard-linked symlink tree into the probed volume; None when it came back
+    exactly, else what went wrong."""
+    tree = _links_tree()
+    try:
+        _upload(client, name, how, probe_tar(tree))
+    except DevkitError as exc:
+        return str(exc)
+    got = _read(client, name, reader)
+    if isinstance(got, str):
+        return got
+    wanted = {e.path for e in expected_entries(tree)}
+    return first_difference(
+        [e for e in got if e.path in wanted], expected_entries(tree), source="what devkit wrote"
+    )
+
+
+def _rebased(data: bytes, folder: str) -> bytes:
+    return b"".join(rebase([data], folder))
