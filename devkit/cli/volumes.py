@@ -36,6 +36,7 @@ devkit volumes backup my-service-pip-cache
 devkit volumes restore my-service-pip-cache--20250101T120000Z.tar.zst --to pip-cache-copy
 devkit volumes prune-backups --keep 5
 devkit volumes copy my-service-pip-cache my-service-pip-cache-v2
+devkit volumes engine                          # Docker or Podman, and what devkit relies on
 """
 
 
@@ -47,7 +48,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         description=(
             "Look after the named volumes that keep package caches, shell history and editor "
             "extensions. Everything goes through the Docker Engine API (no docker CLI, no "
-            "image pulled), so it also works against a remote engine (DOCKER_HOST)."
+            "image pulled), so it also works against a remote engine (DOCKER_HOST), and "
+            "against Podman's Docker-compatible API (see `devkit volumes engine`)."
         ),
         examples=EXAMPLES,
     )
@@ -201,6 +203,26 @@ devkit volumes copy old-history new-history --purpose shell-history --json""",
     p.add_argument("target", metavar="TARGET", help="new or empty volume to copy into")
     _add_label_options(p, "TARGET")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
+
+    p = add_command(
+        vsub,
+        "engine",
+        help="which engine answers, and how devkit reads and writes its volumes (its probe)",
+        description=(
+            "Say which engine DOCKER_HOST (or the docker context) reaches, Docker or Podman,\n"
+            "and what devkit found out by trying it: which archive upload lands exactly, and\n"
+            "whether volumes read exactly through the API or from their folders here. devkit\n"
+            "probes each engine once (about a second, on scratch volumes it removes) and keeps\n"
+            "the answer in <data dir>/engine-caps.json; --reprobe tries again."
+        ),
+        examples="""\
+devkit volumes engine
+DOCKER_HOST=unix:///run/podman/podman.sock devkit volumes engine --json
+devkit volumes engine --reprobe""",
+        handler=_engine,
+    )
+    p.add_argument("--reprobe", action="store_true", help="probe again, ignoring the cache")
+    p.add_argument("--json", action="store_true", help="print the capabilities as JSON")
 
     p = add_command(
         vsub,
@@ -447,7 +469,31 @@ def _do_restore(path: Path, args: argparse.Namespace, ui: UI) -> int:
     if args.json:
         ui.print_json(result.to_dict())
     elif ui.err.is_terminal:
-        ui.info(f"restored {result.manifest['file_count']} files into volume {result.volume}")
+        ui.info(
+            f"restored {result.manifest['file_count']} files into volume {result.volume}"
+            + _checked(result.verified)
+        )
+    return 0
+
+
+def _checked(verified: Any) -> str:
+    """``" (checked against the source: N entries, from its folder)"``."""
+    if verified is None:
+        return ""
+    how = "from its folder" if verified.read == "mount" else "read back through the engine"
+    return f" (checked: {verified.entries} entries, {verified.seconds:.2f} s, {how})"
+
+
+def _engine(args: argparse.Namespace, ui: UI) -> int:
+    from devkit.volumes import probe
+
+    client = connect()
+    caps = probe.capabilities(client, reprobe=args.reprobe)
+    if args.json:
+        ui.print_json({**caps.to_dict(), "cache": str(probe.cache_path())})
+        return 0
+    for line in probe.describe(caps):
+        ui.out.print(escape(line), soft_wrap=True)
     return 0
 
 
@@ -524,7 +570,7 @@ def _copy(args: argparse.Namespace, ui: UI) -> int:
         made = " (created)" if result.created else ""
         ui.info(
             f"copied {result.source} into {result.target}{made}: "
-            f"{human_size(result.tar_bytes)} of tar stream"
+            f"{human_size(result.tar_bytes)} of tar stream" + _checked(result.verified)
         )
     return 0
 

@@ -1,16 +1,20 @@
-"""Back up a volume: its tar stream from the engine, through the archive writer, into a
-backup file (written under a temporary name, published once complete) or a stream."""
+"""Back up a volume: its tar stream, through the archive writer, into a backup file
+(written under a temporary name, published once complete) or a stream.
+
+The stream comes from the engine's archive endpoint where that is exact, else from the
+volume's folder on this machine where that is (Podman: its archive endpoint reads every
+owner as root); an engine where neither is exact is refused before anything is written
+(:meth:`devkit.volumes.probe.Capabilities.require_reader`)."""
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from devkit import fsutil
 from devkit.errors import DevkitError
-from devkit.volumes import catalog, helper, transport
+from devkit.volumes import catalog, check, helper, probe
 from devkit.volumes.archive import ProgressFn, writer
 
 
@@ -45,12 +49,12 @@ def backup(
     attrs = helper.get_volume(client, name)
     labels = attrs.get("Labels") or {}
     meta = {"name": name, "driver": attrs.get("Driver") or "local", "labels": labels}
+    caps = probe.capabilities(client)
+    how = caps.require_reader(name, attrs, "back up")  # before any file is made
+    source = {"engine": caps.engine.kind, "engine_version": caps.engine.version, "read": how}
 
     def write(out: BinaryIO) -> dict[str, Any]:
-        with (
-            helper.container(client, name, read_only=True) as container,
-            contextlib.closing(transport.stream(client, name, container)) as chunks,
-        ):
+        with check.tar_chunks(client, name, how) as chunks:
             return writer.write_backup(
                 chunks,
                 out,
@@ -59,6 +63,7 @@ def backup(
                 level=level,
                 kind=kind,
                 progress=progress,
+                source=source,
             )
 
     if output is not None and not isinstance(output, Path):

@@ -19,7 +19,7 @@ import contextlib
 import os
 import stat
 import tarfile
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -147,7 +147,7 @@ def _header(item: Item) -> bytes:
     return info.tobuf(tarfile.PAX_FORMAT, "utf-8", "surrogateescape")
 
 
-def tar_stream(root: Path) -> Iterator[bytes]:
+def tar_stream(root: Path) -> Generator[bytes, None, None]:
     """The tree under ``root`` as one tar stream, in chunks of about :data:`CHUNK` bytes.
 
     File data is read as it is sent, never held whole. A file that shrinks while it is

@@ -188,10 +188,12 @@ class Capabilities:
             )
         return how
 
-    def require_writer(self, name: str, attrs: dict[str, Any] | None, action: str) -> str:
+    def require_writer(
+        self, name: str, attrs: dict[str, Any] | None, action: str, *, driver: str = "local"
+    ) -> str:
         """The upload mode for writing into ``name``, refusing up front when no upload was
-        proven or the result could not be checked (``attrs`` None: a volume yet to create,
-        checked as a plain local one)."""
+        proven or the result could not be checked. ``attrs`` None: a volume yet to be
+        created with ``driver``."""
         if self.put is None:
             why = "; ".join(v for k, v in self.notes.items() if k.startswith("put")) or (
                 "no exact read"
@@ -201,13 +203,61 @@ class Capabilities:
                 f"into a volume but devkit could not see them arrive intact ({why}); "
                 "nothing was written (see docs/volumes.md#engines)"
             )
-        check_attrs = attrs if attrs is not None else {"Driver": "local", "Mountpoint": None}
-        if attrs is not None and self.checker(check_attrs) is None:
+        if attrs is None:
+            checkable = self.read_api or (self.read_mount and driver == "local")
+            attrs = {"Driver": driver, "Options": None}
+        else:
+            checkable = self.checker(attrs) is not None
+        if not checkable:
             raise DevkitError(
                 f"cannot {action} volume {name}: the result could not be checked "
                 f"({self.why_not_read(name, attrs)}); nothing was written"
             )
         return self.put
+
+    def require_links(self, name: str, link: str | None, action: str) -> None:
+        """Refuse up front to write a tree holding a hard link to a symlink (``link``, its
+        first path; None: there is none) where the probe saw the upload get it wrong."""
+        if link is None or self.hardlinked_symlinks:
+            return
+        seen = self.notes.get("hardlinked_symlinks", "it is written wrong")
+        raise DevkitError(
+            f"cannot {action} volume {name}: the data holds a hard link to a symlink "
+            f"({link}), which {self.engine.name} does not write exactly (devkit's probe: {seen}); "
+            "nothing was written"
+        )
+
+
+def describe(caps: Capabilities) -> list[str]:
+    """What ``devkit volumes engine`` prints: one line per fact."""
+    info = caps.engine
+    lines = [f"engine   {info.name} (Engine API {info.api_version}) at {info.host}"]
+    if caps.read_api:
+        lines.append("backup   exact, read through the engine's archive endpoint")
+    elif caps.read_mount:
+        lines.append(
+            "backup   exact, read from the volume's folder on this machine (the engine's "
+            f"archive endpoint is not exact: {caps.notes.get('read_api', '?')})"
+        )
+    else:
+        lines.append(
+            "backup   refused: the engine's archive endpoint is not exact "
+            f"({caps.notes.get('read_api', '?')}) and its volumes' folders cannot be read here"
+        )
+    if caps.put is None:
+        why = "; ".join(v for k, v in caps.notes.items() if k.startswith("put")) or "?"
+        lines.append(f"restore  refused: no upload could be seen to arrive intact ({why})")
+    else:
+        where = "at / (members under volume/)" if caps.put == "root" else "at the mount point"
+        check = "the volume's folder" if caps.read_mount else "the engine's archive endpoint"
+        lines.append(f"restore  upload {where}, then checked against the backup from {check}")
+        if not caps.hardlinked_symlinks:
+            seen = caps.notes.get("hardlinked_symlinks", "?")
+            lines.append(f"         refused for data holding a hard link to a symlink ({seen})")
+    when = caps.probed.replace("T", " ").replace("Z", " UTC")
+    source = "remembered from" if caps.cached else "probed"
+    lines.append(f"probe    {source} {when} (took {caps.seconds:.2f} s); cache {cache_path()}")
+    return lines
 
 
 # ---------------------------------------------------------------------- the cache

@@ -10,7 +10,9 @@ import docker.errors
 import pytest
 from conftest import TEST_LABELS
 
+from devkit.engine import EngineInfo
 from devkit.labels import MANAGED_LABEL, PROJECT_LABEL, PURPOSE_LABEL
+from devkit.volumes import probe
 
 from .docker_helpers import EXTRA, POPULATE, Volumes, run_script, tree, unique
 
@@ -19,6 +21,21 @@ from .docker_helpers import EXTRA, POPULATE, Volumes, run_script, tree, unique
 def label_everything(monkeypatch: pytest.MonkeyPatch) -> None:
     """devkit labels what it creates with this session's test label too."""
     monkeypatch.setenv("DEVKIT_EXTRA_LABELS", EXTRA)
+
+
+@pytest.fixture
+def api_engine(monkeypatch: pytest.MonkeyPatch) -> probe.Capabilities:
+    """For tests with a fake client: the engine reads and writes volumes exactly through
+    its API (as Docker does), and is not on this machine (no folders to read)."""
+    caps = probe.Capabilities(
+        engine=EngineInfo("docker", "26.1.5", "1.45"),
+        put="root",
+        read_api=True,
+        read_mount=False,
+        hardlinked_symlinks=True,
+    )
+    monkeypatch.setattr(probe, "capabilities", lambda client, **kw: caps)
+    return caps
 
 
 @pytest.fixture

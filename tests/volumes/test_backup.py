@@ -17,6 +17,7 @@ from devkit.volumes.archive import writer
 from .archive_helpers import chunked, make_tar
 
 
+@pytest.mark.usefixtures("api_engine")
 def test_full_disk_removes_the_partial_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -15,6 +15,7 @@ from devkit import volumes as vol
 from devkit.cli import main
 from devkit.errors import DevkitError
 from devkit.volumes import archive
+from devkit.volumes.check import Verified
 
 SUBCOMMANDS = ["create", "list", "backup", "restore", "verify", "copy", "rm", "prune-backups"]
 
@@ -204,16 +205,24 @@ def test_result_types_give_their_json_forms() -> None:
         "path": "/b/v.tar.zst",
         "manifest": manifest,
     }
-    restored = vol.RestoreResult("v", manifest, False, Path("/b/v.safety.tar.zst"))
+    checked = Verified("mount", 12, 345, 0.01)
+    restored = vol.RestoreResult("v", manifest, False, Path("/b/v.safety.tar.zst"), checked)
     assert json.dumps(restored.to_dict(), sort_keys=True) == json.dumps(
         {
             "created": False,
             "manifest": manifest,
             "safety_backup": "/b/v.safety.tar.zst",
+            "verified": {"read": "mount", "entries": 12, "content_bytes": 345, "seconds": 0.01},
             "volume": "v",
         },
         sort_keys=True,
     )
     assert vol.RestoreResult("v", manifest, True).to_dict()["safety_backup"] is None
-    copied = vol.CopyResult("a", "b", True, 2048)
-    assert copied.to_dict() == {"source": "a", "target": "b", "created": True, "tar_bytes": 2048}
+    copied = vol.CopyResult("a", "b", True, 2048, checked)
+    assert copied.to_dict() == {
+        "source": "a",
+        "target": "b",
+        "created": True,
+        "tar_bytes": 2048,
+        "verified": {"read": "mount", "entries": 12, "content_bytes": 345, "seconds": 0.01},
+    }

@@ -135,6 +135,7 @@ class TreeDigest:
     symlinks: int = 0
     hardlinks: int = 0
     content_bytes: int = 0
+    root: Entry | None = field(default=None, repr=False)
     _with: int = field(default=0, repr=False)
     _without: int = field(default=0, repr=False)
 
@@ -142,20 +143,27 @@ class TreeDigest:
         """Count a tar member (pass it as ``on_member`` to a :class:`TarWalker`)."""
         self.add_entry(Entry.of(member, self.strip))
 
-    def add_entry(self, entry: Entry) -> None:
-        """Count an entry."""
-        self.entries += 1
+    def add_entry(self, entry: Entry, sign: int = 1) -> None:
+        """Count an entry (``sign=-1``: take one out again)."""
+        if entry.path == ".":
+            self.root = entry if sign > 0 else None
+        self.entries += sign
         if entry.kind == "file":
-            self.files += 1
-            self.content_bytes += entry.size
+            self.files += sign
+            self.content_bytes += sign * entry.size
         elif entry.kind == "directory":
-            self.directories += 1
+            self.directories += sign
         elif entry.kind == "symlink":
-            self.symlinks += 1
+            self.symlinks += sign
         elif entry.kind == "hard link":
-            self.hardlinks += 1
-        self._with = (self._with + _value(entry.line(owners=True))) % _MODULUS
-        self._without = (self._without + _value(entry.line(owners=False))) % _MODULUS
+            self.hardlinks += sign
+        self._with = (self._with + sign * _value(entry.line(owners=True))) % _MODULUS
+        self._without = (self._without + sign * _value(entry.line(owners=False))) % _MODULUS
+
+    def drop_root(self) -> None:
+        """Leave the volume's root folder out (to compare with a tree that has none)."""
+        if self.root is not None:
+            self.add_entry(self.root, -1)
 
     @property
     def sha256(self) -> str:
@@ -181,6 +189,25 @@ class TreeDigest:
             "hardlink_count": self.hardlinks,
             "content_bytes": self.content_bytes,
         }
+
+
+class LinkScan:
+    """Notes the first hard link to a symlink in a member stream (``ln symlink other``):
+    Podman's upload writes one wrong. Pass :meth:`add` as ``on_member``."""
+
+    def __init__(self) -> None:
+        self._symlinks: set[str] = set()
+        self.first: str | None = None
+
+    def add(self, member: Member) -> None:
+        """Look at one member."""
+        path = normalise(member.name)
+        if member.type == SYMLINK:
+            self._symlinks.add(path)
+        elif member.type == HARDLINK and normalise(member.linkname) in self._symlinks:
+            self._symlinks.add(path)
+            if self.first is None:
+                self.first = path
 
 
 def _value(line: bytes) -> int:

@@ -325,9 +325,12 @@ def path_parts(path: str) -> list[str]:
     return [p for p in path.split("/") if p not in ("", ".")]
 
 
-def rebase(chunks: Iterable[bytes], folder: str) -> Iterator[bytes]:
-    """Rewrite a tar stream with every member moved under ``folder`` (see TarWalker)."""
-    walker = TarWalker(rebase=folder)
+def rebase(
+    chunks: Iterable[bytes], folder: str, *, on_member: Callable[[Member], None] | None = None
+) -> Iterator[bytes]:
+    """Rewrite a tar stream with every member moved under ``folder`` (see TarWalker);
+    ``on_member`` sees every member as it was."""
+    walker = TarWalker(on_member, rebase=folder)
     for chunk in chunks:
         walker.feed(chunk)
         out = walker.take()
