@@ -116,10 +116,12 @@ def verify_volume(
         want = list(expected_entries())
         if expected.root is None:
             got = [e for e in got if e.path != "."]
-        diff = first_difference(got, want, source=source) or compare_counts(actual, expected)
+        diff = first_difference(got, want, source=source)
+        counts = compare_counts(actual, expected)
+        said = "; first difference: ".join(d for d in (counts, diff) if d)
         raise Mismatch(
             f"{what} volume {name} differs from {source}: "
-            + (diff or "its tree digest differs, but no entry does (it changed while read?)")
+            + (said or "its tree digest differs, but no entry does (it changed while read?)")
         )
     return Verified(
         how, actual.entries, actual.content_bytes, round(time.perf_counter() - start, 3)
