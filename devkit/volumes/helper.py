@@ -23,6 +23,7 @@ from devkit.engine import docker_error
 from devkit.errors import DevkitError, one_line
 from devkit.labels import HELPER_LABEL, MANAGED_LABEL, PURPOSE_LABEL, extra_labels
 from devkit.volumes import archive, transport
+from devkit.volumes.archive.tar import path_parts
 
 #: The helper image devkit imports from an empty tar (never pulled).
 HELPER_IMAGE = "devkit/volume-helper:1"
@@ -236,19 +237,23 @@ def is_empty(client: Any, name: str) -> bool:
     """True when the volume holds nothing but its root directory (reads one or two headers).
 
     Only a complete answer counts as "empty": a stream that stops before the tar's end
-    marker raises, so a hiccup of the engine never lets a restore overwrite data.
+    marker raises, so a hiccup of the engine never lets a restore overwrite data. The root
+    is told apart by its name, not by coming first: Podman's archive has no root entry, so
+    a volume holding one file answers with one member.
     """
     seen: list[str] = []
-    walker = archive.TarWalker(lambda member: seen.append(member.name))
+    walker = archive.TarWalker(
+        lambda member: seen.append(member.name) if path_parts(member.name) else None
+    )
     with (
         container(client, name, read_only=True) as helper,
         contextlib.closing(transport.stream(client, name, helper)) as stream,
     ):
         for chunk in stream:
             walker.feed(chunk)
-            if len(seen) > 1 or walker.ended:
+            if seen or walker.ended:
                 break
-    if len(seen) > 1:
+    if seen:
         return False
     if not walker.ended:
         raise DevkitError(f"reading volume {name} failed: the engine's archive ended early")

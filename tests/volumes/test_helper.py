@@ -43,6 +43,17 @@ def test_is_empty_needs_a_complete_answer(monkeypatch: pytest.MonkeyPatch) -> No
             vol.is_empty(None, "v")
 
 
+def test_is_empty_on_an_archive_without_a_root_entry(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Podman's archive of a volume has no root entry: one member means one file, and a
+    restore without --force must not overwrite it."""
+    _fake_volume_stream(monkeypatch, make_tar([("file", "/mine", b"keep")]))
+    assert vol.is_empty(None, "v") is False
+    _fake_volume_stream(monkeypatch, make_tar([("file", "mine", b"keep")]))
+    assert vol.is_empty(None, "v") is False
+    _fake_volume_stream(monkeypatch, b"\0" * 1024)  # nothing at all, end marker only
+    assert vol.is_empty(None, "v") is True
+
+
 def test_running_users_are_confirmed_by_the_containers_own_state() -> None:
     """The container list lags behind stop: a container it still calls running, but whose
     own state says stopped (or that is gone), does not block a copy."""
