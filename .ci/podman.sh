@@ -17,7 +17,7 @@ if ! command -v podman >/dev/null; then
 fi
 
 # Settings only where this machine needs them, in a drop-in of their own (the main
-# containers.conf and storage.conf stay as the package left them).
+# containers.conf stays as the package left it).
 conf=()
 # crun, Podman's first choice, is not always installed, and on cgroup v1 runc is the runtime
 # the Docker engine beside it already proves here (docker.io depends on it).
@@ -52,7 +52,8 @@ fi
 store=/var/lib/containers/storage
 mkdir -p "$store"
 if [ "$(stat -f -c %T "$store")" = overlayfs ] && [ ! -e /etc/containers/storage.conf ]; then
-  printf '[storage]\ndriver = "vfs"\n' > /etc/containers/storage.conf
+  printf '[storage]\ndriver = "vfs"\nrunroot = "/run/containers/storage"\ngraphroot = "%s"\n' \
+    "$store" > /etc/containers/storage.conf
   say "the store is on overlayfs: storage driver vfs"
 fi
 

@@ -16,7 +16,7 @@ from devkit import engine
 from devkit.errors import DevkitError
 from devkit.volumes import archive, check, helper, mountpoint, probe, transport
 from devkit.volumes.archive import ProgressFn
-from devkit.volumes.archive.digest import LinkScan, TreeDigest
+from devkit.volumes.archive.digest import Survey, TreeDigest
 
 
 @dataclass
@@ -131,13 +131,15 @@ def _transfer(
     # exactly, a target whose writing cannot be checked, links the engine writes wrong.
     read = caps.require_reader(source, src, "copy")
     how = caps.require_writer(target, dst, "copy into", driver=src.get("Driver") or "local")
-    if read == probe.READ_MOUNT and not caps.hardlinked_symlinks:
-        scan = LinkScan()
+    if read == probe.READ_MOUNT and not (caps.hardlinked_symlinks and caps.root_owner):
+        # Looked at from the folder (headers only) before anything is written.
+        survey = Survey()
         root = mountpoint.usable_root(src)
         assert root is not None  # require_reader said so
         for member in mountpoint.members(root):
-            scan.add(member)
-        caps.require_links(target, scan.first, "copy into")
+            survey.add(member)
+        caps.require_links(target, survey.hardlinked_symlink, "copy into")
+        caps.require_root_owner(target, survey.root_owner, "copy into")
     if dst is None:
         # Compose's own labels say which compose project/key created the source; the copy was
         # not created by Compose, and carrying them over makes Compose misattribute it.

@@ -22,6 +22,7 @@ where the engine is and its kind and version: a new engine version is probed aga
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import io
 import json
 import tarfile
@@ -45,7 +46,7 @@ from devkit.volumes.archive.digest import Entry, differences, first_difference
 #: The cache file, in devkit's data folder.
 CACHE_NAME = "engine-caps.json"
 #: Bumped when the probe changes, so that older answers are not trusted.
-PROBE_VERSION = 1
+PROBE_VERSION = 2
 #: How the volume is read: through the engine's archive endpoint, or from its folder here.
 READ_API = "api"
 READ_MOUNT = "mount"
@@ -110,8 +111,10 @@ class Capabilities:
     checked). ``read_api``: the archive endpoint returns a volume exactly (owners included).
     ``read_mount``: the volumes' folders are on this machine, readable, with the owners the
     engine wrote. ``hardlinked_symlinks``: that upload also writes a hard link to a symlink
-    exactly. ``notes``: for each check that failed, what went wrong (first difference or
-    error). ``cached``: this answer came from the cache file.
+    exactly. ``root_owner``: it also gives the volume's root folder the archive's owner
+    (Podman 5.4 leaves it root's; everything else about the root is set). ``notes``: for
+    each check that failed, what went wrong (first difference or error). ``cached``: this
+    answer came from the cache file.
     """
 
     engine: EngineInfo
@@ -119,6 +122,7 @@ class Capabilities:
     read_api: bool
     read_mount: bool
     hardlinked_symlinks: bool = False
+    root_owner: bool = False
     notes: dict[str, str] = field(default_factory=dict)
     probed: str = ""
     seconds: float = 0.0
@@ -142,6 +146,7 @@ class Capabilities:
             read_api=bool(data["read_api"]),
             read_mount=bool(data["read_mount"]),
             hardlinked_symlinks=bool(data["hardlinked_symlinks"]),
+            root_owner=bool(data["root_owner"]),
             notes={str(k): str(v) for k, v in dict(data.get("notes") or {}).items()},
             probed=str(data.get("probed", "")),
             seconds=float(data.get("seconds", 0.0)),
@@ -215,6 +220,19 @@ class Capabilities:
             )
         return self.put
 
+    def require_root_owner(self, name: str, owner: tuple[int, int] | None, action: str) -> None:
+        """Refuse up front to write a tree whose root folder is owned by ``owner`` (None: the
+        tree has no root entry) where the upload leaves a volume's root folder root's."""
+        if owner is None or self.root_owner or owner == (0, 0):
+            return
+        seen = self.notes.get("root_owner", "it stays 0:0")
+        raise DevkitError(
+            f"cannot {action} volume {name}: its root folder must be owned by "
+            f"{owner[0]}:{owner[1]}, and {self.engine.name} does not give a volume's root "
+            f"folder the owner in the archive it unpacks (devkit's probe: {seen}); "
+            "nothing was written"
+        )
+
     def require_links(self, name: str, link: str | None, action: str) -> None:
         """Refuse up front to write a tree holding a hard link to a symlink (``link``, its
         first path; None: there is none) where the probe saw the upload get it wrong."""
@@ -254,6 +272,9 @@ def describe(caps: Capabilities) -> list[str]:
         if not caps.hardlinked_symlinks:
             seen = caps.notes.get("hardlinked_symlinks", "?")
             lines.append(f"         refused for data holding a hard link to a symlink ({seen})")
+        if not caps.root_owner:
+            seen = caps.notes.get("root_owner", "?")
+            lines.append(f"         refused for a root folder not owned by 0:0 ({seen})")
     when = caps.probed.replace("T", " ").replace("Z", " UTC")
     source = "remembered from" if caps.cached else "probed"
     lines.append(f"probe    {source} {when} (took {caps.seconds:.2f} s); cache {cache_path()}")
@@ -355,10 +376,13 @@ def _mount_entries(client: Any, name: str) -> list[Entry] | str:
 
 
 def _difference(got: list[Entry] | str, want: list[Entry]) -> str | None:
-    """None when ``got`` is the probe's tree exactly, else the first difference (or why
+    """None when ``got`` is the probe's tree exactly (but maybe for the root folder's
+    owner, see :func:`_root_owner_difference`), else the first differences (or why
     nothing could be read)."""
     if isinstance(got, str):
         return got
+    (root,) = (e for e in want if e.path == ".")
+    got = [dataclasses.replace(e, uid=root.uid, gid=root.gid) if e.path == "." else e for e in got]
     return "; ".join(differences(got, want, source="what devkit wrote")) or None
 
 
@@ -376,7 +400,7 @@ def probe(
     want = expected_entries()
     notes: dict[str, str] = {}
     put: str | None = None
-    read_api = read_mount = links = False
+    read_api = read_mount = links = root_owner = False
     for how in transport.PUT_MODES:
         name = f"devkit-probe-{uuid.uuid4().hex[:12]}"
         helper.create(client, name, "local", {HELPER_LABEL: "probe"})
@@ -386,8 +410,10 @@ def probe(
             except DevkitError as exc:
                 notes[f"put_{how}"] = str(exc)
                 continue
-            api_diff = _difference(_read(client, name, READ_API), want)
-            mount_diff = _difference(_read(client, name, READ_MOUNT), want)
+            api, mount = _read(client, name, READ_API), _read(client, name, READ_MOUNT)
+            # The root folder's owner is judged apart: an upload that leaves it root's
+            # (Podman 5.4) is still exact for everything else.
+            api_diff, mount_diff = _difference(api, want), _difference(mount, want)
             if api_diff is not None and mount_diff is not None:
                 notes[f"put_{how}"] = (
                     f"the engine answered success, but read back through the API: {api_diff}; "
@@ -400,6 +426,10 @@ def probe(
                 notes.pop(key, None)
                 if diff is not None:
                     notes[key] = diff
+            root = _root_owner_difference(mount if read_mount else api, want)
+            root_owner = root is None
+            if root is not None:
+                notes["root_owner"] = root
             links_diff = _links_check(client, name, how, READ_API if read_api else READ_MOUNT)
             links = links_diff is None
             if links_diff is not None:
@@ -414,9 +444,26 @@ def probe(
         read_api=read_api,
         read_mount=read_mount,
         hardlinked_symlinks=links,
+        root_owner=root_owner,
         notes=notes,
         probed=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         seconds=round(clock() - start, 2),
+    )
+
+
+def _root_owner_difference(got: list[Entry] | str, want: list[Entry]) -> str | None:
+    """How the root folder's owner differs from the probe tree's, or None."""
+    if isinstance(got, str):
+        return got
+    roots = [e for e in got if e.path == "."]
+    (expected,) = (e for e in want if e.path == ".")
+    if not roots:
+        return "the volume's root folder is missing"
+    if (roots[0].uid, roots[0].gid) == (expected.uid, expected.gid):
+        return None
+    return (
+        f"the volume's root folder: owner {roots[0].uid}:{roots[0].gid}, "
+        f"expected {expected.uid}:{expected.gid}"
     )
 
 

@@ -15,7 +15,7 @@ from devkit import engine
 from devkit.errors import DevkitError
 from devkit.volumes import check, helper, probe, transport
 from devkit.volumes.archive import Member, ProgressFn, policy, reader
-from devkit.volumes.archive.digest import Entry, LinkScan, TreeDigest
+from devkit.volumes.archive.digest import Entry, Survey, TreeDigest
 from devkit.volumes.backup import backup
 
 
@@ -70,15 +70,16 @@ def restore(
     """
     if target is not None:
         helper.check_name(target)  # before reading the whole backup
-    links = LinkScan()
-    manifest = reader.verify(path, progress=progress, on_member=links.add)
+    survey = Survey()
+    manifest = reader.verify(path, progress=progress, on_member=survey.add)
     name = helper.check_name(target or manifest["volume"]["name"])
     caps = probe.capabilities(client)
     attrs = helper.inspect_volume(client, name)
     how = caps.require_writer(
         name, attrs, "restore into", driver=manifest["volume"]["driver"] or "local"
     )
-    caps.require_links(name, links.first, "restore into")
+    caps.require_links(name, survey.hardlinked_symlink, "restore into")
+    caps.require_root_owner(name, survey.root_owner, "restore into")
     created = False
     safety: Path | None = None
     if attrs is not None:

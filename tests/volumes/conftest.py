@@ -33,6 +33,7 @@ def api_engine(monkeypatch: pytest.MonkeyPatch) -> probe.Capabilities:
         read_api=True,
         read_mount=False,
         hardlinked_symlinks=True,
+        root_owner=True,
     )
     monkeypatch.setattr(probe, "capabilities", lambda client, **kw: caps)
     return caps

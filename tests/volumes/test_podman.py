@@ -217,6 +217,31 @@ def test_hard_linked_symlinks_are_refused_up_front(
     assert not vol.volume_exists(in_podman.client, target)
 
 
+def test_a_root_folder_owned_by_a_user_comes_back_or_is_refused(
+    in_podman: Podman, pvols: Volumes, tmp_path: Path
+) -> None:
+    """A volume whose root a user owns (as when it was first mounted over a user's folder
+    in an image): Podman 4.3 restores that owner; Podman 5.4 leaves a volume's root owned
+    by root whatever the archive says, so there restore and copy refuse up front."""
+    owned = pvols.create(prefix="dkp-owned")
+    run_script(in_podman.client, BUSYBOX, owned, "echo x > /v/f; chown -R 1000:1000 /v")
+    backup = tmp_path / "owned.tar.zst"
+    vol.backup(in_podman.client, owned, output=backup)
+    target = pvols.name("dkp-owned-to")
+    caps = probe.capabilities(in_podman.client)
+    if caps.root_owner:
+        vol.restore(in_podman.client, backup, target=target)
+        assert tree(in_podman.client, BUSYBOX, target) == tree(in_podman.client, BUSYBOX, owned)
+        return
+    err = one_line_error(devkit(in_podman, "volumes", "restore", str(backup), "--to", target))
+    assert "its root folder must be owned by 1000:1000" in err
+    assert f"Podman {in_podman.version} does not give a volume's root folder the owner" in err
+    assert not vol.volume_exists(in_podman.client, target)
+    err = one_line_error(devkit(in_podman, "volumes", "copy", owned, target))
+    assert "its root folder must be owned by 1000:1000" in err
+    assert not vol.volume_exists(in_podman.client, target)
+
+
 def test_a_volume_podman_cannot_show_exactly_is_not_backed_up(
     in_podman: Podman, pvols: Volumes, tmp_path: Path
 ) -> None:

@@ -55,6 +55,24 @@ def test_restore_and_copy_report_their_check(
     assert copied.verified.entries == manifest["entry_count"]
 
 
+def test_a_root_folder_owned_by_a_user_comes_back(
+    docker_client: Any, busybox_image: str, vols: Volumes, tmp_path: Path
+) -> None:
+    """As when a volume was first mounted over a user's folder of an image."""
+    owned = vols.create()
+    run_script(docker_client, busybox_image, owned, "echo x > /v/f; chown -R 1000:1000 /v")
+    backup = tmp_path / "owned.tar.zst"
+    vol.backup(docker_client, owned, output=backup)
+    for target in (vols.name(), vols.create()):  # a new volume, an empty one
+        vol.restore(docker_client, backup, target=target)
+        assert tree(docker_client, busybox_image, target) == tree(
+            docker_client, busybox_image, owned
+        )
+    copied = vols.name()
+    vol.copy_volume(docker_client, owned, copied)
+    assert tree(docker_client, busybox_image, copied)[0][1:3] == ("1000", "1000")
+
+
 def test_an_upload_that_drops_entries_removes_the_volume_it_created(
     docker_client: Any,
     small_backup: Path,

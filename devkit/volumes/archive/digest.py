@@ -191,23 +191,28 @@ class TreeDigest:
         }
 
 
-class LinkScan:
-    """Notes the first hard link to a symlink in a member stream (``ln symlink other``):
-    Podman's upload writes one wrong. Pass :meth:`add` as ``on_member``."""
+class Survey:
+    """What some engines cannot write, noted while a member stream passes: the first hard
+    link to a symlink (``ln symlink other``: Podman links it to the symlink's target and
+    chmods that), and the root folder's owner (Podman 5.4 does not set it). Pass
+    :meth:`add` as ``on_member``."""
 
     def __init__(self) -> None:
         self._symlinks: set[str] = set()
-        self.first: str | None = None
+        self.hardlinked_symlink: str | None = None
+        self.root_owner: tuple[int, int] | None = None
 
     def add(self, member: Member) -> None:
         """Look at one member."""
         path = normalise(member.name)
+        if path == ".":
+            self.root_owner = (member.uid, member.gid)
         if member.type == SYMLINK:
             self._symlinks.add(path)
         elif member.type == HARDLINK and normalise(member.linkname) in self._symlinks:
             self._symlinks.add(path)
-            if self.first is None:
-                self.first = path
+            if self.hardlinked_symlink is None:
+                self.hardlinked_symlink = path
 
 
 def _value(line: bytes) -> int:
