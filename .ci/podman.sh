@@ -11,9 +11,16 @@ sock=${DEVKIT_PODMAN_SOCKET:-/run/podman/podman.sock}
 log=${DEVKIT_PODMAN_LOG:-/tmp/devkit-ci-podman.log}
 say() { echo "podman.sh: $*" >&2; }
 
-if ! command -v podman >/dev/null; then
+# Podman 5 on cgroup v1 warns on every command; CI knows.
+export PODMAN_IGNORE_CGROUPSV1_WARNING=1
+need=()
+command -v podman >/dev/null || need+=(podman)
+# netavark (Podman 5's network backend) sets up even a network-less container's firewall
+# with nft: without it no container starts ("unable to execute nft").
+command -v nft >/dev/null || need+=(nftables)
+if [ ${#need[@]} -gt 0 ]; then
   apt-get update -qq
-  apt-get install -y -qq --no-install-recommends podman >/dev/null
+  apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
 
 # Settings only where this machine needs them, in a drop-in of their own (the main
@@ -85,8 +92,10 @@ answers() { podman --remote --url "unix://$sock" version >/dev/null 2>&1; }
 if ! answers; then
   mkdir -p "$(dirname "$sock")"
   rm -f "$sock"
-  # setsid: the service outlives this script (CI runs the tests after it).
-  setsid podman system service --time=0 "unix://$sock" >"$log" 2>&1 < /dev/null &
+  # setsid: the service outlives this script (CI runs the tests after it). From /: conmon
+  # fails to start any container when the service's working folder is gone ("Failed to get
+  # working directory"), and a CI checkout may be removed while the service still runs.
+  (cd / && setsid podman system service --time=0 "unix://$sock" >"$log" 2>&1 < /dev/null &)
   for _ in $(seq 60); do answers && break; sleep 0.5; done
   answers || { tail -20 "$log" >&2; say "podman system service did not start"; exit 1; }
 fi

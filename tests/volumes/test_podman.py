@@ -106,14 +106,14 @@ def test_the_probe_finds_podmans_ways(podman: Podman) -> None:
 
 def test_the_helper_image_is_named_and_strays_are_removed(podman: Podman) -> None:
     """Podman 4.3 ignores the import's tag: devkit names it in ``repo``, and removes the
-    ``devkit/volume-helper:latest`` images older devkits left, one per command."""
+    ``devkit/volume-helper:latest`` images older devkits left there, one per command."""
     empty = io.BytesIO()
     with tarfile.open(fileobj=empty, mode="w"):
         pass
     old_label = f'LABEL {MANAGED_LABEL}="true" dev.devkit.purpose="volume-helper"'
-    for _ in range(2):  # what devkit 0.1 did: the second leaves the first untagged
+    for _ in range(2):  # what devkit 0.1 left on Podman 4.3: the second untags the first
         podman.client.api.import_image_from_data(
-            empty.getvalue(), repository="devkit/volume-helper", tag="1", changes=[old_label]
+            empty.getvalue(), repository="devkit/volume-helper", changes=[old_label]
         )
     done = devkit(podman, "volumes", "engine", "--reprobe")
     assert done.returncode == 0, done.stderr
