@@ -196,7 +196,7 @@ class Reader:
             key = path.resolve()
             if key not in self.compose_docs:
                 try:
-                    self.compose_docs[key] = parse_yaml_lines(self.run.read(path))
+                    self.compose_docs[key] = _compose_doc(self.run.read(path))
                 except LineError as exc:
                     self.compose_docs[key] = None
                     self.run.add("DK000", path, exc.line, exc.message)
@@ -272,6 +272,19 @@ class Service:
                 mount.file = rel
                 mount.line = lines.get((*key, "volumes", idx))
                 self.mounts.append(mount)
+
+
+def _compose_doc(text: str) -> tuple[Any, dict[tuple[Any, ...], int]]:
+    """A compose file's data and lines; :class:`LineError` for YAML that Compose refuses,
+    and for a top level or ``services`` that is not a mapping (Compose refuses those too)."""
+    data, lines = parse_yaml_lines(text)
+    if data is not None and not isinstance(data, dict):
+        kind = "a list" if isinstance(data, list) else f"a {type(data).__name__}"
+        raise LineError(f"a compose file must be a mapping, not {kind}", lines.get((), 1))
+    services = data.get("services") if isinstance(data, dict) else None
+    if services is not None and not isinstance(services, dict):
+        raise LineError("services must be a mapping of service names", lines.get(("services",)))
+    return data, lines
 
 
 def _interp(value: str) -> str:
