@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
+from typing import Any, NoReturn
 
 import yaml
 
@@ -153,16 +153,12 @@ class _ComposeLoader(yaml.SafeLoader):
         event: Any = self.peek_event()  # type: ignore[no-untyped-call]
         if isinstance(event, yaml.AliasEvent):
             if event.anchor in self._open:
-                raise yaml.composer.ComposerError(
-                    None, None, f"alias *{event.anchor} refers to itself", event.start_mark
-                )
+                _refuse(f"alias *{event.anchor} refers to itself", event)
             node = super().compose_node(parent, index)
             size = self._sizes.get(id(node), 1)
         else:
             if len(self._counts) >= MAX_DEPTH:
-                raise yaml.composer.ComposerError(
-                    None, None, f"nested more than {MAX_DEPTH} levels deep", event.start_mark
-                )
+                _refuse(f"nested more than {MAX_DEPTH} levels deep", event)
             if event.anchor is not None:
                 self._open.append(event.anchor)
             self._counts.append(0)
@@ -176,13 +172,13 @@ class _ComposeLoader(yaml.SafeLoader):
         if self._counts:
             self._counts[-1] += size
             if self._counts[-1] > MAX_YAML_NODES:
-                raise yaml.composer.ComposerError(
-                    None,
-                    None,
-                    f"aliases expand to more than {MAX_YAML_NODES:,} nodes",
-                    event.start_mark,
-                )
+                _refuse(f"aliases expand to more than {MAX_YAML_NODES:,} nodes", event)
         return node
+
+
+def _refuse(problem: str, event: Any) -> NoReturn:
+    """Stop composing: ``problem`` at ``event``'s place in the text."""
+    raise yaml.composer.ComposerError(None, None, problem, event.start_mark)
 
 
 def _reset(loader: yaml.SafeLoader, node: yaml.Node) -> Reset:
