@@ -238,9 +238,14 @@ def parse_text(
 ) -> Dockerfile:
     """Parse Dockerfile ``text``; ``build_args`` override global ``ARG`` defaults in ``FROM``.
 
-    Raises :class:`DevkitError` when there is no ``FROM`` instruction.
+    Raises :class:`DevkitError` when there is no ``FROM`` instruction, or the text is binary.
     """
     where = str(path) if path is not None else "Dockerfile"
+    # BuildKit and the classic builder skip a UTF-8 byte order mark before the first line.
+    text = text.removeprefix("\ufeff")
+    if "\0" in text:
+        line = text.count("\n", 0, text.index("\0")) + 1
+        raise DevkitError(f"{where}: a binary file (a NUL byte on line {line}), not a Dockerfile")
     lines = text.splitlines()
     directives = _directives(lines)
     instructions = _instructions(lines, 0, directives.get("escape"))

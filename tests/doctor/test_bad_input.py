@@ -5,6 +5,7 @@ internal error, never a hang."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -13,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from devkit import doctor
+from devkit.errors import DevkitError
 
 from .doctor_helpers import buildkit_ok, triples
 
@@ -80,3 +82,106 @@ def test_cli_json_report_is_complete_for_a_cyclic_compose_file(tmp_path: Path) -
     data = json.loads(proc.stdout)
     assert [(f["rule"], f["line"]) for f in data["findings"]] == [("DK000", 1)]
     assert data["summary"]["error"] == 1
+
+
+def test_binary_bom_crlf_and_huge_dockerfiles(tmp_path: Path) -> None:
+    for name in ("binary", "bom", "huge"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / ".dockerignore").write_text(".git\n")
+    (tmp_path / "binary" / "Dockerfile").write_bytes(b"\x7fELF\x02\x01\n\x00\x00\xff" * 100)
+    # BuildKit skips a byte order mark; CRLF line ends are fine too
+    (tmp_path / "bom" / "Dockerfile").write_bytes(
+        "\ufeffFROM debian:bookworm-slim\r\nRUN apt-get install -y curl\r\nUSER 1000\r\n".encode()
+    )
+    (tmp_path / "huge" / "Dockerfile").write_text(
+        "FROM busybox\n" + "RUN echo a line of a generated Dockerfile\n" * 30_000
+    )
+    start = time.monotonic()
+    report = doctor.audit(tmp_path, buildkit=buildkit_ok)
+    assert time.monotonic() - start < 30  # a bound, not a speed test: 50 MB took 82 s
+    found = [(f.rule, f.file, f.line, f.severity) for f in report.findings]
+    assert found == [
+        ("DK000", "binary/Dockerfile", None, doctor.ERROR),
+        ("DK002", "bom/Dockerfile", 2, doctor.WARNING),
+        ("DK000", "huge/Dockerfile", None, doctor.WARNING),
+    ]
+    assert "a binary file" in report.findings[0].message
+    assert "not audited: 1.3 MB" in report.findings[2].message
+
+
+def test_unreadable_files_and_folders_are_findings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Permissions do not stop root (the test user here), so reading is made to fail."""
+    (tmp_path / ".devcontainer").mkdir()
+    (tmp_path / ".devcontainer" / "devcontainer.json").write_text('{"image": "busybox"}')
+    (tmp_path / "compose.yaml").write_text("services: {}\n")
+    (tmp_path / "Dockerfile").write_text("FROM busybox\nUSER 1000\n")
+    (tmp_path / ".dockerignore").write_text(".git\n")
+    (tmp_path / "private").mkdir()
+    real_read_text, real_read_bytes, real_listdir = Path.read_text, Path.read_bytes, os.listdir
+
+    def denied(path: object) -> None:
+        raise PermissionError(13, "Permission denied", str(path))
+
+    def read_text(self: Path, *args: object, **kwargs: object) -> str:
+        if self.name in ("devcontainer.json", "compose.yaml"):
+            denied(self)
+        return real_read_text(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    def read_bytes(self: Path) -> bytes:
+        if self.name == "Dockerfile":
+            denied(self)
+        return real_read_bytes(self)
+
+    def listdir(path: str) -> list[str]:  # how docker-py walks a context
+        if str(path).endswith("private"):
+            denied(path)
+        return real_listdir(path)
+
+    monkeypatch.setattr(Path, "read_text", read_text)
+    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    monkeypatch.setattr(os, "listdir", listdir)
+    report = doctor.audit(tmp_path, buildkit=buildkit_ok)
+    found = [(f.rule, f.file, f.message) for f in report.findings]
+    assert found == [
+        ("DK000", ".devcontainer/devcontainer.json", "cannot read it: Permission denied"),
+        ("DK000", "Dockerfile", "cannot read it: Permission denied"),
+        ("DK000", "compose.yaml", "cannot read it: Permission denied"),
+        (
+            "DK000",
+            "private",
+            "cannot read this part of build context .: Permission denied "
+            "(Docker cannot send it either)",
+        ),
+    ]
+
+
+def test_an_unreadable_root_is_a_one_line_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_scandir = os.scandir
+
+    def scandir(path: object = ".") -> object:
+        if Path(str(path)) == tmp_path:
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_scandir(path)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    with pytest.raises(DevkitError, match=r"^cannot read .*: Permission denied$"):
+        doctor.audit(tmp_path, buildkit=buildkit_ok)
+
+
+def test_symlink_loops_and_fifos_in_the_context(tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_text("FROM busybox\nCOPY . /app\nUSER 1000\n")
+    (tmp_path / ".dockerignore").write_text(".git\n")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "up").symlink_to("..")
+    (tmp_path / "self").symlink_to(".")
+    (tmp_path / "loop1").symlink_to("loop2")
+    (tmp_path / "loop2").symlink_to("loop1")
+    os.mkfifo(tmp_path / "pipe")
+    report = doctor.audit(tmp_path, buildkit=buildkit_ok)
+    assert report.findings == []
+    (ctx,) = report.contexts
+    assert ctx.files_sent == 7  # symlinks are sent as links, not followed

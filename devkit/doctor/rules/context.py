@@ -95,7 +95,17 @@ def _context(
     try:
         sent_now = measured.send(patterns)
     except OSError as exc:  # an unreadable folder: Docker could not send it either
-        run.add("DK000", context, None, f"cannot read the build context: {exc}")
+        where = Path(exc.filename) if isinstance(exc.filename, str) else context
+        run.add(
+            "DK000",
+            where,
+            None,
+            f"cannot read this part of build context {ctx_rel}: "
+            f"{exc.strerror or exc} (Docker cannot send it either)",
+        )
+        return None
+    except RecursionError:  # docker-py walks folders recursively
+        run.add("DK000", context, None, f"build context {ctx_rel} nests folders too deep to read")
         return None
     sent, sent_files, sent_bytes = set(sent_now.paths), sent_now.files, sent_now.bytes
     ignore_rel = run.rel(ignore) if ignore else None
