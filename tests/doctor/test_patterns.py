@@ -1,0 +1,69 @@
+"""Patterns seen on real repositories (issue 11): each a small fixture written here that
+reproduces a false positive or a miss doctor had (tests/fixtures/doctor/patterns/<name>/),
+and exactly what doctor says about it now. The repositories themselves never enter this one.
+
+The pattern names are those of the judging notes: ``dk008-no-saving`` is a DK008 finding
+that saved nothing, ``template-files`` files named like Dockerfiles that are templates…
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from devkit import doctor
+
+from .doctor_helpers import FIXTURES, buildkit_ok, triples
+
+PATTERNS_DIR = FIXTURES / "patterns"
+
+PATTERNS: dict[str, list[tuple[str, str, int | None]]] = {
+    # Dockerfile.tt (ERB), Dockerfile.template and jq/Go templates named like Dockerfiles
+    "template-files": [],
+    # build/Dockerfile is a source folder; target/ next to Cargo.toml, vendor/ next to
+    # go.mod and a git-ignored dist/ are output
+    "discovery-output-folders": [("DK002", "build/Dockerfile", 2)],
+}
+
+
+def _gitignore_dist(root: Path) -> None:
+    # written here: a .gitignore in the fixture would hide dist/ from this repository's git
+    (root / ".gitignore").write_text("/dist\n")
+
+
+#: Files a fixture cannot hold in git (a .gitignore that git would obey, a .git folder).
+EXTRAS: dict[str, Callable[[Path], None]] = {
+    "discovery-output-folders": _gitignore_dist,
+}
+
+
+def copy_pattern(name: str, tmp_path: Path) -> Path:
+    """A copy of pattern fixture ``name`` (with its extras) to audit."""
+    dest = tmp_path / name
+    shutil.copytree(PATTERNS_DIR / name, dest)
+    if name in EXTRAS:
+        EXTRAS[name](dest)
+    return dest
+
+
+def test_every_pattern_fixture_has_its_expectation() -> None:
+    assert {p.name for p in PATTERNS_DIR.iterdir()} == set(PATTERNS)
+
+
+@pytest.mark.parametrize("name", sorted(PATTERNS))
+def test_pattern(name: str, tmp_path: Path) -> None:
+    report = doctor.audit(copy_pattern(name, tmp_path), buildkit=buildkit_ok)
+    assert triples(report) == PATTERNS[name], [f.message for f in report.findings]
+
+
+def test_templates_are_not_read_at_all(tmp_path: Path) -> None:
+    report = doctor.audit(copy_pattern("template-files", tmp_path), buildkit=buildkit_ok)
+    assert report.files == [".dockerignore", "Dockerfile"]
+
+
+def test_output_folders_are_not_searched(tmp_path: Path) -> None:
+    report = doctor.audit(copy_pattern("discovery-output-folders", tmp_path), buildkit=buildkit_ok)
+    assert report.files == ["build/.dockerignore", "build/Dockerfile"]
