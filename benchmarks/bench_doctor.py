@@ -229,11 +229,12 @@ def print_loose_ends(
             for key in r.unjudged[:show]:
                 print(f"  {key}")
         if r.stale:
+            lost = [k for k in r.stale if judgements[k]["verdict"].upper() == "TP"]
             print(
                 f"\n{r.name}: {len(r.stale)} judgements match no finding any more "
-                "(fixed, or moved):"
+                f"(fixed, or moved), {len(lost)} of them true findings lost:"
             )
-            for key in r.stale[:show]:
+            for key in (lost + [k for k in r.stale if k not in lost])[:show]:
                 print(f"  {key}  [{judgements[key]['verdict']}]")
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from pathlib import Path
 
-from devkit.dockerfile import Dockerfile, parse_file
+from devkit.dockerfile import Dockerfile, parse_file, parse_text
 from devkit.doctor import rules
 from devkit.doctor.discover import discover
 from devkit.doctor.model import SEVERITIES, WARNING, BuildKitProbe, ContextSize, Finding, Report
@@ -76,11 +76,29 @@ class Audit:
         self.lines[self.rel(path)] = text.splitlines()
         return text
 
-    def dockerfile(self, path: Path, args: Mapping[str, str]) -> Dockerfile | None:
-        """Parse the Dockerfile at ``path`` once (DK000 and None when it cannot be)."""
-        path = path.resolve()
-        if path in self.parsed:
-            return self.parsed[path]
+    def dockerfile(self, build: Build) -> Dockerfile | None:
+        """Parse the Dockerfile ``build`` builds, once (DK000 and None when it cannot be).
+
+        An inline one (compose ``dockerfile_inline``) is parsed from its text, numbered as
+        the lines of the compose file that holds it.
+        """
+        key = build.key
+        if key in self.parsed:
+            return self.parsed[key]
+        path = build.dockerfile.resolve()
+        if build.inline is not None:
+            try:
+                parsed = parse_text(build.inline, path=path, build_args=build.args)
+            except DevkitError as exc:
+                self.add(
+                    rules.DK000.id,
+                    path,
+                    build.origin[1] if build.origin else None,
+                    "dockerfile_inline: " + str(exc).replace(f"{path}: ", ""),
+                )
+                return None
+            self.parsed[key] = parsed
+            return parsed
         self.files.add(self.rel(path))
         try:
             size = path.stat().st_size
@@ -99,12 +117,12 @@ class Audit:
             )
             return None
         try:
-            parsed = parse_file(path, build_args=args)
+            parsed = parse_file(path, build_args=build.args)
         except DevkitError as exc:
             message = str(exc).replace(f"cannot read {path}: ", "cannot read it: ")
             self.add(rules.DK000.id, path, None, message.replace(f"{path}: ", ""))
             return None
-        self.parsed[path] = parsed
+        self.parsed[key] = parsed
         self.lines[self.rel(path)] = parsed.lines
         return parsed
 
@@ -132,10 +150,10 @@ class Audit:
         """Read the repository, parse every Dockerfile it builds, run every rule family."""
         project = read_project(self, *discover(self.root))
         for b in project.builds:
-            if not b.dockerfile.is_file():
+            if not b.exists():
                 self.missing_dockerfile(b)
-        for path, builds in project.built().items():
-            self.dockerfile(path, builds[0].args)
+        for builds in project.built().values():
+            self.dockerfile(builds[0])
         for family in rules.FAMILIES:
             family.check(self, project)
 

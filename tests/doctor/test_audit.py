@@ -32,7 +32,7 @@ def test_a_missing_dockerfile_is_dk000_not_a_clean_report(tmp_path: Path) -> Non
     report = doctor.audit(tmp_path, buildkit=buildkit_ok)
     assert triples(report) == [
         ("DK000", ".devcontainer/devcontainer.json", 3),
-        ("DK000", "compose.yaml", 2),
+        ("DK000", "compose.yaml", 3),  # its build: line
         ("DK000", "tools/Dockerfile", None),
     ]
     assert report.has_errors

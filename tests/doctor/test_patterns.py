@@ -28,6 +28,16 @@ PATTERNS: dict[str, list[tuple[str, str, int | None]]] = {
     "discovery-output-folders": [("DK002", "build/Dockerfile", 2)],
     # a context of two small files and no .dockerignore: one would change nothing
     "dk008-no-saving": [],
+    # Compose's !reset and !override tags (and the default override file read with
+    # compose.yaml) are valid Compose, not DK000
+    "compose-reset-override": [],
+    # git and URL build contexts are fetched by BuildKit: nothing local to audit, no DK000
+    "compose-git-context": [],
+    # dockerfile_inline is audited, its lines numbered as the compose file's
+    "compose-inline": [("DK002", "compose.yaml", 7)],
+    # a build declared through extends: {file:} and through include: has its real context
+    "compose-extends-file": [("DK014", "docker/Dockerfile", 2)],
+    "compose-include": [("DK014", "docker/Dockerfile", 2)],
 }
 
 

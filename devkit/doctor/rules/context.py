@@ -27,22 +27,22 @@ def check(run: Run, project: Project) -> None:
     # Contexts that some Dockerfile copies whole (COPY . …): secrets there reach a layer.
     copied_whole: set[Path] = set()
     for b in project.builds:
-        df = run.parsed.get(b.dockerfile.resolve()) if b.dockerfile.is_file() else None
+        df = run.parsed.get(b.key) if b.exists() else None
         if df is not None and any(
             ins.keyword in ("COPY", "ADD") and not ins.flag("from") and copies_everything(ins)
             for ins in df.instructions
         ):
             copied_whole.add(b.context.resolve())
     for b in project.builds:
-        if not b.dockerfile.is_file() or not b.context.is_dir():
+        if not b.exists() or not b.context.is_dir():
             continue
         ignore = ignore_file(b.dockerfile, b.context)
         key2 = (b.context.resolve(), ignore.resolve() if ignore else None)
         if key2 not in sent_by_ctx:
             sent_by_ctx[key2] = _context(run, b.context, ignore, key2[0] in copied_whole)
         sent = sent_by_ctx[key2]
-        df = run.parsed.get(b.dockerfile.resolve())
-        key3 = (b.dockerfile.resolve(), b.context.resolve())
+        df = run.parsed.get(b.key)
+        key3 = (b.key, b.context.resolve())
         if ignore and sent is not None and df is not None and key3 not in copies_checked:
             copies_checked.add(key3)
             _copies(run, b, df, sent, ignore)

@@ -42,8 +42,8 @@ class _Container:
     def of(cls, run: Run, dc: DevContainer) -> _Container:
         df: Dockerfile | None = None
         stage: Stage | None = None
-        if dc.build is not None and dc.build.dockerfile.resolve() in run.parsed:
-            df = run.parsed[dc.build.dockerfile.resolve()]
+        if dc.build is not None and dc.build.key in run.parsed:
+            df = run.parsed[dc.build.key]
             stage = (df.stage(dc.build.target) if dc.build.target else None) or df.final_stage
         facts = ImageFacts.collect(df, stage, dc.build.args if dc.build else {})
         user = dc.remote_user or dc.container_user or facts.user or "root"

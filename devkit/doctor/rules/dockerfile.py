@@ -17,17 +17,16 @@ from devkit.doctor.shell import commands, program, related_paths
 def check(run: Run, project: Project) -> None:
     """Every Dockerfile rule on every Dockerfile the audit parsed."""
     built = project.built()
-    for path, df in run.parsed.items():
+    for key, df in run.parsed.items():
+        path = df.path or key  # findings name the file (an inline one's compose file)
+        dcs = [dc for dc in project.devcontainers if dc.build and dc.build.key == key]
         _installs(run, path, df)
-        dev_image = any(
-            dc.build and dc.build.dockerfile.resolve() == path for dc in project.devcontainers
-        )
         # A dev container's image is where the toolchain belongs: DK005 is about images
         # that ship.
-        if len(df.stages) == 1 and not dev_image and not _TOOLING_DOCKERFILE.search(path.name):
+        if len(df.stages) == 1 and not dcs and not _TOOLING_DOCKERFILE.search(path.name):
             _toolchain(run, path, df)
         _syntax(run, path, df)
-        _final_user(run, path, df, {b.target for b in built[path]}, project.devcontainers)
+        _final_user(run, path, df, {b.target for b in built[key]}, dcs)
 
 
 def _stage_words(df: Dockerfile, stage: Stage) -> str:
@@ -266,7 +265,8 @@ def _final_user(
     run: Run, path: Path, df: Dockerfile, targets: set[str | None], dcs: list[DevContainer]
 ) -> None:
     """DK006 for each stage that is built last (the final one, and each build target),
-    unless a dev container runs the image as a non-root user."""
+    unless a dev container (of ``dcs``, those that build this Dockerfile) runs the image as a
+    non-root user."""
     finals = {df.final_stage.index}
     for target in targets:
         if target:
@@ -277,12 +277,7 @@ def _final_user(
     # starts (shells, editor server, lifecycle commands) as remoteUser: either one
     # non-root is the standard way to run a dev image (mcr.microsoft.com/devcontainers/*
     # images set no USER and rely on remoteUser).
-    runs_as = {
-        u
-        for dc in dcs
-        if dc.build and dc.build.dockerfile.resolve() == path
-        for u in (dc.container_user, dc.remote_user)
-    }
+    runs_as = {u for dc in dcs for u in (dc.container_user, dc.remote_user)}
     if any(u and not root_user(u) for u in runs_as):
         return
     for index in sorted(finals):
