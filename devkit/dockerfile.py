@@ -39,6 +39,7 @@ __all__ = [
     "parse_file",
     "parse_text",
     "substitute",
+    "unresolved",
 ]
 
 # `<<EOF`, `<<-EOF`, `<<"EOF"`, `<<'EOF'` (BuildKit's heredoc syntax, Dockerfile 1.4+).
@@ -221,6 +222,19 @@ def substitute(text: str, variables: Mapping[str, str | None]) -> str:
         return value or ""
 
     return _VAR.sub(repl, text)
+
+
+def unresolved(text: str, variables: Mapping[str, str | None]) -> list[str]:
+    """The variables ``text`` uses that :func:`substitute` would replace by nothing because
+    ``variables`` gives them no value (``${VAR:-default}`` and ``${VAR:+alt}`` always resolve).
+    A ``USER $UID`` or ``FROM $BASE`` with such a variable names something only the build
+    (or the base image's config) knows."""
+    missing: list[str] = []
+    for match in _VAR.finditer(text):
+        name = match.group(1) or match.group(4)
+        if match.group(2) is None and variables.get(name) is None:
+            missing.append(name)
+    return missing
 
 
 def parse_file(path: str | Path, build_args: Mapping[str, str] | None = None) -> Dockerfile:

@@ -1,13 +1,113 @@
 """What an image does, read from its Dockerfile: its users and their homes, the paths it
-creates and who owns them, and whether it copies the whole build context."""
+creates and who owns them, whether it copies the whole build context, what it runs; and what
+doctor knows of well-known base images (the user they run as, their cache locations, whether
+their entrypoint drops root)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from devkit.dockerfile import Dockerfile, Instruction, Stage, substitute
+from devkit.dockerfile import Dockerfile, Instruction, Stage, substitute, unresolved
 from devkit.doctor.shell import brace_expand, commands, norm_path, opt, program, safe_split
+
+
+@dataclass(frozen=True)
+class KnownImage:
+    """What doctor knows of a published image without pulling it.
+
+    ``user``: the user its containers run as when nothing else says so, when that is not
+    root: the ``USER`` of its config, or for the ``mcr.microsoft.com/devcontainers/*`` images
+    the ``remoteUser`` of their ``devcontainer.metadata`` label, which the Dev Containers CLI
+    applies (images built ``FROM`` them inherit the label). ``env``: its ``ENV`` values that
+    move package caches. ``steps_down``: its entrypoint starts as root and hands the service
+    to an unprivileged user (gosu, su-exec, ``su -p``), as Docker's own guidance suggests.
+    ``windows``: a Windows image (no root user; no BuildKit cache mounts). ``metadata``: the
+    user comes from ``devcontainer.metadata``, not the config: builds still run as root.
+    """
+
+    user: str | None = None
+    env: tuple[tuple[str, str], ...] = ()
+    steps_down: bool = False
+    windows: bool = False
+    metadata: bool = False
+
+
+_GO = (("GOPATH", "/go"),)
+_RUST = (("CARGO_HOME", "/usr/local/cargo"), ("RUSTUP_HOME", "/usr/local/rustup"))
+_CONDA = (("CONDA_DIR", "/opt/conda"),)
+_OFFICIAL = r"^(docker\.io/)?(library/)?"
+#: First match wins. The users of mcr.microsoft.com/devcontainers/* are those of their
+#: devcontainer.json (github.com/devcontainers/images, src/*/.devcontainer/devcontainer.json).
+_KNOWN: list[tuple[re.Pattern[str], KnownImage]] = [
+    (re.compile(p, re.IGNORECASE), image)
+    for p, image in [
+        (r"mcr\.microsoft\.com/windows/|nanoserver|windowsservercore", KnownImage(windows=True)),
+        (
+            r"^mcr\.microsoft\.com/(vscode/)?devcontainers/(javascript-node|typescript-node)\b",
+            KnownImage("node", metadata=True),
+        ),
+        (
+            r"^mcr\.microsoft\.com/(vscode/)?devcontainers/universal\b",
+            KnownImage("codespace", metadata=True),
+        ),
+        (
+            r"^mcr\.microsoft\.com/(vscode/)?devcontainers/go\b",
+            KnownImage("vscode", _GO, metadata=True),
+        ),
+        (
+            r"^mcr\.microsoft\.com/(vscode/)?devcontainers/rust\b",
+            KnownImage("vscode", _RUST, metadata=True),
+        ),
+        (
+            r"^mcr\.microsoft\.com/(vscode/)?devcontainers/(ana|mini)conda\b",
+            KnownImage("vscode", _CONDA, metadata=True),
+        ),
+        (r"^mcr\.microsoft\.com/(vscode/)?devcontainers/", KnownImage("vscode", metadata=True)),
+        (_OFFICIAL + r"golang(:|@|$)", KnownImage(env=_GO)),
+        (_OFFICIAL + r"rust(:|@|$)", KnownImage(env=_RUST)),
+        (
+            r"^(docker\.io/)?mambaorg/micromamba\b",
+            KnownImage("mambauser", (("MAMBA_ROOT_PREFIX", "/opt/conda"),)),
+        ),
+        (
+            r"^((quay|docker)\.io/)?jupyter/",
+            KnownImage("jovyan", (*_CONDA, ("NB_USER", "jovyan"), ("NB_UID", "1000"))),
+        ),
+        (r"^(docker\.io/)?grafana/grafana\b", KnownImage("472")),
+        (r"^(docker\.io/)?jenkins/(jenkins|inbound-agent|agent)\b", KnownImage("jenkins")),
+        (r"^(docker\.io/)?bitnami/", KnownImage("1001")),
+        (r"-unprivileged(:|@|$)", KnownImage("101")),
+        (r"^cgr\.dev/chainguard/", KnownImage("65532")),
+        (r"^(docker\.io/)?selenium/", KnownImage("seluser")),
+        (r"^(docker\.io/)?gitpod/workspace-", KnownImage("gitpod")),
+        (r"^(docker\.io/)?codercom/code-server\b", KnownImage("coder")),
+        (r"^docker\.elastic\.co/(elasticsearch|kibana|logstash)/", KnownImage("1000")),
+        (r"^(docker\.io/)?prom/", KnownImage("nobody")),
+        (r"^quay\.io/keycloak/keycloak\b", KnownImage("1000")),
+        # a tag that says so: gcr.io/distroless/static:nonroot, …:rootless
+        (r":[^/@]*\b(nonroot|non-root|rootless)\b", KnownImage("nonroot")),
+        (
+            _OFFICIAL + r"(postgres|mysql|mariadb|percona|redis|mongo|rabbitmq|cassandra|"
+            r"couchdb|zookeeper|nextcloud)(:|@|$)",
+            KnownImage(steps_down=True),
+        ),
+        # its entrypoint runs the server through `clickhouse su` / gosu as user clickhouse
+        (
+            r"^(docker\.io/)?(clickhouse|altinity|yandex)/clickhouse-server\b",
+            KnownImage(steps_down=True),
+        ),
+    ]
+]
+
+
+def known_image(ref: str) -> KnownImage:
+    """What doctor knows of the image ``ref`` (nothing, for most)."""
+    for pattern, image in _KNOWN:
+        if pattern.search(ref):
+            return image
+    return KnownImage()
 
 
 def root_user(user: str) -> bool:
@@ -29,7 +129,14 @@ def copies_everything(ins: Instruction) -> bool:
 class ImageFacts:
     """What a dev container's image does that DK011/DK012 need (from its Dockerfile)."""
 
+    #: The last USER (None: no USER, the base image's user applies).
     user: str | None = None
+    #: The last USER names a variable no ARG or ENV here gives a value (the base image's
+    #: ENV, say): who that is, only the build knows.
+    user_unknown: bool = False
+    #: The image the followed stages start from, and what doctor knows of it.
+    base: str = ""
+    known: KnownImage = field(default_factory=KnownImage)
     env: dict[str, str] = field(default_factory=dict)
     variables: dict[str, str | None] = field(default_factory=dict)
     homes: dict[str, str] = field(default_factory=dict)
@@ -48,8 +155,13 @@ class ImageFacts:
         if df is None or stage is None:
             return facts
         facts.variables = {**df.global_args, **args}
-        current = "root"
-        for st in df.chain(stage):
+        chain = df.chain(stage)
+        facts.base = chain[0].base
+        facts.known = known_image(facts.base)
+        facts.env = dict(facts.known.env)
+        # RUN steps run as the config's USER (a devcontainer.metadata user only at run time)
+        current = (not facts.known.metadata and facts.known.user) or "root"
+        for st in chain:
             for ins in st.instructions:
                 vars_now = {**facts.variables, **facts.env}
                 if ins.keyword in ("ARG", "ENV"):
@@ -62,6 +174,7 @@ class ImageFacts:
                             if facts.variables.get(name) is None:
                                 facts.variables[name] = val
                 elif ins.keyword == "USER":
+                    facts.user_unknown = bool(unresolved(ins.args, vars_now))
                     current = substitute(ins.args.strip(), vars_now).split(":")[0] or "root"
                     facts.user = current
                 elif ins.keyword == "SHELL":
@@ -126,6 +239,13 @@ class ImageFacts:
             elif prog in ("cp", "touch", "ln", "git", "tar", "unzip"):
                 for p in paths:
                     self.events.append(("create", p, current, False, "exact"))
+
+    def runs_as(self) -> str | None:
+        """The user the image runs as: its last USER, else its base image's; None when a
+        variable only the build knows names it."""
+        if self.user_unknown:
+            return None
+        return self.user or self.known.user or "root"
 
     def aliases(self, user: str) -> set[str]:
         """Names and ids that mean ``user``.

@@ -62,6 +62,8 @@ class Build:
     inline: str | None = None
     #: For an inline Dockerfile: the service it belongs to (so two in one file differ).
     service: str | None = None
+    #: The user a compose service runs the image as (``user:``), if it says.
+    user: str | None = None
 
     @property
     def key(self) -> Path:
@@ -96,6 +98,8 @@ class DevContainer:
     #: The image it runs when nothing is built (devcontainer.json ``image``, or the compose
     #: service's ``image``).
     image: str | None = None
+    #: The devcontainer.json file itself.
+    config: Path | None = None
 
 
 @dataclass
@@ -269,6 +273,7 @@ class Reader:
             commands=_lifecycle_scripts(data),
             workspace=workspace_of(path),
             image=image,
+            config=path,
         )
 
     def load(self, path: Path) -> tuple[Any, dict[tuple[Any, ...], int]] | None:
@@ -441,6 +446,7 @@ class Service:
                 # numbered as the compose file's lines: findings point into it
                 inline="\n" * (line - 1) + text,
                 service=self.name,
+                user=self.user,
             )
         return Build(
             dockerfile=self.context / (self.dockerfile or "Dockerfile"),
@@ -448,6 +454,7 @@ class Service:
             target=self.target,
             args=dict(self.args),
             origin=self.origin,
+            user=self.user,
         )
 
     def absorb(

@@ -38,6 +38,23 @@ PATTERNS: dict[str, list[tuple[str, str, int | None]]] = {
     # a build declared through extends: {file:} and through include: has its real context
     "compose-extends-file": [("DK014", "docker/Dockerfile", 2)],
     "compose-include": [("DK014", "docker/Dockerfile", 2)],
+    # DK006: who runs the image. FROM mcr.microsoft.com/devcontainers/*: its
+    # devcontainer.metadata label makes the Dev Containers CLI run it as vscode
+    "dk006-mcr-metadata": [],
+    # USER ${NB_UID}: an ENV of the base image only the build knows; no claim
+    "dk006-user-var": [],
+    # the entrypoint hands the server to another user (setpriv, gosu, su-exec, su -c)
+    "dk006-entrypoint-stepdown": [],
+    # a Dockerfile nobody builds whose image runs a REPL: a base for others' FROM
+    "dk006-base-image": [("DK002", "Dockerfile", 3)],
+    # Windows images have no root user
+    "dk006-windows": [],
+    # FROM quay.io/jupyter/*: the base image's config says USER jovyan
+    "dk006-base-sets-user": [],
+    # base.Dockerfile beside a devcontainer.json with remoteUser: that image's user
+    "dk006-devcontainer-sibling": [],
+    # FROM ${BASE} with no default: who the base runs as is unknown
+    "dk006-unknown-base": [],
 }
 
 

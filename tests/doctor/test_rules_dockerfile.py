@@ -176,11 +176,16 @@ def test_dk005_not_for_a_dev_containers_own_image(tmp_path: Path) -> None:
 
 
 def test_dk006_explicit_root_and_arg_substituted_user(tmp_path: Path) -> None:
-    assert audit_dockerfile(tmp_path, "FROM busybox\nUSER 1000\nUSER root:root\n") == [("DK006", 3)]
-    text = "FROM busybox\nARG USERNAME=dev\nUSER ${USERNAME}\n"
+    run = 'CMD ["/srv/app"]\n'  # an image that runs something of its own
+    text = f"FROM busybox\nUSER 1000\nUSER root:root\n{run}"
+    assert audit_dockerfile(tmp_path, text) == [("DK006", 3)]
+    text = f"FROM busybox\nARG USERNAME=dev\nUSER ${{USERNAME}}\n{run}"
     assert audit_dockerfile(tmp_path, text) == []
-    text = "ARG U=0\nFROM busybox\nARG U\nUSER $U\n"
+    text = f"ARG U=0\nFROM busybox\nARG U\nUSER $U\n{run}"
     assert audit_dockerfile(tmp_path, text) == [("DK006", 4)]
+    # a variable only the build (or the base image's ENV) knows: no claim either way
+    text = f"FROM example.org/notebook\nUSER ${{NB_UID}}\n{run}"
+    assert audit_dockerfile(tmp_path, text) == []
 
 
 def test_dk006_remote_user_and_nonroot_base_images_are_not_root(tmp_path: Path) -> None:
@@ -189,7 +194,7 @@ def test_dk006_remote_user_and_nonroot_base_images_are_not_root(tmp_path: Path) 
     (dev / "devcontainer.json").write_text(
         '{"build": {"dockerfile": "Dockerfile"}, "remoteUser": "vscode"}'
     )
-    (dev / "Dockerfile").write_text("FROM mcr.microsoft.com/devcontainers/base:bookworm\n")
+    (dev / "Dockerfile").write_text("FROM debian:bookworm-slim\n")
     (dev / ".dockerignore").write_text(".git\n")
     app = tmp_path / "app"
     app.mkdir()
@@ -197,11 +202,35 @@ def test_dk006_remote_user_and_nonroot_base_images_are_not_root(tmp_path: Path) 
     (app / "Dockerfile").write_text(
         "FROM busybox AS build\nRUN echo hi > /out\n"
         "FROM gcr.io/distroless/static-debian12:nonroot\nCOPY --from=0 /out /out\n"
+        'CMD ["/out"]\n'
     )
-    (tmp_path / "Dockerfile").write_text("FROM gcr.io/distroless/static-debian12\n")
+    (tmp_path / "Dockerfile").write_text(
+        'FROM gcr.io/distroless/static-debian12\nCOPY app /app\nCMD ["/app"]\n'
+    )
     (tmp_path / ".dockerignore").write_text(".git\n")
     found = [(f.rule, f.file) for f in doctor.audit(tmp_path, buildkit=buildkit_ok).findings]
     assert found == [("DK006", "Dockerfile")]  # only the image that really runs as root
+
+
+@pytest.mark.parametrize(
+    ("dockerfile", "flagged"),
+    [
+        ('FROM python:3.12-slim\nCOPY . /app\nCMD ["python", "/app/main.py"]\n', True),
+        ('FROM python:3.12-slim\nCMD ["python3"]\n', False),  # a REPL: a base image
+        ("FROM golang:1.22\nRUN go install example.org/tool@latest\n", False),  # no command
+        ('FROM php:8.3-fpm\nCOPY conf /usr/local/etc/php/\nCMD ["php-fpm"]\n', False),
+        ('FROM php:8.3-fpm\nCOPY src /var/www/html\nCMD ["php-fpm"]\n', True),  # an app
+        ('FROM debian\nENTRYPOINT ["tini", "--"]\nCMD ["bash"]\n', False),
+        ('FROM debian\nENTRYPOINT ["tini", "--"]\nCMD ["/srv/app"]\n', True),
+    ],
+)
+def test_dk006_a_lone_base_or_tool_image_is_not_reported(
+    tmp_path: Path, dockerfile: str, flagged: bool
+) -> None:
+    """A Dockerfile no compose file or dev container builds, whose image runs nothing of its
+    own, is built FROM by others: a USER there would break their `apt-get install`."""
+    found = audit_dockerfile(tmp_path, dockerfile)
+    assert (("DK006", 1) in found) is flagged, found
 
 
 def test_dk007_credentials_in_an_index_url(tmp_path: Path) -> None:

@@ -3,15 +3,16 @@
 
 from __future__ import annotations
 
+import fnmatch
 import re
 from pathlib import Path
 
-from devkit.dockerfile import Dockerfile, Instruction, Stage, substitute
-from devkit.doctor.facts import copies_everything, root_user
+from devkit.dockerfile import Dockerfile, Instruction, Stage, substitute, unresolved
+from devkit.doctor.facts import ImageFacts, copies_everything, root_user
 from devkit.doctor.managers import cache_hint, cache_target_fits, manager_of
 from devkit.doctor.model import ERROR, INFO, WARNING, Rule, Run
-from devkit.doctor.project import DevContainer, Project
-from devkit.doctor.shell import commands, program, related_paths
+from devkit.doctor.project import Build, DevContainer, Project
+from devkit.doctor.shell import commands, program, related_paths, safe_split
 
 
 def check(run: Run, project: Project) -> None:
@@ -26,7 +27,15 @@ def check(run: Run, project: Project) -> None:
         if len(df.stages) == 1 and not dcs and not _TOOLING_DOCKERFILE.search(path.name):
             _toolchain(run, path, df)
         _syntax(run, path, df)
-        _final_user(run, path, df, {b.target for b in built[key]}, dcs)
+        _final_user(run, path, df, built[key], dcs or _siblings(path, project))
+
+
+def _siblings(path: Path, project: Project) -> list[DevContainer]:
+    """The dev containers configured beside a Dockerfile none of them builds (a
+    ``base.Dockerfile`` of the image a ``.devcontainer/`` folder publishes, say): their
+    users are the users of that image."""
+    folder = path.parent
+    return [dc for dc in project.devcontainers if dc.config and dc.config.parent == folder]
 
 
 def _stage_words(df: Dockerfile, stage: Stage) -> str:
@@ -257,37 +266,184 @@ DK006 = Rule(
     "Create a user (useradd) and end the stage with USER <name>.",
 )
 
-# Base images that are built to run as a non-root user by default (their tag says so).
-_NONROOT_IMAGE = re.compile(r":[^/@]*\b(nonroot|non-root|rootless)\b", re.IGNORECASE)
+# Commands that run nothing of an image's own: a shell or a language's REPL. An image whose
+# command is one of these (or that has none) is a base or tool image: USER belongs in the
+# images built from it (a USER here breaks their `apt-get install`).
+_SHELLS_AND_REPLS = {
+    "sh", "bash", "ash", "dash", "zsh", "fish", "pwsh", "powershell", "cmd",
+    "python", "python3", "python2", "ipython", "node", "deno", "bun", "irb", "ruby", "php",
+    "perl", "lua", "jshell", "ghci", "iex", "erl", "R", "julia", "scala", "groovysh",
+}  # fmt: skip
+# Servers that start as root and hand their workers to an unprivileged user themselves
+# (apache's User, php-fpm's pool user, nginx's worker user) or through their official
+# image's entrypoint (postgres, mysqld, redis-server: gosu).
+_DROPPING_DAEMONS = {
+    "apache2-foreground", "httpd-foreground", "apache2ctl", "httpd", "php-fpm", "nginx",
+    "postgres", "mysqld", "mariadbd", "redis-server", "mongod", "rabbitmq-server",
+}  # fmt: skip
+# Entrypoints that only set up and then run the command (CMD) they are given.
+_WRAPPERS = re.compile(r"^(tini|dumb-init|docker-.*entrypoint.*|.*entrypoint\.sh|init)$")
+# What an entrypoint script uses to hand the process to another user.
+_STEP_DOWN = re.compile(
+    r"\b(gosu|su-exec|setpriv|runuser|chpst\s+-u|s6-setuidgid|setuidgid)\b|\bsu\b[^\n]*\s-c\b|"
+    r"\bsu\s+-p\b|\bexec\s+su\b"
+)
+# Where an image that ships no application of its own puts what it copies: scripts and config.
+_NOT_APP = ("/usr/local/bin", "/usr/local/sbin", "/usr/bin", "/usr/sbin", "/bin", "/sbin",
+            "/etc", "/usr/local/etc", "/docker-entrypoint", "/tmp",
+            "/usr/local/share/ca-certificates", "/usr/share/ca-certificates")  # fmt: skip
+# Folders of development environments (the image a developer works in).
+_DEV_ENV_DIRS = {".devcontainer", ".codesandbox", ".gitpod", ".idx"}
 
 
 def _final_user(
-    run: Run, path: Path, df: Dockerfile, targets: set[str | None], dcs: list[DevContainer]
+    run: Run, path: Path, df: Dockerfile, builds: list[Build], dcs: list[DevContainer]
 ) -> None:
-    """DK006 for each stage that is built last (the final one, and each build target),
-    unless a dev container (of ``dcs``, those that build this Dockerfile) runs the image as a
-    non-root user."""
+    """DK006 for each stage that is built last (the final one, and each build target) and
+    runs as root.
+
+    Who runs the image is worked out as Docker and the Dev Containers CLI do: a dev
+    container's ``containerUser``/``remoteUser`` or a compose service's ``user``, else the last
+    ``USER`` (a variable only the build knows: no claim), else the base image's user (see
+    :func:`devkit.doctor.facts.known_image`; an unknown ``FROM $BASE``: no claim). Not
+    reported: Windows images, entrypoints that hand the service to another user (gosu &
+    co.), and Dockerfiles no compose file or dev container builds whose image runs nothing
+    of its own (no command, a shell or REPL, or a server dropping root itself, with no
+    application copied in): base and tool images, where USER belongs in what is built from
+    them.
+    """
     finals = {df.final_stage.index}
-    for target in targets:
-        if target:
-            chosen = df.stage(target)
-            if chosen is not None:
-                finals.add(chosen.index)
-    # A dev container's processes run as containerUser, and everything the developer
-    # starts (shells, editor server, lifecycle commands) as remoteUser: either one
-    # non-root is the standard way to run a dev image (mcr.microsoft.com/devcontainers/*
-    # images set no USER and rely on remoteUser).
-    runs_as = {u for dc in dcs for u in (dc.container_user, dc.remote_user)}
-    if any(u and not root_user(u) for u in runs_as):
-        return
+    for b in builds:
+        chosen = df.stage(b.target) if b.target else None
+        if chosen is not None:
+            finals.add(chosen.index)
+    users = {u for dc in dcs for u in (dc.container_user, dc.remote_user)}
+    users |= {b.user for b in builds}
+    if any(u and not root_user(u) and "$" not in u for u in users):
+        return  # run as a non-root user by whoever runs it
+    referenced = any(b.origin is not None for b in builds)
+    dev_env = bool(dcs) or bool(_DEV_ENV_DIRS & set(path.parts)) or "gitpod" in path.name
+    context = builds[0].context if builds else path.parent
     for index in sorted(finals):
-        _root(run, path, df, df.stages[index])
+        stage = df.stages[index]
+        args = builds[0].args if builds else {}
+        facts = ImageFacts.collect(df, stage, args)
+        if facts.known.windows or unresolved(
+            df.chain(stage)[0].base_raw, {**df.global_args, **args}
+        ):
+            continue  # no root user on Windows; an unknown base: its user is unknown too
+        user = facts.runs_as()
+        if user is None or not root_user(user):
+            continue
+        entrypoint, command = _runs(df, stage)
+        if _steps_down(df, stage, entrypoint, command, context, facts):
+            continue
+        if not (referenced or dev_env) and _runs_nothing_of_its_own(df, stage, entrypoint, command):
+            continue
+        _root(run, path, df, stage)
+
+
+def _runs(df: Dockerfile, stage: Stage) -> tuple[list[str], list[str]]:
+    """The ENTRYPOINT and CMD words the stage (and the stages it builds on) set last."""
+    entrypoint: list[str] = []
+    command: list[str] = []
+    for st in df.chain(stage):
+        for ins in st.instructions:
+            if ins.keyword in ("ENTRYPOINT", "CMD"):
+                words = ins.json_form() or safe_split(ins.args)
+                if ins.keyword == "ENTRYPOINT":
+                    entrypoint, command = words, []  # a new ENTRYPOINT resets CMD
+                else:
+                    command = words
+    return entrypoint, command
+
+
+def _steps_down(
+    df: Dockerfile,
+    stage: Stage,
+    entrypoint: list[str],
+    command: list[str],
+    context: Path,
+    facts: ImageFacts,
+) -> bool:
+    """Whether the container starts as root only to hand its process to another user: a
+    base image whose entrypoint does (kept when the stage sets none of its own), gosu & co.
+    in the command, or in the entrypoint script the Dockerfile copies from the context."""
+    if facts.known.steps_down and not entrypoint:
+        return True
+    if _STEP_DOWN.search(" ".join(entrypoint + command)):
+        return True
+    if not entrypoint:
+        return False
+    script = entrypoint[0]
+    name = script.rsplit("/", 1)[-1]
+    for st in df.chain(stage):
+        for ins in st.instructions:
+            if ins.keyword not in ("COPY", "ADD") or ins.flag("from") or not ins.args:
+                continue
+            words = ins.json_form() or safe_split(ins.args)
+            dest = words[-1] if words else ""
+            for src in words[:-1]:
+                if dest.rstrip("/") != script and not (
+                    (dest.endswith("/") or len(words) > 2)
+                    and fnmatch.fnmatchcase(name, src.rstrip("/").rsplit("/", 1)[-1])
+                ):
+                    continue
+                # the script as the context holds it (a glob: the file it copies there)
+                folder = (context / src).parent
+                if _STEP_DOWN.search(_head(folder / name if dest.endswith("/") else context / src)):
+                    return True
+    return False
+
+
+def _head(path: Path) -> str:
+    """The first 256 kB of a text file (empty when it cannot be read)."""
+    try:
+        with path.open("rb") as f:
+            return f.read(262_144).decode("utf-8", errors="replace")
+    except OSError:
+        return ""
+
+
+def _runs_nothing_of_its_own(
+    df: Dockerfile, stage: Stage, entrypoint: list[str], command: list[str]
+) -> bool:
+    """Whether the image is a base or tool image: it has no command, or a shell or REPL, or
+    a server that drops root itself while no application is copied into it."""
+    words = command if not entrypoint or _WRAPPERS.match(program(entrypoint[0])) else entrypoint
+    if words and _WRAPPERS.match(program(words[0])):
+        words = [w for w in words[1:] if w != "--"]
+    if not words:
+        return True
+    prog = program(words[0])
+    bare = all(w.startswith("-") and w != "-c" for w in words[1:])  # `python3`, `php -a`
+    if bare and (prog in _SHELLS_AND_REPLS or re.fullmatch(r"python[0-9.]*", prog)):
+        return True
+    return prog in _DROPPING_DAEMONS and not _ships_application(df, stage)
+
+
+def _ships_application(df: Dockerfile, stage: Stage) -> bool:
+    """Whether the stage (or those it builds on) copies something other than scripts and
+    configuration into the image: the application it exists to run."""
+    for st in df.chain(stage):
+        for ins in st.instructions:
+            if ins.keyword not in ("COPY", "ADD"):
+                continue
+            words = ins.json_form() or safe_split(ins.args)
+            dest = words[-1] if words else ""
+            sources = words[:-1]
+            if dest.startswith(_NOT_APP):
+                continue
+            if dest == "/" and sources and all(s.endswith((".sh", ".conf")) for s in sources):
+                continue
+            return True
+    return False
 
 
 def _root(run: Run, path: Path, df: Dockerfile, stage: Stage) -> None:
-    """DK006 when ``stage`` ends as root: no USER (on a base that is not non-root), or root."""
-    user: str | None = None
+    """The DK006 finding for ``stage``: at its last USER (root), else at its FROM."""
     user_line: int | None = None
+    user = ""
     variables: dict[str, str | None] = dict(df.global_args)
     for st in df.chain(stage):
         for ins in st.instructions:
@@ -300,12 +456,7 @@ def _root(run: Run, path: Path, df: Dockerfile, stage: Stage) -> None:
             elif ins.keyword == "USER":
                 user = substitute(ins.args.strip(), variables)
                 user_line = ins.line
-    if user is not None and not root_user(user):
-        return
-    base = df.chain(stage)[0].base
-    if user is None and _NONROOT_IMAGE.search(base):
-        return  # e.g. gcr.io/distroless/static:nonroot sets USER nonroot itself
-    if user is None:
+    if user_line is None:
         run.add(
             DK006.id,
             path,
