@@ -67,6 +67,7 @@ _KNOWN: list[tuple[re.Pattern[str], KnownImage]] = [
         (r"^mcr\.microsoft\.com/(vscode/)?devcontainers/", KnownImage("vscode", metadata=True)),
         (_OFFICIAL + r"golang(:|@|$)", KnownImage(env=_GO)),
         (_OFFICIAL + r"rust(:|@|$)", KnownImage(env=_RUST)),
+        (_OFFICIAL + r"ruby(:|@|$)", KnownImage(env=(("GEM_HOME", "/usr/local/bundle"),))),
         (
             r"^(docker\.io/)?mambaorg/micromamba\b",
             KnownImage("mambauser", (("MAMBA_ROOT_PREFIX", "/opt/conda"),)),

@@ -55,6 +55,20 @@ PATTERNS: dict[str, list[tuple[str, str, int | None]]] = {
     "dk006-devcontainer-sibling": [],
     # FROM ${BASE} with no default: who the base runs as is unknown
     "dk006-unknown-base": [],
+    # DK002: `yarn --version` after unpacking yarn is not an install
+    "dk002-version-check": [],
+    # `go build` after `go mod download`: its build cache, not "go install"
+    "dk002-go-build": [("DK002", "Dockerfile", 6)],
+    # `dotnet publish --no-restore` downloads nothing
+    "dk002-no-restore": [],
+    # bundler, micromamba and bun are package managers too
+    "dk002-bundler-conda-bun": [
+        ("DK002", "Dockerfile", 3),
+        ("DK002", "Dockerfile", 4),
+        ("DK002", "Dockerfile", 5),
+    ],
+    # no cache mounts for Windows images
+    "dk002-windows": [],
 }
 
 

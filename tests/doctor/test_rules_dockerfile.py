@@ -17,32 +17,60 @@ from .doctor_helpers import (
 
 
 @pytest.mark.parametrize(
-    ("command", "manager"),
+    ("command", "what"),
     [
-        ("apt-get update && apt-get install -y curl", "apt"),
-        ("apk add curl", "apk"),
-        ("python3 -m pip install -r requirements.txt", "pip"),
-        ("/opt/venv/bin/pip install flask", "pip"),
-        ("uv sync --frozen", "uv"),
-        ("poetry install --no-root", "poetry"),
-        ("npm ci", "npm"),
-        ("pnpm install --frozen-lockfile", "pnpm"),
-        ("if [ -f pnpm-lock.yaml ]; then pnpm install --frozen-lockfile; fi", "pnpm"),
-        ("yarn install --frozen-lockfile", "yarn"),
-        ("go mod download", "go"),
-        ("cargo fetch", "cargo"),
-        ("dotnet restore", "dotnet"),
-        ("mvn -B dependency:go-offline", "maven"),
-        ("./gradlew dependencies", "gradle"),
+        ("apt-get update && apt-get install -y curl", "apt install"),
+        ("apk add curl", "apk install"),
+        ("python3 -m pip install -r requirements.txt", "pip install"),
+        ("/opt/venv/bin/pip install flask", "pip install"),
+        ("uv sync --frozen", "uv install"),
+        ("poetry install --no-root", "poetry install"),
+        ("micromamba install -y -n base python=3.12", "micromamba install"),
+        ("conda env create -f environment.yml", "conda env create"),
+        ("mamba install -y numpy", "mamba install"),
+        ("npm ci", "npm install"),
+        ("pnpm install --frozen-lockfile", "pnpm install"),
+        ("if [ -f pnpm-lock.yaml ]; then pnpm install --frozen-lockfile; fi", "pnpm install"),
+        ("yarn install --frozen-lockfile", "yarn install"),
+        ("yarn", "yarn install"),
+        ("bun install --frozen-lockfile", "bun install"),
+        ("go mod download", "go mod download"),
+        ("go install golang.org/x/tools/gopls@latest", "go install"),
+        ("cargo fetch", "cargo install"),
+        ("dotnet restore", "dotnet install"),
+        ("mvn -B dependency:go-offline", "maven install"),
+        ("./gradlew dependencies", "gradle install"),
+        ("bundle install --jobs 4", "bundle install"),
+        ("gem install rails", "gem install"),
     ],
 )
-def test_dk002_knows_each_package_manager(tmp_path: Path, command: str, manager: str) -> None:
+def test_dk002_knows_each_package_manager(tmp_path: Path, command: str, what: str) -> None:
     report = doctor.audit(
         write_dockerfile(tmp_path, f"FROM busybox:latest\nRUN {command}\nUSER 1000\n"),
         buildkit=buildkit_ok,
     )
     assert [(f.rule, f.line) for f in report.findings] == [("DK002", 2)]
-    assert report.findings[0].message.startswith(manager + " install")
+    assert report.findings[0].message.startswith(what + " in the image without a cache mount")
+
+
+def test_dk002_go_build_needs_the_build_cache(tmp_path: Path) -> None:
+    text = (
+        "FROM golang:1.22 AS build\nWORKDIR /src\nCOPY go.mod go.sum ./\n"
+        "RUN --mount=type=cache,target=/go/pkg/mod go mod download\nCOPY . .\n"
+        "RUN --mount=type=cache,target=/go/pkg/mod go build -o /out/app .\n"
+        "FROM scratch\nCOPY --from=build /out/app /app\nUSER 65532\n"
+    )
+    write_dockerfile(tmp_path, text)
+    (finding,) = doctor.audit(tmp_path, buildkit=buildkit_ok).findings
+    assert (finding.rule, finding.line) == ("DK002", 6)
+    assert finding.message == (
+        "go build in stage build without a cache mount for its build cache "
+        "(e.g. --mount=type=cache,target=/root/.cache/go-build)"
+    )
+    # golang images set GOPATH=/go: the module cache is /go/pkg/mod, not /root/go/pkg/mod
+    write_dockerfile(tmp_path, "FROM golang:1.22 AS deps\nRUN go mod download\nFROM scratch\n")
+    (finding,) = doctor.audit(tmp_path, buildkit=buildkit_ok).findings
+    assert finding.message.endswith("(e.g. --mount=type=cache,target=/go/pkg/mod)")
 
 
 @pytest.mark.parametrize(
@@ -65,6 +93,10 @@ def test_dk002_accepts_cache_mounts(tmp_path: Path, run: str) -> None:
         "python3 -m pip install --no-index /wheels/app.whl",
         "npm run build",
         "pip --version",
+        "yarn --version",  # a check after unpacking yarn, not an install
+        "bundle --version",
+        "dotnet publish --no-restore -o /app",  # restored in an earlier step
+        "go version",
     ],
 )
 def test_commands_that_download_nothing_are_not_installs(tmp_path: Path, command: str) -> None:

@@ -8,8 +8,14 @@ import re
 from pathlib import Path
 
 from devkit.dockerfile import Dockerfile, Instruction, Stage, substitute, unresolved
-from devkit.doctor.facts import ImageFacts, copies_everything, root_user
-from devkit.doctor.managers import cache_hint, cache_target_fits, manager_of
+from devkit.doctor.facts import ImageFacts, copies_everything, known_image, root_user
+from devkit.doctor.managers import (
+    cache_hint,
+    cache_target_fits,
+    go_need,
+    install_words,
+    manager_of,
+)
 from devkit.doctor.model import ERROR, INFO, WARNING, Rule, Run
 from devkit.doctor.project import Build, DevContainer, Project
 from devkit.doctor.shell import commands, program, related_paths, safe_split
@@ -85,7 +91,9 @@ def _installs(run: Run, path: Path, df: Dockerfile) -> None:
     reported_copy: set[int] = set()
     for stage in df.stages:
         chain = df.chain(stage)
-        env: dict[str, str] = {}
+        known = known_image(chain[0].base)
+        # the base image's ENV moves caches too (GOPATH=/go in golang images)
+        env: dict[str, str] = dict(known.env)
         variables: dict[str, str | None] = dict(df.global_args)
         installed_before: set[str] = set()
         copy_all: Instruction | None = None
@@ -127,14 +135,18 @@ def _installs(run: Run, path: Path, df: Dockerfile) -> None:
                     managers_here.append(manager)
                     if not own:
                         continue
-                    cached = any(cache_target_fits(manager, t, env) for t in cache_targets)
-                    if not cached:
+                    need = go_need(words) if manager == "go" else None
+                    cached = any(cache_target_fits(manager, t, env, need) for t in cache_targets)
+                    # BuildKit has no cache mounts for Windows images
+                    if not cached and not known.windows:
+                        which = "build cache" if need == "build" else "cache"
                         run.add(
                             DK002.id,
                             path,
                             ins.line,
-                            f"{manager} install in {_stage_words(df, stage)} without a "
-                            f"cache mount for its cache ({cache_hint(manager)})",
+                            f"{install_words(words, manager)} in {_stage_words(df, stage)} "
+                            f"without a cache mount for its {which} "
+                            f"({cache_hint(manager, env, need)})",
                         )
                     if (
                         manager == "apt"
