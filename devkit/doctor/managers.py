@@ -139,7 +139,8 @@ _CACHE_SUFFIXES: dict[str, tuple[str, ...]] = {
     "npm": (".npm",),
     # pnpm >= 7 keeps its store in $XDG_DATA_HOME/pnpm/store (~/.local/share/pnpm/store)
     "pnpm": (".local/share/pnpm/store", "pnpm/store", ".pnpm-store"),
-    "yarn": (".cache/yarn", ".yarn/cache", ".yarn/berry/cache"),
+    # yarn 1, then yarn 2+ (its global cache; .yarn/cache is the project's own)
+    "yarn": (".cache/yarn", ".yarn/berry/cache", ".yarn/cache"),
     "bun": (".bun/install/cache",),
     "go": ("go/pkg/mod", ".cache/go-build"),
     "cargo": (".cargo/registry", "cargo/registry", ".cargo/git"),
@@ -147,7 +148,7 @@ _CACHE_SUFFIXES: dict[str, tuple[str, ...]] = {
     "maven": (".m2", ".m2/repository"),
     "gradle": (".gradle", ".gradle/caches"),
     # what Docker's cache-mount guide uses for bundler; gems also land in $GEM_HOME/cache
-    "gem": (".gem", "bundle/cache"),
+    "gem": (".gem", ".bundle/cache", "bundle/cache"),
 }
 _CACHE_ENV: dict[str, tuple[str, ...]] = {
     "pip": ("PIP_CACHE_DIR",),
@@ -171,6 +172,7 @@ _ENV_SUBDIR = {
     "CONDA_DIR": "pkgs",
     "GOPATH": "pkg/mod",
     "GEM_HOME": "cache",
+    "CARGO_HOME": "registry",
 }
 CACHE_WORD: dict[str, re.Pattern[str]] = {
     "apt": re.compile(r"/apt(/|$)"),
@@ -261,8 +263,26 @@ _MANIFESTS: list[tuple[str, str]] = [
 ]
 
 
-_ECOSYSTEMS = {"python": ("uv", "poetry", "pip"), "node": ("pnpm", "yarn", "npm")}
+_ECOSYSTEMS = {"python": ("uv", "poetry", "pip"), "node": ("pnpm", "yarn", "npm", "bun")}
 _ECOSYSTEM_MANIFEST = {"python": "pyproject.toml", "node": "package.json"}
+# Lock files that say a sub-project of the workspace (frontend/, web/) is worked on with
+# that manager; plain manifests one level down are often only examples or docs tooling.
+_LOCKS = {
+    "uv.lock": "uv",
+    "poetry.lock": "poetry",
+    "pnpm-lock.yaml": "pnpm",
+    "yarn.lock": "yarn",
+    "package-lock.json": "npm",
+    "bun.lock": "bun",
+    "bun.lockb": "bun",
+    "Gemfile.lock": "gem",
+    "Cargo.lock": "cargo",
+    "go.sum": "go",
+}
+_NOT_SUBPROJECTS = re.compile(
+    r"^(\..*|node_modules|vendor|docs?|examples?|samples?|fixtures?|third_party|"
+    r"(tests?|testing|spec|e2e)([-_.].*)?)$"
+)
 
 
 def _dockerfile_managers(df: Dockerfile | None) -> set[str]:
@@ -280,18 +300,27 @@ def _dockerfile_managers(df: Dockerfile | None) -> set[str]:
     return found
 
 
-def managers_used(root: Path, df: Dockerfile | None, run_here: Iterable[str] = ()) -> list[str]:
-    """Package managers a developer runs in the dev container.
+def _names(folder: Path) -> set[str]:
+    try:
+        return {p.name for p in folder.iterdir()}
+    except OSError:
+        return set()
 
-    Lock files and manifests in the repository say it best. A bare ``pyproject.toml`` or
-    ``package.json`` (no lock file yet) and Dockerfiles without manifests are resolved with the
-    Dockerfile: the most specific manager of that ecosystem it installs with (uv over poetry
-    over pip: a ``pip install uv`` only bootstraps uv). Build-only language toolchains (go,
-    cargo, dotnet, maven, gradle) installing in any stage count as used, and so does every
-    manager ``run_here`` (the dev container's own lifecycle commands install with it).
+
+def managers_used(
+    workspace: Path, df: Dockerfile | None, run_here: Iterable[str] = ()
+) -> list[str]:
+    """Package managers a developer runs in the dev container that opens ``workspace``.
+
+    The workspace's lock files and manifests say it best (and lock files of its sub-projects
+    one folder down, as ``frontend/yarn.lock``). A bare ``pyproject.toml`` or
+    ``package.json`` (no lock file yet) is resolved with the Dockerfile: the most specific
+    manager of that ecosystem it installs with (uv over poetry over pip: a ``pip install uv``
+    only bootstraps uv), else pip or npm. Every manager ``run_here`` (the dev container's own
+    lifecycle commands install with it) counts too. A manager the Dockerfile alone uses (an
+    ``npm install -g`` of a tool) fills no cache while the developer works: it does not.
     """
-    built = _dockerfile_managers(df)
-    names = {p.name for p in root.iterdir()} if root.is_dir() else set()
+    names = _names(workspace)
     found: set[str] = set()
     for manifest, manager in _MANIFESTS:
         if manifest in names:
@@ -300,15 +329,15 @@ def managers_used(root: Path, df: Dockerfile | None, run_here: Iterable[str] = (
         found.add("dotnet")
     if any(re.fullmatch(r"requirements.*\.txt", n) for n in names):
         found.add("pip")
+    for sub in sorted(names):
+        if not _NOT_SUBPROJECTS.match(sub) and (workspace / sub).is_dir():
+            found.update(m for lock, m in _LOCKS.items() if lock in _names(workspace / sub))
+    built = _dockerfile_managers(df)
     for ecosystem, managers in _ECOSYSTEMS.items():
-        if found & set(managers):
+        if found & set(managers) or _ECOSYSTEM_MANIFEST[ecosystem] not in names:
             continue
         seen = [m for m in managers if m in built]
-        if seen:
-            found.add(seen[0])
-        elif _ECOSYSTEM_MANIFEST[ecosystem] in names:
-            found.add(managers[-1])
-    found |= built & {"go", "cargo", "dotnet", "maven", "gradle"}
+        found.add(seen[0] if seen else managers[-2 if ecosystem == "node" else -1])
     found |= set(run_here)
     return [m for m in MANAGERS if m in found]
 
@@ -328,4 +357,8 @@ def user_cache_dirs(manager: str, home: str, env: Mapping[str, str]) -> list[str
     ]
     for suffix in _CACHE_SUFFIXES[manager]:
         dirs.append(suffix if suffix.startswith("/") else f"{home}/{suffix}")
-    return list(dict.fromkeys(dirs))[:2]
+    kept: list[str] = []
+    for d in dirs:  # ~/.m2 holds ~/.m2/repository: name it once
+        if not any(d == k or d.startswith(k.rstrip("/") + "/") for k in kept):
+            kept.append(d)
+    return kept[:2]

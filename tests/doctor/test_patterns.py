@@ -69,6 +69,17 @@ PATTERNS: dict[str, list[tuple[str, str, int | None]]] = {
     ],
     # no cache mounts for Windows images
     "dk002-windows": [],
+    # DK011: the manifests of the dev container's own workspace (samples/rust), not the
+    # audited root's yarn.lock
+    "dk011-subfolder-root-manifest": [],
+    # the mcr python image runs as vscode: its cache is /home/vscode/.cache/pip
+    "dk011-nonroot-user-home": [("DK011", ".devcontainer/devcontainer.json", 2)],
+    # pnpm's store follows the bind-mounted workspace's disk
+    "dk011-pnpm-store": [],
+    # an npm install -g while the image is built is no runtime cache
+    "dk011-build-only-manager": [],
+    # frontend/yarn.lock: a sub-project of the workspace uses yarn
+    "dk011-subproject-lock": [("DK011", ".devcontainer/devcontainer.json", 2)],
 }
 
 
@@ -110,3 +121,15 @@ def test_templates_are_not_read_at_all(tmp_path: Path) -> None:
 def test_output_folders_are_not_searched(tmp_path: Path) -> None:
     report = doctor.audit(copy_pattern("discovery-output-folders", tmp_path), buildkit=buildkit_ok)
     assert report.files == ["build/.dockerignore", "build/Dockerfile"]
+
+
+def test_dk011_names_the_cache_of_the_user_the_image_runs_as(tmp_path: Path) -> None:
+    report = doctor.audit(copy_pattern("dk011-nonroot-user-home", tmp_path), buildkit=buildkit_ok)
+    (finding,) = report.findings
+    assert finding.message == (
+        "pip is used in this dev container but its cache (/home/vscode/.cache/pip) has no "
+        "persistent volume"
+    )
+    report = doctor.audit(copy_pattern("dk011-subproject-lock", tmp_path), buildkit=buildkit_ok)
+    (finding,) = report.findings
+    assert "(/home/node/.cache/yarn, /home/node/.yarn/berry/cache)" in finding.message

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from devkit.dockerfile import Dockerfile, Stage, substitute
-from devkit.doctor.facts import ImageFacts, root_user
+from devkit.doctor.facts import ImageFacts, known_image, root_user
 from devkit.doctor.managers import (
     CACHE_WORD,
     cache_target_fits,
@@ -46,17 +46,30 @@ class _Container:
             df = run.parsed[dc.build.key]
             stage = (df.stage(dc.build.target) if dc.build.target else None) or df.final_stage
         facts = ImageFacts.collect(df, stage, dc.build.args if dc.build else {})
-        user = dc.remote_user or dc.container_user or facts.user or "root"
-        user = substitute(user, {**facts.variables, **dc.env})
-        home = "/root" if root_user(user) else facts.homes.get(user, f"/home/{user}")
-        env = {**facts.env, **dc.env}
+        known = known_image(dc.image) if df is None and dc.image else facts.known
+        # Who the Dev Containers CLI runs the developer's processes as: remoteUser, else
+        # containerUser (or compose's user), else the image's (its USER, its base image's, or
+        # the devcontainer.metadata of the mcr.microsoft.com/devcontainers images).
+        runs_as = facts.runs_as() if df is not None else (known.user or "root")
+        user = dc.remote_user or dc.container_user or runs_as
+        env = {**dict(known.env), **facts.env, **dc.env}
+        if user is not None:
+            user = substitute(user, {**facts.variables, **env})
+            if user.isdigit():  # a uid: the name the image gave it, if it did
+                user = next((n for n, uid in facts.uids.items() if uid == user), user)
+        if user is None or (user.isdigit() and not root_user(user)):
+            home = "~"  # who exactly is only known to the build: paths as ~/…
+        elif root_user(user):
+            home = "/root"
+        else:
+            home = facts.homes.get(user, f"/home/{user}")
         env = {
             k: v.replace("${containerEnv:HOME}", home).replace("~", home, 1)
             if v.startswith("~") or "${containerEnv:HOME}" in v
             else v
             for k, v in env.items()
         }
-        return cls(df, facts, user, home, env)
+        return cls(df, facts, user or "", home, env)
 
 
 # --------------------------------------------------------------------------- DK011
@@ -73,6 +86,10 @@ DK011 = Rule(
 )
 
 
+#: Variables that put pnpm's store somewhere chosen (else it follows the workspace's disk).
+_PNPM_STORE_ENV = ("npm_config_store_dir", "NPM_CONFIG_STORE_DIR", "PNPM_STORE_DIR", "PNPM_HOME")
+
+
 def _caches(run: Run, dc: DevContainer, container: _Container) -> None:
     """DK011 for each package manager used in the dev container whose cache no volume or
     bind mount keeps."""
@@ -84,10 +101,15 @@ def _caches(run: Run, dc: DevContainer, container: _Container) -> None:
         for words in commands(script)
         if (manager := manager_of(words))
     }
+    workspace = dc.workspace or run.root
     managers = [
-        m for m in managers_used(run.root, container.df, run_here) if m not in ("apt", "apk")
+        m for m in managers_used(workspace, container.df, run_here) if m not in ("apt", "apk")
     ]
     for manager in managers:
+        if manager == "pnpm" and not any(env.get(v) for v in _PNPM_STORE_ENV):
+            # pnpm keeps its store on the disk it installs to (hard links need that): in a
+            # bind-mounted workspace, at that mount's root. It survives with the workspace.
+            continue
         covered = any(
             cache_target_fits(manager, m.target, env)
             or bool(m.source and CACHE_WORD[manager].search(m.source.lower()))
