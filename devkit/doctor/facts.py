@@ -228,7 +228,14 @@ class ImageFacts:
                 for p in paths:
                     self.events.append(("create", p, owner, False, "exact"))
             elif prog == "chown":
-                spec = next((w for w in words[1:] if not w.startswith("-")), "")
+                # the first word that is neither an option nor an option's value
+                # (`chown --from root:root -R dev:dev /x`: the owner is dev)
+                operands = [
+                    w
+                    for i, w in enumerate(words[1:], 1)
+                    if not w.startswith("-") and words[i - 1] not in _CHOWN_VALUE_OPTIONS
+                ]
+                spec = operands[0] if operands else ""
                 owner = spec.split(":")[0]
                 recursive = any(
                     w in ("-R", "--recursive")
@@ -265,7 +272,11 @@ class ImageFacts:
         return names
 
     def ownership(self, target: str, aliases: set[str]) -> tuple[bool, bool]:
-        """Whether the image creates ``target``, and whether a user in ``aliases`` owns it."""
+        """Whether the image creates ``target``, and whether a user in ``aliases`` owns it.
+
+        Followed in order: a ``chown -R`` of a parent folder changes only what exists when it
+        runs, so a path created later (as root) stays root's.
+        """
         created = owned = False
         for kind, path, who, recursive, how in self.events:
             if kind == "create":
@@ -277,8 +288,12 @@ class ImageFacts:
                     created = True
                     owned = who in aliases
             elif kind == "chown" and (
-                path == target or (recursive and target.startswith(path + "/"))
+                path == target or (recursive and created and target.startswith(path + "/"))
             ):
                 created = True
                 owned = who in aliases
         return created, owned
+
+
+#: chown options whose value is the next word (the owner comes after them).
+_CHOWN_VALUE_OPTIONS = {"--from", "--reference"}

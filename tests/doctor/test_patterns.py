@@ -80,6 +80,14 @@ PATTERNS: dict[str, list[tuple[str, str, int | None]]] = {
     "dk011-build-only-manager": [],
     # frontend/yarn.lock: a sub-project of the workspace uses yarn
     "dk011-subproject-lock": [("DK011", ".devcontainer/devcontainer.json", 2)],
+    # DK012: docker-in-docker's /var/lib/docker belongs to its root dockerd
+    "dk012-dind": [],
+    # `chown --from root:root -R app:app`: the owner is app, not --from's value
+    "dk012-chown-from": [],
+    # a chown -R of the parent does not cover a folder made later, as root
+    "dk012-parent-chown-then-mkdir": [("DK012", ".devcontainer/devcontainer.json", 4)],
+    # onCreate/postCreate `sudo chown` of the mount point gives it to the user
+    "dk012-lifecycle-chown": [],
 }
 
 

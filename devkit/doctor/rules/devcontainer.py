@@ -17,7 +17,7 @@ from devkit.doctor.managers import (
 )
 from devkit.doctor.model import ERROR, WARNING, Rule, Run
 from devkit.doctor.project import DevContainer, Project
-from devkit.doctor.shell import commands, norm_path, related_paths
+from devkit.doctor.shell import commands, norm_path, program, related_paths
 
 
 def check(run: Run, project: Project) -> None:
@@ -144,6 +144,23 @@ DK012 = Rule(
 )
 
 
+#: Volumes a root daemon writes, not the user: docker-in-docker's /var/lib/docker (its
+#: dockerd runs as root and needs the folder root-owned), containerd's.
+_ROOT_DAEMON_PATHS = {"/var/lib/docker", "/var/lib/containerd"}
+
+
+def _chowned_at_start(dc: DevContainer, variables: dict[str, str | None]) -> list[str]:
+    """Paths a lifecycle command gives to someone with ``chown`` (``sudo chown -R vscode
+    /workspaces/app/node_modules`` in onCreateCommand: the recipe for volume mounts inside
+    the workspace), which makes them the user's before the developer needs them."""
+    paths: list[str] = []
+    for script in dc.commands:
+        for words in commands(script, variables):
+            if program(words[0]) == "chown":
+                paths.extend(norm_path(w) for w in words[1:] if w.startswith("/"))
+    return paths
+
+
 def _volumes(run: Run, dc: DevContainer, container: _Container) -> None:
     """DK012 for each volume of a non-root dev container whose mount point the image does
     not create and give to that user."""
@@ -151,10 +168,13 @@ def _volumes(run: Run, dc: DevContainer, container: _Container) -> None:
     if root_user(user) or container.df is None:
         return
     aliases = facts.aliases(user)
+    chowned = _chowned_at_start(dc, {**facts.variables, **container.env})
     for mount in dc.mounts:
         if mount.kind != "volume":
             continue
         target = norm_path(substitute(mount.target, {**facts.variables, **container.env}))
+        if target in _ROOT_DAEMON_PATHS or any(related_paths(target, p) for p in chowned):
+            continue
         created, owned = facts.ownership(target, aliases)
         if created and owned:
             continue
