@@ -32,6 +32,8 @@ class KnownImage:
     steps_down: bool = False
     windows: bool = False
     metadata: bool = False
+    #: An image people work in interactively (a notebook server): its compilers are for them.
+    interactive: bool = False
 
 
 _GO = (("GOPATH", "/go"),)
@@ -74,7 +76,11 @@ _KNOWN: list[tuple[re.Pattern[str], KnownImage]] = [
         ),
         (
             r"^((quay|docker)\.io/)?jupyter/",
-            KnownImage("jovyan", (*_CONDA, ("NB_USER", "jovyan"), ("NB_UID", "1000"))),
+            KnownImage(
+                "jovyan",
+                (*_CONDA, ("NB_USER", "jovyan"), ("NB_UID", "1000")),
+                interactive=True,
+            ),
         ),
         (r"^(docker\.io/)?grafana/grafana\b", KnownImage("472")),
         (r"^(docker\.io/)?jenkins/(jenkins|inbound-agent|agent)\b", KnownImage("jenkins")),

@@ -88,6 +88,12 @@ PATTERNS: dict[str, list[tuple[str, str, int | None]]] = {
     "dk012-parent-chown-then-mkdir": [("DK012", ".devcontainer/devcontainer.json", 4)],
     # onCreate/postCreate `sudo chown` of the mount point gives it to the user
     "dk012-lifecycle-chown": [],
+    # DK005: apt-mark auto + apt-get purge --auto-remove in the same RUN removes the tools
+    "dk005-purged": [("DK002", "Dockerfile", 2)],
+    # an SDK image nobody builds, running a REPL: a toolchain on purpose (python's full image)
+    "dk005-sdk-by-design": [],
+    # Dockerfile.base is only built to be used FROM
+    "dk005-base-dockerfile": [("DK002", "Dockerfile.base", 2)],
 }
 
 

@@ -160,17 +160,34 @@ def test_dk004_not_when_dependencies_come_first(tmp_path: Path) -> None:
     assert audit_dockerfile(tmp_path, text) == []
 
 
+APP = 'COPY app /srv/app\nCMD ["/srv/app/run"]\n'  # an image that ships and runs an app
+
+
 def test_dk005_toolchain_removed_again_is_fine_and_sdk_base_is_not(tmp_path: Path) -> None:
     purged = (
         "FROM debian:bookworm-slim\n"
         "RUN --mount=type=cache,target=/var/cache/apt rm -f /etc/apt/apt.conf.d/docker-clean"
-        " && apt-get install -y gcc && make && apt-get purge -y gcc\nUSER 1000\n"
+        f" && apt-get install -y gcc && make && apt-get purge -y gcc\nUSER 1000\n{APP}"
     )
     assert audit_dockerfile(tmp_path, purged) == []
-    sdk = "FROM golang:1.22\nUSER 1000\n"
+    sdk = f"FROM golang:1.22\nUSER 1000\n{APP}"
     assert audit_dockerfile(tmp_path, sdk) == [("DK005", 1)]
-    multi = "FROM golang:1.22 AS build\nFROM busybox\nUSER 1000\n"
+    multi = f"FROM golang:1.22 AS build\nFROM busybox\nUSER 1000\n{APP}"
     assert audit_dockerfile(tmp_path, multi) == []
+
+
+def test_dk005_apt_mark_auto_and_autoremove_purge_what_the_run_installed(tmp_path: Path) -> None:
+    """The official images' way: mark everything auto, re-mark what was manual before, then
+    `apt-get purge --auto-remove` takes the build dependencies away in the same RUN."""
+    run = (
+        "RUN --mount=type=cache,target=/var/cache/apt rm -f /etc/apt/apt.conf.d/docker-clean"
+        ' && saved="$(apt-mark showmanual)" && apt-get install -y gcc libffi-dev make'
+        " && make install && apt-mark auto '.*' > /dev/null && apt-mark manual $saved"
+        " && apt-get purge -y --auto-remove -o APT::AutoRemove::RecommendsImportant=false\n"
+    )
+    assert audit_dockerfile(tmp_path, f"FROM debian\n{run}USER 1000\n{APP}") == []
+    kept = run.replace("apt-mark auto '.*' > /dev/null && ", "")
+    assert audit_dockerfile(tmp_path, f"FROM debian\n{kept}USER 1000\n{APP}") == [("DK005", 2)]
 
 
 @pytest.mark.parametrize(
@@ -182,20 +199,32 @@ def test_dk005_toolchain_removed_again_is_fine_and_sdk_base_is_not(tmp_path: Pat
         ("test.Dockerfile", False),
         ("Dockerfile.ci", False),
         ("Dockerfile.build", False),
+        ("Dockerfile.base", False),  # only built to be used FROM elsewhere
         ("Dockerfile.developer", True),  # a word of its own only
+        ("packaging/Dockerfile", False),  # builds a package
     ],
 )
 def test_dk005_not_for_dockerfiles_named_for_dev_test_or_build(
     tmp_path: Path, name: str, flagged: bool
 ) -> None:
+    (tmp_path / name).parent.mkdir(exist_ok=True)
     (tmp_path / name).write_text(
         "FROM debian:bookworm-slim\n"
         "RUN --mount=type=cache,target=/var/cache/apt apt-get install -y build-essential\n"
-        "USER 1000\n"
+        f"USER 1000\n{APP}"
     )
-    (tmp_path / ".dockerignore").write_text(".git\n")
+    (tmp_path / name).with_name(".dockerignore").write_text(".git\n")
     rules = {f.rule for f in doctor.audit(tmp_path, buildkit=buildkit_ok).findings}
     assert ("DK005" in rules) is flagged, rules
+
+
+def test_dk005_not_for_base_and_tool_images_nobody_builds(tmp_path: Path) -> None:
+    """python:3.12 (FROM buildpack-deps) ships gcc on purpose: it runs a REPL, nothing of its
+    own; built by a compose service it would be an app's image, and reported."""
+    text = 'FROM buildpack-deps:bookworm\nRUN echo runtime built here\nCMD ["python3"]\n'
+    assert audit_dockerfile(tmp_path, text) == []
+    (tmp_path / "compose.yaml").write_text("services:\n  app:\n    build: .\n")
+    assert ("DK005", 1) in audit_dockerfile(tmp_path, text)
 
 
 def test_dk005_not_for_a_dev_containers_own_image(tmp_path: Path) -> None:

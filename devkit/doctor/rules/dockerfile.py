@@ -27,13 +27,12 @@ def check(run: Run, project: Project) -> None:
     for key, df in run.parsed.items():
         path = df.path or key  # findings name the file (an inline one's compose file)
         dcs = [dc for dc in project.devcontainers if dc.build and dc.build.key == key]
+        users = dcs or _siblings(path, project)
         _installs(run, path, df)
-        # A dev container's image is where the toolchain belongs: DK005 is about images
-        # that ship.
-        if len(df.stages) == 1 and not dcs and not _TOOLING_DOCKERFILE.search(path.name):
+        if len(df.stages) == 1 and _ships(path, df, built[key], users):
             _toolchain(run, path, df)
         _syntax(run, path, df)
-        _final_user(run, path, df, built[key], dcs or _siblings(path, project))
+        _final_user(run, path, df, built[key], users)
 
 
 def _siblings(path: Path, project: Project) -> list[DevContainer]:
@@ -222,6 +221,31 @@ _SDK_IMAGE = re.compile(
 )
 
 
+# Dockerfile.base, base.Dockerfile: built only to be used FROM by another Dockerfile.
+_BASE_DOCKERFILE = re.compile(r"(^|[.-])base([.-]|$)", re.IGNORECASE)
+# Folders of Dockerfiles that build packages or run CI, not images that ship.
+_TOOLING_DIRS = re.compile(r"^(packaging|packages?-build|ci|\.github|\.ci|build-tools?)$")
+
+
+def _ships(path: Path, df: Dockerfile, builds: list[Build], users: list[DevContainer]) -> bool:
+    """Whether DK005 applies: the image ships to run somewhere, it is not a development
+    environment (a dev container's image, a notebook image, a Dockerfile in a dev-environment
+    folder: the toolchain is the point there), a build or test image (by its name or
+    folder), a base built only to be used FROM, or a lone base or tool image that runs nothing
+    of its own (the full `python` image ships gcc on purpose)."""
+    if users or _DEV_ENV_DIRS & set(path.parts) or known_image(df.stages[0].base).interactive:
+        return False
+    if _TOOLING_DOCKERFILE.search(path.name) or _BASE_DOCKERFILE.search(path.name):
+        return False
+    if any(_TOOLING_DIRS.match(part) for part in path.parent.parts):
+        return False
+    if not any(b.origin is not None for b in builds):
+        entrypoint, command = _runs(df, df.final_stage)
+        if _runs_nothing_of_its_own(df, df.final_stage, entrypoint, command):
+            return False
+    return True
+
+
 def _toolchain(run: Run, path: Path, df: Dockerfile) -> None:
     """DK005 for a single-stage image: an SDK base image, or build tools installed and not
     purged again."""
@@ -238,15 +262,32 @@ def _toolchain(run: Run, path: Path, df: Dockerfile) -> None:
     for ins in stage.instructions:
         if ins.keyword != "RUN":
             continue
+        here: set[str] = set()  # installed by this RUN
+        auto_marked = False
         for words in commands(ins.script()):
             prog = program(words[0])
             sub = next((w for w in words[1:] if not w.startswith("-")), "")
+            if prog == "apt-mark" and sub == "auto":
+                auto_marked = True
+            elif (
+                auto_marked
+                and prog in ("apt-get", "apt")
+                and (
+                    sub == "autoremove" or (sub in ("purge", "remove") and "--auto-remove" in words)
+                )
+            ):
+                # `apt-mark auto '.*'; apt-mark manual $saved; apt-get purge --auto-remove`
+                # (the official images' way): everything this RUN installed goes again, but
+                # for the run-time libraries marked manual again
+                for pkg in here:
+                    installed.pop(pkg, None)
             if prog in ("apt-get", "apt", "apk") and sub in ("install", "add"):
                 if prog == "apk" and any(w.startswith(("--virtual", "-t")) for w in words):
                     continue
                 for pkg in words[1:]:
                     if not pkg.startswith("-") and pkg != sub and _TOOLCHAIN_PACKAGES.match(pkg):
                         installed.setdefault(pkg.split("=")[0], ins.line)
+                        here.add(pkg.split("=")[0])
             elif prog in ("apt-get", "apt", "apk") and sub in (
                 "purge",
                 "remove",
