@@ -5,6 +5,7 @@ their entrypoint drops root)."""
 
 from __future__ import annotations
 
+import fnmatch
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -130,6 +131,61 @@ def copies_everything(ins: Instruction) -> bool:
         return False
     sources = words[:-1]
     return any(src in (".", "./", "*", "./*", "./.") for src in sources)
+
+
+# Dependency manifests and lock files (glob patterns, matched against COPY sources that may
+# be globs themselves: `package*.json`, `*.csproj`), and the managers that read them.
+_MANIFEST_FAMILIES: list[tuple[tuple[str, ...], frozenset[str]]] = [
+    (
+        ("requirements*.txt", "requirements", "pyproject.toml", "poetry.lock", "uv.lock",
+         "setup.py", "setup.cfg", "Pipfile", "Pipfile.lock"),
+        frozenset({"pip", "uv", "poetry"}),
+    ),
+    (("environment.yml", "environment.yaml", "conda-lock.yml"), frozenset({"conda"})),
+    (
+        ("package.json", "package-lock.json", "npm-shrinkwrap.json", "yarn.lock",
+         "pnpm-lock.yaml", "pnpm-workspace.yaml", ".yarnrc.yml", ".npmrc", "bun.lock",
+         "bun.lockb"),
+        frozenset({"npm", "yarn", "pnpm", "bun"}),
+    ),
+    (("go.mod", "go.sum"), frozenset({"go"})),
+    (("Cargo.toml", "Cargo.lock"), frozenset({"cargo"})),
+    (
+        ("*.csproj", "*.fsproj", "*.vbproj", "*.sln", "NuGet.config", "Directory.*.props",
+         "packages.lock.json"),
+        frozenset({"dotnet"}),
+    ),
+    (("pom.xml", ".mvn"), frozenset({"maven"})),
+    (
+        ("build.gradle", "build.gradle.kts", "settings.gradle", "settings.gradle.kts",
+         "gradle.properties", "gradle"),
+        frozenset({"gradle"}),
+    ),
+    (("Gemfile", "Gemfile.lock", "*.gemspec"), frozenset({"gem"})),
+]  # fmt: skip
+
+
+def manifest_managers(source: str) -> set[str]:
+    """The package managers whose manifest or lock file ``source`` (a path or glob) names."""
+    name = source.rstrip("/").rsplit("/", 1)[-1]
+    found: set[str] = set()
+    for patterns, managers in _MANIFEST_FAMILIES:
+        if any(fnmatch.fnmatchcase(name, p) or fnmatch.fnmatchcase(p, name) for p in patterns):
+            found |= managers
+    return found
+
+
+def copied_manifests(ins: Instruction) -> set[str]:
+    """The package managers whose manifests or lock files a COPY/ADD copies by name, or a RUN
+    bind-mounts for its install (``--mount=type=bind,source=uv.lock``)."""
+    if ins.keyword == "RUN":
+        sources = [m.get("source", "") for m in ins.mounts() if m.get("type") == "bind"]
+    else:
+        sources = (ins.json_form() or safe_split(ins.args))[:-1]
+    found: set[str] = set()
+    for src in sources:
+        found |= manifest_managers(src)
+    return found
 
 
 @dataclass

@@ -94,6 +94,13 @@ PATTERNS: dict[str, list[tuple[str, str, int | None]]] = {
     "dk005-sdk-by-design": [],
     # Dockerfile.base is only built to be used FROM
     "dk005-base-dockerfile": [("DK002", "Dockerfile.base", 2)],
+    # DK004: `pip install --upgrade pip` with no manifest copied yet installs none of the
+    # dependencies: the `pip install -r` after `COPY . .` reinstalls them on every edit
+    "dk004-switched-off": [("DK004", "Dockerfile", 4)],
+    # apt-get install git in a later stage is no dependency of the source
+    "dk004-system-pkgs-later-stage": [],
+    # manifests bind-mounted into the first `uv sync` count as copied for it
+    "dk004-bind-mounted-manifests": [],
 }
 
 

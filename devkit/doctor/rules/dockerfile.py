@@ -8,7 +8,13 @@ import re
 from pathlib import Path
 
 from devkit.dockerfile import Dockerfile, Instruction, Stage, substitute, unresolved
-from devkit.doctor.facts import ImageFacts, copies_everything, known_image, root_user
+from devkit.doctor.facts import (
+    ImageFacts,
+    copied_manifests,
+    copies_everything,
+    known_image,
+    root_user,
+)
 from devkit.doctor.managers import (
     cache_hint,
     cache_target_fits,
@@ -95,6 +101,7 @@ def _installs(run: Run, path: Path, df: Dockerfile) -> None:
         env: dict[str, str] = dict(known.env)
         variables: dict[str, str | None] = dict(df.global_args)
         installed_before: set[str] = set()
+        manifests: set[str] = set()  # managers whose manifests were copied so far
         copy_all: Instruction | None = None
         docker_clean_off = False
         for st in chain:
@@ -112,6 +119,8 @@ def _installs(run: Run, path: Path, df: Dockerfile) -> None:
                         if own:
                             _secret(run, path, df, ins, name, value)
                     continue
+                if ins.keyword in ("COPY", "ADD"):
+                    manifests |= copied_manifests(ins)
                 if ins.keyword in ("COPY", "ADD") and not ins.flag("from"):
                     if "apt.conf.d" in ins.args:
                         docker_clean_off = True
@@ -120,6 +129,7 @@ def _installs(run: Run, path: Path, df: Dockerfile) -> None:
                     continue
                 if ins.keyword != "RUN":
                     continue
+                manifests |= copied_manifests(ins)  # bind-mounted for this RUN
                 script = ins.script()
                 cache_targets = [
                     m.get("target", "") for m in ins.mounts() if m.get("type") == "cache"
@@ -162,6 +172,10 @@ def _installs(run: Run, path: Path, df: Dockerfile) -> None:
                             "/etc/apt/apt.conf.d/docker-clean, so the cache stays empty",
                         )
                 for manager in managers_here:
+                    if manager in _SYSTEM_MANAGERS:
+                        # system packages (git, curl) are no dependency of the source:
+                        # copying its manifests first would change nothing for them
+                        continue
                     if (
                         (
                             copy_all is not None
@@ -179,7 +193,15 @@ def _installs(run: Run, path: Path, df: Dockerfile) -> None:
                             f"the whole source is copied before `{manager}` installs "
                             f"dependencies (line {ins.line}): any edit reinstalls them",
                         )
-                    installed_before.add(manager)
+                    # Dependencies count as installed before the source only when their
+                    # manifests were copied for it: a `pip install --upgrade pip` with
+                    # nothing copied yet installs none of them.
+                    if manager in manifests or copy_all is not None:
+                        installed_before.add(manager)
+
+
+#: Package managers of the system, not of the project's dependencies (DK004).
+_SYSTEM_MANAGERS = {"apt", "apk"}
 
 
 def _disables_docker_clean(words: list[str]) -> bool:
