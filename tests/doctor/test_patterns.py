@@ -101,6 +101,8 @@ PATTERNS: dict[str, list[tuple[str, str, int | None]]] = {
     "dk004-system-pkgs-later-stage": [],
     # manifests bind-mounted into the first `uv sync` count as copied for it
     "dk004-bind-mounted-manifests": [],
+    # DK007: a placeholder DATABASE_URL for `prisma generate` in a builder stage
+    "dk007-dummy-builder": [],
 }
 
 

@@ -22,7 +22,7 @@ def test_other_services_of_the_dev_containers_compose_project_are_audited(tmp_pa
     )
     (root / "db").mkdir()
     (root / "db" / "Dockerfile").write_text(
-        "FROM busybox\nUSER 1000\nENV POSTGRES_PASSWORD=secret\n"
+        "FROM busybox\nUSER 1000\nENV POSTGRES_PASSWORD=s3cr3t-Pw\n"
     )
     (root / "db" / ".dockerignore").write_text(".git\n")
     assert triples(doctor.audit(root, buildkit=buildkit_ok)) == [("DK007", "db/Dockerfile", 3)]

@@ -304,6 +304,34 @@ def test_dk007_credentials_in_an_index_url(tmp_path: Path) -> None:
     assert audit_dockerfile(tmp_path, text) == [("DK007", 2)]
 
 
+def test_dk007_placeholders_and_builder_stages(tmp_path: Path) -> None:
+    text = (
+        "FROM busybox AS build\n"
+        "ENV DATABASE_URL=postgresql://user:pass@localhost:5432/dummy\n"  # placeholders
+        "ENV SENTRY_AUTH_TOKEN=sntrys_eyJpYXQiOjE3MDAwMDAwMDB9\n"
+        "ARG NPM_TOKEN=changeme\n"
+        "FROM busybox\nCOPY --from=build /out /out\nUSER 1000\n"
+        "ENV API_TOKEN=ghp_0123456789abcdefghijklmnopqrstuvwxyz\n"
+    )
+    write_dockerfile(tmp_path, text)
+    found = [
+        (f.line, f.severity, f.message) for f in doctor.audit(tmp_path, buildkit=None).findings
+    ]
+    assert found == [
+        (
+            3,
+            doctor.WARNING,  # a builder's: not in the image that ships
+            "ENV SENTRY_AUTH_TOKEN looks like a secret: not in the final image, but kept in "
+            "this stage's build cache and history (and in any cache exported with mode=max)",
+        ),
+        (
+            8,
+            doctor.ERROR,
+            "ENV API_TOKEN looks like a secret: stored in the image config with its value",
+        ),
+    ]
+
+
 def test_dk007_ignores_harmless_names(tmp_path: Path) -> None:
     text = (
         "FROM busybox\nARG TOKEN_FILE=/run/secrets/token\nENV PASSWORD_PATH=/x AUTHOR=me\n"

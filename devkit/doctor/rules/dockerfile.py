@@ -34,11 +34,19 @@ def check(run: Run, project: Project) -> None:
         path = df.path or key  # findings name the file (an inline one's compose file)
         dcs = [dc for dc in project.devcontainers if dc.build and dc.build.key == key]
         users = dcs or _siblings(path, project)
-        _installs(run, path, df)
+        _installs(run, path, df, _shipped_stages(df, built[key]))
         if len(df.stages) == 1 and _ships(path, df, built[key], users):
             _toolchain(run, path, df)
         _syntax(run, path, df)
         _final_user(run, path, df, built[key], users)
+
+
+def _shipped_stages(df: Dockerfile, builds: list[Build]) -> set[int]:
+    """The stages the built images are made of: the final stage's, and each build target's,
+    with the stages they build on (not the builders they only COPY --from)."""
+    ends = [df.final_stage]
+    ends += [st for b in builds if b.target and (st := df.stage(b.target)) is not None]
+    return {st.index for end in ends for st in df.chain(end)}
 
 
 def _siblings(path: Path, project: Project) -> list[DevContainer]:
@@ -90,9 +98,10 @@ DK004 = Rule(
 )
 
 
-def _installs(run: Run, path: Path, df: Dockerfile) -> None:
+def _installs(run: Run, path: Path, df: Dockerfile, shipped: set[int]) -> None:
     """DK002–DK004 (and DK007 on each ARG/ENV): one walk through every stage and the stages
-    it builds on, following ARG/ENV values, the docker-clean hook and a COPY of everything."""
+    it builds on, following ARG/ENV values, the docker-clean hook and a COPY of everything.
+    ``shipped``: the indexes of the stages the images built are made of."""
     reported_copy: set[int] = set()
     for stage in df.stages:
         chain = df.chain(stage)
@@ -117,7 +126,7 @@ def _installs(run: Run, path: Path, df: Dockerfile) -> None:
                         if ins.keyword == "ARG":
                             variables.setdefault(name, value)
                         if own:
-                            _secret(run, path, df, ins, name, value)
+                            _secret(run, path, df, ins, name, value, stage.index in shipped)
                     continue
                 if ins.keyword in ("COPY", "ADD"):
                     manifests |= copied_manifests(ins)
@@ -577,21 +586,64 @@ _SECRET_VALUE = re.compile(
 )
 
 
+# Values that hold no secret: placeholders for a build step that needs the variable set
+# (`prisma generate` with DATABASE_URL=postgresql://placeholder:placeholder@localhost/x).
+_PLACEHOLDER = re.compile(
+    r"^(placeholder|dummy|example|sample|changeme|change[-_]?me|change[-_]?this|changethis|"
+    r"x+|\*+|pass|password|secret|test|testing|foo|bar|fake|none|null|todo|unset|"
+    r"replace[-_]?me|your[-_].*|<.*>)$",
+    re.IGNORECASE,
+)
+_URL_CREDENTIALS = re.compile(r"://([^/\s:@$]+):([^/\s@$]+)@")
+
+
+def _placeholder(value: str) -> bool:
+    """Whether ``value`` is a placeholder, or a URL whose credentials are (``user:pass``,
+    ``placeholder:placeholder``, the same word twice)."""
+    if _PLACEHOLDER.match(value.strip()):
+        return True
+    match = _URL_CREDENTIALS.search(value)
+    if match is None:
+        return False
+    user, password = match.groups()
+    return bool(_PLACEHOLDER.match(password)) or password == user
+
+
 def _secret(
-    run: Run, path: Path, df: Dockerfile, ins: Instruction, name: str, value: str | None
+    run: Run,
+    path: Path,
+    df: Dockerfile,
+    ins: Instruction,
+    name: str,
+    value: str | None,
+    shipped: bool = True,
 ) -> None:
-    """DK007 for one ARG/ENV key whose name or value looks like a secret."""
+    """DK007 for one ARG/ENV key whose name or value looks like a secret. In a stage that is
+    not part of the image built (a builder the final stage only copies from), the secret is
+    not in the image: a warning that says where it is kept."""
     by_name = bool(_SECRET_NAME.search(name)) and not _NOT_SECRET_SUFFIX.search(name)
     if value is not None and value.strip().lower() in _SWITCH_VALUES:
         by_name = False  # DISABLE_AUTH=true, USE_TOKEN=0: a switch, not a secret
     by_value = bool(value and _SECRET_VALUE.search(value))
+    if value and _placeholder(value):
+        return
     if not (by_name or by_value):
+        return
+    line = _assignment_line(df.lines, ins, name)
+    if not shipped:
+        run.add(
+            DK007.id,
+            path,
+            line,
+            f"{ins.keyword} {name} looks like a secret: not in the final image, but kept in "
+            "this stage's build cache and history (and in any cache exported with mode=max)",
+            WARNING,
+        )
         return
     if ins.keyword == "ENV":
         where = "stored in the image config" + (" with its value" if value else "")
     else:
         where = "recorded in the image's build history"
-    line = _assignment_line(df.lines, ins, name)
     run.add(DK007.id, path, line, f"{ins.keyword} {name} looks like a secret: {where}")
 
 
