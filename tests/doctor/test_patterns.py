@@ -103,6 +103,14 @@ PATTERNS: dict[str, list[tuple[str, str, int | None]]] = {
     "dk004-bind-mounted-manifests": [],
     # DK007: a placeholder DATABASE_URL for `prisma generate` in a builder stage
     "dk007-dummy-builder": [],
+    # DK009: `!.git` re-includes .git on purpose (a build reading the git revision)
+    "dk009-deliberate-reinclude": [("DK004", "Dockerfile", 2)],  # (a true one)
+    # DK010: a dev .env of service defaults and placeholders holds no secret
+    "dk010-placeholder-env": [],
+    # a PGP public key named *.key is no secret
+    "dk010-public-key": [],
+    # keys and certificates under tests/ are fixtures
+    "dk010-test-key": [],
 }
 
 
@@ -112,8 +120,14 @@ def _gitignore_dist(root: Path) -> None:
 
 
 #: Files a fixture cannot hold in git (a .gitignore that git would obey, a .git folder).
+def _git_folder(root: Path) -> None:
+    (root / ".git").mkdir()  # git cannot hold a .git folder in a fixture
+    (root / ".git" / "HEAD").write_text("ref: refs/heads/main\n")
+
+
 EXTRAS: dict[str, Callable[[Path], None]] = {
     "discovery-output-folders": _gitignore_dist,
+    "dk009-deliberate-reinclude": _git_folder,
 }
 
 

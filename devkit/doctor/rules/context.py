@@ -11,7 +11,7 @@ from pathlib import Path, PurePosixPath
 
 from devkit.buildcontext import Context, ignore_file, read_ignore
 from devkit.dockerfile import Dockerfile
-from devkit.doctor.facts import copies_everything
+from devkit.doctor.facts import copies_everything, env_file_secrets
 from devkit.doctor.model import ERROR, WARNING, ContextSize, Rule, Run
 from devkit.doctor.project import Build, Project
 from devkit.doctor.shell import safe_split
@@ -115,14 +115,18 @@ def _context(
     if ignore:
         run.files.add(ignore_rel or "")
     bulk = _bulky(context, sent)
+    # a folder the .dockerignore re-includes by name (`!.git`: a build that reads the git
+    # revision) is sent on purpose: DK009 has nothing to tell
+    wanted = [b for b in bulk if any(_reincludes(p, b) for p in patterns)]
     # Inside .git or node_modules, test keys of libraries would only be noise: those
     # folders are reported as a whole (DK008/DK009).
-    secrets = _secret_files(context, sent, skip=bulk)
+    secrets = _secret_files(context, sent, skip=bulk, root=run.root)
     missing = ".dockerignore" if ctx_rel == "." else f"{ctx_rel}/.dockerignore"
     ignore_display = ignore_rel or missing
     if ignore is None:
         _no_ignore(run, measured, ctx_rel, ignore_display, bulk, secrets)
-    elif bulk:
+    elif bulk and [b for b in bulk if b not in wanted]:
+        bulk = [b for b in bulk if b not in wanted]
         cut_bytes = measured.send([*patterns, *bulk]).bytes
         run.add(
             DK009.id,
@@ -221,6 +225,15 @@ def _bulky(context: Path, sent: set[str]) -> list[str]:
     return found
 
 
+def _reincludes(pattern: str, folder: str) -> bool:
+    """Whether ``.dockerignore`` line ``pattern`` re-includes ``folder`` (or what is in it)
+    by name: ``!.git``, ``!/.git/``, ``!.git/HEAD``."""
+    if not pattern.startswith("!"):
+        return False
+    name = pattern[1:].strip().lstrip("/").removeprefix("./").rstrip("/")
+    return name == folder or name.startswith(folder + "/")
+
+
 _KEY_NAMES = re.compile(
     r"^(id_(rsa|dsa|ecdsa|ed25519)|.*\.(key|p12|pfx|jks|keystore)|\.netrc|\.pypirc|credentials\.json)$"
 )
@@ -228,8 +241,12 @@ _ENV_NAME = re.compile(r"^\.env(\..+)?$")
 _ENV_EXAMPLE = re.compile(r"\.(example|sample|template|dist|defaults?)$")
 
 
-def _secret_files(context: Path, sent: set[str], skip: Iterable[str] = ()) -> list[str]:
-    """Sent files that look like secrets (.env files, private keys, tokens), outside ``skip``."""
+def _secret_files(
+    context: Path, sent: set[str], skip: Iterable[str] = (), root: Path | None = None
+) -> list[str]:
+    """Sent files that hold secrets (.env files with a real secret value, private keys,
+    tokens), outside ``skip`` and outside test folders (test keys and certificates are
+    fixtures: in ``root``'s terms, under ``test/``, ``tests/``, ``testdata/``, ``fixtures/``…)."""
     found: list[str] = []
     skipped = tuple(f"{s}/" for s in skip)
     for rel in sorted(sent):
@@ -239,18 +256,35 @@ def _secret_files(context: Path, sent: set[str], skip: Iterable[str] = ()) -> li
         if not full.is_file():
             continue
         name = full.name
+        where = full.relative_to(root).parts if root and full.is_relative_to(root) else ()
+        if any(_TEST_DIR.match(part) for part in (*where[:-1], *PurePosixPath(rel).parts[:-1])):
+            continue
         secret = False
-        if (_ENV_NAME.match(name) and not _ENV_EXAMPLE.search(name)) or _KEY_NAMES.match(name):
-            secret = True
+        if _ENV_NAME.match(name) and not _ENV_EXAMPLE.search(name):
+            # a .env of service defaults and placeholders (POSTGRES_PASSWORD=postgres,
+            # SECRET_KEY=changethis) is a template in all but name
+            secret = bool(env_file_secrets(_head(full).decode("utf-8", errors="replace")))
+        elif _KEY_NAMES.match(name):
+            secret = not _PUBLIC_KEY.match(_head(full).lstrip())
         elif name.endswith(".pem") or name == ".npmrc":
-            try:
-                head = full.read_bytes()[:65536]
-            except OSError:
-                head = b""
+            head = _head(full)
             secret = b"PRIVATE KEY" in head or b"_authToken" in head
         if secret and not any(rel.startswith(b + "/") for b in found):
             found.append(rel)
     return found
+
+
+_TEST_DIR = re.compile(r"^(tests?|testdata|test[-_]?data|testing|fixtures?|spec|e2e)$", re.I)
+# A public key under a secret-looking name (a repository's signing key.gpg.key, ssh .pub).
+_PUBLIC_KEY = re.compile(rb"-----BEGIN (PGP PUBLIC KEY BLOCK|PUBLIC KEY|CERTIFICATE)|ssh-|ecdsa-")
+
+
+def _head(path: Path) -> bytes:
+    try:
+        with path.open("rb") as f:
+            return f.read(65536)
+    except OSError:
+        return b""
 
 
 # --------------------------------------------------------------------------- DK014

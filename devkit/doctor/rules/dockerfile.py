@@ -13,6 +13,7 @@ from devkit.doctor.facts import (
     copied_manifests,
     copies_everything,
     known_image,
+    looks_secret,
     root_user,
 )
 from devkit.doctor.managers import (
@@ -563,51 +564,6 @@ DK007 = Rule(
     "Use RUN --mount=type=secret,id=<name> and pass it with --secret at build time.",
 )
 
-_SECRET_NAME = re.compile(
-    r"(^|_)(PASSWORD|PASSWD|PASS|SECRET|TOKEN|API_?KEY|ACCESS_?KEY|PRIVATE_?KEY|SECRET_?KEY|"
-    r"CREDENTIALS?|AUTH)(_|$)",
-    re.IGNORECASE,
-)
-# Settings *about* a secret, not the secret: API_KEY_HEADER, TOKEN_EXPIRY, SECRET_KEY_BASE_DUMMY
-# (Rails' flag for a throwaway key), PASSWORD_FILE pointing at /run/secrets/…
-_NOT_SECRET_SUFFIX = re.compile(
-    r"_(FILE|PATH|DIR|HOST|PORT|USER|USERNAME|NAME|ID|URL|ENABLED|DISABLED|REQUIRED|METHOD|"
-    r"TYPE|HEADER|EXPIRY|EXPIRES|EXPIRATION|TTL|TIMEOUT|LIFETIME|LENGTH|LEN|SIZE|DUMMY|PREFIX|"
-    r"ENDPOINT|REGION|MODE|ALGORITHM|ISSUER|AUDIENCE|VERSION|PROVIDER|DOMAIN|SCOPES?|"
-    r"STRATEGY|REALM|BACKEND)$",
-    re.IGNORECASE,
-)
-_SWITCH_VALUES = {"true", "false", "yes", "no", "on", "off", "0", "1"}
-_SECRET_VALUE = re.compile(
-    r"(ghp_|gho_|ghs_|github_pat_|glpat-|xox[baprs]-|sk-[A-Za-z0-9]{20,}|AKIA[0-9A-Z]{16}|"
-    r"-----BEGIN [A-Z ]*PRIVATE KEY|"
-    # credentials inside a URL: https://user:password@host (PIP_EXTRA_INDEX_URL & co.)
-    r"://[^/\s:@$]+:[^/\s@$]+@)"
-)
-
-
-# Values that hold no secret: placeholders for a build step that needs the variable set
-# (`prisma generate` with DATABASE_URL=postgresql://placeholder:placeholder@localhost/x).
-_PLACEHOLDER = re.compile(
-    r"^(placeholder|dummy|example|sample|changeme|change[-_]?me|change[-_]?this|changethis|"
-    r"x+|\*+|pass|password|secret|test|testing|foo|bar|fake|none|null|todo|unset|"
-    r"replace[-_]?me|your[-_].*|<.*>)$",
-    re.IGNORECASE,
-)
-_URL_CREDENTIALS = re.compile(r"://([^/\s:@$]+):([^/\s@$]+)@")
-
-
-def _placeholder(value: str) -> bool:
-    """Whether ``value`` is a placeholder, or a URL whose credentials are (``user:pass``,
-    ``placeholder:placeholder``, the same word twice)."""
-    if _PLACEHOLDER.match(value.strip()):
-        return True
-    match = _URL_CREDENTIALS.search(value)
-    if match is None:
-        return False
-    user, password = match.groups()
-    return bool(_PLACEHOLDER.match(password)) or password == user
-
 
 def _secret(
     run: Run,
@@ -621,13 +577,7 @@ def _secret(
     """DK007 for one ARG/ENV key whose name or value looks like a secret. In a stage that is
     not part of the image built (a builder the final stage only copies from), the secret is
     not in the image: a warning that says where it is kept."""
-    by_name = bool(_SECRET_NAME.search(name)) and not _NOT_SECRET_SUFFIX.search(name)
-    if value is not None and value.strip().lower() in _SWITCH_VALUES:
-        by_name = False  # DISABLE_AUTH=true, USE_TOKEN=0: a switch, not a secret
-    by_value = bool(value and _SECRET_VALUE.search(value))
-    if value and _placeholder(value):
-        return
-    if not (by_name or by_value):
+    if not looks_secret(name, value):
         return
     line = _assignment_line(df.lines, ins, name)
     if not shipped:
