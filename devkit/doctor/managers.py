@@ -103,6 +103,26 @@ def manager_of(words: list[str]) -> str | None:
     return None
 
 
+def global_install(words: list[str]) -> bool:
+    """Whether a command installs a tool for the whole image (``npm install -g``, ``yarn
+    global add``, ``go install pkg@version``, ``cargo install``, ``uv tool install``,
+    ``dotnet tool install -g``, ``gem install``) rather than the project's dependencies."""
+    prog = program(words[0]) if words else ""
+    rest = [w for w in words[1:] if not w.startswith("-")]
+    flags = set(words[1:])
+    if prog in ("npm", "pnpm", "bun") and flags & {"-g", "--global"}:
+        return True
+    if prog == "yarn" and rest[:1] == ["global"]:
+        return True
+    if prog == "go" and rest[:1] == ["install"] and any("@" in w for w in rest[1:]):
+        return True
+    return (
+        (prog == "cargo" and rest[:1] == ["install"])
+        or (prog in ("uv", "dotnet") and rest[:2] == ["tool", "install"])
+        or (prog == "gem" and rest[:1] == ["install"])
+    )
+
+
 def go_need(words: list[str]) -> str | None:
     """Which of Go's caches a ``go`` command needs: ``build`` (the build cache: ``go
     build``, ``test``, ``run``, ``vet``), ``modules`` (the module cache: ``go mod download``,
@@ -235,8 +255,10 @@ def cache_hint(manager: str, env: Mapping[str, str] | None = None, need: str | N
         return f"e.g. --mount=type=cache,target={env.get('GOMODCACHE') or gopath + '/pkg/mod'}"
     for var in _CACHE_ENV.get(manager, ()):
         if env.get(var):
-            sub = _ENV_SUBDIR.get(var)
+            sub = _ENV_SUBDIR.get(var) or ("store" if var == "PNPM_HOME" else None)
             return f"e.g. --mount=type=cache,target={env[var]}" + (f"/{sub}" if sub else "")
+    if manager == "pnpm":  # pnpm's own Docker guide: a store of its own, on the cache mount
+        return "e.g. ENV PNPM_HOME=/pnpm and --mount=type=cache,target=/pnpm/store"
     suffix = _CACHE_SUFFIXES[manager][0]
     if suffix.startswith("/"):
         return f"e.g. --mount=type=cache,target={suffix}"

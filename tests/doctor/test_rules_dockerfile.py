@@ -150,6 +150,18 @@ def test_dk003_hook_removed_in_a_parent_stage_counts(tmp_path: Path) -> None:
     assert audit_dockerfile(tmp_path, text) == []
 
 
+def test_dk004_names_the_project_install_not_a_global_tool(tmp_path: Path) -> None:
+    text = (
+        "FROM node:20-slim\nWORKDIR /app\nCOPY . .\n"
+        "RUN --mount=type=cache,target=/root/.cache/yarn yarn global add @vue/cli\n"
+        "RUN --mount=type=cache,target=/root/.cache/yarn yarn install\nUSER node\n"
+    )
+    write_dockerfile(tmp_path, text)
+    (finding,) = doctor.audit(tmp_path, buildkit=None).findings
+    assert (finding.rule, finding.line) == ("DK004", 3)
+    assert "`yarn` installs dependencies (line 5)" in finding.message
+
+
 def test_dk004_not_when_dependencies_come_first(tmp_path: Path) -> None:
     text = (
         "FROM node:20-slim\nWORKDIR /app\nCOPY package.json package-lock.json ./\n"

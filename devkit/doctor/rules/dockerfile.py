@@ -19,6 +19,7 @@ from devkit.doctor.facts import (
 from devkit.doctor.managers import (
     cache_hint,
     cache_target_fits,
+    global_install,
     go_need,
     install_words,
     manager_of,
@@ -145,10 +146,13 @@ def _installs(run: Run, path: Path, df: Dockerfile, shipped: set[int]) -> None:
                     m.get("target", "") for m in ins.mounts() if m.get("type") == "cache"
                 ]
                 managers_here: list[str] = []
+                project_installs: set[str] = set()  # not a global tool install (DK004)
                 for words in commands(script, {**variables, **env}):
                     if _disables_docker_clean(words):
                         docker_clean_off = True
                     manager = manager_of(words)
+                    if manager is not None and not global_install(words):
+                        project_installs.add(manager)
                     if manager is None or manager in managers_here:
                         continue
                     managers_here.append(manager)
@@ -182,7 +186,7 @@ def _installs(run: Run, path: Path, df: Dockerfile, shipped: set[int]) -> None:
                             "/etc/apt/apt.conf.d/docker-clean, so the cache stays empty",
                         )
                 for manager in managers_here:
-                    if manager in _SYSTEM_MANAGERS:
+                    if manager in _SYSTEM_MANAGERS or manager not in project_installs:
                         # system packages (git, curl) are no dependency of the source:
                         # copying its manifests first would change nothing for them
                         continue
