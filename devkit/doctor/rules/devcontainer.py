@@ -110,6 +110,10 @@ def _caches(run: Run, dc: DevContainer, container: _Container) -> None:
             # pnpm keeps its store on the disk it installs to (hard links need that): in a
             # bind-mounted workspace, at that mount's root. It survives with the workspace.
             continue
+        if manager == "gem" and not (env.get("GEM_HOME") or env.get("BUNDLE_PATH")):
+            # gems are cached in the Ruby installation's GEM_HOME (rbenv, mise, rvm, the
+            # ruby image's /usr/local/bundle): unknown here, so no path to name
+            continue
         covered = any(
             cache_target_fits(manager, m.target, env)
             or bool(m.source and CACHE_WORD[manager].search(m.source.lower()))
