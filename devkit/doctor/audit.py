@@ -132,7 +132,7 @@ class Audit:
         what = "is a dangling symlink" if build.dockerfile.is_symlink() else "does not exist"
         if build.dockerfile.exists():
             what = "is not a regular file"
-        absolute = build.dockerfile.absolute()
+        absolute = Path(os.path.normpath(build.dockerfile.absolute()))
         inside = absolute.is_relative_to(self.root)
         name = absolute.relative_to(self.root).as_posix() if inside else str(absolute)
         if build.origin is None:
