@@ -65,15 +65,25 @@ def _is_dockerfile(name: str) -> bool:
     )
 
 
-def is_template(path: Path) -> bool:
+# A folder of templates (`templates/`, `dockerfile-templates/`): a file there without any
+# FROM is a partial that a generator pastes into Dockerfiles, not one.
+_TEMPLATE_DIR = re.compile(r"(^|[-_.])templates?$", re.IGNORECASE)
+_FROM_LINE = re.compile(r"^\s*FROM\s", re.IGNORECASE | re.MULTILINE)
+
+
+def is_template(path: Path, folders: tuple[str, ...] = ()) -> bool:
     """Whether the file named like a Dockerfile at ``path`` is a template source: template
     syntax before or in its first instruction (docker-library's jq ``{{ … }}`` templates,
-    ERB, Jinja, Go templates). Docker could not build it as it is."""
+    ERB, Jinja, Go templates), or, in a templates folder (one of ``folders``, the folders
+    between the audited root and the file), no FROM at all (a partial). Docker could not
+    build it as it is."""
     try:
         with path.open("rb") as f:
-            head = f.read(8192).decode("utf-8", errors="replace")
+            head = f.read(65536).decode("utf-8", errors="replace")
     except OSError:
         return False  # the audit reports what it cannot read
+    if any(_TEMPLATE_DIR.search(folder) for folder in folders) and not _FROM_LINE.search(head):
+        return True
     for line in head.splitlines():
         text = line.strip()
         if not text or text.startswith("#"):
@@ -124,7 +134,7 @@ def discover(root: Path) -> tuple[list[Path], list[Path], list[Path]]:
         )
         for name in sorted(files):
             if _is_dockerfile(name):
-                if not is_template(here / name):
+                if not is_template(here / name, here.relative_to(root).parts):
                     dockerfiles.append(here / name)
             elif _COMPOSE_NAME.match(name):
                 composes.append(here / name)

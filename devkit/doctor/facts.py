@@ -71,8 +71,13 @@ _KNOWN: list[tuple[re.Pattern[str], KnownImage]] = [
         (_OFFICIAL + r"golang(:|@|$)", KnownImage(env=_GO)),
         (_OFFICIAL + r"rust(:|@|$)", KnownImage(env=_RUST)),
         (_OFFICIAL + r"ruby(:|@|$)", KnownImage(env=(("GEM_HOME", "/usr/local/bundle"),))),
+        # .NET's chiseled and distroless images set USER $APP_UID (app, 1654)
         (
-            r"^(docker\.io/)?mambaorg/micromamba\b",
+            r"^mcr\.microsoft\.com/dotnet/[a-z-]+:[^@]*(chiseled|distroless)",
+            KnownImage("1654"),
+        ),
+        (
+            r"(^|/)micromamba(:|@|$)",
             KnownImage("mambauser", (("MAMBA_ROOT_PREFIX", "/opt/conda"),)),
         ),
         (

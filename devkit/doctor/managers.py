@@ -48,6 +48,8 @@ def manager_of(words: list[str]) -> str | None:
         return None
     if re.fullmatch(r"(pip|python)[0-9.]*", prog) and "--no-index" in words:
         return None
+    if prog in ("gem", "bundle") and {"--local", "-l"} & set(words):
+        return None  # installs .gem files already here
     if prog in ("apt-get", "apt", "aptitude") and sub in (
         "install",
         "build-dep",

@@ -55,6 +55,8 @@ PATTERNS: dict[str, list[tuple[str, str, int | None]]] = {
     "dk006-devcontainer-sibling": [],
     # FROM ${BASE} with no default: who the base runs as is unknown
     "dk006-unknown-base": [],
+    # .NET's chiseled and distroless images set USER $APP_UID themselves
+    "dk006-chiseled-dotnet": [("DK004", "Dockerfile", 3)],  # (a true one)
     # DK002: `yarn --version` after unpacking yarn is not an install
     "dk002-version-check": [],
     # `go build` after `go mod download`: its build cache, not "go install"

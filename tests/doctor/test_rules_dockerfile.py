@@ -95,6 +95,7 @@ def test_dk002_accepts_cache_mounts(tmp_path: Path, run: str) -> None:
         "pip --version",
         "yarn --version",  # a check after unpacking yarn, not an install
         "bundle --version",
+        "gem install --local --force pups-1.4.0.gem",  # a .gem fetched before
         "dotnet publish --no-restore -o /app",  # restored in an earlier step
         "go version",
     ],
@@ -295,6 +296,12 @@ def test_dk006_remote_user_and_nonroot_base_images_are_not_root(tmp_path: Path) 
         ('FROM php:8.3-fpm\nCOPY src /var/www/html\nCMD ["php-fpm"]\n', True),  # an app
         ('FROM debian\nENTRYPOINT ["tini", "--"]\nCMD ["bash"]\n', False),
         ('FROM debian\nENTRYPOINT ["tini", "--"]\nCMD ["/srv/app"]\n', True),
+        # an entrypoint script hands over to CMD: here a shell
+        ('FROM debian\nENTRYPOINT ["manylinux-entrypoint"]\nCMD ["/bin/bash"]\n', False),
+        # a command that only prints information about the runtime
+        ('FROM debian\nENTRYPOINT ["/usr/bin/dotnet"]\nCMD ["--info"]\n', False),
+        # FROM a micromamba image built here: its user is mambauser
+        ('FROM micromamba:local\nCOPY app /app\nCMD ["python", "/app/run.py"]\n', False),
     ],
 )
 def test_dk006_a_lone_base_or_tool_image_is_not_reported(

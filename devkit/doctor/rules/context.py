@@ -265,7 +265,8 @@ def _secret_files(
             # SECRET_KEY=changethis) is a template in all but name
             secret = bool(env_file_secrets(_head(full).decode("utf-8", errors="replace")))
         elif _KEY_NAMES.match(name):
-            secret = not _PUBLIC_KEY.match(_head(full).lstrip())
+            head = _head(full)
+            secret = b"PRIVATE KEY" in head or not _PUBLIC_KEY.search(head)
         elif name.endswith(".pem") or name == ".npmrc":
             head = _head(full)
             secret = b"PRIVATE KEY" in head or b"_authToken" in head
@@ -276,7 +277,9 @@ def _secret_files(
 
 _TEST_DIR = re.compile(r"^(tests?|testdata|test[-_]?data|testing|fixtures?|spec|e2e)$", re.I)
 # A public key under a secret-looking name (a repository's signing key.gpg.key, ssh .pub).
-_PUBLIC_KEY = re.compile(rb"-----BEGIN (PGP PUBLIC KEY BLOCK|PUBLIC KEY|CERTIFICATE)|ssh-|ecdsa-")
+_PUBLIC_KEY = re.compile(
+    rb"-----BEGIN (PGP PUBLIC KEY BLOCK|PUBLIC KEY|CERTIFICATE)|^(ssh-|ecdsa-)", re.MULTILINE
+)
 
 
 def _head(path: Path) -> bytes:

@@ -371,7 +371,10 @@ _DROPPING_DAEMONS = {
     "postgres", "mysqld", "mariadbd", "redis-server", "mongod", "rabbitmq-server",
 }  # fmt: skip
 # Entrypoints that only set up and then run the command (CMD) they are given.
-_WRAPPERS = re.compile(r"^(tini|dumb-init|docker-.*entrypoint.*|.*entrypoint\.sh|init)$")
+_WRAPPERS = re.compile(r"^(tini|dumb-init|.*entrypoint.*|init)$", re.IGNORECASE)
+# Arguments that only ask a program about itself (`dotnet --info`): a command of that kind
+# prints something and exits; the image runs nothing of its own.
+_QUESTIONS = {"--info", "--version", "-v", "--help", "-h", "version", "info", "help"}
 # What an entrypoint script uses to hand the process to another user.
 _STEP_DOWN = re.compile(
     r"\b(gosu|su-exec|setpriv|runuser|chpst\s+-u|s6-setuidgid|setuidgid)\b|\bsu\b[^\n]*\s-c\b|"
@@ -499,7 +502,9 @@ def _runs_nothing_of_its_own(
 ) -> bool:
     """Whether the image is a base or tool image: it has no command, or a shell or REPL, or
     a server that drops root itself while no application is copied into it."""
-    words = command if not entrypoint or _WRAPPERS.match(program(entrypoint[0])) else entrypoint
+    # what runs: ENTRYPOINT with CMD as its arguments (a wrapper entrypoint runs the CMD)
+    wrapped = not entrypoint or _WRAPPERS.match(program(entrypoint[0]))
+    words = command if wrapped else entrypoint + command
     if words and _WRAPPERS.match(program(words[0])):
         words = [w for w in words[1:] if w != "--"]
     if not words:
@@ -507,6 +512,8 @@ def _runs_nothing_of_its_own(
     prog = program(words[0])
     bare = all(w.startswith("-") and w != "-c" for w in words[1:])  # `python3`, `php -a`
     if bare and (prog in _SHELLS_AND_REPLS or re.fullmatch(r"python[0-9.]*", prog)):
+        return True
+    if len(words) > 1 and all(w in _QUESTIONS for w in words[1:]):
         return True
     return prog in _DROPPING_DAEMONS and not _ships_application(df, stage)
 
