@@ -81,7 +81,8 @@ _KNOWN: list[tuple[re.Pattern[str], KnownImage]] = [
             KnownImage("mambauser", (("MAMBA_ROOT_PREFIX", "/opt/conda"),)),
         ),
         (
-            r"^((quay|docker)\.io/)?jupyter/",
+            # the docker-stacks notebook images (not jupyterhub's, which run as root)
+            r"^((quay|docker)\.io/)?jupyter/[a-z-]*(notebook|docker-stacks-foundation)\b",
             KnownImage(
                 "jovyan",
                 (*_CONDA, ("NB_USER", "jovyan"), ("NB_UID", "1000")),

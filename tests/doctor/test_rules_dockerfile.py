@@ -260,6 +260,9 @@ def test_dk006_explicit_root_and_arg_substituted_user(tmp_path: Path) -> None:
     # a variable only the build (or the base image's ENV) knows: no claim either way
     text = f"FROM example.org/notebook\nUSER ${{NB_UID}}\n{run}"
     assert audit_dockerfile(tmp_path, text) == []
+    # an unknown base image (FROM $BASE, no default), but USER root said out loud
+    text = f"ARG BASE\nFROM $BASE\nUSER 1000\nRUN make\nUSER root\n{run}"
+    assert audit_dockerfile(tmp_path, text) == [("DK006", 5)]
 
 
 def test_dk006_remote_user_and_nonroot_base_images_are_not_root(tmp_path: Path) -> None:

@@ -420,10 +420,12 @@ def _final_user(
         stage = df.stages[index]
         args = builds[0].args if builds else {}
         facts = ImageFacts.collect(df, stage, args)
-        if facts.known.windows or unresolved(
+        if facts.known.windows:
+            continue  # no root user on Windows
+        if facts.user is None and unresolved(
             df.chain(stage)[0].base_raw, {**df.global_args, **args}
         ):
-            continue  # no root user on Windows; an unknown base: its user is unknown too
+            continue  # no USER on an unknown base: its user is unknown too
         user = facts.runs_as()
         if user is None or not root_user(user):
             continue
