@@ -8,7 +8,6 @@ that saved nothing, ``template-files`` files named like Dockerfiles that are tem
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -16,7 +15,7 @@ import pytest
 
 from devkit import doctor
 
-from .doctor_helpers import FIXTURES, buildkit_ok, triples
+from .doctor_helpers import FIXTURES, buildkit_ok, copy_fixture, triples
 
 PATTERNS_DIR = FIXTURES / "patterns"
 
@@ -135,11 +134,7 @@ EXTRAS: dict[str, Callable[[Path], None]] = {
 
 def copy_pattern(name: str, tmp_path: Path) -> Path:
     """A copy of pattern fixture ``name`` (with its extras) to audit."""
-    dest = tmp_path / name
-    shutil.copytree(PATTERNS_DIR / name, dest)
-    if name in EXTRAS:
-        EXTRAS[name](dest)
-    return dest
+    return copy_fixture(name, tmp_path, PATTERNS_DIR, EXTRAS)
 
 
 def test_every_pattern_fixture_has_its_expectation() -> None:
