@@ -12,6 +12,7 @@ first one's folder), ``include:`` (each included file a project of its own), ``e
 
 from __future__ import annotations
 
+import functools
 import re
 import shlex
 from collections.abc import Mapping
@@ -65,10 +66,11 @@ class Build:
     #: The user a compose service runs the image as (``user:``), if it says.
     user: str | None = None
 
-    @property
+    @functools.cached_property
     def key(self) -> Path:
         """What identifies the Dockerfile built: its resolved path (for an inline one, the
-        compose file's path with ``#<service>`` added)."""
+        compose file's path with ``#<service>`` added). Resolved once: rules compare it for
+        every dev container and Dockerfile."""
         path = self.dockerfile.resolve()
         return Path(f"{path}#{self.service}") if self.inline is not None else path
 

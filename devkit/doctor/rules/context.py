@@ -172,6 +172,8 @@ def _no_ignore(
     holds .git or a dependency folder, or the usual suspects are a real share of it. (Secret
     files are DK010's: reported there whatever their size.)"""
     total_files, total_bytes = measured.total
+    if not bulk and total_bytes < MIN_SAVING_BYTES:
+        return  # nothing to leave out could save enough
     cut = measured.send([*_SUGGESTED, *bulk, *secrets])
     saved_bytes, saved_files = total_bytes - cut.bytes, total_files - cut.files
     real = saved_bytes >= MIN_SAVING_BYTES and saved_bytes >= MIN_SAVING_SHARE * total_bytes
