@@ -19,6 +19,8 @@ vertex number. *Steps* are the Dockerfile instructions (vertexes named ``[N/M] .
 (and buildx bake) put the service or target first: ``[dev deps 2/4] WORKDIR /app``,
 ``[dev internal] load build context``. A single word before ``N/M`` is read as the stage.
 
+BuildKit pads the step index to the width of the total: ``[ 1/12]``, ``[dev  1/12]``.
+
 A ``FROM`` step counts as cached when BuildKit says ``CACHED`` or when it finished without
 downloading anything (BuildKit reports a local base image as ``DONE 0.0s`` on some builds and
 ``CACHED`` on others; either way no work was done).
@@ -31,7 +33,7 @@ from dataclasses import dataclass, field
 
 _LINE = re.compile(r"^#(?P<id>\d+) (?P<rest>.*)$")
 _STEP_NAME = re.compile(
-    r"^\[(?:(?:(?P<target>[^\]\s]+) )?(?P<stage>[^\]\s]+) )?(?P<index>\d+)/(?P<total>\d+)\] "
+    r"^\[(?:(?:(?P<target>[^\]\s]+) )?(?P<stage>[^\]\s]+) )? *(?P<index>\d+)/(?P<total>\d+)\] "
     r"(?P<instr>.*)$"
 )
 _CONTEXT_NAME = re.compile(r"^\[(?:[^\]\s]+ )?internal\] load (?:remote )?build context")
@@ -91,6 +93,12 @@ class Vertex:
     def stage(self) -> str | None:
         match = _STEP_NAME.match(self.name)
         return match.group("stage") if match else None
+
+    @property
+    def index(self) -> int | None:
+        """The step's ``N`` in ``[stage N/M]`` (None for other vertexes)."""
+        match = _STEP_NAME.match(self.name)
+        return int(match.group("index")) if match else None
 
     @property
     def is_from(self) -> bool:

@@ -21,7 +21,8 @@ failing one-stage build (FAIL). The same Dockerfile on Docker 26.1: ``docker bui
 resumes after another is announced again after ``#N ...``), and Compose v2.26's
 ``docker compose --progress=plain build`` of a service ``dev`` with ``target: dev``, cold
 (COMPOSE_COLD) and after editing src/a.txt (COMPOSE_SOURCE), whose vertex names start with the
-service.
+service. PADDED is buildx 0.13 building a stage of 11 steps with --no-cache: BuildKit pads the
+step index to the width of the total (``[dev  2/11]``).
 """
 
 from __future__ import annotations
@@ -408,6 +409,61 @@ COMPOSE_SOURCE = """\
 #13 DONE 0.0s
 """
 
+PADDED = """\
+#0 building with "default" instance using docker driver
+
+#1 [internal] load build definition from Dockerfile
+#1 transferring dockerfile:
+#1 transferring dockerfile: 298B 0.0s done
+#1 DONE 0.0s
+
+#2 [internal] load metadata for docker.io/library/busybox:latest
+#2 DONE 0.0s
+
+#3 [internal] load .dockerignore
+#3 transferring context: 2B 0.0s done
+#3 DONE 0.0s
+
+#4 [base 1/2] FROM docker.io/library/busybox:latest
+#4 CACHED
+
+#5 [dev  2/11] RUN echo 1 > /f1
+#5 ...
+
+#6 [base 2/2] RUN echo base > /base
+#6 DONE 0.6s
+
+#5 [dev  2/11] RUN echo 1 > /f1
+#5 DONE 0.6s
+
+#7 [dev  3/11] RUN echo 2 > /f2
+#7 DONE 0.6s
+
+#8 [dev  4/11] RUN echo 3 > /f3
+#8 DONE 0.6s
+
+#9 [dev  5/11] RUN echo 4 > /f4
+#9 DONE 0.7s
+
+#10 [dev  6/11] RUN echo 5 > /f5
+#10 DONE 0.7s
+
+#11 [dev  7/11] RUN echo 6 > /f6
+#11 DONE 0.7s
+
+#12 [dev  8/11] RUN echo 7 > /f7
+#12 DONE 0.5s
+
+#13 [dev  9/11] RUN echo 8 > /f8
+#13 DONE 0.6s
+
+#14 [dev 10/11] RUN echo 9 > /f9
+#14 DONE 0.8s
+
+#15 [dev 11/11] COPY --from=base /base /base
+#15 DONE 0.2s
+"""
+
 
 def test_cold_build_counts_steps_and_context() -> None:
     progress = parse_progress(COLD)
@@ -513,3 +569,11 @@ def test_context_progress_updates_keep_the_last_value() -> None:
         "#6 DONE 9.9s\n"
     )
     assert parse_progress(text).context_bytes == 45_100_000
+
+
+def test_padded_step_numbers_of_long_stages_are_steps() -> None:
+    progress = parse_progress(PADDED)
+    assert progress.steps_total == 12  # base 1-2 (its FROM is dev's too), dev 2-11
+    assert [v.index for v in progress.steps if v.stage == "dev"] == list(range(2, 12))
+    assert progress.steps_cached == 1
+    assert progress.vertexes[5].instruction == "RUN echo 1 > /f1"
