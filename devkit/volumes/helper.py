@@ -162,10 +162,47 @@ def container(client: Any, volume: str, *, read_only: bool = False) -> Iterator[
             raise docker_error(f"creating a helper container for volume {volume}", exc) from exc
         raise
     try:
+        if not read_only and _on_podman(client):
+            _first_use_now(client, created.id, volume)
         yield created
     finally:
         with contextlib.suppress(*engine.DOCKER_ERRORS):
             created.remove(force=True, v=False)
+
+
+def _on_podman(client: Any) -> bool:
+    """True when ``client`` talks to Podman (asked once per client)."""
+    kind = getattr(client, "_devkit_engine_kind", None)
+    if kind is None:
+        kind = engine.identify(client).kind
+        with contextlib.suppress(AttributeError):
+            client._devkit_engine_kind = kind
+    return bool(kind == engine.PODMAN)
+
+
+def _first_use_now(client: Any, container_id: str, volume: str) -> None:
+    """Have Podman do now what it does to a volume the first time a container using it
+    initialises: give the volume's root folder that container's owner (and copy the image's
+    files up into it). Done later, it would undo the owner devkit writes to the root: a
+    restored volume would come back right, and lose its root's owner when first used.
+
+    Podman's own ``init`` endpoint does it (and then fails, as the helper has nothing to
+    run: expected). The volume's ``NeedsChown`` flag then says whether it was done; if not,
+    nothing is written.
+    """
+    with contextlib.suppress(*engine.DOCKER_ERRORS):
+        client.api._post(client.api._url("/libpod/containers/{0}/init", container_id))
+    try:
+        state = client.api._result(
+            client.api._get(client.api._url("/libpod/volumes/{0}/json", volume)), json=True
+        )
+    except engine.DOCKER_ERRORS as exc:
+        raise docker_error(f"asking Podman about volume {volume}", exc) from exc
+    if state.get("NeedsChown"):
+        raise DevkitError(
+            f"Podman would still change volume {volume} when a container first uses it "
+            "(it gives the volume's root folder that container's owner); nothing was written"
+        )
 
 
 def inspect_volume(client: Any, name: str) -> dict[str, Any] | None:
