@@ -69,6 +69,9 @@ def list_volumes(
                 usage[v["Name"]] = size if isinstance(size, int) and size >= 0 else None
     except engine.DOCKER_ERRORS as exc:
         raise docker_error("listing volumes", exc) from exc
+    # Podman (4.3) answers volumes matching ANY of several label filters, Docker only those
+    # matching all of them: the answer is narrowed here as Docker would.
+    volumes = [v for v in volumes if _has_labels(v.get("Labels") or {}, filters.get("label", []))]
     used_by: dict[str, list[str]] = {}
     for c in containers:
         for mount in c.get("Mounts") or []:
@@ -90,3 +93,12 @@ def list_volumes(
             )
         )
     return sorted(out, key=lambda i: (i.project or "", i.name))
+
+
+def _has_labels(labels: dict[str, str], wanted: list[str]) -> bool:
+    """True when ``labels`` has every ``key`` or ``key=value`` of ``wanted``."""
+    for item in wanted:
+        key, eq, value = item.partition("=")
+        if key not in labels or (eq and labels[key] != value):
+            return False
+    return True
