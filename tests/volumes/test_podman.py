@@ -135,6 +135,14 @@ def test_round_trip_is_exact(
     assert devkit(podman, "volumes", "create", made, "--purpose", "pip-cache").returncode == 0
     listed = json.loads(devkit(podman, "volumes", "list", "--all", "--json").stdout)
     assert {made, source} <= {v["name"] for v in listed}
+    # Every label filter must hold (Podman 4.3 answers volumes matching any one of them).
+    other = pvols.name("dkp-other")
+    assert devkit(podman, "volumes", "create", other, "--purpose", "npm-cache").returncode == 0
+    done = devkit(podman, "volumes", "list", "--purpose", "pip-cache", "--json")
+    assert done.returncode == 0, done.stderr
+    by_purpose = json.loads(done.stdout)
+    assert made in {v["name"] for v in by_purpose}
+    assert {v["purpose"] for v in by_purpose} == {"pip-cache"}
     backup = tmp_path / "src.tar.zst"
     done = devkit(podman, "volumes", "backup", source, "-o", str(backup), "--json")
     assert done.returncode == 0, done.stderr
