@@ -191,11 +191,9 @@ def _first_use_now(client: Any, container_id: str, volume: str) -> None:
     nothing is written.
     """
     with contextlib.suppress(*engine.DOCKER_ERRORS):
-        client.api._post(client.api._url("/libpod/containers/{0}/init", container_id))
+        transport.podman_init(client.api, container_id)
     try:
-        state = client.api._result(
-            client.api._get(client.api._url("/libpod/volumes/{0}/json", volume)), json=True
-        )
+        state = transport.podman_volume(client.api, volume)
     except engine.DOCKER_ERRORS as exc:
         raise docker_error(f"asking Podman about volume {volume}", exc) from exc
     if state.get("NeedsChown"):

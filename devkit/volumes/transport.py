@@ -49,9 +49,10 @@ def put_layout(how: str) -> tuple[str, str]:
 # --------------------------------------------------------------------------- docker-py internals
 # The only uses of docker-py's private ``APIClient`` methods (``_get``, ``_url``, ``_result``,
 # ``_raise_for_status``, ``_version``, ``_get_raw_response_socket``,
-# ``_disable_socket_timeout``) are in these two functions, each for something its public
+# ``_disable_socket_timeout``, ``_post``) are in these functions, each for something its public
 # API cannot do. If a docker-py release changes them, only this section needs a look;
-# tests/volumes/test_backup_docker.py and test_listing_docker.py exercise both on the real engine.
+# tests/volumes/test_backup_docker.py and test_listing_docker.py exercise the first two on the
+# real engine, tests/volumes/test_podman.py the Podman ones.
 
 
 def open_archive(api: Any, container_id: str, path: str) -> Any:
@@ -95,6 +96,20 @@ def system_df_volumes(api: Any) -> dict[str, Any] | None:
     result: dict[str, Any] = api._result(
         api._get(api._url("/system/df"), params={"type": "volume"}), True
     )
+    return result
+
+
+def podman_init(api: Any, container_id: str) -> None:
+    """Podman's ``POST /libpod/containers/{id}/init`` (no Docker API call does it): prepares
+    the container as for a start without starting it. Its error answer is returned as an
+    exception, as docker-py does for every call."""
+    api._raise_for_status(api._post(api._url("/libpod/containers/{0}/init", container_id)))
+
+
+def podman_volume(api: Any, name: str) -> dict[str, Any]:
+    """Podman's ``GET /libpod/volumes/{name}/json``: the volume with the state the Docker
+    API does not show (``NeedsChown``, ``NeedsCopyUp``)."""
+    result: dict[str, Any] = api._result(api._get(api._url("/libpod/volumes/{0}/json", name)), True)
     return result
 
 
