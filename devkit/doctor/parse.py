@@ -252,3 +252,13 @@ def text_line(text: str, needle: str) -> int | None:
     """1-based line of the first occurrence of ``needle`` in ``text``."""
     pos = text.find(needle)
     return None if pos < 0 else text.count("\n", 0, pos) + 1
+
+
+def as_list(value: Any) -> list[Any]:
+    """A parsed value as a list: empty when the document has something else there."""
+    return value if isinstance(value, list) else []
+
+
+def as_dict(value: Any) -> dict[Any, Any]:
+    """A parsed value as a mapping: empty when the document has something else there."""
+    return value if isinstance(value, dict) else {}

@@ -11,9 +11,10 @@ from pathlib import Path, PurePosixPath
 
 from devkit.buildcontext import Context, ignore_file, read_ignore
 from devkit.dockerfile import Dockerfile
-from devkit.doctor.facts import copies_everything, env_file_secrets
+from devkit.doctor.facts import copies_everything
 from devkit.doctor.model import ERROR, WARNING, ContextSize, Rule, Run
 from devkit.doctor.project import Build, Project
+from devkit.doctor.secrets import env_file_secrets
 from devkit.doctor.shell import safe_split
 from devkit.errors import DevkitError
 from devkit.units import human_size, plural

@@ -7,7 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from devkit.dockerfile import Dockerfile, Stage, substitute
-from devkit.doctor.facts import ImageFacts, known_image, root_user
+from devkit.doctor.facts import ImageFacts
+from devkit.doctor.images import known_image, root_user
 from devkit.doctor.managers import (
     CACHE_WORD,
     cache_target_fits,
