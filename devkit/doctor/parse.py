@@ -254,6 +254,19 @@ def text_line(text: str, needle: str) -> int | None:
     return None if pos < 0 else text.count("\n", 0, pos) + 1
 
 
+def env_file_pairs(text: str) -> list[tuple[str, str]]:
+    """The ``KEY=value`` lines of a ``.env`` file, in order (blank lines, comments and lines
+    without ``=`` skipped; ``export`` and the quotes around a value dropped)."""
+    pairs: list[tuple[str, str]] = []
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, _, value = line.removeprefix("export ").partition("=")
+        pairs.append((key.strip(), value.strip().strip("'\"")))
+    return pairs
+
+
 def as_list(value: Any) -> list[Any]:
     """A parsed value as a list: empty when the document has something else there."""
     return value if isinstance(value, list) else []

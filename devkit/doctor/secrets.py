@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import re
 
+from devkit.doctor.parse import env_file_pairs
+
 _SECRET_NAME = re.compile(
     r"(^|_)(PASSWORD|PASSWD|PASS|SECRET|TOKEN|API_?KEY|ACCESS_?KEY|PRIVATE_?KEY|SECRET_?KEY|"
     r"CREDENTIALS?|AUTH)(_|$)",
@@ -75,14 +77,7 @@ def env_file_secrets(text: str) -> list[str]:
     """The names in a ``.env`` file (``KEY=value`` lines) whose values are secrets: set,
     not placeholders, not a variable reference, not a service's default nor a value the file
     also gives a setting that is no secret (the user name repeated as password)."""
-    pairs: list[tuple[str, str]] = []
-    for line in text.splitlines():
-        line = line.strip()
-        if not line or line.startswith("#") or "=" not in line:
-            continue
-        key, _, value = line.removeprefix("export ").partition("=")
-        value = value.strip().strip("'\"")
-        pairs.append((key.strip(), value))
+    pairs = env_file_pairs(text)
     plain = {v.lower() for k, v in pairs if not looks_secret(k, v)}
     return [
         k

@@ -37,6 +37,9 @@ PATTERNS: dict[str, list[tuple[str, str, int | None]]] = {
     # a build declared through extends: {file:} and through include: has its real context
     "compose-extends-file": [("DK014", "docker/Dockerfile", 2)],
     "compose-include": [("DK014", "docker/Dockerfile", 2)],
+    # `dockerfile: ${API_DOCKERFILE}` set in the project's .env (itself using an earlier
+    # variable): Compose interpolates from .env, so the Dockerfile exists and is audited
+    "compose-dotenv-dockerfile": [("DK006", "services/api/Dockerfile", 1)],
     # DK006: who runs the image. FROM mcr.microsoft.com/devcontainers/*: its
     # devcontainer.metadata label makes the Dev Containers CLI run it as vscode
     "dk006-mcr-metadata": [],
@@ -58,6 +61,9 @@ PATTERNS: dict[str, list[tuple[str, str, int | None]]] = {
     "dk006-chiseled-dotnet": [("DK004", "Dockerfile", 3)],  # (a true one)
     # DK002: `yarn --version` after unpacking yarn is not an install
     "dk002-version-check": [],
+    # DK007: `ENV SECRET_KEY_BASE=""` stores nothing; an ARG's value and an ENV set from
+    # it do (--build-arg fills them)
+    "dk007-empty-env": [("DK007", "Dockerfile", 4), ("DK007", "Dockerfile", 5)],
     # `go build` after `go mod download`: its build cache, not "go install"
     "dk002-go-build": [("DK002", "Dockerfile", 6)],
     # `dotnet publish --no-restore` downloads nothing

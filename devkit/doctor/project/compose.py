@@ -20,6 +20,7 @@ from devkit.doctor.parse import (
     OverrideList,
     as_dict,
     as_list,
+    env_file_pairs,
     parse_yaml_lines,
 )
 from devkit.doctor.project.model import Build, Mount
@@ -51,6 +52,24 @@ class ComposeReader:
         self.compose_docs: dict[Path, tuple[Any, dict[tuple[Any, ...], int]] | None] = {}
         #: The builds of every compose service read, in the order read.
         self.compose_builds: list[Build] = []
+        #: The variables of each project folder's ``.env`` file, read once.
+        self.dotenvs: dict[Path, dict[str, str]] = {}
+
+    def variables(self, project_dir: Path) -> dict[str, str]:
+        """The variables Compose interpolates in the project ``project_dir`` with an empty
+        environment: those its ``.env`` file sets (each value interpolated with the ones
+        before it, as Compose does), none if there is no such file or it cannot be read."""
+        key = project_dir.resolve()
+        if key not in self.dotenvs:
+            found: dict[str, str] = {}
+            try:
+                text = (project_dir / ".env").read_text(encoding="utf-8", errors="replace")
+            except OSError:
+                text = ""
+            for name, value in env_file_pairs(text):
+                found[name] = _interp(value, found)
+            self.dotenvs[key] = found
+        return self.dotenvs[key]
 
     def load(self, path: Path) -> tuple[Any, dict[tuple[Any, ...], int]] | None:
         """A compose file's data and lines, parsed once (None, and DK000 once, if it cannot
@@ -114,7 +133,13 @@ class ComposeReader:
                 if not isinstance(spec, dict):
                     continue
                 svc = services.setdefault(
-                    name, Service(file=rel, line=lines.get(("services", name)), name=str(name))
+                    name,
+                    Service(
+                        file=rel,
+                        line=lines.get(("services", name)),
+                        name=str(name),
+                        variables=self.variables(project_dir),
+                    ),
                 )
                 for base_spec, base_path, base_lines, base_key in self._extended(
                     spec, path, str(name)
@@ -205,6 +230,8 @@ class Service:
     args: dict[str, str] = field(default_factory=dict)
     origin: tuple[str, int | None] | None = None
     compose_file: Path | None = None
+    #: What ``${VAR}`` stands for: the project's ``.env`` (no shell environment is assumed).
+    variables: dict[str, str] = field(default_factory=dict)
 
     def build(self) -> Build | None:
         """The build this service declares (None: none, or a remote context BuildKit fetches,
@@ -248,25 +275,27 @@ class Service:
         and ``!reset`` removes."""
         self._absorb_build(spec.get("build"), path, base, rel, lines, key)
         if isinstance(spec.get("image"), str):
-            self.image = _interp(spec["image"])
+            self.image = _interp(spec["image"], self.variables)
         env = spec.get("environment")
         if env is RESET or isinstance(env, (OverrideDict, OverrideList)):
             self.env = {}
         if isinstance(env, dict):
-            self.env.update({str(k): _interp(str(v)) for k, v in env.items() if v is not None})
+            self.env.update(
+                {str(k): _interp(str(v), self.variables) for k, v in env.items() if v is not None}
+            )
         elif isinstance(env, list):
             for item in env:
                 k, _, v = str(item).partition("=")
-                self.env[k] = _interp(v)
+                self.env[k] = _interp(v, self.variables)
         if spec.get("user") is RESET:
             self.user = None
         elif spec.get("user") is not None:
-            self.user = _interp(str(spec["user"]))
+            self.user = _interp(str(spec["user"]), self.variables)
         volumes = spec.get("volumes")
         if volumes is RESET or isinstance(volumes, OverrideList):
             self.mounts = []
         for idx, vol in enumerate(as_list(volumes)):
-            mount = _compose_mount(vol)
+            mount = _compose_mount(vol, self.variables)
             if mount is not None:
                 mount.file = rel
                 mount.line = lines.get((*key, "volumes", idx))
@@ -297,10 +326,10 @@ class Service:
         self.origin = (rel, lines.get((*key, "build")) or lines.get(key))
         context = build.get("context")
         if isinstance(context, str) or self.context is None:
-            raw = _interp(str(context or "."))
+            raw = _interp(str(context or "."), self.variables)
             self.context = raw if _remote(raw) else base / raw
         if isinstance(build.get("dockerfile"), str):
-            self.dockerfile = _interp(build["dockerfile"])
+            self.dockerfile = _interp(build["dockerfile"], self.variables)
             self.inline = None
         if isinstance(build.get("dockerfile_inline"), str):
             line = lines.get((*key, "build", "dockerfile_inline"), 1)
@@ -308,12 +337,16 @@ class Service:
             self.inline = (build["dockerfile_inline"], line + 1)
             self.compose_file = path
         if isinstance(build.get("target"), str):
-            self.target = _interp(build["target"])
+            self.target = _interp(build["target"], self.variables)
         args_raw = build.get("args")
         if isinstance(args_raw, list):
             args_raw = dict(str(a).partition("=")[::2] for a in args_raw)
         self.args.update(
-            {str(k): _interp(str(v)) for k, v in as_dict(args_raw).items() if v is not None}
+            {
+                str(k): _interp(str(v), self.variables)
+                for k, v in as_dict(args_raw).items()
+                if v is not None
+            }
         )
 
 
@@ -330,15 +363,16 @@ def _compose_doc(text: str) -> tuple[Any, dict[tuple[Any, ...], int]]:
     return data, lines
 
 
-def _interp(value: str) -> str:
-    """Compose variable interpolation with an empty environment (defaults apply)."""
-    return substitute(value.replace("$$", "\0"), {}).replace("\0", "$")
+def _interp(value: str, variables: dict[str, str] | None = None) -> str:
+    """Compose variable interpolation with ``variables`` (a project's ``.env``) and no
+    shell environment: unknown variables are empty, defaults apply."""
+    return substitute(value.replace("$$", "\0"), variables or {}).replace("\0", "$")
 
 
-def _compose_mount(vol: Any) -> Mount | None:
+def _compose_mount(vol: Any, variables: dict[str, str]) -> Mount | None:
     """A compose ``volumes:`` entry (short ``src:dst[:mode]`` or long syntax) as a Mount."""
     if isinstance(vol, str):
-        parts = _interp(vol).split(":")
+        parts = _interp(vol, variables).split(":")
         if len(parts) == 1:
             return Mount("volume", None, parts[0], "", None)
         source, target = parts[0], parts[1]
@@ -346,6 +380,6 @@ def _compose_mount(vol: Any) -> Mount | None:
         return Mount(kind, source or None, target, "", None)
     if isinstance(vol, dict) and vol.get("target"):
         kind = str(vol.get("type") or "volume")
-        src = _interp(str(vol["source"])) if vol.get("source") else None
-        return Mount(kind, src, _interp(str(vol["target"])), "", None)
+        src = _interp(str(vol["source"]), variables) if vol.get("source") else None
+        return Mount(kind, src, _interp(str(vol["target"]), variables), "", None)
     return None

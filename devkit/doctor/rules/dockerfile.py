@@ -91,15 +91,15 @@ def _installs(run: Run, path: Path, df: Dockerfile, shipped: set[int]) -> None:
             own = st is stage
             for ins in st.instructions:
                 if ins.keyword in ("ARG", "ENV"):
-                    for name, value in ins.assignments():
-                        value = (
-                            substitute(value, {**variables, **env}) if value is not None else None
-                        )
+                    for name, raw in ins.assignments():
+                        value = substitute(raw, {**variables, **env}) if raw is not None else None
                         if ins.keyword == "ENV" and value is not None:
                             env[name] = value
                         if ins.keyword == "ARG":
                             variables.setdefault(name, value)
-                        if own:
+                        # `ENV SECRET_KEY_BASE=""` names a setting and stores nothing (an
+                        # ARG without a value is different: --build-arg fills it)
+                        if own and not (ins.keyword == "ENV" and raw == ""):
                             _secret(run, path, df, ins, name, value, stage.index in shipped)
                     continue
                 if ins.keyword in ("COPY", "ADD"):
