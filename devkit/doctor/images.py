@@ -85,6 +85,7 @@ _KNOWN: list[tuple[re.Pattern[str], KnownImage]] = [
             ),
         ),
         (r"^(docker\.io/)?grafana/grafana\b", KnownImage("472")),
+        (r"^(docker\.io/)?grafana/k6\b", KnownImage("k6")),
         (r"^(docker\.io/)?jenkins/(jenkins|inbound-agent|agent)\b", KnownImage("jenkins")),
         (r"^(docker\.io/)?bitnami/", KnownImage("1001")),
         (r"-unprivileged(:|@|$)", KnownImage("101")),

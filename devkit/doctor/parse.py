@@ -256,14 +256,18 @@ def text_line(text: str, needle: str) -> int | None:
 
 def env_file_pairs(text: str) -> list[tuple[str, str]]:
     """The ``KEY=value`` lines of a ``.env`` file, in order (blank lines, comments and lines
-    without ``=`` skipped; ``export`` and the quotes around a value dropped)."""
+    without ``=`` skipped; ``export``, the quotes around a value and the comment after an
+    unquoted one dropped, as Compose reads them)."""
     pairs: list[tuple[str, str]] = []
     for line in text.splitlines():
         line = line.strip()
         if not line or line.startswith("#") or "=" not in line:
             continue
         key, _, value = line.removeprefix("export ").partition("=")
-        pairs.append((key.strip(), value.strip().strip("'\"")))
+        value = value.strip()
+        if value[:1] not in ("'", '"'):
+            value = re.split(r"\s#", value, maxsplit=1)[0].rstrip()  # `KEY=x  # why`
+        pairs.append((key.strip(), value.strip("'\"")))
     return pairs
 
 

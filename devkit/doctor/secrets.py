@@ -32,9 +32,12 @@ _SECRET_VALUE = re.compile(
 
 
 # Values that hold no secret: placeholders for a build step that needs the variable set
-# (`prisma generate` with DATABASE_URL=postgresql://placeholder:placeholder@localhost/x).
+# (`prisma generate` with DATABASE_URL=postgresql://placeholder:placeholder@localhost/x), and
+# the defaults of demos (`changeit`, Java's keystore default).
 _PLACEHOLDER = re.compile(
-    r"^(placeholder|dummy|example|sample|changeme|change[-_]?me|change[-_]?this|changethis|"
+    r"^(placeholder|dummy|example|sample|changeme|change[-_]?(me|it|this)|changethis|"
+    # a value that names what it is: monitoring_password, app-secret
+    r"[a-z0-9]+[-_](pass|password|secret)|"
     r"x+|\*+|pass|password|secret|test|testing|foo|bar|fake|none|null|todo|unset|"
     r"replace[-_]?me|your[-_].*|<.*>)$",
     re.IGNORECASE,

@@ -16,6 +16,7 @@ from devkit.doctor.images import known_image, root_user
         ("quay.io/jupyter/scipy-notebook:latest", "jovyan", False),
         ("mcr.microsoft.com/dotnet/runtime-deps:8.0-jammy-chiseled", "1654", False),
         ("gcr.io/distroless/static:nonroot", "nonroot", False),
+        ("docker.io/grafana/k6:2.2.0-with-browser@sha256:0123", "k6", False),
         ("python:3.12-slim", None, False),
         ("postgres:16", None, False),
     ],

@@ -41,3 +41,6 @@ def test_files_that_are_not_utf8_are_dk000_not_a_crash(tmp_path: Path) -> None:
 def test_env_file_pairs_reads_key_value_lines() -> None:
     text = "# comment\n\nexport A=1\nB = 'two words'\nC=\"x=y\"\nnot a pair\nD=\n"
     assert parse.env_file_pairs(text) == [("A", "1"), ("B", "two words"), ("C", "x=y"), ("D", "")]
+    # a comment after an unquoted value is no part of it; inside quotes it is
+    text = "E=pw   # set in init.sql\nF='a # b'\nG=a#b\n"
+    assert parse.env_file_pairs(text) == [("E", "pw"), ("F", "a # b"), ("G", "a#b")]

@@ -47,6 +47,14 @@ PATTERNS: dict[str, list[tuple[str, str, int | None]]] = {
     "dk006-user-var": [],
     # the entrypoint hands the server to another user (setpriv, gosu, su-exec, su -c)
     "dk006-entrypoint-stepdown": [],
+    # ... also when the ENTRYPOINT names the script on PATH (start-container), or runs it
+    # through tini after a COPY --from another stage that took it from the context (the
+    # repository's root: a Dockerfile in docker/ nobody references is often built from there)
+    "dk006-entrypoint-on-path": [],
+    "dk006-entrypoint-from-stage": [],
+    # Dockerfile.ci.debian-base is built only to be used FROM (its sibling Dockerfile.ci is
+    # checked)
+    "dk006-base-named": [("DK006", "docker/Dockerfile.ci", 1)],
     # a Dockerfile nobody builds whose image runs a REPL: a base for others' FROM
     "dk006-base-image": [("DK002", "Dockerfile", 3)],
     # Windows images have no root user
@@ -99,6 +107,13 @@ PATTERNS: dict[str, list[tuple[str, str, int | None]]] = {
     "dk005-purged": [("DK002", "Dockerfile", 2)],
     # an SDK image nobody builds, running a REPL: a toolchain on purpose (python's full image)
     "dk005-sdk-by-design": [],
+    # `ENTRYPOINT ["go", "run", "main.go"]` needs the toolchain it ships; a tool image that
+    # only runs what `go install` built does not
+    "dk005-runs-toolchain": [
+        ("DK005", "Dockerfile", 1),
+        ("DK002", "Dockerfile", 2),
+        ("DK006", "Dockerfile.compose", 2),
+    ],
     # Dockerfile.base is only built to be used FROM
     "dk005-base-dockerfile": [("DK002", "Dockerfile.base", 2)],
     # DK004: `pip install --upgrade pip` with no manifest copied yet installs none of the
@@ -118,6 +133,11 @@ PATTERNS: dict[str, list[tuple[str, str, int | None]]] = {
     "dk010-public-key": [],
     # keys and certificates under tests/ are fixtures
     "dk010-test-key": [],
+    # a committed key a CI workflow decrypts its test credentials with
+    "dk010-ci-key": [],
+    # demo defaults: `changeit`, a value naming itself (monitoring_password) followed by a
+    # comment, an empty API_KEY
+    "dk010-demo-env": [],
 }
 
 

@@ -29,6 +29,9 @@ def test_placeholders() -> None:
     assert placeholder("<your token>") and placeholder("xxxx")
     assert placeholder("postgres://app:app@db/app")  # the user name repeated
     assert not placeholder("postgres://app:Zq8-real@db/app")
+    # demo defaults: Java's keystore default, a value that names itself
+    assert placeholder("changeit") and placeholder("monitoring_password")
+    assert not placeholder("k9Password2x")
 
 
 def test_env_file_secrets_skip_defaults_references_and_repeated_settings() -> None:

@@ -249,7 +249,8 @@ def _secret_files(
 ) -> list[str]:
     """Sent files that hold secrets (.env files with a real secret value, private keys,
     tokens), outside ``skip`` and outside test folders (test keys and certificates are
-    fixtures: in ``root``'s terms, under ``test/``, ``tests/``, ``testdata/``, ``fixtures/``…)."""
+    fixtures: in ``root``'s terms, under ``test/``, ``tests/``, ``testdata/``, ``fixtures/``…,
+    or CI configuration under ``.github/``)."""
     found: list[str] = []
     skipped = tuple(f"{s}/" for s in skip)
     for rel in sorted(sent):
@@ -278,7 +279,12 @@ def _secret_files(
     return found
 
 
-_TEST_DIR = re.compile(r"^(tests?|testdata|test[-_]?data|testing|fixtures?|spec|e2e)$", re.I)
+# Folders of test fixtures, and of CI configuration (a key a workflow decrypts its test
+# credentials with, committed beside them).
+_TEST_DIR = re.compile(
+    r"^(tests?|testdata|test[-_]?data|testing|fixtures?|spec|e2e|\.github|\.gitlab|\.circleci)$",
+    re.I,
+)
 # A public key under a secret-looking name (a repository's signing key.gpg.key, ssh .pub).
 _PUBLIC_KEY = re.compile(
     rb"-----BEGIN (PGP PUBLIC KEY BLOCK|PUBLIC KEY|CERTIFICATE)|^(ssh-|ecdsa-)", re.MULTILINE

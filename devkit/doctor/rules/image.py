@@ -74,19 +74,37 @@ def _ships(path: Path, df: Dockerfile, builds: list[Build], users: list[DevConta
     """Whether DK005 applies: the image ships to run somewhere, it is not a development
     environment (a dev container's image, a notebook image, a Dockerfile in a dev-environment
     folder: the toolchain is the point there), a build or test image (by its name or
-    folder), a base built only to be used FROM, or a lone base or tool image that runs nothing
-    of its own (the full `python` image ships gcc on purpose)."""
+    folder), a base built only to be used FROM, an image whose command runs the toolchain
+    itself (`go run main.go`), or a lone base or tool image that runs nothing of its own (the
+    full `python` image ships gcc on purpose)."""
     if users or _DEV_ENV_DIRS & set(path.parts) or known_image(df.stages[0].base).interactive:
         return False
     if _TOOLING_DOCKERFILE.search(path.name) or _BASE_DOCKERFILE.search(path.name):
         return False
     if any(_TOOLING_DIRS.match(part) for part in path.parent.parts):
         return False
-    if not any(b.origin is not None for b in builds):
-        entrypoint, command = _runs(df, df.final_stage)
-        if _runs_nothing_of_its_own(df, df.final_stage, entrypoint, command):
-            return False
-    return True
+    entrypoint, command = _runs(df, df.final_stage)
+    if _runs_the_toolchain([*entrypoint, *command]):
+        return False
+    referenced = any(b.origin is not None for b in builds)
+    return referenced or not _runs_nothing_of_its_own(df, df.final_stage, entrypoint, command)
+
+
+#: Commands that need the toolchain when the container runs (`go run main.go`, `cargo
+#: watch`, `dotnet watch`): the SDK in the image is what it runs. `dotnet app.dll` is not.
+_TOOLCHAIN_COMMANDS = {"go", "cargo", "mvn", "mvnw", "gradle", "gradlew", "make"}
+_DOTNET_SDK_VERBS = {"run", "watch", "test", "build"}
+
+
+def _runs_the_toolchain(words: list[str]) -> bool:
+    while words and (program(words[0]) in _INITS or words[0] == "--"):
+        words = words[1:]
+    if not words:
+        return False
+    prog = program(words[0])
+    if prog in _TOOLCHAIN_COMMANDS:
+        return True
+    return prog == "dotnet" and len(words) > 1 and words[1] in _DOTNET_SDK_VERBS
 
 
 def _toolchain(run: Run, path: Path, df: Dockerfile) -> None:
@@ -237,10 +255,17 @@ def _final_user(
         if user is None or not root_user(user):
             continue
         entrypoint, command = _runs(df, stage)
-        if _steps_down(df, stage, entrypoint, command, context, facts):
+        # a Dockerfile nobody references may be built with the repository as its context
+        # (`docker build -f .github/workflows/Dockerfile.ci .`): its scripts are looked up
+        # there too
+        contexts = [context] if referenced else [context, run.root]
+        if any(_steps_down(df, stage, entrypoint, command, c, facts) for c in contexts):
             continue
-        if not (referenced or dev_env) and _runs_nothing_of_its_own(df, stage, entrypoint, command):
-            continue
+        if not (referenced or dev_env) and (
+            _BASE_DOCKERFILE.search(path.name)
+            or _runs_nothing_of_its_own(df, stage, entrypoint, command)
+        ):
+            continue  # a base (Dockerfile.base, ci.alpine-base) is built only to be used FROM
         _root(run, path, df, stage)
 
 
@@ -274,27 +299,59 @@ def _steps_down(
         return True
     if _STEP_DOWN.search(" ".join(entrypoint + command)):
         return True
-    if not entrypoint:
+    words = list(entrypoint)
+    while words and program(words[0]) in _INITS:
+        # `tini -- /docker-entrypoint.sh`: the init runs the script that follows it
+        words = words[1:]
+        while words and words[0].startswith("-"):
+            words = words[1:]
+    if not words:
         return False
-    script = entrypoint[0]
+    return bool(_STEP_DOWN.search(_copied_script(df, stage, words[0], context)))
+
+
+#: Init processes an ENTRYPOINT starts with, ahead of the program they run.
+_INITS = {"tini", "tini-static", "dumb-init", "catatonit"}
+
+
+def _copied_script(df: Dockerfile, stage: Stage, script: str, context: Path, hops: int = 0) -> str:
+    """The text of the file ``script`` (an absolute path, or a name found on PATH) as the
+    Dockerfile puts it there: copied from the context, or from another stage that copied it
+    from the context (``COPY --from=build /entrypoint.sh /``); empty when it is not found."""
     name = script.rsplit("/", 1)[-1]
-    for st in df.chain(stage):
-        for ins in st.instructions:
-            if ins.keyword not in ("COPY", "ADD") or ins.flag("from") or not ins.args:
+    for st in reversed(df.chain(stage)):
+        for ins in reversed(st.instructions):
+            if ins.keyword not in ("COPY", "ADD") or not ins.args:
                 continue
             words = ins.json_form() or safe_split(ins.args)
             dest = words[-1] if words else ""
             for src in words[:-1]:
-                if dest.rstrip("/") != script and not (
-                    (dest.endswith("/") or len(words) > 2)
-                    and fnmatch.fnmatchcase(name, src.rstrip("/").rsplit("/", 1)[-1])
-                ):
+                into_folder = dest.endswith("/") or len(words) > 2
+                if into_folder:
+                    target = f"{dest.rstrip('/')}/{name}"
+                    if not fnmatch.fnmatchcase(name, src.rstrip("/").rsplit("/", 1)[-1]):
+                        continue
+                else:
+                    target = dest
+                # ENTRYPOINT ["start-container"] runs /usr/local/bin/start-container; a
+                # relative destination is in a WORKDIR (not followed): the name decides
+                on_path = "/" not in script.removeprefix("./")
+                same_name = target.rsplit("/", 1)[-1] == name
+                if target != script and not (same_name and (on_path or target[:1] != "/")):
                     continue
-                # the script as the context holds it (a glob: the file it copies there)
-                folder = (context / src).parent
-                if _STEP_DOWN.search(_head(folder / name if dest.endswith("/") else context / src)):
-                    return True
-    return False
+                source = (
+                    f"{src.rstrip('/').rsplit('/', 1)[0]}/{name}"
+                    if into_folder and "/" in src
+                    else (name if into_folder else src)
+                )
+                other = ins.flag("from")
+                if other:
+                    origin = df.stage(other[-1])
+                    if origin is None or hops >= 5:
+                        return ""  # an image's file: not in the context
+                    return _copied_script(df, origin, "/" + source.lstrip("/"), context, hops + 1)
+                return _head(context / source)
+    return ""
 
 
 def _head(path: Path) -> str:
