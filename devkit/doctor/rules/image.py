@@ -3,7 +3,6 @@ user it runs as (DK006), worked out as Docker and the Dev Containers CLI decide 
 
 from __future__ import annotations
 
-import fnmatch
 import re
 from pathlib import Path
 
@@ -12,7 +11,8 @@ from devkit.doctor.facts import ImageFacts
 from devkit.doctor.images import known_image, root_user
 from devkit.doctor.model import WARNING, Rule, Run
 from devkit.doctor.project import Build, DevContainer, Project
-from devkit.doctor.shell import commands, program, safe_split
+from devkit.doctor.runs import runs, runs_nothing_of_its_own, runs_the_toolchain, steps_down
+from devkit.doctor.shell import commands, program
 
 
 def check(run: Run, project: Project) -> None:
@@ -83,28 +83,11 @@ def _ships(path: Path, df: Dockerfile, builds: list[Build], users: list[DevConta
         return False
     if any(_TOOLING_DIRS.match(part) for part in path.parent.parts):
         return False
-    entrypoint, command = _runs(df, df.final_stage)
-    if _runs_the_toolchain([*entrypoint, *command]):
+    entrypoint, command = runs(df, df.final_stage)
+    if runs_the_toolchain([*entrypoint, *command]):
         return False
     referenced = any(b.origin is not None for b in builds)
-    return referenced or not _runs_nothing_of_its_own(df, df.final_stage, entrypoint, command)
-
-
-#: Commands that need the toolchain when the container runs (`go run main.go`, `cargo
-#: watch`, `dotnet watch`): the SDK in the image is what it runs. `dotnet app.dll` is not.
-_TOOLCHAIN_COMMANDS = {"go", "cargo", "mvn", "mvnw", "gradle", "gradlew", "make"}
-_DOTNET_SDK_VERBS = {"run", "watch", "test", "build"}
-
-
-def _runs_the_toolchain(words: list[str]) -> bool:
-    while words and (program(words[0]) in _INITS or words[0] == "--"):
-        words = words[1:]
-    if not words:
-        return False
-    prog = program(words[0])
-    if prog in _TOOLCHAIN_COMMANDS:
-        return True
-    return prog == "dotnet" and len(words) > 1 and words[1] in _DOTNET_SDK_VERBS
+    return referenced or not runs_nothing_of_its_own(df, df.final_stage, entrypoint, command)
 
 
 def _toolchain(run: Run, path: Path, df: Dockerfile) -> None:
@@ -180,35 +163,6 @@ DK006 = Rule(
     "Create a user (useradd) and end the stage with USER <name>.",
 )
 
-# Commands that run nothing of an image's own: a shell or a language's REPL. An image whose
-# command is one of these (or that has none) is a base or tool image: USER belongs in the
-# images built from it (a USER here breaks their `apt-get install`).
-_SHELLS_AND_REPLS = {
-    "sh", "bash", "ash", "dash", "zsh", "fish", "pwsh", "powershell", "cmd",
-    "python", "python3", "python2", "ipython", "node", "deno", "bun", "irb", "ruby", "php",
-    "perl", "lua", "jshell", "ghci", "iex", "erl", "R", "julia", "scala", "groovysh",
-}  # fmt: skip
-# Servers that start as root and hand their workers to an unprivileged user themselves
-# (apache's User, php-fpm's pool user, nginx's worker user) or through their official
-# image's entrypoint (postgres, mysqld, redis-server: gosu).
-_DROPPING_DAEMONS = {
-    "apache2-foreground", "httpd-foreground", "apache2ctl", "httpd", "php-fpm", "nginx",
-    "postgres", "mysqld", "mariadbd", "redis-server", "mongod", "rabbitmq-server",
-}  # fmt: skip
-# Entrypoints that only set up and then run the command (CMD) they are given.
-_WRAPPERS = re.compile(r"^(tini|dumb-init|.*entrypoint.*|init)$", re.IGNORECASE)
-# Arguments that only ask a program about itself (`dotnet --info`): a command of that kind
-# prints something and exits; the image runs nothing of its own.
-_QUESTIONS = {"--info", "--version", "-v", "--help", "-h", "version", "info", "help"}
-# What an entrypoint script uses to hand the process to another user.
-_STEP_DOWN = re.compile(
-    r"\b(gosu|su-exec|setpriv|runuser|chpst\s+-u|s6-setuidgid|setuidgid)\b|\bsu\b[^\n]*\s-c\b|"
-    r"\bsu\s+-p\b|\bexec\s+su\b"
-)
-# Where an image that ships no application of its own puts what it copies: scripts and config.
-_NOT_APP = ("/usr/local/bin", "/usr/local/sbin", "/usr/bin", "/usr/sbin", "/bin", "/sbin",
-            "/etc", "/usr/local/etc", "/docker-entrypoint", "/tmp",
-            "/usr/local/share/ca-certificates", "/usr/share/ca-certificates")  # fmt: skip
 # Folders of development environments (the image a developer works in).
 _DEV_ENV_DIRS = {".devcontainer", ".codesandbox", ".gitpod", ".idx"}
 
@@ -254,152 +208,19 @@ def _final_user(
         user = facts.runs_as()
         if user is None or not root_user(user):
             continue
-        entrypoint, command = _runs(df, stage)
+        entrypoint, command = runs(df, stage)
         # a Dockerfile nobody references may be built with the repository as its context
         # (`docker build -f .github/workflows/Dockerfile.ci .`): its scripts are looked up
         # there too
         contexts = [context] if referenced else [context, run.root]
-        if any(_steps_down(df, stage, entrypoint, command, c, facts) for c in contexts):
+        if any(steps_down(df, stage, entrypoint, command, c, facts) for c in contexts):
             continue
         if not (referenced or dev_env) and (
             _BASE_DOCKERFILE.search(path.name)
-            or _runs_nothing_of_its_own(df, stage, entrypoint, command)
+            or runs_nothing_of_its_own(df, stage, entrypoint, command)
         ):
             continue  # a base (Dockerfile.base, ci.alpine-base) is built only to be used FROM
         _root(run, path, df, stage)
-
-
-def _runs(df: Dockerfile, stage: Stage) -> tuple[list[str], list[str]]:
-    """The ENTRYPOINT and CMD words the stage (and the stages it builds on) set last."""
-    entrypoint: list[str] = []
-    command: list[str] = []
-    for st in df.chain(stage):
-        for ins in st.instructions:
-            if ins.keyword in ("ENTRYPOINT", "CMD"):
-                words = ins.json_form() or safe_split(ins.args)
-                if ins.keyword == "ENTRYPOINT":
-                    entrypoint, command = words, []  # a new ENTRYPOINT resets CMD
-                else:
-                    command = words
-    return entrypoint, command
-
-
-def _steps_down(
-    df: Dockerfile,
-    stage: Stage,
-    entrypoint: list[str],
-    command: list[str],
-    context: Path,
-    facts: ImageFacts,
-) -> bool:
-    """Whether the container starts as root only to hand its process to another user: a
-    base image whose entrypoint does (kept when the stage sets none of its own), gosu & co.
-    in the command, or in the entrypoint script the Dockerfile copies from the context."""
-    if facts.known.steps_down and not entrypoint:
-        return True
-    if _STEP_DOWN.search(" ".join(entrypoint + command)):
-        return True
-    words = list(entrypoint)
-    while words and program(words[0]) in _INITS:
-        # `tini -- /docker-entrypoint.sh`: the init runs the script that follows it
-        words = words[1:]
-        while words and words[0].startswith("-"):
-            words = words[1:]
-    if not words:
-        return False
-    return bool(_STEP_DOWN.search(_copied_script(df, stage, words[0], context)))
-
-
-#: Init processes an ENTRYPOINT starts with, ahead of the program they run.
-_INITS = {"tini", "tini-static", "dumb-init", "catatonit"}
-
-
-def _copied_script(df: Dockerfile, stage: Stage, script: str, context: Path, hops: int = 0) -> str:
-    """The text of the file ``script`` (an absolute path, or a name found on PATH) as the
-    Dockerfile puts it there: copied from the context, or from another stage that copied it
-    from the context (``COPY --from=build /entrypoint.sh /``); empty when it is not found."""
-    name = script.rsplit("/", 1)[-1]
-    for st in reversed(df.chain(stage)):
-        for ins in reversed(st.instructions):
-            if ins.keyword not in ("COPY", "ADD") or not ins.args:
-                continue
-            words = ins.json_form() or safe_split(ins.args)
-            dest = words[-1] if words else ""
-            for src in words[:-1]:
-                into_folder = dest.endswith("/") or len(words) > 2
-                if into_folder:
-                    target = f"{dest.rstrip('/')}/{name}"
-                    if not fnmatch.fnmatchcase(name, src.rstrip("/").rsplit("/", 1)[-1]):
-                        continue
-                else:
-                    target = dest
-                # ENTRYPOINT ["start-container"] runs /usr/local/bin/start-container; a
-                # relative destination is in a WORKDIR (not followed): the name decides
-                on_path = "/" not in script.removeprefix("./")
-                same_name = target.rsplit("/", 1)[-1] == name
-                if target != script and not (same_name and (on_path or target[:1] != "/")):
-                    continue
-                source = (
-                    f"{src.rstrip('/').rsplit('/', 1)[0]}/{name}"
-                    if into_folder and "/" in src
-                    else (name if into_folder else src)
-                )
-                other = ins.flag("from")
-                if other:
-                    origin = df.stage(other[-1])
-                    if origin is None or hops >= 5:
-                        return ""  # an image's file: not in the context
-                    return _copied_script(df, origin, "/" + source.lstrip("/"), context, hops + 1)
-                return _head(context / source)
-    return ""
-
-
-def _head(path: Path) -> str:
-    """The first 256 kB of a text file (empty when it cannot be read)."""
-    try:
-        with path.open("rb") as f:
-            return f.read(262_144).decode("utf-8", errors="replace")
-    except OSError:
-        return ""
-
-
-def _runs_nothing_of_its_own(
-    df: Dockerfile, stage: Stage, entrypoint: list[str], command: list[str]
-) -> bool:
-    """Whether the image is a base or tool image: it has no command, or a shell or REPL, or
-    a server that drops root itself while no application is copied into it."""
-    # what runs: ENTRYPOINT with CMD as its arguments (a wrapper entrypoint runs the CMD)
-    wrapped = not entrypoint or _WRAPPERS.match(program(entrypoint[0]))
-    words = command if wrapped else entrypoint + command
-    if words and _WRAPPERS.match(program(words[0])):
-        words = [w for w in words[1:] if w != "--"]
-    if not words:
-        return True
-    prog = program(words[0])
-    bare = all(w.startswith("-") and w != "-c" for w in words[1:])  # `python3`, `php -a`
-    if bare and (prog in _SHELLS_AND_REPLS or re.fullmatch(r"python[0-9.]*", prog)):
-        return True
-    if len(words) > 1 and all(w in _QUESTIONS for w in words[1:]):
-        return True
-    return prog in _DROPPING_DAEMONS and not _ships_application(df, stage)
-
-
-def _ships_application(df: Dockerfile, stage: Stage) -> bool:
-    """Whether the stage (or those it builds on) copies something other than scripts and
-    configuration into the image: the application it exists to run."""
-    for st in df.chain(stage):
-        for ins in st.instructions:
-            if ins.keyword not in ("COPY", "ADD"):
-                continue
-            words = ins.json_form() or safe_split(ins.args)
-            dest = words[-1] if words else ""
-            sources = words[:-1]
-            if dest.startswith(_NOT_APP):
-                continue
-            if dest == "/" and sources and all(s.endswith((".sh", ".conf")) for s in sources):
-                continue
-            return True
-    return False
 
 
 def _root(run: Run, path: Path, df: Dockerfile, stage: Stage) -> None:
