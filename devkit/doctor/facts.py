@@ -38,7 +38,8 @@ _MANIFEST_FAMILIES: list[tuple[tuple[str, ...], frozenset[str]]] = [
         frozenset({"npm", "yarn", "pnpm", "bun"}),
     ),
     (("go.mod", "go.sum"), frozenset({"go"})),
-    (("Cargo.toml", "Cargo.lock"), frozenset({"cargo"})),
+    # recipe.json: cargo-chef's digest of the manifests (`cargo chef prepare` → `cook`)
+    (("Cargo.toml", "Cargo.lock", "recipe.json"), frozenset({"cargo"})),
     (
         ("*.csproj", "*.fsproj", "*.vbproj", "*.sln", "NuGet.config", "Directory.*.props",
          "packages.lock.json"),

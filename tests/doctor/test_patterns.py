@@ -106,6 +106,13 @@ PATTERNS: dict[str, list[tuple[str, str, int | None]]] = {
     # DK005: apt-mark auto + apt-get purge --auto-remove in the same RUN removes the tools
     "dk005-purged": [("DK002", "Dockerfile", 2)],
     # an SDK image nobody builds, running a REPL: a toolchain on purpose (python's full image)
+    # DK004: cargo-chef cooks the dependencies from recipe.json (the manifests' digest)
+    # before the source is copied
+    "dk004-cargo-chef": [
+        ("DK002", "Dockerfile", 2),
+        ("DK002", "Dockerfile", 10),
+        ("DK002", "Dockerfile", 12),
+    ],
     "dk005-sdk-by-design": [],
     # `ENTRYPOINT ["go", "run", "main.go"]` needs the toolchain it ships; a tool image that
     # only runs what `go install` built does not
