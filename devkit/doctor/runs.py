@@ -102,7 +102,6 @@ def steps_down(
     return bool(_STEP_DOWN.search(_copied_script(df, stage, words[0], context)))
 
 
-
 def _copied_script(df: Dockerfile, stage: Stage, script: str, context: Path, hops: int = 0) -> str:
     """The text of the file ``script`` (an absolute path, or a name found on PATH) as the
     Dockerfile puts it there: copied from the context, or from another stage that copied it
