@@ -205,7 +205,7 @@ _BULK_DIRS = {".git", "node_modules", ".venv", ".tox", ".gradle", ".mypy_cache",
 
 
 def _bulky(context: Path, sent: set[str]) -> list[str]:
-    """Top-most .git / dependency folders that are sent."""
+    """Top-most .git / dependency folders that are sent (with something in them)."""
     found: list[str] = []
     for rel in sorted(sent, key=lambda p: (p.count("/"), p)):
         parts = PurePosixPath(rel).parts
@@ -223,7 +223,8 @@ def _bulky(context: Path, sent: set[str]) -> list[str]:
                 and ((full.parent / "Cargo.toml").is_file() or (full.parent / "pom.xml").is_file())
             )
         )
-        if bulky:
+        # `.git/*` in the .dockerignore leaves the empty folder: nothing of it is sent
+        if bulky and (not is_dir or any(p.startswith(rel + "/") for p in sent)):
             found.append(rel)
     return found
 
