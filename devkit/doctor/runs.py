@@ -41,7 +41,8 @@ _STEP_DOWN = re.compile(
 )
 # Where an image that ships no application of its own puts what it copies: scripts and config.
 _NOT_APP = ("/usr/local/bin", "/usr/local/sbin", "/usr/bin", "/usr/sbin", "/bin", "/sbin",
-            "/etc", "/usr/local/etc", "/docker-entrypoint", "/tmp",
+            "/etc", "/usr/local/etc", "/docker-entrypoint", "/tmp", "/tini",
+            "/lib/", "/lib64/", "/usr/local/lib/glibc/",
             "/usr/local/share/ca-certificates", "/usr/share/ca-certificates")  # fmt: skip
 #: Commands that need the toolchain when the container runs (`go run main.go`, `cargo
 #: watch`, `dotnet watch`): the SDK in the image is what it runs. `dotnet app.dll` is not.
@@ -91,15 +92,18 @@ def steps_down(
         return True
     if _STEP_DOWN.search(" ".join(entrypoint + command)):
         return True
+    script = _entry_script(entrypoint)
+    return bool(script and _STEP_DOWN.search(_copied_script(df, stage, script, context)))
+
+
+def _entry_script(entrypoint: list[str]) -> str | None:
+    """The program an ENTRYPOINT starts, behind an init (`tini -- /docker-entrypoint.sh`)."""
     words = list(entrypoint)
     while words and program(words[0]) in _INITS:
-        # `tini -- /docker-entrypoint.sh`: the init runs the script that follows it
         words = words[1:]
         while words and words[0].startswith("-"):
             words = words[1:]
-    if not words:
-        return False
-    return bool(_STEP_DOWN.search(_copied_script(df, stage, words[0], context)))
+    return words[0] if words else None
 
 
 def _copied_script(df: Dockerfile, stage: Stage, script: str, context: Path, hops: int = 0) -> str:
@@ -152,10 +156,16 @@ def _head(path: Path) -> str:
 
 
 def runs_nothing_of_its_own(
-    df: Dockerfile, stage: Stage, entrypoint: list[str], command: list[str]
+    df: Dockerfile,
+    stage: Stage,
+    entrypoint: list[str],
+    command: list[str],
+    context: Path | None = None,
 ) -> bool:
     """Whether the image is a base or tool image: it has no command, or a shell or REPL, or
-    a server that drops root itself while no application is copied into it."""
+    a server that drops root itself while no application is copied into it, or (its
+    entrypoint script read from ``context``) a runtime that script runs with the command as
+    its arguments (`exec deno "$@"`) while no application is copied into it."""
     # what runs: ENTRYPOINT with CMD as its arguments (a wrapper entrypoint runs the CMD)
     wrapped = not entrypoint or _WRAPPERS.match(program(entrypoint[0]))
     words = command if wrapped else entrypoint + command
@@ -169,7 +179,25 @@ def runs_nothing_of_its_own(
         return True
     if len(words) > 1 and all(w in _QUESTIONS for w in words[1:]):
         return True
-    return prog in _DROPPING_DAEMONS and not ships_application(df, stage)
+    if ships_application(df, stage):
+        return False
+    if prog in _DROPPING_DAEMONS:
+        return True
+    # the runtime behind an init (`tini -- /bin/deno`) running an inline snippet (`eval …`,
+    # `-e …`): a greeting, with no application of the image's own to run
+    inner = [*entrypoint[1:], *command] if entrypoint and program(entrypoint[0]) in _INITS else []
+    inner = [w for w in inner if w != "--" and not w.startswith("-")][:2]
+    if inner and program(inner[0]) in _SHELLS_AND_REPLS and inner[1:] == ["eval"]:
+        return True
+    script = _entry_script(entrypoint) if context is not None else None
+    if script and wrapped:
+        runtime = _EXEC_WITH_ARGS.search(_copied_script(df, stage, script, context or Path()))
+        return bool(runtime and program(runtime.group(1)) in _SHELLS_AND_REPLS)
+    return False
+
+
+# An entrypoint script's `exec deno "$@"`: the command (CMD) is that program's arguments.
+_EXEC_WITH_ARGS = re.compile(r"\bexec\s+([\w./-]+)\s+\"\$@\"")
 
 
 def ships_application(df: Dockerfile, stage: Stage) -> bool:

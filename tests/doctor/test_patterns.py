@@ -57,6 +57,10 @@ PATTERNS: dict[str, list[tuple[str, str, int | None]]] = {
     "dk006-base-named": [("DK006", "docker/Dockerfile.ci", 1)],
     # a Dockerfile nobody builds whose image runs a REPL: a base for others' FROM
     "dk006-base-image": [("DK002", "Dockerfile", 3)],
+    # a runtime's image (deno's): its entrypoint script execs the runtime with the command,
+    # or an init runs it directly, and the command is an `eval` greeting; nothing of its own
+    # is copied in (libraries into /lib/ are none). With an application copied in: checked
+    "dk006-runtime-image": [("DK006", "app.Dockerfile", 2)],
     # Windows images have no root user
     "dk006-windows": [],
     # FROM quay.io/jupyter/*: the base image's config says USER jovyan

@@ -217,7 +217,7 @@ def _final_user(
             continue
         if not (referenced or dev_env) and (
             _BASE_DOCKERFILE.search(path.name)
-            or runs_nothing_of_its_own(df, stage, entrypoint, command)
+            or any(runs_nothing_of_its_own(df, stage, entrypoint, command, c) for c in contexts)
         ):
             continue  # a base (Dockerfile.base, ci.alpine-base) is built only to be used FROM
         _root(run, path, df, stage)
