@@ -203,7 +203,7 @@ class ImageFacts:
     def runs_as(self) -> str | None:
         """The user the image runs as: its last USER, else its base image's; None when a
         variable only the build knows names it."""
-        if self.user_unknown:
+        if self.user_unknown or (not self.user and self.known.user_unknown):
             return None
         return self.user or self.known.user or "root"
 

@@ -30,6 +30,9 @@ class KnownImage:
     metadata: bool = False
     #: An image people work in interactively (a notebook server): its compilers are for them.
     interactive: bool = False
+    #: Who it runs as is known to differ from root but not by name: a third party's dev
+    #: container image (built FROM the mcr ones, their devcontainer.metadata inherited).
+    user_unknown: bool = False
 
 
 _GO = (("GOPATH", "/go"),)
@@ -84,6 +87,8 @@ _KNOWN: list[tuple[re.Pattern[str], KnownImage]] = [
                 interactive=True,
             ),
         ),
+        # ghcr.io/<owner>/devcontainers/<name>: dev container images of others
+        (r"^[^/]+\.[^/]+/[^/]+/devcontainers?/", KnownImage(user_unknown=True, metadata=True)),
         (r"^(docker\.io/)?grafana/grafana\b", KnownImage("472")),
         (r"^(docker\.io/)?grafana/k6\b", KnownImage("k6")),
         (r"^(docker\.io/)?jenkins/(jenkins|inbound-agent|agent)\b", KnownImage("jenkins")),

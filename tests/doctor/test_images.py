@@ -40,3 +40,11 @@ def test_what_else_is_known_of_an_image() -> None:
 )  # fmt: skip
 def test_root_user(user: str, root: bool) -> None:
     assert root_user(user) is root
+
+
+def test_a_third_partys_dev_container_image_runs_as_someone_unknown() -> None:
+    # built FROM the mcr images (their devcontainer.metadata inherited): not root, not named
+    image = known_image("ghcr.io/example/devcontainers/php:8.4")
+    assert (image.user, image.user_unknown, image.metadata) == (None, True, True)
+    assert not known_image("mcr.microsoft.com/vscode/devcontainers/base:ubuntu").user_unknown
+    assert not known_image("ghcr.io/example/app:1").user_unknown

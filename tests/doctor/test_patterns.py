@@ -93,6 +93,9 @@ PATTERNS: dict[str, list[tuple[str, str, int | None]]] = {
     "dk011-subfolder-root-manifest": [],
     # the mcr python image runs as vscode: its cache is /home/vscode/.cache/pip
     "dk011-nonroot-user-home": [("DK011", ".devcontainer/devcontainer.json", 2)],
+    # ghcr.io/<owner>/devcontainers/*: not root, but whom only the image's metadata says
+    # (the message names ~/…; see test_rules_devcontainer.py)
+    "dk011-third-party-devcontainer-image": [("DK011", ".devcontainer/devcontainer.json", 3)],
     # pnpm's store follows the bind-mounted workspace's disk
     "dk011-pnpm-store": [],
     # an npm install -g while the image is built is no runtime cache
