@@ -15,10 +15,16 @@ that; :func:`sent_paths` takes those two back out when the patterns ignore them.
 
 from __future__ import annotations
 
+import functools
+import importlib
+import importlib.util
 import os
+import sys
+import types
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from devkit.errors import DevkitError
 
@@ -56,8 +62,7 @@ def sent_paths(context: Path, patterns: Iterable[str]) -> set[str]:
 
     Raises ``OSError`` for a folder that cannot be read (Docker could not send it either).
     """
-    from docker.utils.build import exclude_paths
-
+    exclude_paths = _docker_build().exclude_paths
     wanted = list(patterns)
     # exclude_paths always keeps `dockerfile` and .dockerignore, as the classic builder does.
     # Naming .dockerignore as the Dockerfile leaves only that one forced in; it goes again
@@ -68,12 +73,45 @@ def sent_paths(context: Path, patterns: Iterable[str]) -> set[str]:
     return sent
 
 
+#: The private package name docker-py's build helpers are loaded under (see _docker_build).
+_ALIAS = "_devkit_dockerpy"
+
+
+@functools.cache
+def _docker_build() -> Any:
+    """docker-py's ``docker/utils/build.py`` (``exclude_paths``, ``Pattern``): Docker's own
+    ``.dockerignore`` matching.
+
+    Importing it the ordinary way runs the ``docker`` package's ``__init__`` first, which
+    loads the whole Engine API client (requests, urllib3, paramiko): about 0.2 s, most of a
+    ``devkit doctor`` run, for two pure functions. The module needs only ``docker.constants``
+    and ``docker.utils.fnmatch``, so it is loaded with those from docker-py's own files under
+    a private package name: the same code, and a later ``import docker`` (bench, volumes)
+    still gets the real, untouched package. When docker-py is imported already, or its files
+    are not laid out as expected, the ordinary import is used.
+    """
+    if "docker.utils.build" in sys.modules:
+        return sys.modules["docker.utils.build"]
+    spec = importlib.util.find_spec("docker")  # a top-level name: found, not imported
+    folders = list(spec.submodule_search_locations or []) if spec else []
+    try:
+        if not folders:
+            raise ImportError("docker-py is not a package here")
+        for name, folder in ((_ALIAS, folders[0]), (f"{_ALIAS}.utils", f"{folders[0]}/utils")):
+            package = types.ModuleType(name)
+            package.__path__ = [folder]
+            sys.modules.setdefault(name, package)
+        return importlib.import_module(f"{_ALIAS}.utils.build")
+    except Exception:  # any surprise: docker-py's ordinary import
+        for name in [m for m in sys.modules if m == _ALIAS or m.startswith(_ALIAS + ".")]:
+            del sys.modules[name]
+        return importlib.import_module("docker.utils.build")
+
+
 def _excluded(name: str, patterns: list[str]) -> bool:
     """Whether ``patterns`` exclude the top-level ``name`` (the last matching pattern wins)."""
-    from docker.utils.build import Pattern
-
     excluded = False
-    for pattern in map(Pattern, patterns):
+    for pattern in map(_docker_build().Pattern, patterns):
         if pattern.dirs and pattern.match(name):
             excluded = not pattern.exclusion
     return excluded

@@ -191,6 +191,16 @@ class Dockerfile:
                 return stage
         return None
 
+    def stage_words(self, stage: Stage) -> str:
+        """How a message names a stage: ``stage deps``, ``the image`` (the only stage),
+        ``the final stage``, ``stage 1 (unnamed)``."""
+        if stage.name:
+            return f"stage {stage.name}"
+        if len(self.stages) == 1:
+            return "the image"
+        # Numbered as COPY --from=<n> and BuildKit's "stage-<n>" count them: from 0.
+        return "the final stage" if stage is self.final_stage else f"stage {stage.index} (unnamed)"
+
     def chain(self, stage: Stage) -> list[Stage]:
         """``stage`` and the earlier stages it builds on, root first."""
         result = [stage]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -187,3 +188,32 @@ def test_read_ignore_skips_a_byte_order_mark(tmp_path: Path) -> None:
     ignore = tmp_path / ".dockerignore"
     ignore.write_bytes(b"\xef\xbb\xbfbig.bin\r\n# comment\r\n.git\r\n")
     assert buildcontext.read_ignore(ignore) == ["big.bin", ".git"]
+
+
+def test_dockers_build_helpers_come_from_docker_py_without_its_client() -> None:
+    # Run in a fresh interpreter: this one may have imported docker already.
+    code = (
+        "import sys, inspect\n"
+        "from devkit import buildcontext\n"
+        "helpers = buildcontext._docker_build()\n"
+        "assert 'docker' not in sys.modules and 'requests' not in sys.modules\n"
+        "import docker.utils.build as real\n"
+        "assert inspect.getfile(helpers) == inspect.getfile(real)\n"
+        "assert real is not helpers and real.Pattern is not helpers.Pattern\n"
+        "assert sys.modules['docker.utils.build'] is real\n"
+        "print('ok')\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.stdout.strip() == "ok", done.stderr
+
+
+def test_dockers_build_helpers_reuse_an_imported_docker_py() -> None:
+    import docker.utils.build
+
+    buildcontext._docker_build.cache_clear()
+    try:
+        assert buildcontext._docker_build() is docker.utils.build
+    finally:
+        buildcontext._docker_build.cache_clear()

@@ -19,7 +19,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from devkit import __version__
+import devkit
 from devkit.cli._common import UI, Formatter
 from devkit.errors import DevkitError, UsageError
 
@@ -54,6 +54,29 @@ def _command_modules(argv: Sequence[str] | None) -> list[Any]:
     return [importlib.import_module(f"devkit.cli.{name}") for name in names]
 
 
+class _Version(argparse.Action):
+    """``--version``: looks the version up only when asked (see devkit/__init__.py)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str = argparse.SUPPRESS) -> None:
+        super().__init__(
+            option_strings,
+            dest,
+            nargs=0,
+            default=argparse.SUPPRESS,
+            help="show program's version number and exit",
+        )
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> None:
+        sys.stdout.write(f"devkit {devkit.__version__}\n")
+        parser.exit()
+
+
 def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     """The argument parser (for tests and docs): every subcommand, or the one ``argv`` names."""
     parser = argparse.ArgumentParser(
@@ -62,7 +85,7 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
         epilog=EXAMPLES,
         formatter_class=Formatter,
     )
-    parser.add_argument("--version", action="version", version=f"devkit {__version__}")
+    parser.add_argument("--version", action=_Version)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     for module in _command_modules(argv):

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from rich.markdown import Markdown
 from rich.markup import escape
-from rich.table import Table
 
 from devkit import doctor
 from devkit.cli._common import UI, add_command, log_width
@@ -64,6 +62,10 @@ def _run(args: argparse.Namespace, ui: UI) -> int:
     if args.explain:
         page = doctor.rule_page(args.explain)
         if ui.out.is_terminal:
+            # Imported here: rich's Markdown (with its markdown-it parser) costs more to load
+            # than a small audit takes, and only a rule page on a terminal draws it.
+            from rich.markdown import Markdown
+
             ui.out.print(Markdown(page), soft_wrap=False)
         else:
             ui.out.print(page, markup=False, end="")
@@ -103,6 +105,8 @@ def _print(report: doctor.Report, ui: UI) -> None:
 
 
 def _print_tables(report: doctor.Report, ui: UI) -> None:
+    from rich.table import Table  # only the text report draws tables (not --json)
+
     if report.findings:
         table = Table(title=f"devkit doctor: {escape(str(report.root))}", title_justify="left")
         # Severity under the rule id rather than a column of its own, and on a narrow

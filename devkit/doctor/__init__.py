@@ -14,8 +14,9 @@ rules), so "what is sent" is what BuildKit sends.
 
 Where things are: ``audit`` runs an audit; ``rules/`` holds the registry and one module per
 rule family (each rule declared beside its check); ``discover``, ``parse`` and ``project``
-read the repository; ``shell``, ``managers`` and ``facts`` are what the rules know about
-shell scripts, package managers and images; ``model`` is the data they all share.
+read the repository; ``shell``, ``managers``, ``images``, ``facts`` and ``secrets`` are what
+the rules know about shell scripts, package managers, published images, what an image does and
+what looks like a secret; ``model`` is the data they all share.
 """
 
 from __future__ import annotations

@@ -252,3 +252,30 @@ def text_line(text: str, needle: str) -> int | None:
     """1-based line of the first occurrence of ``needle`` in ``text``."""
     pos = text.find(needle)
     return None if pos < 0 else text.count("\n", 0, pos) + 1
+
+
+def env_file_pairs(text: str) -> list[tuple[str, str]]:
+    """The ``KEY=value`` lines of a ``.env`` file, in order (blank lines, comments and lines
+    without ``=`` skipped; ``export``, the quotes around a value and the comment after an
+    unquoted one dropped, as Compose reads them)."""
+    pairs: list[tuple[str, str]] = []
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, _, value = line.removeprefix("export ").partition("=")
+        value = value.strip()
+        if value[:1] not in ("'", '"'):
+            value = re.split(r"\s#", value, maxsplit=1)[0].rstrip()  # `KEY=x  # why`
+        pairs.append((key.strip(), value.strip("'\"")))
+    return pairs
+
+
+def as_list(value: Any) -> list[Any]:
+    """A parsed value as a list: empty when the document has something else there."""
+    return value if isinstance(value, list) else []
+
+
+def as_dict(value: Any) -> dict[Any, Any]:
+    """A parsed value as a mapping: empty when the document has something else there."""
+    return value if isinstance(value, dict) else {}

@@ -118,3 +118,25 @@ def test_cli_as_a_subprocess(tmp_path: Path) -> None:
     )
     assert done.returncode == 1
     assert [f["rule"] for f in json.loads(done.stdout)["findings"]] == ["DK012", "DK012"]
+
+
+def test_cli_doctor_loads_neither_the_engine_client_nor_unused_rich_parts(tmp_path: Path) -> None:
+    # A subprocess `devkit doctor` is mostly interpreter start and imports: docker-py's Engine
+    # client (requests, urllib3, paramiko), importlib.metadata and rich's Markdown cost more
+    # than a small audit. The audit still measures the context (the .dockerignore matching
+    # comes from docker-py's own build helpers, loaded without the client).
+    good = copy_fixture("good", tmp_path)
+    code = (
+        "import sys\n"
+        "from devkit.cli import main\n"
+        f"status = main(['doctor', {str(good)!r}, '--json', '--no-buildkit-check'])\n"
+        "heavy = ('docker', 'requests', 'urllib3', 'paramiko', 'importlib.metadata',\n"
+        "         'rich.markdown', 'rich.table')\n"
+        "print(status, [m for m in heavy if m in sys.modules], file=sys.stderr)\n"
+        "print('_devkit_dockerpy.utils.build' in sys.modules, file=sys.stderr)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert json.loads(done.stdout)["findings"] == []
+    assert done.stderr.splitlines() == ["0 []", "True"]

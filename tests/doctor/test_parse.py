@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 from devkit import doctor
+from devkit.doctor import parse
 
 from .doctor_helpers import (
     buildkit_ok,
@@ -35,3 +36,11 @@ def test_files_that_are_not_utf8_are_dk000_not_a_crash(tmp_path: Path) -> None:
     found = triples(doctor.audit(tmp_path, buildkit=buildkit_ok))
     assert ("DK000", ".devcontainer/devcontainer.json", 2) in found
     assert ("DK000", "compose.yaml", 3) in found
+
+
+def test_env_file_pairs_reads_key_value_lines() -> None:
+    text = "# comment\n\nexport A=1\nB = 'two words'\nC=\"x=y\"\nnot a pair\nD=\n"
+    assert parse.env_file_pairs(text) == [("A", "1"), ("B", "two words"), ("C", "x=y"), ("D", "")]
+    # a comment after an unquoted value is no part of it; inside quotes it is
+    text = "E=pw   # set in init.sql\nF='a # b'\nG=a#b\n"
+    assert parse.env_file_pairs(text) == [("E", "pw"), ("F", "a # b"), ("G", "a#b")]

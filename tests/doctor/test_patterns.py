@@ -37,6 +37,9 @@ PATTERNS: dict[str, list[tuple[str, str, int | None]]] = {
     # a build declared through extends: {file:} and through include: has its real context
     "compose-extends-file": [("DK014", "docker/Dockerfile", 2)],
     "compose-include": [("DK014", "docker/Dockerfile", 2)],
+    # `dockerfile: ${API_DOCKERFILE}` set in the project's .env (itself using an earlier
+    # variable): Compose interpolates from .env, so the Dockerfile exists and is audited
+    "compose-dotenv-dockerfile": [("DK006", "services/api/Dockerfile", 1)],
     # DK006: who runs the image. FROM mcr.microsoft.com/devcontainers/*: its
     # devcontainer.metadata label makes the Dev Containers CLI run it as vscode
     "dk006-mcr-metadata": [],
@@ -44,8 +47,20 @@ PATTERNS: dict[str, list[tuple[str, str, int | None]]] = {
     "dk006-user-var": [],
     # the entrypoint hands the server to another user (setpriv, gosu, su-exec, su -c)
     "dk006-entrypoint-stepdown": [],
+    # ... also when the ENTRYPOINT names the script on PATH (start-container), or runs it
+    # through tini after a COPY --from another stage that took it from the context (the
+    # repository's root: a Dockerfile in docker/ nobody references is often built from there)
+    "dk006-entrypoint-on-path": [],
+    "dk006-entrypoint-from-stage": [],
+    # Dockerfile.ci.debian-base is built only to be used FROM (its sibling Dockerfile.ci is
+    # checked)
+    "dk006-base-named": [("DK006", "docker/Dockerfile.ci", 1)],
     # a Dockerfile nobody builds whose image runs a REPL: a base for others' FROM
     "dk006-base-image": [("DK002", "Dockerfile", 3)],
+    # a runtime's image (deno's): its entrypoint script execs the runtime with the command,
+    # or an init runs it directly, and the command is an `eval` greeting; nothing of its own
+    # is copied in (libraries into /lib/ are none). With an application copied in: checked
+    "dk006-runtime-image": [("DK006", "app.Dockerfile", 2)],
     # Windows images have no root user
     "dk006-windows": [],
     # FROM quay.io/jupyter/*: the base image's config says USER jovyan
@@ -58,6 +73,9 @@ PATTERNS: dict[str, list[tuple[str, str, int | None]]] = {
     "dk006-chiseled-dotnet": [("DK004", "Dockerfile", 3)],  # (a true one)
     # DK002: `yarn --version` after unpacking yarn is not an install
     "dk002-version-check": [],
+    # DK007: `ENV SECRET_KEY_BASE=""` stores nothing; an ARG's value and an ENV set from
+    # it do (--build-arg fills them)
+    "dk007-empty-env": [("DK007", "Dockerfile", 4), ("DK007", "Dockerfile", 5)],
     # `go build` after `go mod download`: its build cache, not "go install"
     "dk002-go-build": [("DK002", "Dockerfile", 6)],
     # `dotnet publish --no-restore` downloads nothing
@@ -75,6 +93,9 @@ PATTERNS: dict[str, list[tuple[str, str, int | None]]] = {
     "dk011-subfolder-root-manifest": [],
     # the mcr python image runs as vscode: its cache is /home/vscode/.cache/pip
     "dk011-nonroot-user-home": [("DK011", ".devcontainer/devcontainer.json", 2)],
+    # ghcr.io/<owner>/devcontainers/*: not root, but whom only the image's metadata says
+    # (the message names ~/…; see test_rules_devcontainer.py)
+    "dk011-third-party-devcontainer-image": [("DK011", ".devcontainer/devcontainer.json", 3)],
     # pnpm's store follows the bind-mounted workspace's disk
     "dk011-pnpm-store": [],
     # an npm install -g while the image is built is no runtime cache
@@ -92,7 +113,21 @@ PATTERNS: dict[str, list[tuple[str, str, int | None]]] = {
     # DK005: apt-mark auto + apt-get purge --auto-remove in the same RUN removes the tools
     "dk005-purged": [("DK002", "Dockerfile", 2)],
     # an SDK image nobody builds, running a REPL: a toolchain on purpose (python's full image)
+    # DK004: cargo-chef cooks the dependencies from recipe.json (the manifests' digest)
+    # before the source is copied
+    "dk004-cargo-chef": [
+        ("DK002", "Dockerfile", 2),
+        ("DK002", "Dockerfile", 10),
+        ("DK002", "Dockerfile", 12),
+    ],
     "dk005-sdk-by-design": [],
+    # `ENTRYPOINT ["go", "run", "main.go"]` needs the toolchain it ships; a tool image that
+    # only runs what `go install` built does not
+    "dk005-runs-toolchain": [
+        ("DK005", "Dockerfile", 1),
+        ("DK002", "Dockerfile", 2),
+        ("DK006", "Dockerfile.compose", 2),
+    ],
     # Dockerfile.base is only built to be used FROM
     "dk005-base-dockerfile": [("DK002", "Dockerfile.base", 2)],
     # DK004: `pip install --upgrade pip` with no manifest copied yet installs none of the
@@ -112,6 +147,11 @@ PATTERNS: dict[str, list[tuple[str, str, int | None]]] = {
     "dk010-public-key": [],
     # keys and certificates under tests/ are fixtures
     "dk010-test-key": [],
+    # a committed key a CI workflow decrypts its test credentials with
+    "dk010-ci-key": [],
+    # demo defaults: `changeit`, a value naming itself (monitoring_password) followed by a
+    # comment, an empty API_KEY
+    "dk010-demo-env": [],
 }
 
 

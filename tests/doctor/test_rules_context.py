@@ -97,3 +97,14 @@ def test_dk008_without_bulk_only_for_a_real_saving(tmp_path: Path) -> None:
     assert finding.message.endswith(
         "a .dockerignore leaving out the usual suspects would send 5.0 MB (1.2 MB and 1 file less)"
     )
+
+
+def test_dk009_not_for_a_git_folder_whose_contents_are_ignored(tmp_path: Path) -> None:
+    # `.git/*` leaves BuildKit an empty .git folder to send: nothing of the history travels
+    root = copy_fixture("dk009-leaky-dockerignore", tmp_path)
+    (root / ".dockerignore").write_text(".git/*\nnode_modules/\n")
+    report = doctor.audit(root, buildkit=buildkit_ok)
+    assert [f.rule for f in report.findings if f.rule in ("DK008", "DK009")] == []
+    (root / ".dockerignore").write_text("node_modules/\n")
+    report = doctor.audit(root, buildkit=buildkit_ok)
+    assert [f.rule for f in report.findings if f.rule == "DK009"] == ["DK009"]

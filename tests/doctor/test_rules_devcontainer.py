@@ -80,3 +80,14 @@ def test_dk012_copy_ignores_user(tmp_path: Path) -> None:
         "COPY .devcontainer /home/dev/.history\nCOPY --chown=dev .devcontainer /home/dev/.cache\n"
     )
     assert [(f.rule, f.line) for f in doctor.audit(root, buildkit=None).findings] == [("DK012", 8)]
+
+
+def test_dk011_names_home_relative_caches_for_an_image_whose_user_is_unknown(
+    tmp_path: Path,
+) -> None:
+    root = copy_fixture("patterns/dk011-third-party-devcontainer-image", tmp_path)
+    (finding,) = doctor.audit(root, buildkit=buildkit_ok).findings
+    assert finding.message == (
+        "yarn is used in this dev container but its cache (~/.cache/yarn, ~/.yarn/berry/cache) "
+        "has no persistent volume"
+    )

@@ -11,9 +11,10 @@ from pathlib import Path, PurePosixPath
 
 from devkit.buildcontext import Context, ignore_file, read_ignore
 from devkit.dockerfile import Dockerfile
-from devkit.doctor.facts import copies_everything, env_file_secrets
+from devkit.doctor.facts import copies_everything
 from devkit.doctor.model import ERROR, WARNING, ContextSize, Rule, Run
 from devkit.doctor.project import Build, Project
+from devkit.doctor.secrets import env_file_secrets
 from devkit.doctor.shell import safe_split
 from devkit.errors import DevkitError
 from devkit.units import human_size, plural
@@ -204,7 +205,7 @@ _BULK_DIRS = {".git", "node_modules", ".venv", ".tox", ".gradle", ".mypy_cache",
 
 
 def _bulky(context: Path, sent: set[str]) -> list[str]:
-    """Top-most .git / dependency folders that are sent."""
+    """Top-most .git / dependency folders that are sent (with something in them)."""
     found: list[str] = []
     for rel in sorted(sent, key=lambda p: (p.count("/"), p)):
         parts = PurePosixPath(rel).parts
@@ -222,7 +223,8 @@ def _bulky(context: Path, sent: set[str]) -> list[str]:
                 and ((full.parent / "Cargo.toml").is_file() or (full.parent / "pom.xml").is_file())
             )
         )
-        if bulky:
+        # `.git/*` in the .dockerignore leaves the empty folder: nothing of it is sent
+        if bulky and (not is_dir or any(p.startswith(rel + "/") for p in sent)):
             found.append(rel)
     return found
 
@@ -248,7 +250,8 @@ def _secret_files(
 ) -> list[str]:
     """Sent files that hold secrets (.env files with a real secret value, private keys,
     tokens), outside ``skip`` and outside test folders (test keys and certificates are
-    fixtures: in ``root``'s terms, under ``test/``, ``tests/``, ``testdata/``, ``fixtures/``…)."""
+    fixtures: in ``root``'s terms, under ``test/``, ``tests/``, ``testdata/``, ``fixtures/``…,
+    or CI configuration under ``.github/``)."""
     found: list[str] = []
     skipped = tuple(f"{s}/" for s in skip)
     for rel in sorted(sent):
@@ -277,7 +280,12 @@ def _secret_files(
     return found
 
 
-_TEST_DIR = re.compile(r"^(tests?|testdata|test[-_]?data|testing|fixtures?|spec|e2e)$", re.I)
+# Folders of test fixtures, and of CI configuration (a key a workflow decrypts its test
+# credentials with, committed beside them).
+_TEST_DIR = re.compile(
+    r"^(tests?|testdata|test[-_]?data|testing|fixtures?|spec|e2e|\.github|\.gitlab|\.circleci)$",
+    re.I,
+)
 # A public key under a secret-looking name (a repository's signing key.gpg.key, ssh .pub).
 _PUBLIC_KEY = re.compile(
     rb"-----BEGIN (PGP PUBLIC KEY BLOCK|PUBLIC KEY|CERTIFICATE)|^(ssh-|ecdsa-)", re.MULTILINE

@@ -7,7 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from devkit.dockerfile import Dockerfile, Stage, substitute
-from devkit.doctor.facts import ImageFacts, known_image, root_user
+from devkit.doctor.facts import ImageFacts
+from devkit.doctor.images import known_image, root_user
 from devkit.doctor.managers import (
     CACHE_WORD,
     cache_target_fits,
@@ -50,7 +51,13 @@ class _Container:
         # Who the Dev Containers CLI runs the developer's processes as: remoteUser, else
         # containerUser (or compose's user), else the image's (its USER, its base image's, or
         # the devcontainer.metadata of the mcr.microsoft.com/devcontainers images).
-        runs_as = facts.runs_as() if df is not None else (known.user or "root")
+        runs_as = (
+            facts.runs_as()
+            if df is not None
+            else None
+            if known.user_unknown
+            else (known.user or "root")
+        )
         user = dc.remote_user or dc.container_user or runs_as
         env = {**dict(known.env), **facts.env, **dc.env}
         if user is not None:

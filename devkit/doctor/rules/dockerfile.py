@@ -1,21 +1,15 @@
-"""Dockerfile rules: installs and their caches (DK002–DK004), toolchains (DK005), root
-(DK006), secrets in ARG/ENV (DK007) and the ``# syntax=`` pull (DK013)."""
+"""Dockerfile rules about building: installs and their caches (DK002–DK004), secrets in
+ARG/ENV (DK007, found by the same walk, which follows ARG/ENV values and knows which stages
+ship) and the ``# syntax=`` pull (DK013)."""
 
 from __future__ import annotations
 
-import fnmatch
 import re
 from pathlib import Path
 
-from devkit.dockerfile import Dockerfile, Instruction, Stage, substitute, unresolved
-from devkit.doctor.facts import (
-    ImageFacts,
-    copied_manifests,
-    copies_everything,
-    known_image,
-    looks_secret,
-    root_user,
-)
+from devkit.dockerfile import Dockerfile, Instruction, substitute
+from devkit.doctor.facts import copied_manifests, copies_everything
+from devkit.doctor.images import known_image
 from devkit.doctor.managers import (
     cache_hint,
     cache_target_fits,
@@ -25,22 +19,18 @@ from devkit.doctor.managers import (
     manager_of,
 )
 from devkit.doctor.model import ERROR, INFO, WARNING, Rule, Run
-from devkit.doctor.project import Build, DevContainer, Project
-from devkit.doctor.shell import commands, program, related_paths, safe_split
+from devkit.doctor.project import Build, Project
+from devkit.doctor.secrets import looks_secret
+from devkit.doctor.shell import commands, program, related_paths
 
 
 def check(run: Run, project: Project) -> None:
-    """Every Dockerfile rule on every Dockerfile the audit parsed."""
+    """The install, secret and syntax rules on every Dockerfile the audit parsed."""
     built = project.built()
     for key, df in run.parsed.items():
         path = df.path or key  # findings name the file (an inline one's compose file)
-        dcs = [dc for dc in project.devcontainers if dc.build and dc.build.key == key]
-        users = dcs or _siblings(path, project)
         _installs(run, path, df, _shipped_stages(df, built[key]))
-        if len(df.stages) == 1 and _ships(path, df, built[key], users):
-            _toolchain(run, path, df)
         _syntax(run, path, df)
-        _final_user(run, path, df, built[key], users)
 
 
 def _shipped_stages(df: Dockerfile, builds: list[Build]) -> set[int]:
@@ -49,24 +39,6 @@ def _shipped_stages(df: Dockerfile, builds: list[Build]) -> set[int]:
     ends = [df.final_stage]
     ends += [st for b in builds if b.target and (st := df.stage(b.target)) is not None]
     return {st.index for end in ends for st in df.chain(end)}
-
-
-def _siblings(path: Path, project: Project) -> list[DevContainer]:
-    """The dev containers configured beside a Dockerfile none of them builds (a
-    ``base.Dockerfile`` of the image a ``.devcontainer/`` folder publishes, say): their
-    users are the users of that image."""
-    folder = path.parent
-    return [dc for dc in project.devcontainers if dc.config and dc.config.parent == folder]
-
-
-def _stage_words(df: Dockerfile, stage: Stage) -> str:
-    """How a message names a stage: ``stage deps``, ``the image``, ``the final stage``."""
-    if stage.name:
-        return f"stage {stage.name}"
-    if len(df.stages) == 1:
-        return "the image"
-    # Numbered as COPY --from=<n> and BuildKit's "stage-<n>" count them: from 0.
-    return "the final stage" if stage is df.final_stage else f"stage {stage.index} (unnamed)"
 
 
 # --------------------------------------------------------------------------- DK002 - DK004
@@ -119,15 +91,15 @@ def _installs(run: Run, path: Path, df: Dockerfile, shipped: set[int]) -> None:
             own = st is stage
             for ins in st.instructions:
                 if ins.keyword in ("ARG", "ENV"):
-                    for name, value in ins.assignments():
-                        value = (
-                            substitute(value, {**variables, **env}) if value is not None else None
-                        )
+                    for name, raw in ins.assignments():
+                        value = substitute(raw, {**variables, **env}) if raw is not None else None
                         if ins.keyword == "ENV" and value is not None:
                             env[name] = value
                         if ins.keyword == "ARG":
                             variables.setdefault(name, value)
-                        if own:
+                        # `ENV SECRET_KEY_BASE=""` names a setting and stores nothing (an
+                        # ARG without a value is different: --build-arg fills it)
+                        if own and not (ins.keyword == "ENV" and raw == ""):
                             _secret(run, path, df, ins, name, value, stage.index in shipped)
                     continue
                 if ins.keyword in ("COPY", "ADD"):
@@ -167,7 +139,7 @@ def _installs(run: Run, path: Path, df: Dockerfile, shipped: set[int]) -> None:
                             DK002.id,
                             path,
                             ins.line,
-                            f"{install_words(words, manager)} in {_stage_words(df, stage)} "
+                            f"{install_words(words, manager)} in {df.stage_words(stage)} "
                             f"without a cache mount for its {which} "
                             f"({cache_hint(manager, env, need)})",
                         )
@@ -227,342 +199,6 @@ def _disables_docker_clean(words: list[str]) -> bool:
         "docker-clean" in text
         and program(words[0]) in ("rm", "mv", "truncate", "sed", "echo", "printf", "cp", "ln")
     )
-
-
-# --------------------------------------------------------------------------- DK005
-
-DK005 = Rule(
-    "DK005",
-    "toolchain-in-final-image",
-    WARNING,
-    "Build toolchain left in the final stage of a single-stage image",
-    "Compilers, headers and SDKs make the image larger and slower to pull and give an "
-    "attacker more tools.",
-    "Build in a separate stage and COPY --from it only the results into a slim final stage.",
-)
-
-# Dockerfile.dev, test.Dockerfile, Dockerfile.ci, Dockerfile.build: images made to develop,
-# test or build in, where the toolchain is the point (DK005 is about images that ship).
-_TOOLING_DOCKERFILE = re.compile(
-    r"(^|[.-])(dev|devel|develop|development|test|tests|ci|build|builder)([.-]|$)", re.IGNORECASE
-)
-_TOOLCHAIN_PACKAGES = re.compile(
-    r"^(build-essential|build-base|gcc(-[0-9.]+)?|g\+\+(-[0-9.]+)?|clang(-[0-9]+)?|make|cmake|"
-    r"autoconf|automake|libtool|pkg-config|pkgconf|musl-dev|golang(-go)?|rustc|cargo|"
-    r"default-jdk|openjdk-[0-9]+-jdk(-headless)?|[a-z0-9.+-]+-dev)(=.*)?$"
-)
-_SDK_IMAGE = re.compile(
-    r"^((docker\.io/)?(library/)?(golang|rust|maven|gradle|gcc|buildpack-deps)(:|@|$)|"
-    r"mcr\.microsoft\.com/dotnet/sdk|.*eclipse-temurin:[^ ]*jdk)"
-)
-
-
-# Dockerfile.base, base.Dockerfile: built only to be used FROM by another Dockerfile.
-_BASE_DOCKERFILE = re.compile(r"(^|[.-])base([.-]|$)", re.IGNORECASE)
-# Folders of Dockerfiles that build packages or run CI, not images that ship.
-_TOOLING_DIRS = re.compile(r"^(packaging|packages?-build|ci|\.github|\.ci|build-tools?)$")
-
-
-def _ships(path: Path, df: Dockerfile, builds: list[Build], users: list[DevContainer]) -> bool:
-    """Whether DK005 applies: the image ships to run somewhere, it is not a development
-    environment (a dev container's image, a notebook image, a Dockerfile in a dev-environment
-    folder: the toolchain is the point there), a build or test image (by its name or
-    folder), a base built only to be used FROM, or a lone base or tool image that runs nothing
-    of its own (the full `python` image ships gcc on purpose)."""
-    if users or _DEV_ENV_DIRS & set(path.parts) or known_image(df.stages[0].base).interactive:
-        return False
-    if _TOOLING_DOCKERFILE.search(path.name) or _BASE_DOCKERFILE.search(path.name):
-        return False
-    if any(_TOOLING_DIRS.match(part) for part in path.parent.parts):
-        return False
-    if not any(b.origin is not None for b in builds):
-        entrypoint, command = _runs(df, df.final_stage)
-        if _runs_nothing_of_its_own(df, df.final_stage, entrypoint, command):
-            return False
-    return True
-
-
-def _toolchain(run: Run, path: Path, df: Dockerfile) -> None:
-    """DK005 for a single-stage image: an SDK base image, or build tools installed and not
-    purged again."""
-    stage = df.final_stage
-    if _SDK_IMAGE.match(stage.base):
-        run.add(
-            DK005.id,
-            path,
-            stage.line,
-            f"single-stage image on the SDK image {stage.base}: the whole toolchain ships",
-        )
-        return
-    installed: dict[str, int] = {}
-    for ins in stage.instructions:
-        if ins.keyword != "RUN":
-            continue
-        here: set[str] = set()  # installed by this RUN
-        auto_marked = False
-        for words in commands(ins.script()):
-            prog = program(words[0])
-            sub = next((w for w in words[1:] if not w.startswith("-")), "")
-            if prog == "apt-mark" and sub == "auto":
-                auto_marked = True
-            elif (
-                auto_marked
-                and prog in ("apt-get", "apt")
-                and (
-                    sub == "autoremove" or (sub in ("purge", "remove") and "--auto-remove" in words)
-                )
-            ):
-                # `apt-mark auto '.*'; apt-mark manual $saved; apt-get purge --auto-remove`
-                # (the official images' way): everything this RUN installed goes again, but
-                # for the run-time libraries marked manual again
-                for pkg in here:
-                    installed.pop(pkg, None)
-            if prog in ("apt-get", "apt", "apk") and sub in ("install", "add"):
-                if prog == "apk" and any(w.startswith(("--virtual", "-t")) for w in words):
-                    continue
-                for pkg in words[1:]:
-                    if not pkg.startswith("-") and pkg != sub and _TOOLCHAIN_PACKAGES.match(pkg):
-                        installed.setdefault(pkg.split("=")[0], ins.line)
-                        here.add(pkg.split("=")[0])
-            elif prog in ("apt-get", "apt", "apk") and sub in (
-                "purge",
-                "remove",
-                "del",
-                "autoremove",
-            ):
-                for pkg in words[1:]:
-                    installed.pop(pkg, None)
-    if installed:
-        line = min(installed.values())
-        names = ", ".join(sorted(installed))
-        run.add(
-            DK005.id,
-            path,
-            line,
-            f"single-stage image installs build tools that stay in the final image: {names}",
-        )
-
-
-# --------------------------------------------------------------------------- DK006
-
-DK006 = Rule(
-    "DK006",
-    "final-stage-root",
-    WARNING,
-    "Final stage runs as root",
-    "A process running as root in the container is root on every bind-mounted file and a "
-    "step closer to root on the host; files it writes to the workspace become root-owned.",
-    "Create a user (useradd) and end the stage with USER <name>.",
-)
-
-# Commands that run nothing of an image's own: a shell or a language's REPL. An image whose
-# command is one of these (or that has none) is a base or tool image: USER belongs in the
-# images built from it (a USER here breaks their `apt-get install`).
-_SHELLS_AND_REPLS = {
-    "sh", "bash", "ash", "dash", "zsh", "fish", "pwsh", "powershell", "cmd",
-    "python", "python3", "python2", "ipython", "node", "deno", "bun", "irb", "ruby", "php",
-    "perl", "lua", "jshell", "ghci", "iex", "erl", "R", "julia", "scala", "groovysh",
-}  # fmt: skip
-# Servers that start as root and hand their workers to an unprivileged user themselves
-# (apache's User, php-fpm's pool user, nginx's worker user) or through their official
-# image's entrypoint (postgres, mysqld, redis-server: gosu).
-_DROPPING_DAEMONS = {
-    "apache2-foreground", "httpd-foreground", "apache2ctl", "httpd", "php-fpm", "nginx",
-    "postgres", "mysqld", "mariadbd", "redis-server", "mongod", "rabbitmq-server",
-}  # fmt: skip
-# Entrypoints that only set up and then run the command (CMD) they are given.
-_WRAPPERS = re.compile(r"^(tini|dumb-init|.*entrypoint.*|init)$", re.IGNORECASE)
-# Arguments that only ask a program about itself (`dotnet --info`): a command of that kind
-# prints something and exits; the image runs nothing of its own.
-_QUESTIONS = {"--info", "--version", "-v", "--help", "-h", "version", "info", "help"}
-# What an entrypoint script uses to hand the process to another user.
-_STEP_DOWN = re.compile(
-    r"\b(gosu|su-exec|setpriv|runuser|chpst\s+-u|s6-setuidgid|setuidgid)\b|\bsu\b[^\n]*\s-c\b|"
-    r"\bsu\s+-p\b|\bexec\s+su\b"
-)
-# Where an image that ships no application of its own puts what it copies: scripts and config.
-_NOT_APP = ("/usr/local/bin", "/usr/local/sbin", "/usr/bin", "/usr/sbin", "/bin", "/sbin",
-            "/etc", "/usr/local/etc", "/docker-entrypoint", "/tmp",
-            "/usr/local/share/ca-certificates", "/usr/share/ca-certificates")  # fmt: skip
-# Folders of development environments (the image a developer works in).
-_DEV_ENV_DIRS = {".devcontainer", ".codesandbox", ".gitpod", ".idx"}
-
-
-def _final_user(
-    run: Run, path: Path, df: Dockerfile, builds: list[Build], dcs: list[DevContainer]
-) -> None:
-    """DK006 for each stage that is built last (the final one, and each build target) and
-    runs as root.
-
-    Who runs the image is worked out as Docker and the Dev Containers CLI do: a dev
-    container's ``containerUser``/``remoteUser`` or a compose service's ``user``, else the last
-    ``USER`` (a variable only the build knows: no claim), else the base image's user (see
-    :func:`devkit.doctor.facts.known_image`; an unknown ``FROM $BASE``: no claim). Not
-    reported: Windows images, entrypoints that hand the service to another user (gosu &
-    co.), and Dockerfiles no compose file or dev container builds whose image runs nothing
-    of its own (no command, a shell or REPL, or a server dropping root itself, with no
-    application copied in): base and tool images, where USER belongs in what is built from
-    them.
-    """
-    finals = {df.final_stage.index}
-    for b in builds:
-        chosen = df.stage(b.target) if b.target else None
-        if chosen is not None:
-            finals.add(chosen.index)
-    users = {u for dc in dcs for u in (dc.container_user, dc.remote_user)}
-    users |= {b.user for b in builds}
-    if any(u and not root_user(u) and "$" not in u for u in users):
-        return  # run as a non-root user by whoever runs it
-    referenced = any(b.origin is not None for b in builds)
-    dev_env = bool(dcs) or bool(_DEV_ENV_DIRS & set(path.parts)) or "gitpod" in path.name
-    context = builds[0].context if builds else path.parent
-    for index in sorted(finals):
-        stage = df.stages[index]
-        args = builds[0].args if builds else {}
-        facts = ImageFacts.collect(df, stage, args)
-        if facts.known.windows:
-            continue  # no root user on Windows
-        if facts.user is None and unresolved(
-            df.chain(stage)[0].base_raw, {**df.global_args, **args}
-        ):
-            continue  # no USER on an unknown base: its user is unknown too
-        user = facts.runs_as()
-        if user is None or not root_user(user):
-            continue
-        entrypoint, command = _runs(df, stage)
-        if _steps_down(df, stage, entrypoint, command, context, facts):
-            continue
-        if not (referenced or dev_env) and _runs_nothing_of_its_own(df, stage, entrypoint, command):
-            continue
-        _root(run, path, df, stage)
-
-
-def _runs(df: Dockerfile, stage: Stage) -> tuple[list[str], list[str]]:
-    """The ENTRYPOINT and CMD words the stage (and the stages it builds on) set last."""
-    entrypoint: list[str] = []
-    command: list[str] = []
-    for st in df.chain(stage):
-        for ins in st.instructions:
-            if ins.keyword in ("ENTRYPOINT", "CMD"):
-                words = ins.json_form() or safe_split(ins.args)
-                if ins.keyword == "ENTRYPOINT":
-                    entrypoint, command = words, []  # a new ENTRYPOINT resets CMD
-                else:
-                    command = words
-    return entrypoint, command
-
-
-def _steps_down(
-    df: Dockerfile,
-    stage: Stage,
-    entrypoint: list[str],
-    command: list[str],
-    context: Path,
-    facts: ImageFacts,
-) -> bool:
-    """Whether the container starts as root only to hand its process to another user: a
-    base image whose entrypoint does (kept when the stage sets none of its own), gosu & co.
-    in the command, or in the entrypoint script the Dockerfile copies from the context."""
-    if facts.known.steps_down and not entrypoint:
-        return True
-    if _STEP_DOWN.search(" ".join(entrypoint + command)):
-        return True
-    if not entrypoint:
-        return False
-    script = entrypoint[0]
-    name = script.rsplit("/", 1)[-1]
-    for st in df.chain(stage):
-        for ins in st.instructions:
-            if ins.keyword not in ("COPY", "ADD") or ins.flag("from") or not ins.args:
-                continue
-            words = ins.json_form() or safe_split(ins.args)
-            dest = words[-1] if words else ""
-            for src in words[:-1]:
-                if dest.rstrip("/") != script and not (
-                    (dest.endswith("/") or len(words) > 2)
-                    and fnmatch.fnmatchcase(name, src.rstrip("/").rsplit("/", 1)[-1])
-                ):
-                    continue
-                # the script as the context holds it (a glob: the file it copies there)
-                folder = (context / src).parent
-                if _STEP_DOWN.search(_head(folder / name if dest.endswith("/") else context / src)):
-                    return True
-    return False
-
-
-def _head(path: Path) -> str:
-    """The first 256 kB of a text file (empty when it cannot be read)."""
-    try:
-        with path.open("rb") as f:
-            return f.read(262_144).decode("utf-8", errors="replace")
-    except OSError:
-        return ""
-
-
-def _runs_nothing_of_its_own(
-    df: Dockerfile, stage: Stage, entrypoint: list[str], command: list[str]
-) -> bool:
-    """Whether the image is a base or tool image: it has no command, or a shell or REPL, or
-    a server that drops root itself while no application is copied into it."""
-    # what runs: ENTRYPOINT with CMD as its arguments (a wrapper entrypoint runs the CMD)
-    wrapped = not entrypoint or _WRAPPERS.match(program(entrypoint[0]))
-    words = command if wrapped else entrypoint + command
-    if words and _WRAPPERS.match(program(words[0])):
-        words = [w for w in words[1:] if w != "--"]
-    if not words:
-        return True
-    prog = program(words[0])
-    bare = all(w.startswith("-") and w != "-c" for w in words[1:])  # `python3`, `php -a`
-    if bare and (prog in _SHELLS_AND_REPLS or re.fullmatch(r"python[0-9.]*", prog)):
-        return True
-    if len(words) > 1 and all(w in _QUESTIONS for w in words[1:]):
-        return True
-    return prog in _DROPPING_DAEMONS and not _ships_application(df, stage)
-
-
-def _ships_application(df: Dockerfile, stage: Stage) -> bool:
-    """Whether the stage (or those it builds on) copies something other than scripts and
-    configuration into the image: the application it exists to run."""
-    for st in df.chain(stage):
-        for ins in st.instructions:
-            if ins.keyword not in ("COPY", "ADD"):
-                continue
-            words = ins.json_form() or safe_split(ins.args)
-            dest = words[-1] if words else ""
-            sources = words[:-1]
-            if dest.startswith(_NOT_APP):
-                continue
-            if dest == "/" and sources and all(s.endswith((".sh", ".conf")) for s in sources):
-                continue
-            return True
-    return False
-
-
-def _root(run: Run, path: Path, df: Dockerfile, stage: Stage) -> None:
-    """The DK006 finding for ``stage``: at its last USER (root), else at its FROM."""
-    user_line: int | None = None
-    user = ""
-    variables: dict[str, str | None] = dict(df.global_args)
-    for st in df.chain(stage):
-        for ins in st.instructions:
-            if ins.keyword in ("ARG", "ENV"):
-                for name, value in ins.assignments():
-                    if value is not None:
-                        variables[name] = substitute(value, variables)
-                    else:
-                        variables.setdefault(name, None)
-            elif ins.keyword == "USER":
-                user = substitute(ins.args.strip(), variables)
-                user_line = ins.line
-    if user_line is None:
-        run.add(
-            DK006.id,
-            path,
-            stage.line,
-            f"{_stage_words(df, stage)} never sets USER, so it runs as root",
-        )
-    else:
-        run.add(DK006.id, path, user_line, f"{_stage_words(df, stage)} ends with USER {user}")
 
 
 # --------------------------------------------------------------------------- DK007
@@ -659,4 +295,4 @@ def _directive_line(df: Dockerfile, name: str) -> int | None:
     return None
 
 
-RULES: tuple[Rule, ...] = (DK002, DK003, DK004, DK005, DK006, DK007, DK013)
+RULES: tuple[Rule, ...] = (DK002, DK003, DK004, DK007, DK013)

@@ -1,21 +1,12 @@
-"""The dev-container model of a repository and its readers: the builds (Dockerfile,
-context, target, args) that devcontainer.json files, compose services and lone Dockerfiles
-declare, and each dev container's workspace, image, mounts, environment, users and lifecycle
-commands.
-
-Compose files are read as Compose reads them: several files merged (paths relative to the
+"""Compose files read as Compose reads them: several files merged (paths relative to the
 first one's folder), ``include:`` (each included file a project of its own), ``extends:``
 (from the same or another file, paths relative to the file that declares them), Compose's
 ``!reset`` and ``!override`` tags, remote (git or URL) build contexts, and
-``dockerfile_inline``.
-"""
+``dockerfile_inline``; each service's build, mounts, environment, user and image."""
 
 from __future__ import annotations
 
-import functools
 import re
-import shlex
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,140 +18,15 @@ from devkit.doctor.parse import (
     LineError,
     OverrideDict,
     OverrideList,
-    json_key_line,
-    parse_jsonc,
+    as_dict,
+    as_list,
+    env_file_pairs,
     parse_yaml_lines,
-    text_line,
 )
+from devkit.doctor.project.model import Build, Mount
 
 
-@dataclass
-class Mount:
-    """A mount into the dev container: named/anonymous volume, bind or tmpfs."""
-
-    kind: str  # volume | bind | tmpfs
-    source: str | None
-    target: str
-    file: str
-    line: int | None
-
-
-@dataclass
-class Build:
-    """One way a Dockerfile is built: context, target, args, and who declared it.
-
-    A compose ``dockerfile_inline`` build has its text in ``inline`` (numbered as the lines of
-    the compose file that holds it); ``dockerfile`` is then that compose file.
-    """
-
-    dockerfile: Path
-    context: Path
-    target: str | None = None
-    args: dict[str, str] = field(default_factory=dict)
-    #: The file and line that declared this build (devcontainer.json, compose service);
-    #: None for a Dockerfile found by walking the tree.
-    origin: tuple[str, int | None] | None = None
-    inline: str | None = None
-    #: For an inline Dockerfile: the service it belongs to (so two in one file differ).
-    service: str | None = None
-    #: The user a compose service runs the image as (``user:``), if it says.
-    user: str | None = None
-
-    @functools.cached_property
-    def key(self) -> Path:
-        """What identifies the Dockerfile built: its resolved path (for an inline one, the
-        compose file's path with ``#<service>`` added). Resolved once: rules compare it for
-        every dev container and Dockerfile."""
-        path = self.dockerfile.resolve()
-        return Path(f"{path}#{self.service}") if self.inline is not None else path
-
-    def exists(self) -> bool:
-        """Whether there is a Dockerfile to build: inline text, or a regular file."""
-        return self.inline is not None or self.dockerfile.is_file()
-
-
-@dataclass
-class DevContainer:
-    """What matters about one devcontainer.json (and its compose service)."""
-
-    file: str
-    build: Build | None
-    mounts: list[Mount]
-    env: dict[str, str]
-    remote_user: str | None
-    container_user: str | None
-    anchor_file: str
-    anchor_line: int | None
-    #: The lifecycle commands (postCreateCommand & co.), each as one shell script.
-    commands: list[str] = field(default_factory=list)
-    #: The folder the Dev Containers CLI opens for this configuration: the parent of its
-    #: ``.devcontainer/`` folder (for ``X/.devcontainer.json``: X). Its manifests are the
-    #: project the developer works on (not the audited root's).
-    workspace: Path | None = None
-    #: The image it runs when nothing is built (devcontainer.json ``image``, or the compose
-    #: service's ``image``).
-    image: str | None = None
-    #: The devcontainer.json file itself.
-    config: Path | None = None
-
-
-@dataclass
-class Project:
-    """Everything an audit builds and runs: every build (those devcontainer.json and compose
-    files declare first, then each Dockerfile nobody references, built in its own folder) and
-    every dev container."""
-
-    builds: list[Build]
-    devcontainers: list[DevContainer]
-
-    def built(self) -> dict[Path, list[Build]]:
-        """The builds of each Dockerfile that exists, by :attr:`Build.key`, in build order."""
-        found: dict[Path, list[Build]] = {}
-        for b in self.builds:
-            if b.exists():
-                found.setdefault(b.key, []).append(b)
-        return found
-
-
-def read_project(
-    run: Run, dockerfiles: list[Path], composes: list[Path], devcontainer_files: list[Path]
-) -> Project:
-    """Read the files :func:`devkit.doctor.discover.discover` found into a :class:`Project`;
-    a file that cannot be read or parsed is a DK000 finding on ``run``."""
-    reader = Reader(run)
-    builds: list[Build] = []
-    devcontainers: list[DevContainer] = []
-    compose_seen: set[Path] = set()
-    for path in devcontainer_files:
-        dc = reader.devcontainer(path, compose_seen)
-        if dc is not None:
-            devcontainers.append(dc)
-            if dc.build is not None:
-                builds.append(dc.build)
-    # A file another one includes is read as part of that one, not on its own too; so is
-    # the override file `docker compose` reads with a default file.
-    included = {inc for path in composes for inc in reader.includes(path)}
-    for path in composes:
-        override = _default_override(path)
-        if override is not None:
-            included.add(override.resolve())
-            if path.resolve() not in compose_seen:
-                compose_seen.add(override.resolve())
-                reader.compose([path, override])
-    for path in composes:
-        if path.resolve() not in compose_seen and path.resolve() not in included:
-            reader.compose([path])
-    # Every service with a build (also the other services of a dev container's compose
-    # project, a database image say) has its Dockerfile and context audited.
-    builds.extend(reader.compose_builds)
-    referenced = {b.key for b in builds}
-    for path in dockerfiles:
-        if path.resolve() not in referenced:
-            builds.append(Build(dockerfile=path, context=path.parent))
-    return Project(builds, devcontainers)
-
-
-def _default_override(path: Path) -> Path | None:
+def default_override(path: Path) -> Path | None:
     """The override file ``docker compose`` reads along with default file ``path``
     (``compose.yaml`` → ``compose.override.yaml``), if there is one."""
     stem, _, ext = path.name.rpartition(".")
@@ -172,24 +38,12 @@ def _default_override(path: Path) -> Path | None:
     return None
 
 
-def workspace_of(config: Path) -> Path:
-    """The folder the Dev Containers CLI opens to use the devcontainer.json at ``config``:
-    it looks for ``.devcontainer/devcontainer.json``, ``.devcontainer.json`` and
-    ``.devcontainer/<name>/devcontainer.json`` in the folder it opens."""
-    if config.name == ".devcontainer.json":
-        return config.parent
-    for folder in config.parents:
-        if folder.name == ".devcontainer":
-            return folder.parent
-    return config.parent
-
-
 #: How deep ``extends`` and ``include`` are followed (Compose stops cycles; so does this).
 _MAX_HOPS = 10
 
 
-class Reader:
-    """Reads devcontainer.json and compose files for one audit (each compose file once)."""
+class ComposeReader:
+    """Reads the compose files of one audit (each file parsed once)."""
 
     def __init__(self, run: Run) -> None:
         self.run = run
@@ -198,85 +52,24 @@ class Reader:
         self.compose_docs: dict[Path, tuple[Any, dict[tuple[Any, ...], int]] | None] = {}
         #: The builds of every compose service read, in the order read.
         self.compose_builds: list[Build] = []
+        #: The variables of each project folder's ``.env`` file, read once.
+        self.dotenvs: dict[Path, dict[str, str]] = {}
 
-    def devcontainer(self, path: Path, compose_seen: set[Path]) -> DevContainer | None:
-        """Read one devcontainer.json (and its compose service); None if it cannot be read.
-
-        The compose files it names are added to ``compose_seen``.
-        """
-        self.run.files.add(self.run.rel(path))
-        try:
-            data, text = parse_jsonc(self.run.read(path))
-        except LineError as exc:
-            self.run.add("DK000", path, exc.line, exc.message)
-            return None
-        if not isinstance(data, dict):
-            self.run.add("DK000", path, 1, "devcontainer.json must be a JSON object")
-            return None
-        base = path.parent
-        rel = self.run.rel(path)
-        env: dict[str, str] = {}
-        for key in ("containerEnv", "remoteEnv"):
-            if isinstance(data.get(key), dict):
-                env.update({str(k): str(v) for k, v in data[key].items() if v is not None})
-        mounts = []
-        for item in _as_list(data.get("mounts")):
-            mount = _devcontainer_mount(item)
-            if mount is not None:
-                mount.file = rel
-                mount.line = text_line(text, mount.target)
-                mounts.append(mount)
-        build: Build | None = None
-        anchor_file, anchor_line = rel, None
-        compose_user: str | None = None
-        image = _str_or_none(data.get("image"))
-        compose_files = data.get("dockerComposeFile")
-        if compose_files:
-            paths = [
-                base / p
-                for p in ([compose_files] if isinstance(compose_files, str) else compose_files)
-                if isinstance(p, str)
-            ]
-            compose_seen.update(p.resolve() for p in paths)
-            services = self.compose(paths, seen=compose_seen)
-            service = data.get("service")
-            if services is not None and isinstance(service, str) and service in services:
-                svc = services[service]
-                build = svc.build()
-                mounts.extend(svc.mounts)
-                env = {**svc.env, **env}
-                compose_user = svc.user
-                image = svc.image
-                anchor_file, anchor_line = svc.file, svc.line
-        else:
-            b: dict[str, Any] = data["build"] if isinstance(data.get("build"), dict) else {}
-            dockerfile = b.get("dockerfile") or data.get("dockerFile")
-            if isinstance(dockerfile, str):
-                context = base / str(b.get("context") or data.get("context") or ".")
-                build = Build(
-                    dockerfile=base / dockerfile,
-                    context=context,
-                    target=b.get("target") if isinstance(b.get("target"), str) else None,
-                    args={str(k): str(v) for k, v in _as_dict(b.get("args")).items()},
-                )
-                anchor_line = json_key_line(text, "build") or json_key_line(text, "dockerFile")
-                build.origin = (rel, anchor_line)
-            else:
-                anchor_line = json_key_line(text, "image")
-        return DevContainer(
-            file=rel,
-            build=build,
-            mounts=mounts,
-            env=env,
-            remote_user=_str_or_none(data.get("remoteUser")),
-            container_user=_str_or_none(data.get("containerUser")) or compose_user,
-            anchor_file=anchor_file,
-            anchor_line=anchor_line,
-            commands=_lifecycle_scripts(data),
-            workspace=workspace_of(path),
-            image=image,
-            config=path,
-        )
+    def variables(self, project_dir: Path) -> dict[str, str]:
+        """The variables Compose interpolates in the project ``project_dir`` with an empty
+        environment: those its ``.env`` file sets (each value interpolated with the ones
+        before it, as Compose does), none if there is no such file or it cannot be read."""
+        key = project_dir.resolve()
+        if key not in self.dotenvs:
+            found: dict[str, str] = {}
+            try:
+                text = (project_dir / ".env").read_text(encoding="utf-8", errors="replace")
+            except OSError:
+                text = ""
+            for name, value in env_file_pairs(text):
+                found[name] = _interp(value, found)
+            self.dotenvs[key] = found
+        return self.dotenvs[key]
 
     def load(self, path: Path) -> tuple[Any, dict[tuple[Any, ...], int]] | None:
         """A compose file's data and lines, parsed once (None, and DK000 once, if it cannot
@@ -340,7 +133,13 @@ class Reader:
                 if not isinstance(spec, dict):
                     continue
                 svc = services.setdefault(
-                    name, Service(file=rel, line=lines.get(("services", name)), name=str(name))
+                    name,
+                    Service(
+                        file=rel,
+                        line=lines.get(("services", name)),
+                        name=str(name),
+                        variables=self.variables(project_dir),
+                    ),
                 )
                 for base_spec, base_path, base_lines, base_key in self._extended(
                     spec, path, str(name)
@@ -376,7 +175,7 @@ class Reader:
                 break
             visited.add((base_path.resolve(), ext["service"]))
             data, lines = doc
-            base = _as_dict(_as_dict(data).get("services")).get(ext["service"])
+            base = as_dict(as_dict(data).get("services")).get(ext["service"])
             if not isinstance(base, dict):
                 break
             chain.insert(0, (base, base_path, lines, ("services", ext["service"])))
@@ -388,7 +187,7 @@ def _include_entries(data: dict[str, Any], base: Path) -> list[tuple[list[Path],
     """The files each ``include:`` entry names (a path, a list of paths, or a mapping with
     ``path`` and ``project_directory``), relative to ``base``."""
     found: list[tuple[list[Path], Path | None]] = []
-    for entry in _as_list(data.get("include")):
+    for entry in as_list(data.get("include")):
         project: Path | None = None
         if isinstance(entry, dict):
             raw = entry.get("path")
@@ -396,7 +195,7 @@ def _include_entries(data: dict[str, Any], base: Path) -> list[tuple[list[Path],
                 project = base / _interp(entry["project_directory"])
         else:
             raw = entry
-        names = [raw] if isinstance(raw, str) else _as_list(raw)
+        names = [raw] if isinstance(raw, str) else as_list(raw)
         group = [base / _interp(n) for n in names if isinstance(n, str) and not _remote(n)]
         found.append((group, project))
     return found
@@ -431,6 +230,8 @@ class Service:
     args: dict[str, str] = field(default_factory=dict)
     origin: tuple[str, int | None] | None = None
     compose_file: Path | None = None
+    #: What ``${VAR}`` stands for: the project's ``.env`` (no shell environment is assumed).
+    variables: dict[str, str] = field(default_factory=dict)
 
     def build(self) -> Build | None:
         """The build this service declares (None: none, or a remote context BuildKit fetches,
@@ -474,25 +275,27 @@ class Service:
         and ``!reset`` removes."""
         self._absorb_build(spec.get("build"), path, base, rel, lines, key)
         if isinstance(spec.get("image"), str):
-            self.image = _interp(spec["image"])
+            self.image = _interp(spec["image"], self.variables)
         env = spec.get("environment")
         if env is RESET or isinstance(env, (OverrideDict, OverrideList)):
             self.env = {}
         if isinstance(env, dict):
-            self.env.update({str(k): _interp(str(v)) for k, v in env.items() if v is not None})
+            self.env.update(
+                {str(k): _interp(str(v), self.variables) for k, v in env.items() if v is not None}
+            )
         elif isinstance(env, list):
             for item in env:
                 k, _, v = str(item).partition("=")
-                self.env[k] = _interp(v)
+                self.env[k] = _interp(v, self.variables)
         if spec.get("user") is RESET:
             self.user = None
         elif spec.get("user") is not None:
-            self.user = _interp(str(spec["user"]))
+            self.user = _interp(str(spec["user"]), self.variables)
         volumes = spec.get("volumes")
         if volumes is RESET or isinstance(volumes, OverrideList):
             self.mounts = []
-        for idx, vol in enumerate(_as_list(volumes)):
-            mount = _compose_mount(vol)
+        for idx, vol in enumerate(as_list(volumes)):
+            mount = _compose_mount(vol, self.variables)
             if mount is not None:
                 mount.file = rel
                 mount.line = lines.get((*key, "volumes", idx))
@@ -523,10 +326,10 @@ class Service:
         self.origin = (rel, lines.get((*key, "build")) or lines.get(key))
         context = build.get("context")
         if isinstance(context, str) or self.context is None:
-            raw = _interp(str(context or "."))
+            raw = _interp(str(context or "."), self.variables)
             self.context = raw if _remote(raw) else base / raw
         if isinstance(build.get("dockerfile"), str):
-            self.dockerfile = _interp(build["dockerfile"])
+            self.dockerfile = _interp(build["dockerfile"], self.variables)
             self.inline = None
         if isinstance(build.get("dockerfile_inline"), str):
             line = lines.get((*key, "build", "dockerfile_inline"), 1)
@@ -534,12 +337,16 @@ class Service:
             self.inline = (build["dockerfile_inline"], line + 1)
             self.compose_file = path
         if isinstance(build.get("target"), str):
-            self.target = _interp(build["target"])
+            self.target = _interp(build["target"], self.variables)
         args_raw = build.get("args")
         if isinstance(args_raw, list):
             args_raw = dict(str(a).partition("=")[::2] for a in args_raw)
         self.args.update(
-            {str(k): _interp(str(v)) for k, v in _as_dict(args_raw).items() if v is not None}
+            {
+                str(k): _interp(str(v), self.variables)
+                for k, v in as_dict(args_raw).items()
+                if v is not None
+            }
         )
 
 
@@ -556,27 +363,16 @@ def _compose_doc(text: str) -> tuple[Any, dict[tuple[Any, ...], int]]:
     return data, lines
 
 
-def _interp(value: str) -> str:
-    """Compose variable interpolation with an empty environment (defaults apply)."""
-    return substitute(value.replace("$$", "\0"), {}).replace("\0", "$")
+def _interp(value: str, variables: dict[str, str] | None = None) -> str:
+    """Compose variable interpolation with ``variables`` (a project's ``.env``) and no
+    shell environment: unknown variables are empty, defaults apply."""
+    return substitute(value.replace("$$", "\0"), variables or {}).replace("\0", "$")
 
 
-def _as_list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
-
-
-def _as_dict(value: Any) -> dict[Any, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _str_or_none(value: Any) -> str | None:
-    return value if isinstance(value, str) and value else None
-
-
-def _compose_mount(vol: Any) -> Mount | None:
+def _compose_mount(vol: Any, variables: dict[str, str]) -> Mount | None:
     """A compose ``volumes:`` entry (short ``src:dst[:mode]`` or long syntax) as a Mount."""
     if isinstance(vol, str):
-        parts = _interp(vol).split(":")
+        parts = _interp(vol, variables).split(":")
         if len(parts) == 1:
             return Mount("volume", None, parts[0], "", None)
         source, target = parts[0], parts[1]
@@ -584,49 +380,6 @@ def _compose_mount(vol: Any) -> Mount | None:
         return Mount(kind, source or None, target, "", None)
     if isinstance(vol, dict) and vol.get("target"):
         kind = str(vol.get("type") or "volume")
-        src = _interp(str(vol["source"])) if vol.get("source") else None
-        return Mount(kind, src, _interp(str(vol["target"])), "", None)
+        src = _interp(str(vol["source"]), variables) if vol.get("source") else None
+        return Mount(kind, src, _interp(str(vol["target"]), variables), "", None)
     return None
-
-
-def _devcontainer_mount(item: Any) -> Mount | None:
-    if isinstance(item, str):
-        opts: dict[str, str] = {}
-        for part in item.split(","):
-            k, _, v = part.partition("=")
-            opts[k.strip().lower()] = v.strip()
-        item = opts
-    if not isinstance(item, dict):
-        return None
-    target = item.get("target") or item.get("dst") or item.get("destination")
-    if not target:
-        return None
-    source = item.get("source") or item.get("src")
-    return Mount(
-        str(item.get("type") or "volume"), str(source) if source else None, str(target), "", None
-    )
-
-
-def _lifecycle_scripts(data: Mapping[str, Any]) -> list[str]:
-    """devcontainer.json's lifecycle commands as shell scripts (string, exec-form array, or
-    an object of named commands of either form)."""
-    scripts: list[str] = []
-    for key in _LIFECYCLE:
-        value = data.get(key)
-        items = list(value.values()) if isinstance(value, dict) else [value]
-        for item in items:
-            if isinstance(item, str):
-                scripts.append(item)
-            elif isinstance(item, list):
-                scripts.append(shlex.join(str(word) for word in item))
-    return scripts
-
-
-# Not initializeCommand: it runs on the host, not in the container.
-_LIFECYCLE = (
-    "onCreateCommand",
-    "updateContentCommand",
-    "postCreateCommand",
-    "postStartCommand",
-    "postAttachCommand",
-)
