@@ -10,7 +10,6 @@ HTTP only.
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import re
 from dataclasses import dataclass, field
@@ -230,15 +229,3 @@ def explain(text: str, ref: str, action: str) -> DevkitError:
     if any(word in low for word in _UNREACHABLE):
         return DevkitError(f"cannot reach the registry {host} ({detail})")
     return DevkitError(f"{action} {ref} failed: {detail}")
-
-
-def is_loopback(host: str) -> bool:
-    """Whether ``host`` (``HOST[:PORT]``) names this machine (``localhost``, 127.0.0.0/8, ::1)."""
-    name = host.rsplit(":", 1)[0] if host.count(":") == 1 else host
-    name = name.strip("[]")
-    if name == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(name).is_loopback
-    except ValueError:
-        return False
