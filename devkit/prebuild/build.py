@@ -175,7 +175,7 @@ def run(plan: Plan, options: Options, observer: Observer | None = None) -> Resul
 
 def _complete(plan: Plan, found: registries.Published | None) -> dict[str, str] | None:
     """Each platform's manifest digest when ``found`` holds every planned platform, else None."""
-    if found is None:
+    if found is None or found.missing:
         return None
     if not found.is_list:
         # A single manifest (classic store, one platform) carries no platform list.

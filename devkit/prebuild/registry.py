@@ -100,6 +100,8 @@ class Published:
     media_type: str
     #: platform (``linux/arm64``) -> digest of its image manifest
     platforms: dict[str, str] = field(default_factory=dict)
+    #: Platforms the list names whose manifest the registry does not have (a push cut off).
+    missing: tuple[str, ...] = ()
 
     @property
     def is_list(self) -> bool:
@@ -146,7 +148,7 @@ class Registry:
 
     def published(self, tag: str) -> Published | None:
         """What the registry holds under ``tag`` (None: nothing), each platform's manifest
-        fetched by digest, so a listed platform is really there."""
+        fetched by digest, so a listed platform is really there (else it is ``missing``)."""
         ref = self.ref(tag)
         data = self.manifest(ref)
         if data is None:
@@ -154,18 +156,17 @@ class Registry:
         media = str(data.get("mediaType") or "")
         if media in _INDEX_TYPES or "manifests" in data:
             platforms: dict[str, str] = {}
+            missing: list[str] = []
             for entry in data.get("manifests") or []:
                 platform = _platform(entry.get("platform") or {})
                 if platform is None:
                     continue  # attestations (unknown/unknown) and the like
                 child = f"{self.repository}@{entry.get('digest')}"
                 if self.manifest(child) is None:
-                    raise DevkitError(
-                        f"{ref} is incomplete in the registry: its {platform} manifest is missing",
-                        hint="run the prebuild again with --push",
-                    )
-                platforms[platform] = str(entry.get("digest"))
-            return Published(ref, media or _INDEX_TYPES[0], platforms)
+                    missing.append(platform)
+                else:
+                    platforms[platform] = str(entry.get("digest"))
+            return Published(ref, media or _INDEX_TYPES[0], platforms, tuple(missing))
         return Published(ref, media, {})
 
     def image_labels(self, ref: str) -> dict[str, str] | None:
