@@ -5,20 +5,26 @@
 # so the engine pushes there without any configuration. The tests find it through
 # DEVKIT_TEST_REGISTRY (default 127.0.0.1:5000).
 # Idempotent: a registry already answering there is left alone.
-#   bash .ci/registry.sh           # start (installs docker-registry when missing)
+#   bash .ci/registry.sh           # start (installs docker-registry when missing, and
+#                                  # htpasswd + openssl for the TLS/htpasswd registry test)
 set -euo pipefail
 ADDR=${DEVKIT_TEST_REGISTRY:-127.0.0.1:5000}
 DIR=/var/tmp/devkit-ci-registry
 
-answers() { curl -fsS -o /dev/null --max-time 2 "http://$ADDR/v2/" 2>/dev/null; }
+answers() { command -v curl >/dev/null && curl -fsS -o /dev/null --max-time 2 "http://$ADDR/v2/" 2>/dev/null; }
 
+need=()
+command -v docker-registry >/dev/null || need+=(docker-registry)
+command -v htpasswd >/dev/null || need+=(apache2-utils)
+command -v openssl >/dev/null || need+=(openssl)
+command -v curl >/dev/null || need+=(curl)
+if [ ${#need[@]} -gt 0 ]; then
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+fi
 if answers; then
   echo "registry already answers on $ADDR"
   exit 0
-fi
-if ! command -v docker-registry >/dev/null; then
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-registry >/dev/null
 fi
 # The package's own service (systemd, with htpasswd auth on :5000) would hold the port.
 if command -v systemctl >/dev/null && systemctl is-active --quiet docker-registry 2>/dev/null; then
