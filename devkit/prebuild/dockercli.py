@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
+from typing import Any
 
 from devkit.errors import DevkitError, one_line
 
@@ -39,3 +41,15 @@ def last_line(text: str) -> str:
         if line.lower().startswith(("error", "failed")):
             return one_line(line.removeprefix("ERROR: ").removeprefix("error: "), 300)
     return one_line(lines[-1], 300) if lines else "no output"
+
+
+def json_answer(argv: list[str]) -> Any:
+    """The JSON ``argv`` prints (``--format '{{json …}}'``); None when it fails or prints
+    something else (an image that is not there, a registry that cannot be read)."""
+    done = run(argv)
+    if done.returncode != 0:
+        return None
+    try:
+        return json.loads(done.stdout)
+    except ValueError:
+        return None

@@ -13,7 +13,7 @@ import json
 import re
 
 from devkit.errors import DevkitError
-from devkit.prebuild.dockercli import last_line, run
+from devkit.prebuild.dockercli import json_answer, last_line, run
 
 _DIGEST = re.compile(r"@(sha256:[0-9a-f]{64})$")
 
@@ -45,12 +45,8 @@ class ImageResolver:
         argv = [self.docker]
         if self.context:
             argv += ["--context", self.context]
-        done = run([*argv, "image", "inspect", ref, "--format", "{{json .}}"])
-        if done.returncode != 0:
-            return None
-        try:
-            data = json.loads(done.stdout)
-        except ValueError:
+        data = json_answer([*argv, "image", "inspect", ref, "--format", "{{json .}}"])
+        if not isinstance(data, dict):
             return None
         for repo_digest in data.get("RepoDigests") or []:
             found = _DIGEST.search(str(repo_digest))

@@ -19,7 +19,7 @@ from devkit.labels import PREBUILD_INPUTS_LABEL
 from devkit.prebuild import builder as builders
 from devkit.prebuild import registry as registries
 from devkit.prebuild import target as targets
-from devkit.prebuild.dockercli import run
+from devkit.prebuild.dockercli import json_answer
 from devkit.prebuild.images import ImageResolver
 from devkit.prebuild.inputs import Change, Inputs, collect, diff
 
@@ -192,11 +192,7 @@ def _label_record(plan: Plan, ref: str) -> Any:
 
 
 def _local_labels(docker: str, ref: str) -> dict[str, str] | None:
-    done = run([docker, "image", "inspect", ref, "--format", "{{json .Config.Labels}}"])
-    if done.returncode != 0:
+    labels = json_answer([docker, "image", "inspect", ref, "--format", "{{json .Config.Labels}}"])
+    if labels is None:
         return None
-    try:
-        labels = json.loads(done.stdout) or {}
-    except ValueError:
-        return None
-    return {str(k): str(v) for k, v in labels.items()} if isinstance(labels, dict) else None
+    return {str(k): str(v) for k, v in labels.items()} if isinstance(labels, dict) else {}

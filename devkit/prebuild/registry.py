@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from devkit.errors import DevkitError, UsageError
-from devkit.prebuild.dockercli import last_line, run
+from devkit.prebuild.dockercli import json_answer, last_line, run
 
 # The reference grammar of the distribution project (docker/distribution reference/regexp.go).
 _COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
@@ -172,14 +172,10 @@ class Registry:
     def image_labels(self, ref: str) -> dict[str, str] | None:
         """The labels of the image ``ref`` names (its first platform's), read through
         ``docker buildx imagetools inspect``; None when that cannot reach it."""
-        done = run(
+        data = json_answer(
             [self.docker, "buildx", "imagetools", "inspect", ref, "--format", "{{json .Image}}"]
         )
-        if done.returncode != 0:
-            return None
-        try:
-            data = json.loads(done.stdout)
-        except ValueError:
+        if data is None:
             return None
         if isinstance(data, dict) and "config" not in data:
             data = next(iter(data.values()), {})  # one config per platform
