@@ -47,7 +47,7 @@ for arch in amd64 arm64; do
   dpkg-deb -x "$work"/busybox-static_*_"$arch".deb "$work/x-$arch"
   root=$work/root-$arch
   mkdir -p "$root/bin" "$root/tmp"
-  cp "$(find "$work/x-$arch" -name busybox -type f | head -1)" "$root/bin/busybox"
+  cp "$(find "$work/x-$arch" -path '*bin/busybox' -type f | head -1)" "$root/bin/busybox"
   # The applet list comes from this machine's busybox: the same package version's applets.
   for applet in $(/bin/busybox --list); do
     [ "$applet" = busybox ] || ln -s busybox "$root/bin/$applet"
@@ -59,4 +59,8 @@ for arch in amd64 arm64; do
 done
 "$DOCKER" buildx imagetools create -t "$IMAGE" \
   "$REGISTRY/devkit-ci/busybox:amd64" "$REGISTRY/devkit-ci/busybox:arm64" >/dev/null 2>&1
+# Prove it: the arm64 variant runs (under QEMU) and says so.
+machine=$("$DOCKER" run --rm --platform linux/arm64 "$IMAGE" uname -m 2>/dev/null)
+"$DOCKER" image rm "$IMAGE" >/dev/null 2>&1 || true
+[ "$machine" = aarch64 ] || { echo "the arm64 busybox says $machine, not aarch64" >&2; exit 1; }
 echo "made $IMAGE (linux/amd64, linux/arm64)"

@@ -237,7 +237,23 @@ def _stop(proc: subprocess.Popen[str]) -> None:
         proc.wait()
 
 
-_PUSH_WORDS = ("push", "exporting cache", "export cache", "exporting to image", "cache to")
+#: What only a registry problem says (a failed RUN step says "did not complete successfully").
+_REGISTRY_WORDS = (
+    "push",
+    "exporting cache",
+    "export cache",
+    "failed to authorize",
+    "unexpected status",
+    "unauthorized",
+    "denied:",
+    "insufficient_scope",
+    "name_invalid",
+    "name invalid",
+    "connection refused",
+    "no such host",
+    "i/o timeout",
+    "x509:",
+)
 
 
 def _failure(plan: Plan, tail: list[str], push: bool) -> DevkitError:
@@ -257,11 +273,8 @@ def _failure(plan: Plan, tail: list[str], push: bool) -> DevkitError:
             f"{plan.builder.describe()} cannot build several platforms at once",
             hint="turn on the containerd image store, or use a docker-container builder",
         )
-    if plan.cache_ref and (push or "cache" in low) and any(w in low for w in _PUSH_WORDS):
-        return registries.explain(text, plan.ref, "pushing")
-    if plan.cache_ref and any(
-        w in low for w in ("unauthorized", "denied", "connection refused", "no such host")
-    ):
+    step_failed = "did not complete successfully" in low
+    if plan.cache_ref and not step_failed and any(w in low for w in _REGISTRY_WORDS):
         return registries.explain(text, plan.ref, "pushing" if push else "reading")
     last = next((ln for ln in reversed(errors) if ln.strip()), tail[-1] if tail else "")
     return DevkitError(f"the build of {plan.ref} failed: {last_line(last)}")

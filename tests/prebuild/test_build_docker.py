@@ -238,3 +238,21 @@ def test_a_build_without_push_loads_the_image(
         assert prebuild.Inputs.from_dict(record, "label").tag == result["tag"]
     finally:
         remove_images(docker_client, result["ref"].rsplit(":", 1)[0])
+
+
+def test_a_failing_step_is_not_a_registry_error(
+    tmp_path: Path, repo: str, busybox_image: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = make_project(tmp_path / "p")
+    (project / "Dockerfile").write_text(
+        "FROM busybox:latest AS dev\nRUN echo 'permission denied, unauthorized' && exit 3\n"
+    )
+    code, out, err = _devkit(
+        capsys, "prebuild", str(project), "--registry", repo, "--target", "dev", "--push"
+    )
+    assert code == 1 and out == ""
+    assert "the build of" in err and "exit code: 3" in err
+    assert "registry" not in err.split("failed:", 1)[1]
+    host, _, name = repo.partition("/")
+    status, tags, _ = _registry_get(f"http://{host}/v2/{name}/tags/list", "application/json")
+    assert status == 404 or not tags.get("tags")  # nothing was pushed

@@ -70,15 +70,23 @@ def tls_registry(tmp_path: Path, docker_client: object) -> Iterator[TLSRegistry]
     (root / "data").mkdir(parents=True)
     port = _free_port()
     host = f"127.0.0.1:{port}"
+    # Key usage and key identifiers as a real CA has them: Python 3.13 verifies strictly.
     _openssl(
         "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.crt",
-        "-days", "1", "-subj", "/CN=devkit throwaway test CA", cwd=root,
+        "-days", "1", "-subj", "/CN=devkit throwaway test CA",
+        "-addext", "basicConstraints=critical,CA:TRUE",
+        "-addext", "keyUsage=critical,keyCertSign,cRLSign",
+        "-addext", "subjectKeyIdentifier=hash", cwd=root,
     )  # fmt: skip
     _openssl(
         "req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr",
         "-subj", "/CN=127.0.0.1", cwd=root,
     )  # fmt: skip
-    (root / "san.cnf").write_text("subjectAltName=IP:127.0.0.1\n")
+    (root / "san.cnf").write_text(
+        "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n"
+        "keyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n"
+        "subjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid,issuer\n"
+    )
     _openssl(
         "x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key",
         "-CAcreateserial", "-out", "server.crt", "-days", "1", "-extfile", "san.cnf", cwd=root,
@@ -118,6 +126,10 @@ auth:
             except urllib.error.HTTPError as exc:
                 if exc.code == 401:  # up, and asking for credentials
                     break
+            except urllib.error.URLError as exc:
+                if isinstance(exc.reason, ssl.SSLCertVerificationError):
+                    raise  # the test's own certificates are wrong: waiting will not help
+                time.sleep(0.25)
             except OSError:
                 time.sleep(0.25)
         else:
