@@ -21,14 +21,18 @@ if ! [ -x /usr/bin/qemu-aarch64-static ]; then
 fi
 [ -e "$BINFMT/register" ] || mount -t binfmt_misc binfmt_misc "$BINFMT"
 if ! [ -e "$BINFMT/qemu-aarch64" ]; then
-  # The package's own line, with the static interpreter and flag F (the kernel opens the
-  # interpreter now, so it works inside containers and chroots that do not have it).
-  conf=$(ls /usr/lib/binfmt.d/qemu-aarch64.conf 2>/dev/null || true)
-  [ -n "$conf" ] || { echo "no /usr/lib/binfmt.d/qemu-aarch64.conf" >&2; exit 1; }
-  sed -E 's#:[^:]*:[A-Z]*$#:/usr/bin/qemu-aarch64-static:F#' "$conf" > "$BINFMT/register"
+  # The package's own line, as systemd-binfmt would register it: the static QEMU (through
+  # its -binfmt-P name), flags O, P and F. F: the kernel opens the interpreter now, so it
+  # works inside containers that do not have it. P: argv[0] is kept, which multi-call
+  # binaries need (busybox's applet links run "applet not found" without it).
+  conf=/usr/lib/binfmt.d/qemu-aarch64.conf
+  [ -f "$conf" ] || { echo "no $conf (qemu-user-static)" >&2; exit 1; }
+  cat "$conf" > "$BINFMT/register"
 fi
 grep -q '^enabled' "$BINFMT/qemu-aarch64" || { echo "qemu-aarch64 is not enabled" >&2; exit 1; }
-echo "binfmt_misc: $(sed -n 2p "$BINFMT/qemu-aarch64")"
+echo "binfmt_misc: $(sed -n 2p "$BINFMT/qemu-aarch64"), $(grep ^flags "$BINFMT/qemu-aarch64")"
+grep -q '^flags:.*P' "$BINFMT/qemu-aarch64" \
+  || echo "warning: qemu-aarch64 is registered without flag P: busybox applets fail under it" >&2
 
 if "$DOCKER" buildx imagetools inspect "$IMAGE" >/dev/null 2>&1; then
   echo "$IMAGE already there"

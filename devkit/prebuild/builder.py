@@ -241,9 +241,9 @@ def check_platforms(
                 f"no emulator for {platform} is registered on this machine "
                 f"({builder.describe()} builds {', '.join(sorted(listed)) or 'nothing'})",
                 hint="register QEMU with binfmt_misc: `apt-get install qemu-user-static`, then "
-                f"`docker run --privileged --rm tonistiigi/binfmt --install {arch}` or write "
-                f"the qemu-{qemu} line of /usr/lib/binfmt.d/qemu-{qemu}.conf (flags F) to "
-                f"{binfmt}/register",
+                f"write /usr/lib/binfmt.d/qemu-{qemu}.conf to {binfmt}/register (flags OPF, "
+                "as systemd-binfmt does), or run "
+                f"`docker run --privileged --rm tonistiigi/binfmt --install {arch}`",
             )
         raise DevkitError(
             f"{builder.describe()} cannot build {platform} "
