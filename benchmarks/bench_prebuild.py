@@ -9,7 +9,8 @@ loopback port, its access log kept) receives the prebuild, so the bytes a fresh 
 are counted from what the registry served.
 
 1. **publish**: ``devkit prebuild --push`` (what CI runs), timed; with ``--multi-arch`` again for
-   linux/amd64 + linux/arm64 (needs the base image for both and an arm64 emulator).
+   linux/amd64 + linux/arm64 into a repository of its own, so it starts cold too (needs the
+   base image for both platforms and an arm64 emulator).
 2. Then, ``--repeat`` times, alternating which goes first, on a **fresh machine** (the
    project's images and the *whole* build cache removed — ``docker buildx prune -af`` — base
    images kept):
@@ -150,10 +151,19 @@ class Registry:
         self.proc.wait(timeout=30)
 
 
-def fresh(project_images: list[str]) -> None:
-    """The project's images and the whole build cache gone; base images stay."""
-    for ref in project_images:
-        subprocess.run([DOCKER, "image", "rm", "-f", ref], capture_output=True)
+def fresh(repositories: list[str]) -> None:
+    """The project's images (every tag of ``repositories``) and the whole build cache gone;
+    base images stay. With the containerd image store an image left under any tag keeps its
+    layers in the content store, and a later pull would find them there."""
+    listed = subprocess.run(
+        [DOCKER, "image", "ls", "--format", "{{.Repository}}:{{.Tag}}"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    for ref in listed:
+        if ref.rsplit(":", 1)[0] in repositories:
+            subprocess.run([DOCKER, "image", "rm", ref], capture_output=True, check=True)
     run([DOCKER, "buildx", "prune", "-af"], capture_output=True)
 
 
@@ -201,9 +211,13 @@ def main() -> int:
     )
     registry = Registry(work / "registry")
     repo = f"{registry.addr}/bench/svc-dev"
+    # The multi-arch prebuild gets a repository (and cache) of its own: it starts cold too.
+    multi = f"{registry.addr}/bench/svc-dev-multiarch"
+    local = "svc-devcontainer"
+    project_repos = [repo, multi, local]
     results: dict[str, Any] = {"deps": DEPS}
     try:
-        fresh([])
+        fresh(project_repos)
         seconds, done = timed(
             [sys.executable, "-m", "devkit", "prebuild", str(project), "--registry", repo,
              "--push", "--json"],
@@ -214,17 +228,15 @@ def main() -> int:
         results["tag"], results["cache"] = published["tag"], published["cache"]
         print(f"publish: {seconds:.1f}s ({published['cache']} cache)", flush=True)
         if args.multi_arch:
-            fresh([])
+            fresh(project_repos)
             seconds, done = timed(
-                [sys.executable, "-m", "devkit", "prebuild", str(project), "--registry", repo,
+                [sys.executable, "-m", "devkit", "prebuild", str(project), "--registry", multi,
                  "--platform", "linux/amd64,linux/arm64", "--push", "--json"],
                 capture_output=True,
             )  # fmt: skip
             results["multi_arch_publish_seconds"] = round(seconds, 1)
             print(f"multi-arch publish: {seconds:.1f}s", flush=True)
-        ref = f"{repo}:{published['tag']}"
         cache_ref = published["cache_ref"]
-        local = "svc-devcontainer:latest"
         cold: list[float] = []
         prebuilt: list[float] = []
         cache_only: list[float] = []
@@ -232,12 +244,12 @@ def main() -> int:
         for rep in range(args.repeat):
             order = ["cold", "prebuilt", "cache"] if rep % 2 == 0 else ["prebuilt", "cold", "cache"]
             for kind in order:
-                fresh([ref, local])
+                fresh(project_repos)
                 print(f"[{rep + 1}/{args.repeat}] {kind}", flush=True)
                 if kind == "cold":
-                    cold.append(build(project, local, None))
+                    cold.append(build(project, f"{local}:latest", None))
                 elif kind == "cache":
-                    cache_only.append(build(project, local, cache_ref))
+                    cache_only.append(build(project, f"{local}:latest", cache_ref))
                 else:
                     mark = registry.mark()
                     started = time.monotonic()
@@ -249,7 +261,7 @@ def main() -> int:
                     tag = json.loads(explained.stdout)["tag"]
                     assert tag == published["tag"], "the tag moved between machines"
                     run([DOCKER, "pull", "-q", f"{repo}:{tag}"], capture_output=True)
-                    build(project, local, cache_ref)
+                    build(project, f"{local}:latest", cache_ref)
                     prebuilt.append(time.monotonic() - started)
                     pulled.append(registry.served(mark))
         results.update(
@@ -264,7 +276,7 @@ def main() -> int:
         results["cache_only_ratio"] = round(cache_ratio, 2)
     finally:
         registry.stop()
-        fresh([])
+        fresh(project_repos)
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
     rows = [
