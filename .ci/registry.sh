@@ -26,9 +26,14 @@ if answers; then
   echo "registry already answers on $ADDR"
   exit 0
 fi
-# The package's own service (systemd, with htpasswd auth on :5000) would hold the port.
-if command -v systemctl >/dev/null && systemctl is-active --quiet docker-registry 2>/dev/null; then
-  systemctl stop docker-registry
+# The package's own service (htpasswd auth on :5000, started by systemd or its init script
+# where the machine runs them) would hold the port: it answers 401.
+if [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://$ADDR/v2/" || true)" = 401 ]; then
+  if command -v systemctl >/dev/null && systemctl is-active --quiet docker-registry 2>/dev/null; then
+    systemctl stop docker-registry
+  elif [ -x /etc/init.d/docker-registry ]; then
+    /etc/init.d/docker-registry stop >/dev/null || true
+  fi
 fi
 mkdir -p "$DIR/data"
 cat > "$DIR/config.yml" <<EOF
