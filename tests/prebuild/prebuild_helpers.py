@@ -30,11 +30,15 @@ def make_project(root: Path, dockerfile: str = TWO_STAGE) -> Path:
 
 
 def remove_images(client: Any, repository: str) -> None:
-    """Untag every local image of ``repository`` (never forced)."""
+    """Remove every local image of ``repository``: its tags, and the images a later push of
+    the same tag left without one (never forced: an image still in use stays)."""
     import docker.errors
 
     for image in client.images.list(name=repository):
-        for tag in image.tags:
-            if tag.startswith(repository + ":"):
-                with contextlib.suppress(docker.errors.APIError):
-                    client.images.remove(tag)
+        refs = [t for t in image.tags if t.startswith(repository + ":")]
+        digests = image.attrs.get("RepoDigests") or []
+        if not image.tags and any(d.startswith(repository + "@") for d in digests):
+            refs = [image.id]
+        for ref in refs:
+            with contextlib.suppress(docker.errors.APIError):
+                client.images.remove(ref)

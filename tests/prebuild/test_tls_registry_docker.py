@@ -21,12 +21,13 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import TEST_LABEL_ARG, _require_docker
 
 from devkit.labels import EXTRA_LABELS_ENV
-from prebuild.prebuild_helpers import make_project
+from prebuild.prebuild_helpers import make_project, remove_images
 
 pytestmark = pytest.mark.docker
 
@@ -142,6 +143,14 @@ auth:
         shutil.rmtree(trust, ignore_errors=True)
 
 
+@pytest.fixture
+def tls_repo(tls_registry: TLSRegistry, docker_client: Any) -> Iterator[str]:
+    """This test's repository in the TLS registry; the engine's images of it go afterwards."""
+    repo = f"{tls_registry.host}/devkit-test/tls"
+    yield repo
+    remove_images(docker_client, repo)
+
+
 def _env(config: Path) -> dict[str, str]:
     return {**os.environ, "DOCKER_CONFIG": str(config), EXTRA_LABELS_ENV: TEST_LABEL_ARG}
 
@@ -155,10 +164,10 @@ def _run(
 
 
 def test_login_push_pull_and_no_secret_anywhere(
-    tmp_path: Path, tls_registry: TLSRegistry, busybox_image: str
+    tmp_path: Path, tls_registry: TLSRegistry, tls_repo: str, busybox_image: str
 ) -> None:
     project = make_project(tmp_path / "project")
-    repo = f"{tls_registry.host}/devkit-test/tls"
+    repo = tls_repo
     prebuild = ["devkit", "prebuild", str(project), "--registry", repo, "--target", "dev"]
     outputs: list[str] = []
 
@@ -207,7 +216,6 @@ def test_login_push_pull_and_no_secret_anywhere(
     done = _run([*prebuild, "--push"], _env(config))
     outputs += [done.stdout, done.stderr]
     assert done.stdout.startswith("up to date:"), done.stderr
-    _run(["docker", "image", "rm", ref], _env(config))
 
     # The secret, as typed and as the engine stores it, is nowhere devkit writes or prints.
     secrets = [PASSWORD, base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()]
