@@ -113,8 +113,8 @@ def oracles() -> Path:
 
 @pytest.fixture(scope="session")
 def buildkit_docker() -> str:
-    """Path of a docker CLI that can build with BuildKit (Debian's 20.10 client here)."""
-    for candidate in ("/usr/bin/docker", shutil.which("docker")):
+    """Path of a docker CLI that can build with BuildKit: ``$DEVKIT_DOCKER``, else Debian's."""
+    for candidate in (os.environ.get("DEVKIT_DOCKER"), "/usr/bin/docker", shutil.which("docker")):
         if candidate and Path(candidate).exists():
             return candidate
     if _require_docker():

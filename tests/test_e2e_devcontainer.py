@@ -36,12 +36,34 @@ EXEC_TIMEOUT = 120
 
 
 def _env() -> dict[str, str]:
-    """Debian's docker client first (it builds with BuildKit), BuildKit on for compose v1."""
+    """Debian's docker client first (it builds with BuildKit), BuildKit on for compose v1.
+
+    ``DEVKIT_DOCKER`` names another docker client (CI's Docker 20.10 lane), whose folder then
+    comes first on PATH: Compose v1 builds with the ``docker`` it finds there.
+    """
     env = dict(os.environ)
-    env["PATH"] = "/usr/bin:" + env.get("PATH", "")
+    first = os.path.dirname(env["DEVKIT_DOCKER"]) if env.get("DEVKIT_DOCKER") else "/usr/bin"
+    env["PATH"] = first + os.pathsep + env.get("PATH", "")
     env["DOCKER_BUILDKIT"] = "1"
     env["COMPOSE_DOCKER_CLI_BUILD"] = "1"
     return env
+
+
+def _cli_paths() -> list[str]:
+    """``--docker-path``/``--docker-compose-path`` from ``DEVKIT_DOCKER``/``DEVKIT_COMPOSE``.
+
+    Without them the Dev Containers CLI picks ``docker`` and ``docker compose`` (else
+    ``docker-compose``) from PATH; CI's Docker 20.10 lane points them at that engine's client
+    and at Compose v1.
+    """
+    extra = []
+    for variable, option in (
+        ("DEVKIT_DOCKER", "--docker-path"),
+        ("DEVKIT_COMPOSE", "--docker-compose-path"),
+    ):
+        if os.environ.get(variable):
+            extra += [option, os.environ[variable]]
+    return extra
 
 
 def _devcontainer() -> str:
@@ -106,7 +128,7 @@ def new_project(
 
 def _up(project: Path, *extra: str) -> tuple[dict[str, Any], str]:
     result = subprocess.run(
-        [_devcontainer(), "up", "--workspace-folder", str(project), *extra],
+        [_devcontainer(), "up", "--workspace-folder", str(project), *_cli_paths(), *extra],
         capture_output=True,
         text=True,
         env=_env(),
@@ -121,7 +143,16 @@ def _up(project: Path, *extra: str) -> tuple[dict[str, Any], str]:
 
 def _exec(project: Path, script: str) -> str:
     result = subprocess.run(
-        [_devcontainer(), "exec", "--workspace-folder", str(project), "bash", "-c", script],
+        [
+            _devcontainer(),
+            "exec",
+            "--workspace-folder",
+            str(project),
+            *_cli_paths(),
+            "bash",
+            "-c",
+            script,
+        ],
         capture_output=True,
         text=True,
         env=_env(),

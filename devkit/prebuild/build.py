@@ -14,14 +14,14 @@ not built again (``force`` rebuilds it); an incomplete one (a push cut off halfw
 
 from __future__ import annotations
 
+import os
 import re
-import signal
-import subprocess
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from devkit.bench import process
 from devkit.errors import DevkitError
 from devkit.labels import MANAGED_LABEL, PREBUILD_INPUTS_LABEL, extra_labels
 from devkit.prebuild import registry as registries
@@ -191,16 +191,9 @@ def _stream(argv: list[str], step: Callable[[str, bool], None]) -> tuple[int, li
     names: dict[str, str] = {}
     cached: set[str] = set()
     tail: list[str] = []
+    # bench's process door: the CLI in a group of its own, stopped with its buildx plugin.
     try:
-        proc = subprocess.Popen(
-            argv,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            text=True,
-            errors="replace",
-            bufsize=1,
-        )
+        proc = process.start(argv, dict(os.environ))
     except OSError as exc:
         raise DevkitError(f"cannot run {argv[0]}: {exc.strerror or exc}") from exc
     try:
@@ -221,20 +214,8 @@ def _stream(argv: list[str], step: Callable[[str, bool], None]) -> tuple[int, li
                 step(names[vertex], False)
         code = proc.wait()
     finally:
-        _stop(proc)
+        process.stop(proc)
     return code, tail, len(names), len(cached)
-
-
-def _stop(proc: subprocess.Popen[str]) -> None:
-    """Make sure the CLI is gone (Ctrl-C: let it cancel the build cleanly first)."""
-    if proc.poll() is not None:
-        return
-    try:
-        proc.send_signal(signal.SIGINT)
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
 
 
 #: What only a registry problem says (a failed RUN step says "did not complete successfully").

@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# The Debian 12 lane: Docker Engine 20.10 with its own client (no buildx: BuildKit through
+# DOCKER_BUILDKIT=1 docker build) and docker-compose v1, as Debian 12 ships them, next to the
+# reference engine. Runs the e2e `devcontainer up` tests, the volume tests, the bench tests (the
+# classic BuildKit progress format on a real engine) and compose v1's check of the template.
+#
+# Debian 12's docker.io and docker-compose are unpacked (dpkg -x) into a temporary folder, so
+# the installed Docker 26 packages stay as they are; compose v1 runs on Debian's python3 with
+# its Debian dependencies. The second dockerd has its own data root, exec root, socket, pid
+# file and containerd namespace, and its own network namespace (its bridges and iptables rules
+# never meet the main dockerd's), reaching out through a veth pair and one NAT rule.
+# Everything is removed again on exit. On Debian 13, which ships no Docker 20.10, it is skipped.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export DEBIAN_FRONTEND=noninteractive
+codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
+if [ "$codename" != bookworm ]; then
+  echo "skipped: Debian ${codename:-?} ships no Docker 20.10 / docker-compose v1"
+  exit 0
+fi
+
+lane=$(mktemp -d /var/tmp/devkit-ci-docker20.XXXXXX)
+root=$lane/root ns=devkit-ci-d20 host_if=dkci20h ns_if=dkci20n net=10.231.20
+sock=$lane/docker.sock
+teardown() {
+  set +e
+  if [ -s "$lane/dockerd.pid" ]; then
+    pid=$(cat "$lane/dockerd.pid"); kill "$pid" 2>/dev/null
+    for _ in $(seq 30); do kill -0 "$pid" 2>/dev/null || break; sleep 1; done
+  fi
+  iptables -t nat -D POSTROUTING -s "$net.0/30" ! -o "$host_if" -j MASQUERADE 2>/dev/null
+  iptables -D FORWARD -i "$host_if" -j ACCEPT 2>/dev/null
+  iptables -D FORWARD -o "$host_if" -j ACCEPT 2>/dev/null
+  ip link del "$host_if" 2>/dev/null
+  ip netns del "$ns" 2>/dev/null
+  umount "$lane/exec/netns/"* 2>/dev/null
+  rm -rf "$lane"
+}
+trap teardown EXIT
+
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends iproute2 util-linux python3-docker python3-dockerpty \
+  python3-docopt python3-dotenv python3-jsonschema python3-requests python3-texttable \
+  python3-websocket python3-yaml python3-distro python3-cached-property >/dev/null
+(cd "$lane" && apt-get download docker.io/bookworm docker-compose/bookworm >/dev/null 2>&1)
+mkdir -p "$root" "$lane/data" "$lane/exec"
+dpkg -x "$lane"/docker.io_*.deb "$root"
+dpkg -x "$lane"/docker-compose_*.deb "$root"
+ln -sf /usr/bin/tini-static "$root/usr/bin/docker-init"
+# compose v1 is a Python program: Debian's python3 with the dependencies installed above.
+cat > "$lane/docker-compose" <<SH
+#!/bin/sh
+PYTHONPATH=$root/usr/lib/python3/dist-packages exec /usr/bin/python3 $root/usr/bin/docker-compose "\$@"
+SH
+chmod +x "$lane/docker-compose"
+
+# The network namespace: a veth pair to this host, NAT to the outside.
+ip netns add "$ns"
+ip link add "$host_if" type veth peer name "$ns_if"
+ip link set "$ns_if" netns "$ns"
+ip addr add "$net.1/30" dev "$host_if"; ip link set "$host_if" up
+ip netns exec "$ns" ip addr add "$net.2/30" dev "$ns_if"
+ip netns exec "$ns" ip link set "$ns_if" up
+ip netns exec "$ns" ip link set lo up
+ip netns exec "$ns" ip route add default via "$net.1"
+iptables -t nat -A POSTROUTING -s "$net.0/30" ! -o "$host_if" -j MASQUERADE
+iptables -I FORWARD -i "$host_if" -j ACCEPT
+iptables -I FORWARD -o "$host_if" -j ACCEPT
+# nsenter, not `ip netns exec`: that one remounts /sys, hiding the cgroup mounts dockerd needs.
+PATH=$root/usr/sbin:$root/usr/bin:$PATH nsenter --net="/run/netns/$ns" "$root/usr/sbin/dockerd" \
+  --data-root "$lane/data" --exec-root "$lane/exec" -H "unix://$sock" \
+  --pidfile "$lane/dockerd.pid" --containerd-namespace devkit-ci-d20 \
+  --containerd-plugins-namespace devkit-ci-d20-plugins >"$lane/dockerd.log" 2>&1 &
+d20=$root/usr/bin/docker
+for _ in $(seq 60); do DOCKER_HOST=unix://$sock "$d20" info >/dev/null 2>&1 && break; sleep 1; done
+DOCKER_HOST=unix://$sock "$d20" version --format 'second engine {{.Server.Version}} (API {{.Server.APIVersion}})' \
+  || { tail -20 "$lane/dockerd.log"; exit 1; }
+"$lane/docker-compose" version --short | sed 's/^/docker-compose /'
+# The base images, from the reference engine (never pulled).
+/usr/bin/docker save debian:bookworm-slim busybox:latest | DOCKER_HOST=unix://$sock "$d20" load >/dev/null
+
+# Debian 12's client has no plugins: hide the Debian 13 buildx and compose plugins from it, in a
+# mount namespace of the tests' own, so devkit and the tests take the DOCKER_BUILDKIT=1 path.
+export DOCKER_HOST=unix://$sock DEVKIT_DOCKER=$d20 DEVKIT_COMPOSE=$lane/docker-compose
+unshare --mount --propagation private bash -c '
+  set -e
+  for d in /usr/libexec/docker/cli-plugins /usr/lib/docker/cli-plugins \
+    /usr/local/libexec/docker/cli-plugins /usr/local/lib/docker/cli-plugins \
+    "$HOME/.docker/cli-plugins"; do
+    if [ -d "$d" ]; then mount -t tmpfs tmpfs "$d"; fi
+  done
+  pytest -p no:cacheprovider tests/test_template.py -k "compose_accepts and docker-compose"
+  pytest -p no:cacheprovider tests/volumes tests/bench/test_docker.py \
+    tests/test_e2e_devcontainer.py::test_devcontainer_up_keeps_volume_data_across_recreation'
