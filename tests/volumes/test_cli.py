@@ -58,7 +58,7 @@ def test_usage_errors_are_one_line(
     def no_engine() -> None:
         raise DevkitError("cannot reach the Docker engine")
 
-    monkeypatch.setattr("devkit.cli.volumes.connect", no_engine)
+    monkeypatch.setattr("devkit.engine.connect", no_engine)
     assert main(["volumes", *argv]) == 2
     err = capsys.readouterr().err
     assert message in err and len(err.strip().splitlines()) == 1
@@ -173,7 +173,7 @@ def test_rm_prompt_reads_the_answer_loosely(
     from devkit.cli._common import UI
 
     removed: list[str] = []
-    monkeypatch.setattr("devkit.cli.volumes.connect", lambda: None)
+    monkeypatch.setattr("devkit.engine.connect", lambda: None)
     monkeypatch.setattr(vol, "get_volume", lambda client, name: {"Name": name})
     monkeypatch.setattr(vol, "refuse_in_use", lambda client, name, action: None)
     monkeypatch.setattr(vol, "remove_volume", lambda client, name: removed.append(name))
