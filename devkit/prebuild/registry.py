@@ -80,6 +80,28 @@ def parse_repository(text: str) -> str:
     return value
 
 
+def split_reference(text: str) -> tuple[str, str | None, str | None]:
+    """``REPOSITORY[:TAG][@sha256:DIGEST]`` split into its parts (tag and digest None when
+    absent); a :class:`UsageError` naming what is wrong when ``text`` is not a reference."""
+    value = text.strip()
+    rest, _, digest = value.partition("@")
+    if digest and not re.fullmatch(r"sha256:[0-9a-f]{64}", digest):
+        raise UsageError(f"{text!r}: a digest is sha256: and 64 lower-case hex digits")
+    head, _, last = rest.rpartition("/")
+    tag = None
+    if ":" in last:
+        last, tag = last.split(":", 1)
+        if not _TAG.match(tag):
+            raise UsageError(f"{text!r}: {tag!r} is not a valid tag")
+    repository = f"{head}/{last}" if head else last
+    if not _REPOSITORY.match(repository):
+        raise UsageError(
+            f"{text!r} is not an image reference (REGISTRY/PATH[:TAG]: lower-case letters, "
+            "digits and separators . _ -, e.g. ghcr.io/acme/api-caches:pip)"
+        )
+    return repository, tag, digest or None
+
+
 def registry_host(repository: str) -> str:
     """The registry part of a repository name (``ghcr.io``, ``127.0.0.1:5000``)."""
     return repository.split("/", 1)[0]

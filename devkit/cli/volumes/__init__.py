@@ -12,6 +12,7 @@ from devkit.cli._common import add_command, at_least
 from devkit.cli.volumes._shared import add_label_options
 from devkit.cli.volumes.data import run_backup, run_prune, run_restore, run_verify
 from devkit.cli.volumes.manage import run_copy, run_create, run_list, run_rm
+from devkit.cli.volumes.registry import run_pull, run_push
 from devkit.volumes import archive
 
 EXAMPLES = """\
@@ -21,6 +22,8 @@ devkit volumes backup my-service-pip-cache
 devkit volumes restore my-service-pip-cache--20250101T120000Z.tar.zst --to pip-cache-copy
 devkit volumes prune-backups --keep 5
 devkit volumes copy my-service-pip-cache my-service-pip-cache-v2
+devkit volumes push my-service-pip-cache ghcr.io/acme/api-caches:pip
+devkit volumes pull ghcr.io/acme/api-caches:pip my-service-pip-cache
 """
 
 
@@ -51,7 +54,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         examples="""\
 devkit volumes create --project .
 devkit volumes create --project . --restore-latest   # seed new/empty volumes from backups
-devkit volumes create scratch-cache --label team=web""",
+devkit volumes create scratch-cache --label team=web
+devkit volumes create --project . --seed-from ghcr.io/acme/api-caches:pip""",
         handler=run_create,
     )
     p.add_argument("names", nargs="*", metavar="NAME", help="volume names to create")
@@ -63,6 +67,12 @@ devkit volumes create scratch-cache --label team=web""",
         "--restore-latest",
         action="store_true",
         help="seed each new or empty volume from its newest backup",
+    )
+    p.add_argument(
+        "--seed-from",
+        metavar="REF",
+        help="seed an empty cache volume from a backup pushed as REF (`devkit volumes push`); "
+        "one warning and on when the registry or tag is unavailable (with --project)",
     )
     p.add_argument("--verbose", "-v", action="store_true", help="say what was done")
 
@@ -185,6 +195,49 @@ devkit volumes copy old-history new-history --purpose shell-history --json""",
     p.add_argument("source", metavar="SOURCE", help="volume to copy from")
     p.add_argument("target", metavar="TARGET", help="new or empty volume to copy into")
     add_label_options(p, "TARGET")
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+
+    p = add_command(
+        vsub,
+        "push",
+        help="back up a volume and push the verified backup to an OCI registry as REF",
+        description=(
+            "Back up NAME, verify the backup, and push it as a one-file image REF\n"
+            "(REGISTRY/PATH[:TAG], default tag latest) through the engine, with the engine's\n"
+            "own login and credential helpers (`docker login REGISTRY`). Success is reported\n"
+            "only once the registry holds the pushed manifest; the local image is removed."
+        ),
+        examples="""\
+devkit volumes push my-service-pip-cache ghcr.io/acme/api-caches:pip
+devkit volumes push my-service-npm-cache 127.0.0.1:5000/caches:npm --json""",
+        handler=run_push,
+    )
+    p.add_argument("name", metavar="NAME", help="volume to back up and push")
+    p.add_argument("ref", metavar="REF", help="image reference to push to")
+    p.add_argument("--compression", choices=archive.COMPRESSIONS, default="zstd")
+    p.add_argument("--level", type=int, metavar="N", help="compression level (see backup)")
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+
+    p = add_command(
+        vsub,
+        "pull",
+        help="pull a backup pushed with `volumes push` and restore it, checked first",
+        description=(
+            "Pull REF, check the backup against its image label and like a restore\n"
+            "(manifest, SHA-256, every member) before touching any volume, then restore it\n"
+            "into NAME (default: the volume it was pushed from). A non-empty volume is\n"
+            "refused unless --force (which takes a safety backup first)."
+        ),
+        examples="""\
+devkit volumes pull ghcr.io/acme/api-caches:pip my-service-pip-cache
+devkit volumes pull 127.0.0.1:5000/caches:npm --force --json""",
+        handler=run_pull,
+    )
+    p.add_argument("ref", metavar="REF", help="image reference (a tag or @sha256: digest)")
+    p.add_argument("name", metavar="NAME", nargs="?", help="volume to restore into")
+    p.add_argument(
+        "--force", action="store_true", help="replace a non-empty volume (safety backup first)"
+    )
     p.add_argument("--json", action="store_true", help="print the result as JSON")
 
     p = add_command(

@@ -15,6 +15,7 @@ from devkit.cli._signals import sigterm_as_interrupt
 from devkit.cli.volumes._shared import labels_of, progress, project_volume_names
 from devkit.errors import DevkitError, UsageError
 from devkit.units import human_size
+from devkit.volumes import oci
 
 
 def run_create(args: argparse.Namespace, ui: UI) -> int:
@@ -22,12 +23,16 @@ def run_create(args: argparse.Namespace, ui: UI) -> int:
         raise UsageError("give either volume NAMEs or --project DIR")
     if args.project and (args.project_name or args.purpose or args.label):
         raise UsageError("--project-name/--purpose/--label only apply to NAMEs")
+    if args.seed_from and not args.project:
+        raise UsageError("--seed-from needs --project (for one volume: devkit volumes pull)")
+    if args.seed_from:
+        oci.parse_ref(args.seed_from, pull=True)
     labels = labels_of(args)  # a wrong command line is exit 2 before the engine is asked
     chatty = args.verbose or ui.err.is_terminal
     client = engine.connect()
     if args.project:
         results = vol.create_project_volumes(
-            client, args.project, restore_latest=args.restore_latest
+            client, args.project, restore_latest=args.restore_latest, seed_from=args.seed_from
         )
         for r in results:
             if r.warning:
@@ -36,6 +41,8 @@ def run_create(args: argparse.Namespace, ui: UI) -> int:
                 ui.info(f"created volume {r.name}")
             if chatty and r.restored_from:
                 ui.info(f"seeded {r.name} from {r.restored_from}")
+            if r.seeded_from:  # a download the user should know about, even in a hook
+                ui.info(f"seeded {r.name} from {r.seeded_from}")
         return 0
     backups = vol.find_backups() if args.restore_latest else []
     for name in args.names:
