@@ -126,6 +126,8 @@ def push(
     full = _ref(repository, tag)
     attrs = helper.get_volume(client, name)
     stage = on_stage or (lambda line: None)
+    stage(f"asking {full.split('/', 1)[0]} about {full}")
+    _preflight(client, full)  # credentials and names are refused before the backup is made
     with _spool(".outgoing") as path:
         backup(client, name, output=path, compression=compression, level=level, progress=progress)
         stage(f"verifying the backup of {name}")
@@ -175,6 +177,21 @@ def _one_file_tar(path: Path) -> Iterator[bytes]:
         while chunk := fh.read(_CHUNK):
             yield chunk
     yield b"\0" * (-info.size % 512) + b"\0" * 1024
+
+
+def _preflight(client: Any, full: str) -> None:
+    """Ask the registry (through the engine) about ``full`` before the backup is made: the
+    engine retries a refused upload for about a minute before it gives up, so refused
+    credentials or a refused name are raised now. Anything less clear (an absent tag, and
+    also a connection error: for a loopback registry the engine reports its plain-HTTP
+    fallback's error, not the real one) is left to the push to say."""
+    try:
+        client.api.inspect_distribution(full)
+    except engine.DOCKER_ERRORS as exc:
+        text = str(getattr(exc, "explanation", None) or exc)
+        error = explain(text, full, "pushing")
+        if str(error).startswith(f"the registry {full.split('/', 1)[0]} "):
+            raise error from exc
 
 
 def _push(client: Any, repository: str, tag: str, full: str) -> str:
