@@ -245,14 +245,9 @@ def _make_room(client: Any, ref: str) -> None:
     """Remove the local image ``ref``, so the pull downloads it: with every local tag of its
     repository (the prebuild's own, e.g. the inline cache's ``buildcache-<target>``, which
     the registry keeps), since one left would keep the image and its layers here."""
-    import docker.errors
-
-    try:
-        attrs = client.api.inspect_image(ref)
-    except docker.errors.ImageNotFound:
+    attrs = engine.inspect_image(client, ref)
+    if attrs is None:
         return
-    except engine.DOCKER_ERRORS as exc:
-        raise engine.docker_error(f"inspecting {ref}", exc) from exc
     repository = ref.rpartition(":")[0]
     tags = attrs.get("RepoTags") or []
     for tag in tags:
@@ -269,15 +264,7 @@ def _make_room(client: Any, ref: str) -> None:
 
 
 def _has_image(client: Any, ref: str) -> bool:
-    import docker.errors
-
-    try:
-        client.api.inspect_image(ref)
-    except docker.errors.ImageNotFound:
-        return False
-    except engine.DOCKER_ERRORS as exc:
-        raise engine.docker_error(f"inspecting {ref}", exc) from exc
-    return True
+    return engine.inspect_image(client, ref) is not None
 
 
 def _remove_image(client: Any, ref: str) -> None:
