@@ -32,7 +32,23 @@ from devkit.bench.report import BuildResult
 from devkit.bench.runner import Bench, BenchOptions, Observer
 from devkit.bench.targets import Target
 from devkit.buildkit import BuildKitInfo
+from devkit.dockerfile import parse_file
 from devkit.errors import DevkitError
+
+
+@dataclass
+class Pulled:
+    """The prebuilt image fetched as a fresh machine does (see :func:`pull_prebuilt`)."""
+
+    tag_seconds: float
+    pull_seconds: float
+    #: Bytes of the layers the pull downloaded.
+    pulled_bytes: int
+    #: Bytes of all the image's layers for this platform.
+    image_bytes: int
+    #: Bytes of layers above the base image the engine already held (its build cache keeps
+    #: the layers of a build of this project here): a fresh machine downloads those too.
+    held_bytes: int
 
 
 @dataclass
@@ -41,11 +57,17 @@ class FreshRun:
 
     repeat: int
     cold: BuildResult
-    tag_seconds: float
-    pull_seconds: float
-    pulled_bytes: int
-    #: Bytes of all the image's layers (what a machine that holds none of them downloads).
-    image_bytes: int = 0
+    pulled: Pulled
+
+    @property
+    def tag_seconds(self) -> float:
+        """Seconds to compute the content tag."""
+        return self.pulled.tag_seconds
+
+    @property
+    def pull_seconds(self) -> float:
+        """Seconds the engine's pull took."""
+        return self.pulled.pull_seconds
 
     @property
     def prebuilt_seconds(self) -> float:
@@ -61,8 +83,9 @@ class FreshRun:
             "tag_seconds": round(self.tag_seconds, 2),
             "pull_seconds": round(self.pull_seconds, 2),
             "prebuilt_seconds": round(self.prebuilt_seconds, 2),
-            "pulled_bytes": self.pulled_bytes,
-            "image_bytes": self.image_bytes,
+            "pulled_bytes": self.pulled.pulled_bytes,
+            "image_bytes": self.pulled.image_bytes,
+            "held_bytes": self.pulled.held_bytes,
         }
 
 
@@ -87,12 +110,17 @@ class FreshReport:
     @property
     def pulled_bytes(self) -> int:
         """Median bytes the engine downloaded for the prebuilt image."""
-        return int(statistics.median(r.pulled_bytes for r in self.runs))
+        return int(statistics.median(r.pulled.pulled_bytes for r in self.runs))
 
     @property
     def image_bytes(self) -> int:
         """Bytes of every layer of the prebuilt image for this platform."""
-        return max((r.image_bytes for r in self.runs), default=0)
+        return max((r.pulled.image_bytes for r in self.runs), default=0)
+
+    @property
+    def held_bytes(self) -> int:
+        """Most bytes of non-base layers a pull found already here (0: a fresh machine's)."""
+        return max((r.pulled.held_bytes for r in self.runs), default=0)
 
     @property
     def ratio(self) -> float:
@@ -110,6 +138,7 @@ class FreshReport:
             "ratio": round(self.ratio, 2),
             "pulled_bytes": self.pulled_bytes,
             "image_bytes": self.image_bytes,
+            "held_bytes": self.held_bytes,
             "runs": [r.to_dict() for r in self.runs],
         }
 
@@ -160,21 +189,22 @@ def run(
         for rep in range(1, repeat + 1):
             order = ("cold", "prebuilt") if rep % 2 else ("prebuilt", "cold")
             cold: BuildResult | None = None
-            timing: tuple[float, float, int, int] = (0.0, 0.0, 0, 0)
+            pulled: Pulled | None = None
             for kind in order:
                 if kind == "cold":
                     options = BenchOptions(repeat=1, scenarios=("cold",))
                     cold = Bench([bench_target], info, options, observer).run().results[0]
                     cold.repeat = rep
                 else:
-                    timing = pull_prebuilt(client, project, registry, target, first.ref)
+                    pulled = pull_prebuilt(client, project, registry, target, first.ref)
                     say(
                         f"fresh machine with the prebuild (run {rep}): content tag "
-                        f"{timing[0]:.1f}s + pull {timing[1]:.1f}s, "
-                        f"{timing[2] / 1e6:.1f} MB of {timing[3] / 1e6:.1f} MB downloaded"
+                        f"{pulled.tag_seconds:.1f}s + pull {pulled.pull_seconds:.1f}s, "
+                        f"{pulled.pulled_bytes / 1e6:.1f} MB of "
+                        f"{pulled.image_bytes / 1e6:.1f} MB downloaded"
                     )
-            assert cold is not None
-            report.runs.append(FreshRun(rep, cold, *timing))
+            assert cold is not None and pulled is not None
+            report.runs.append(FreshRun(rep, cold, pulled))
     finally:
         if not had:
             _remove_image(client, first.ref)
@@ -184,9 +214,9 @@ def run(
 
 def pull_prebuilt(
     client: Any, project: Path, registry: str, target: str | None, ref: str
-) -> tuple[float, float, int, int]:
-    """Seconds to compute the content tag, seconds to pull it, bytes downloaded, bytes of
-    the image's layers."""
+) -> Pulled:
+    """What a fresh machine does with the prebuild: compute the content tag (it must still
+    be ``ref``), then pull it through the engine, starting without the image."""
     _make_room(client, ref)
     started = time.monotonic()
     again = prebuild.make_plan(project, registry=registry, target=target)
@@ -195,7 +225,8 @@ def pull_prebuilt(
         raise DevkitError(f"the content tag moved during the bench ({ref} -> {again.ref})")
     present = _pull(client, ref)
     pulled = time.monotonic()
-    return (tagged - started, pulled - tagged, *_downloaded(again, present))
+    fetched, total, held = _downloaded(client, again, present)
+    return Pulled(tagged - started, pulled - tagged, fetched, total, held)
 
 
 def _pull(client: Any, ref: str) -> set[str]:
@@ -213,10 +244,10 @@ def _pull(client: Any, ref: str) -> set[str]:
     return present
 
 
-def _downloaded(found: prebuild.Plan, present: set[str]) -> tuple[int, int]:
+def _downloaded(client: Any, found: prebuild.Plan, present: set[str]) -> tuple[int, int, int]:
     """Bytes of the layers the pull had to download (the platform manifest's layer sizes,
     less those the engine said it already had: it names a layer by 12 digits of its digest),
-    and of all its layers."""
+    of all its layers, and of the layers above the base image's that it already had."""
     assert found.registry is not None
     manifest = found.registry.manifest(found.ref) or {}
     if "manifests" in manifest:
@@ -230,10 +261,28 @@ def _downloaded(found: prebuild.Plan, present: set[str]) -> tuple[int, int]:
         )
         repository = found.ref.rpartition(":")[0]
         manifest = (found.registry.manifest(f"{repository}@{digest}") if digest else None) or {}
-    layers = manifest.get("layers") or []
-    sizes = {str(layer.get("digest", "")): int(layer.get("size") or 0) for layer in layers}
-    fetched = sum(n for d, n in sizes.items() if d.removeprefix("sha256:")[:12] not in present)
-    return fetched, sum(sizes.values())
+    layers = [
+        (str(layer.get("digest", "")), int(layer.get("size") or 0))
+        for layer in manifest.get("layers") or []
+    ]
+    held = [d.removeprefix("sha256:")[:12] in present for d, _ in layers]
+    fetched = sum(n for (_, n), had in zip(layers, held, strict=True) if not had)
+    base = _base_layers(client, found)
+    above = sum(n for (_, n), had in list(zip(layers, held, strict=True))[base:] if had)
+    return fetched, sum(n for _, n in layers), above
+
+
+def _base_layers(client: Any, found: prebuild.Plan) -> int:
+    """How many layers the image's base (the ``FROM`` its target's chain starts from) has
+    here: a fresh machine keeps its base images, so those layers count as held."""
+    try:
+        df = parse_file(found.build.dockerfile, found.build.args)
+    except DevkitError:
+        return 0
+    stage = (df.stage(found.build.target) if found.build.target else None) or df.final_stage
+    base = df.chain(stage)[0].base
+    attrs = engine.inspect_image(client, base) if base != "scratch" else None
+    return len(((attrs or {}).get("RootFS") or {}).get("Layers") or [])
 
 
 def _platform(raw: dict[str, Any]) -> str:

@@ -224,6 +224,13 @@ def _run_fresh(args: argparse.Namespace, ui: UI) -> int:
         f"builder: {info.describe()}",
         markup=False,
     )
+    if report.held_bytes:
+        ui.warn(
+            f"the engine already held {human_size(report.held_bytes)} of the prebuilt image's "
+            "layers (its build cache keeps them from a build of this project here), so the "
+            "pull is a best case; run against an engine that never built it (DOCKER_HOST) "
+            "for a fresh machine's time"
+        )
     if json_to_stdout:
         ui.print_json(report.to_json())
     elif args.json is not None:
