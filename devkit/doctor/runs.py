@@ -1,6 +1,7 @@
 """What a built image runs: its ENTRYPOINT and CMD, whether that is an application of its
-own or a shell, a REPL, the toolchain, and whether its entrypoint starts as root only to hand
-the process to another user (gosu & co.), read from the script the Dockerfile copies in."""
+own or a shell, a REPL, the toolchain, an application mounted into it or only a copy into a
+volume, and whether its entrypoint starts as root only to hand the process to another user
+(gosu & co.), read from the script the Dockerfile copies in."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from pathlib import Path
 
 from devkit.dockerfile import Dockerfile, Stage
 from devkit.doctor.facts import ImageFacts
-from devkit.doctor.shell import program, safe_split
+from devkit.doctor.shell import commands, program, safe_split
 
 # Commands that run nothing of an image's own: a shell or a language's REPL. An image whose
 # command is one of these (or that has none) is a base or tool image: USER belongs in the
@@ -216,3 +217,105 @@ def ships_application(df: Dockerfile, stage: Stage) -> bool:
                 continue
             return True
     return False
+
+
+# Interpreters whose first argument is the script they run (`php artisan serve`).
+_INTERPRETERS = re.compile(r"^(php[0-9.]*|python[0-9.]*|node|ruby|perl|bash|sh|deno|bun)$")
+# Commands that put an application into the folder they run in: a clone, a download kept as a
+# file or unpacked, a project's dependencies or build (`npm install -g`, `composer global`:
+# tools for the whole image, not an application of its own).
+_FETCHERS = {"git", "svn", "hg", "tar", "unzip", "wget", "make", "cmake", "go", "cargo", "mvn",
+             "gradle", "dotnet", "bundle"}  # fmt: skip
+_PROJECT_MANAGERS = {"npm", "yarn", "pnpm", "bun", "composer", "pip", "pip3", "uv", "poetry"}
+
+
+def workdir(df: Dockerfile, stage: Stage) -> str | None:
+    """The working directory the stage (and those it builds on) set last, made absolute;
+    None when none is set or a variable only the build knows is in it."""
+    current: str | None = None
+    for st in df.chain(stage):
+        for ins in st.instructions:
+            if ins.keyword == "WORKDIR":
+                path = ins.args.strip().strip("\"'")
+                if "$" in path:
+                    return None
+                base = current or "/"
+                current = path if path.startswith("/") else f"{base.rstrip('/')}/{path}"
+    return current.rstrip("/") or "/" if current else None
+
+
+def runs_a_mounted_app(
+    df: Dockerfile, stage: Stage, entrypoint: list[str], command: list[str]
+) -> bool:
+    """Whether the image runs an application it does not hold: a file in its working
+    directory (the script an interpreter runs, `php artisan serve`, or a path under that
+    folder in ENTRYPOINT, CMD or an ENV an entrypoint reads) that no instruction puts there.
+    Nothing is copied in but scripts and configuration, and no RUN clones, downloads, unpacks
+    or installs a project there: the folder is a bind mount's target, the image a runtime the
+    project is mounted into for development (Laravel Sail's), and its toolchain builds that
+    project (pecl with php-dev, composer, node-gyp)."""
+    folder = workdir(df, stage)
+    if folder is None or folder == "/" or ships_application(df, stage):
+        return False
+    words = [*entrypoint, *command]
+    for st in df.chain(stage):
+        for ins in st.instructions:
+            if ins.keyword == "ENV":
+                words += [w for _, v in ins.assignments() if v for w in safe_split(v)]
+            elif ins.keyword == "RUN" and _fills_folder(ins.script()):
+                return False
+    # a file under the folder (the folder itself may be a data folder the image fills)
+    inside = any(w.startswith(folder + "/") for w in words)
+    return inside or _runs_relative_script([*entrypoint, *command])
+
+
+def _fills_folder(script: str) -> bool:
+    """Whether a RUN may put a project into its working directory."""
+    for words in commands(script):
+        prog = program(words[0])
+        if prog in _FETCHERS:
+            return True
+        if prog == "curl" and any(w in ("-o", "-O", "--output", "--remote-name") for w in words):
+            return True
+        if prog in _PROJECT_MANAGERS and not ({"-g", "--global", "global"} & set(words[1:])):
+            sub = next((w for w in words[1:] if not w.startswith("-")), "")
+            if sub in ("install", "i", "ci", "add", "sync", "create-project", "require"):
+                return True
+    return False
+
+
+def _runs_relative_script(words: list[str]) -> bool:
+    """Whether the command is an interpreter given a script by a relative path (from the
+    working directory): `php artisan serve`, `python manage.py runserver`."""
+    while words and (program(words[0]) in _INITS or _WRAPPERS.match(program(words[0]))):
+        words = words[1:]
+    if len(words) < 2 or not _INTERPRETERS.match(program(words[0])):
+        return False
+    if {"-c", "-m", "-e", "-r", "eval", "run"} & set(words[1:]):
+        return False  # an inline snippet, a module or a task runs, not a script file
+    script = next((w for w in words[1:] if not w.startswith("-")), "")
+    return bool(script) and not script.startswith("/") and "$" not in script
+
+
+# Programs that copy files and nothing else.
+_COPIERS = {"cp", "rsync", "install", "mv"}
+
+
+def only_copies_out(
+    df: Dockerfile, stage: Stage, entrypoint: list[str], command: list[str]
+) -> bool:
+    """Whether all the container does is copy files it holds into a volume it declares
+    (`cp /pki/ca.pem /pki-out/`) and exit: a one-shot image handing over what its build
+    generated (certificates, a built site), which runs no program of its own."""
+    words = command if not entrypoint else [*entrypoint, *command]
+    if words[:2] in (["sh", "-c"], ["/bin/sh", "-c"]) and len(words) == 3:
+        words = safe_split(words[2])
+    if len(words) < 3 or program(words[0]) not in _COPIERS:
+        return False
+    volumes: list[str] = []
+    for st in df.chain(stage):
+        for ins in st.instructions:
+            if ins.keyword == "VOLUME":
+                volumes += [v.rstrip("/") for v in ins.json_form() or safe_split(ins.args)]
+    dest = words[-1].rstrip("/")
+    return any(dest == v or dest.startswith(v + "/") for v in volumes if v)

@@ -81,6 +81,42 @@ def test_dk005_not_for_base_and_tool_images_nobody_builds(tmp_path: Path) -> Non
     assert ("DK005", 1) in audit_dockerfile(tmp_path, text)
 
 
+_BUILD_TOOLS = (
+    "RUN --mount=type=cache,target=/var/cache/apt rm -f /etc/apt/apt.conf.d/docker-clean"
+    " && apt-get install -y build-essential\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("body", "flagged"),
+    [
+        # the project is mounted at the WORKDIR: the command runs a file nothing puts there
+        ('WORKDIR /code\nCMD ["python", "manage.py", "runserver"]\n', False),
+        ('WORKDIR /srv\nWORKDIR app\nENTRYPOINT ["php", "artisan"]\nCMD ["serve"]\n', False),
+        ('WORKDIR /srv/app\nENV RUN_CMD="php /srv/app/console serve"\nCMD ["start"]\n', False),
+        # ... but something puts it there, or the command names no file of that folder
+        ('WORKDIR /code\nCOPY . .\nCMD ["python", "manage.py", "runserver"]\n', True),
+        ('WORKDIR /code\nRUN git clone https://x.org/app.git .\nCMD ["python", "app.py"]\n', True),
+        ('WORKDIR /code\nRUN curl -o a.tgz https://x.org/a.tgz\nCMD ["node", "a.js"]\n', True),
+        ('WORKDIR /code\nRUN npm ci\nCMD ["node", "server.js"]\n', True),
+        ('WORKDIR /code\nCMD ["bash", "-c", "npm start"]\n', True),
+        ('WORKDIR /code\nCMD ["python", "-m", "app"]\n', True),
+        ('WORKDIR /\nCMD ["python", "manage.py"]\n', True),
+        ('CMD ["python", "manage.py"]\n', True),  # no WORKDIR of its own: the base's
+        # a one-shot image copying what its build made into a volume it declares
+        ("VOLUME /out\nCMD cp /build/site.tar /out/\n", False),
+        ('VOLUME ["/out"]\nENTRYPOINT ["sh", "-c", "cp -r /build/. /out"]\n', False),
+        ("CMD cp /build/site.tar /out/\n", True),  # not into a volume
+        ('VOLUME /out\nCMD ["/srv/gen", "/out"]\n', True),  # runs a program of its own
+    ],
+)
+def test_dk005_not_for_mounted_runtimes_and_one_shot_copies(
+    tmp_path: Path, body: str, flagged: bool
+) -> None:
+    text = f"FROM python:3.12-slim\n{_BUILD_TOOLS}{body}"
+    assert (("DK005", 2) in audit_dockerfile(tmp_path, text)) is flagged
+
+
 def test_dk005_not_for_a_dev_containers_own_image(tmp_path: Path) -> None:
     root = copy_fixture("dk011-cache-no-volume", tmp_path)
     (root / "requirements.txt").unlink()
