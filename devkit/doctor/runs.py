@@ -63,6 +63,44 @@ def runs_the_toolchain(words: list[str]) -> bool:
     return prog == "dotnet" and len(words) > 1 and words[1] in _DOTNET_SDK_VERBS
 
 
+# Development servers: they serve the sources as they change (rebuilding, reloading), so the
+# image is a development environment and its toolchain is what they use.
+_NODE_RUNNERS = {"npm", "yarn", "pnpm", "bun"}
+_DEV_SCRIPTS = {"dev", "develop", "watch", "start:dev", "serve:dev"}
+_DEV_SERVERS = {"nodemon", "air", "reflex"}
+_DEV_SUBCOMMANDS = {"next": "dev", "nuxt": "dev", "nuxi": "dev", "ng": "serve", "astro": "dev"}
+
+
+def runs_a_dev_server(entrypoint: list[str], command: list[str]) -> bool:
+    """Whether the container runs a development server (`npm run dev`, `nodemon`, `air`,
+    `next dev`, `manage.py runserver`, `php artisan serve`, `uvicorn --reload`), directly,
+    behind an init or a wrapper entrypoint, or in a `sh -c` string."""
+    wrapped = not entrypoint or _WRAPPERS.match(program(entrypoint[0]))
+    words = command if wrapped else [*entrypoint, *command]
+    while words and (program(words[0]) in _INITS or words[0] == "--"):
+        words = words[1:]
+    if len(words) == 3 and program(words[0]) in ("sh", "bash", "ash") and words[1] == "-c":
+        return any(_dev_server(cmd) for cmd in commands(words[2]))
+    return bool(words) and _dev_server(words)
+
+
+def _dev_server(words: list[str]) -> bool:
+    """:func:`runs_a_dev_server` for one simple command."""
+    if program(words[0]) == "npx":  # `npx next dev`: the package's own command
+        words = [w for w in words[1:] if not w.startswith("-")] or words
+    prog = program(words[0])
+    args = [w for w in words[1:] if not w.startswith("-")]
+    if prog in _DEV_SERVERS or "--reload" in words:
+        return True
+    if prog in _NODE_RUNNERS:
+        script = args[1] if args[:1] == ["run"] and len(args) > 1 else args[0] if args else ""
+        return script in _DEV_SCRIPTS
+    if prog in _DEV_SUBCOMMANDS:
+        return args[:1] == [_DEV_SUBCOMMANDS[prog]]
+    # Django's and Laravel's development servers (`python manage.py runserver`)
+    return "runserver" in args or (args[-2:-1] == ["artisan"] and args[-1:] == ["serve"])
+
+
 def runs(df: Dockerfile, stage: Stage) -> tuple[list[str], list[str]]:
     """The ENTRYPOINT and CMD words the stage (and the stages it builds on) set last."""
     entrypoint: list[str] = []

@@ -131,7 +131,7 @@ PATTERNS: dict[str, list[tuple[str, str, int | None]]] = {
     # Dockerfile.base is only built to be used FROM
     "dk005-base-dockerfile": [("DK002", "Dockerfile.base", 2)],
     # a development runtime the project is mounted into: it runs a file of its WORKDIR that
-    # nothing copies in (a path in an ENV its supervisor reads, `python manage.py`); the
+    # nothing copies in (a path in an ENV its supervisor reads, `python app.py`); the
     # same image with the project copied in (shipped/) ships its build-essential
     "dk005-mounted-runtime": [
         ("DK006", "runtime/Dockerfile", 1),

@@ -95,7 +95,7 @@ _BUILD_TOOLS = (
         ('WORKDIR /srv\nWORKDIR app\nENTRYPOINT ["php", "artisan"]\nCMD ["serve"]\n', False),
         ('WORKDIR /srv/app\nENV RUN_CMD="php /srv/app/console serve"\nCMD ["start"]\n', False),
         # ... but something puts it there, or the command names no file of that folder
-        ('WORKDIR /code\nCOPY . .\nCMD ["python", "manage.py", "runserver"]\n', True),
+        ('WORKDIR /code\nCOPY . .\nCMD ["python", "manage.py", "migrate"]\n', True),
         ('WORKDIR /code\nRUN git clone https://x.org/app.git .\nCMD ["python", "app.py"]\n', True),
         ('WORKDIR /code\nRUN curl -o a.tgz https://x.org/a.tgz\nCMD ["node", "a.js"]\n', True),
         ('WORKDIR /code\nRUN npm ci\nCMD ["node", "server.js"]\n', True),
@@ -114,6 +114,32 @@ def test_dk005_not_for_mounted_runtimes_and_one_shot_copies(
     tmp_path: Path, body: str, flagged: bool
 ) -> None:
     text = f"FROM python:3.12-slim\n{_BUILD_TOOLS}{body}"
+    assert (("DK005", 2) in audit_dockerfile(tmp_path, text)) is flagged
+
+
+@pytest.mark.parametrize(
+    ("run", "flagged"),
+    [
+        ('CMD ["npm", "run", "dev"]', False),
+        ('CMD ["yarn", "dev"]', False),
+        ('ENTRYPOINT ["docker-entrypoint.sh"]\nCMD ["pnpm", "run", "watch"]', False),
+        ('CMD ["tini", "--", "nodemon", "server.js"]', False),
+        ('CMD ["sh", "-c", "npm ci && npx next dev -p 3000"]', False),
+        ('CMD ["python", "manage.py", "runserver", "0.0.0.0:8000"]', False),
+        ('CMD ["php", "artisan", "serve", "--host=0.0.0.0"]', False),
+        ('CMD ["uvicorn", "app:app", "--reload"]', False),
+        # production commands of the same projects
+        ('CMD ["npm", "start"]', True),
+        ('CMD ["npm", "run", "build"]', True),
+        ('CMD ["next", "start"]', True),
+        ('CMD ["gunicorn", "app:app"]', True),
+        ('CMD ["sh", "-c", "npm run migrate && node server.js"]', True),
+    ],
+)
+def test_dk005_not_for_images_running_a_development_server(
+    tmp_path: Path, run: str, flagged: bool
+) -> None:
+    text = f"FROM node:22-slim\n{_BUILD_TOOLS}WORKDIR /app\nCOPY . .\n{run}\n"
     assert (("DK005", 2) in audit_dockerfile(tmp_path, text)) is flagged
 
 
