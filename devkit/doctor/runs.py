@@ -72,9 +72,9 @@ _DEV_SUBCOMMANDS = {"next": "dev", "nuxt": "dev", "nuxi": "dev", "ng": "serve", 
 
 
 def runs_a_dev_server(entrypoint: list[str], command: list[str]) -> bool:
-    """Whether the container runs a development server (`npm run dev`, `nodemon`, `air`,
-    `next dev`, `manage.py runserver`, `php artisan serve`, `uvicorn --reload`), directly,
-    behind an init or a wrapper entrypoint, or in a `sh -c` string."""
+    """Whether the container runs a development server that rebuilds or reloads the sources
+    as they change (`npm run dev`, `nodemon`, `air`, `next dev`, `uvicorn --reload`),
+    directly, behind an init or a wrapper entrypoint, or in a `sh -c` string."""
     wrapped = not entrypoint or _WRAPPERS.match(program(entrypoint[0]))
     words = command if wrapped else [*entrypoint, *command]
     while words and (program(words[0]) in _INITS or words[0] == "--"):
@@ -95,10 +95,9 @@ def _dev_server(words: list[str]) -> bool:
     if prog in _NODE_RUNNERS:
         script = args[1] if args[:1] == ["run"] and len(args) > 1 else args[0] if args else ""
         return script in _DEV_SCRIPTS
-    if prog in _DEV_SUBCOMMANDS:
-        return args[:1] == [_DEV_SUBCOMMANDS[prog]]
-    # Django's and Laravel's development servers (`python manage.py runserver`)
-    return "runserver" in args or (args[-2:-1] == ["artisan"] and args[-1:] == ["serve"])
+    # (not `manage.py runserver` or `php artisan serve`: images copying the project in and
+    # deployed as they are run those as their server, the toolchain shipped with them)
+    return prog in _DEV_SUBCOMMANDS and args[:1] == [_DEV_SUBCOMMANDS[prog]]
 
 
 def runs(df: Dockerfile, stage: Stage) -> tuple[list[str], list[str]]:

@@ -125,10 +125,11 @@ def test_dk005_not_for_mounted_runtimes_and_one_shot_copies(
         ('ENTRYPOINT ["docker-entrypoint.sh"]\nCMD ["pnpm", "run", "watch"]', False),
         ('CMD ["tini", "--", "nodemon", "server.js"]', False),
         ('CMD ["sh", "-c", "npm ci && npx next dev -p 3000"]', False),
-        ('CMD ["python", "manage.py", "runserver", "0.0.0.0:8000"]', False),
-        ('CMD ["php", "artisan", "serve", "--host=0.0.0.0"]', False),
         ('CMD ["uvicorn", "app:app", "--reload"]', False),
-        # production commands of the same projects
+        # production commands of the same projects; Django's and Laravel's development
+        # servers, which images deployed as they are often run
+        ('CMD ["python", "manage.py", "runserver", "0.0.0.0:8000"]', True),
+        ('CMD ["php", "artisan", "serve", "--host=0.0.0.0"]', True),
         ('CMD ["npm", "start"]', True),
         ('CMD ["npm", "run", "build"]', True),
         ('CMD ["next", "start"]', True),
