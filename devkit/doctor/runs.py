@@ -334,25 +334,24 @@ def _runs_relative_script(words: list[str]) -> bool:
     return bool(script) and not script.startswith("/") and "$" not in script
 
 
-# Programs that copy files and nothing else.
+# Programs that copy files and nothing else, and what may go with them in a `sh -c` line.
 _COPIERS = {"cp", "rsync", "install", "mv"}
+_COPY_HELPERS = {"mkdir", "chmod", "chown", "echo", "true", "ls"}
 
 
-def only_copies_out(
-    df: Dockerfile, stage: Stage, entrypoint: list[str], command: list[str]
-) -> bool:
-    """Whether all the container does is copy files it holds into a volume it declares
-    (`cp /pki/ca.pem /pki-out/`) and exit: a one-shot image handing over what its build
-    generated (certificates, a built site), which runs no program of its own."""
+def only_copies_out(entrypoint: list[str], command: list[str]) -> bool:
+    """Whether all the container does is copy files it holds somewhere (`cp /pki/ca.pem
+    /pki-out/`, a volume or a folder `docker run -v` mounts) and exit: an init or export
+    container handing over what its build generated (certificates, a built site, an APK).
+    It runs no program of its own: its toolchain was for the build it is made of."""
     words = command if not entrypoint else [*entrypoint, *command]
-    if words[:2] in (["sh", "-c"], ["/bin/sh", "-c"]) and len(words) == 3:
-        words = safe_split(words[2])
-    if len(words) < 3 or program(words[0]) not in _COPIERS:
+    if len(words) == 3 and program(words[0]) in ("sh", "bash", "ash") and words[1] == "-c":
+        steps = commands(words[2])
+    else:
+        steps = [words] if words else []
+    if not steps or any(program(step[0]) not in _COPIERS | _COPY_HELPERS for step in steps):
         return False
-    volumes: list[str] = []
-    for st in df.chain(stage):
-        for ins in st.instructions:
-            if ins.keyword == "VOLUME":
-                volumes += [v.rstrip("/") for v in ins.json_form() or safe_split(ins.args)]
-    dest = words[-1].rstrip("/")
-    return any(dest == v or dest.startswith(v + "/") for v in volumes if v)
+    copies = [step for step in steps if program(step[0]) in _COPIERS]
+    return bool(copies) and all(
+        len([w for w in step[1:] if not w.startswith("-")]) >= 2 for step in copies
+    )

@@ -103,11 +103,11 @@ _BUILD_TOOLS = (
         ('WORKDIR /code\nCMD ["python", "-m", "app"]\n', True),
         ('WORKDIR /\nCMD ["python", "manage.py"]\n', True),
         ('CMD ["python", "manage.py"]\n', True),  # no WORKDIR of its own: the base's
-        # a one-shot image copying what its build made into a volume it declares
+        # an init or export image copying what its build made into a volume or a mount
         ("VOLUME /out\nCMD cp /build/site.tar /out/\n", False),
-        ('VOLUME ["/out"]\nENTRYPOINT ["sh", "-c", "cp -r /build/. /out"]\n', False),
-        ("CMD cp /build/site.tar /out/\n", True),  # not into a volume
+        ('ENTRYPOINT ["sh", "-c", "mkdir -p /out/x && cp -r /build/. /out/x"]\n', False),
         ('VOLUME /out\nCMD ["/srv/gen", "/out"]\n', True),  # runs a program of its own
+        ('CMD ["sh", "-c", "cp /build/app.conf /etc/ && /srv/app"]\n', True),
     ],
 )
 def test_dk005_not_for_mounted_runtimes_and_one_shot_copies(

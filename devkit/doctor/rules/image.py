@@ -85,9 +85,9 @@ def _ships(path: Path, df: Dockerfile, builds: list[Build], users: list[DevConta
     folder), a base built only to be used FROM, an image whose command runs the toolchain
     itself (`go run main.go`) or a development server (`npm run dev`), a runtime the
     application is mounted into (it runs a file of its working directory that nothing puts
-    there: Laravel Sail's), a one-shot image whose command only copies what its build
-    generated into a volume, or a lone base or tool image that runs nothing of its own (the
-    full `python` image ships gcc on purpose)."""
+    there: Laravel Sail's), an init or export image whose command only copies what its
+    build generated elsewhere (a volume, a mounted folder), or a lone base or tool image
+    that runs nothing of its own (the full `python` image ships gcc on purpose)."""
     if users or _DEV_ENV_DIRS & set(path.parts) or known_image(df.stages[0].base).interactive:
         return False
     if _TOOLING_DOCKERFILE.search(path.name) or _BASE_DOCKERFILE.search(path.name):
@@ -100,7 +100,7 @@ def _ships(path: Path, df: Dockerfile, builds: list[Build], users: list[DevConta
     stage = df.final_stage
     if runs_a_mounted_app(df, stage, entrypoint, command):
         return False  # a runtime the project is mounted into: the toolchain builds that
-    if only_copies_out(df, stage, entrypoint, command):
+    if only_copies_out(entrypoint, command):
         return False  # a one-shot image: its build ran the toolchain, it runs nothing
     referenced = any(b.origin is not None for b in builds)
     return referenced or not runs_nothing_of_its_own(df, df.final_stage, entrypoint, command)
