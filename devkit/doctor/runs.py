@@ -263,7 +263,9 @@ _INTERPRETERS = re.compile(r"^(php[0-9.]*|python[0-9.]*|node|ruby|perl|bash|sh|d
 # tools for the whole image, not an application of its own).
 _FETCHERS = {"git", "svn", "hg", "tar", "unzip", "wget", "make", "cmake", "go", "cargo", "mvn",
              "gradle", "dotnet", "bundle"}  # fmt: skip
-_PROJECT_MANAGERS = {"npm", "yarn", "pnpm", "bun", "composer", "pip", "pip3", "uv", "poetry"}
+_PROJECT_MANAGERS = {"npm", "yarn", "pnpm", "bun", "composer", "uv", "poetry"}
+# pip installs into site-packages; only these put files into the working directory
+_PIP_INTO_FOLDER = {"-t", "--target", "--prefix", "--root", "-e", "--editable", "."}
 
 
 def workdir(df: Dockerfile, stage: Stage) -> str | None:
@@ -313,6 +315,8 @@ def _fills_folder(script: str) -> bool:
         if prog in _FETCHERS:
             return True
         if prog == "curl" and any(w in ("-o", "-O", "--output", "--remote-name") for w in words):
+            return True
+        if prog in ("pip", "pip3") and any(w.split("=")[0] in _PIP_INTO_FOLDER for w in words):
             return True
         if prog in _PROJECT_MANAGERS and not ({"-g", "--global", "global"} & set(words[1:])):
             sub = next((w for w in words[1:] if not w.startswith("-")), "")

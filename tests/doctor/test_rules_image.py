@@ -92,6 +92,11 @@ _BUILD_TOOLS = (
     [
         # the project is mounted at the WORKDIR: the command runs a file nothing puts there
         ('WORKDIR /code\nCMD ["python", "manage.py", "runserver"]\n', False),
+        (
+            'WORKDIR /code\nRUN pip install django\nCMD ["python", "manage.py", "runserver"]\n',
+            False,
+        ),
+        ('WORKDIR /code\nRUN pip install -e .\nCMD ["python", "manage.py", "runserver"]\n', True),
         ('WORKDIR /srv\nWORKDIR app\nENTRYPOINT ["php", "artisan"]\nCMD ["serve"]\n', False),
         ('WORKDIR /srv/app\nENV RUN_CMD="php /srv/app/console serve"\nCMD ["start"]\n', False),
         # ... but something puts it there, or the command names no file of that folder
