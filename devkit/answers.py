@@ -63,7 +63,8 @@ def field_errors(key: str, value: Any) -> list[str]:
 _QUICK_KEYWORDS = frozenset(
     {"$schema", "$id", "title", "description", "default", "examples", "x-rule", "type", "enum",
      "properties", "additionalProperties", "required", "minLength", "maxLength", "pattern",
-     "minimum", "maximum", "items", "minItems", "maxItems", "uniqueItems", "not", "const"}
+     "minimum", "maximum", "items", "minItems", "maxItems", "uniqueItems", "not", "const",
+     "x-when"}
 )  # fmt: skip
 _TYPES: dict[str, Callable[[Any], bool]] = {
     "object": lambda v: isinstance(v, dict),
@@ -191,11 +192,24 @@ def applies(key: str, answers: Mapping[str, Any]) -> bool:
     """Whether the question ``key`` is asked, given the ``answers`` so far.
 
     A key named ``<stack>_…`` (``python_package_manager``), for a stack among the schema's
-    ``stacks`` choices, only applies when that stack was chosen; every other key applies.
+    ``stacks`` choices, only applies when that stack was chosen. A key whose schema has
+    ``x-when`` (``{"stacks": "node", "node_package_manager": "pnpm"}``) applies only when every
+    condition holds: a list answer contains the value, any other answer equals it (or one of
+    them, when the value is a list). Every other key applies.
     """
     stacks = properties().get("stacks", {}).get("items", {}).get("enum", [])
     stack = next((str(s) for s in stacks if key.startswith(f"{s}_")), None)
-    return stack is None or stack in answers.get("stacks", [])
+    if stack is not None and stack not in answers.get("stacks", []):
+        return False
+    when = properties().get(key, {}).get("x-when", {})
+    return all(_holds(answers.get(k), v) for k, v in when.items())
+
+
+def _holds(answer: Any, wanted: Any) -> bool:
+    options = wanted if isinstance(wanted, list) else [wanted]
+    if isinstance(answer, list):
+        return any(o in answer for o in options)
+    return answer in options
 
 
 def name_from_folder(target: Path) -> str | None:
