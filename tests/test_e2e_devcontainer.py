@@ -470,14 +470,105 @@ def _check_dev_stage_on(project: Path, docker_client: Any, buildkit_docker: str)
     ]
 
 
-def _build_stage(project: Path, target: str, buildkit_docker: str) -> str:
-    """Build one stage of the project's Dockerfile with BuildKit; returns the test-labelled tag."""
+def _build_stage(project: Path, target: str, buildkit_docker: str, *, fails: bool = False) -> str:
+    """Build one stage of the project's Dockerfile with BuildKit, on the host's network (for
+    mirrors on 127.0.0.1, as compose.yaml's `network: host`); returns the test-labelled tag,
+    or with ``fails`` the build's output, asserting that it failed."""
     tag = f"{project.name}-{target}:test"
     labels = ["--label", f"dev.devkit.project={project.name}", "--label", TEST_LABEL_ARG]
     build = subprocess.run(
-        [buildkit_docker, "build", "--target", target, *labels, "-f", ".devcontainer/Dockerfile",
-         "-t", tag, "."],
+        [buildkit_docker, "build", "--network", "host", "--progress", "plain", "--target", target,
+         *labels, "-f", ".devcontainer/Dockerfile", "-t", tag, "."],
         cwd=project, env=_env(), capture_output=True, text=True, timeout=UP_TIMEOUT, check=False,
     )  # fmt: skip
+    if fails:
+        assert build.returncode != 0, build.stdout + build.stderr
+        return build.stdout + build.stderr
     assert build.returncode == 0, build.stdout + build.stderr
     return tag
+
+
+def test_upstream_toolchains_are_checked_and_installed(
+    new_project: Callable[..., Path], docker_client: Any, buildkit_docker: str, tmp_path: Path
+) -> None:
+    """Go, Rust and .NET versions Debian lacks come from their upstreams' layouts (here
+    stand-ins on 127.0.0.1), each download checked against its published checksum: Go's
+    newest patch of 1.25 by probing, rustup-init with the dist server it is told, the .NET
+    SDK of a channel by its releases.json (sha512). A checksum that does not match stops the
+    build, naming the file."""
+    mirror = tmp_path / "mirror"
+    toolchain_mirror.fill_fakes(
+        mirror, go="1.25", go_patches=2, rust="1.91.1", dotnet_sdk="8.0.404"
+    )
+    toolchain_mirror.fill_fakes(
+        mirror, go="1.26", go_patches=1, rust="1.91.1", dotnet_sdk="8.0.404"
+    )
+    # 1.26.1's published checksum is not its archive's.
+    (mirror / "go" / f"go1.26.1.linux-{toolchain_mirror.GO_ARCH}.tar.gz.sha256").write_text(
+        "0" * 64 + "\n"
+    )
+    with toolchain_mirror.serve(mirror) as url:
+        answers = {
+            "stacks": ["go", "rust", "dotnet"],
+            "go_version": "1.25",
+            "rust_version": "1.91.1",
+            "dotnet_version": "8.0",
+            "go_mirror": f"{url}/go",
+            "rust_mirror": f"{url}/rust",
+            "dotnet_mirror": f"{url}/dotnet",
+        }
+        project = new_project("e2e-toolchains", answers)
+        compose = (project / ".devcontainer" / "compose.yaml").read_text()
+        assert "network: host" in compose  # the mirrors are on this machine's loopback
+        tag = _build_stage(project, "tools", buildkit_docker)
+        script = "go version; rustc --version; cat /opt/rustup/installed; dotnet --version"
+        output = docker_client.containers.run(
+            tag, ["bash", "-c", script], remove=True,
+            labels={**TEST_LABELS, "dev.devkit.project": project.name},
+        ).decode()  # fmt: skip
+        assert output.splitlines() == [
+            f"go version go1.25.2 linux/{toolchain_mirror.GO_ARCH} (devkit test stand-in)",
+            "rustc 1.91.1 (devkit test stand-in)",
+            f"1.91.1 from {url}/rust",
+            "8.0.404",
+        ]
+        bad = new_project("e2e-badsum", {**answers, "go_version": "1.26.1"})
+        log = _build_stage(bad, "go-toolchain", buildkit_docker, fails=True)
+        assert f"go1.26.1.linux-{toolchain_mirror.GO_ARCH}.tar.gz: FAILED" in log, log[-3000:]
+
+
+def test_python_build_download_is_checked(
+    new_project: Callable[..., Path], buildkit_docker: str, tmp_path: Path
+) -> None:
+    """A Python version Debian lacks is a uv-managed build from the python_mirror answer (here
+    a downloads list of its own on 127.0.0.1); uv refuses an archive whose sha256 is not the
+    listed one, and the build stops with its reason."""
+    arch = {"x64": "x86_64", "arm64": "aarch64"}[toolchain_mirror.NODE_ARCH]
+    mirror = tmp_path / "mirror"
+    mirror.mkdir()
+    # A well-formed archive (uv unpacks while it downloads), but not the one listed.
+    archive = {"python/bin/python3": ("#!/bin/sh\n", 0o755)}
+    # A name of its own: uv keeps downloaded archives in the toolchain cache mount, by name.
+    name = f"cpython-{uuid.uuid4().hex[:8]}.tar.gz"
+    (mirror / name).write_bytes(toolchain_mirror.tar_gz(archive))
+    with toolchain_mirror.serve(mirror) as url:
+        entry = {
+            "name": "cpython", "arch": {"family": arch, "variant": None}, "os": "linux",
+            "libc": "gnu", "major": 3, "minor": 12, "patch": 99, "prerelease": "",
+            "url": f"{url}/{name}", "sha256": "1" * 64, "variant": None,
+            "build": "20990101",
+        }  # fmt: skip
+        (mirror / "downloads.json").write_text(
+            json.dumps({f"cpython-3.12.99-linux-{arch}-gnu": entry})
+        )
+        extra = {"ca_certificates": str(HOST_BUNDLE)} if HOST_BUNDLE.is_file() else {}
+        project = new_project(
+            "e2e-pybuild",
+            {"python_version": "3.12", "python_mirror": f"{url}/downloads.json", **extra},
+        )
+        dockerfile = (project / ".devcontainer" / "Dockerfile").read_text()
+        assert f"ARG UV_PYTHON_DOWNLOADS_JSON_URL={url}/downloads.json" in dockerfile
+        assert "UV_PYTHON_PREFERENCE=only-managed" in dockerfile
+        log = _build_stage(project, "tools", buildkit_docker, fails=True)
+        assert "uv python install 3.12" in log
+        assert re.search(r"(?i)hash mismatch", log), log[-3000:]

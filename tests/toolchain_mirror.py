@@ -118,7 +118,7 @@ def fill_node(version: str = NODE_VERSION) -> Path:
     return root
 
 
-def _tar_gz(files: dict[str, tuple[str, int]]) -> bytes:
+def tar_gz(files: dict[str, tuple[str, int]]) -> bytes:
     """A .tar.gz of ``{name: (text, mode)}``."""
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w:gz") as out:
@@ -157,7 +157,7 @@ def fill_fakes(root: Path, *, go: str, go_patches: int, rust: str, dotnet_sdk: s
         script = (
             f'#!/bin/sh\necho "go version go{version} linux/{GO_ARCH} (devkit test stand-in)"\n'
         )
-        data = _tar_gz({"go/bin/go": (script, 0o755), "go/VERSION": (f"go{version}\n", 0o644)})
+        data = tar_gz({"go/bin/go": (script, 0o755), "go/VERSION": (f"go{version}\n", 0o644)})
         name = f"go{version}.linux-{GO_ARCH}.tar.gz"
         (go_dir / name).write_bytes(data)
         (go_dir / f"{name}.sha256").write_text(sha256(data) + "\n")
@@ -179,7 +179,7 @@ def fill_fakes(root: Path, *, go: str, go_patches: int, rust: str, dotnet_sdk: s
     )
     channel = ".".join(dotnet_sdk.split(".")[:2])
     sdk_name = f"dotnet-sdk-{dotnet_sdk}-linux-{NODE_ARCH}.tar.gz"
-    sdk = _tar_gz(
+    sdk = tar_gz(
         {"./dotnet": (f'#!/bin/sh\necho "{dotnet_sdk}"\n', 0o755), "./sdk/.keep": ("", 0o644)}
     )
     sdk_dir = root / "dotnet" / "Sdk" / dotnet_sdk
