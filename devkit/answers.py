@@ -64,7 +64,7 @@ _QUICK_KEYWORDS = frozenset(
     {"$schema", "$id", "title", "description", "default", "examples", "x-rule", "type", "enum",
      "properties", "additionalProperties", "required", "minLength", "maxLength", "pattern",
      "minimum", "maximum", "items", "minItems", "maxItems", "uniqueItems", "not", "const",
-     "x-when"}
+     "x-when", "x-ask"}
 )  # fmt: skip
 _TYPES: dict[str, Callable[[Any], bool]] = {
     "object": lambda v: isinstance(v, dict),
@@ -195,8 +195,11 @@ def applies(key: str, answers: Mapping[str, Any]) -> bool:
     ``stacks`` choices, only applies when that stack was chosen. A key whose schema has
     ``x-when`` (``{"stacks": "node", "node_package_manager": "pnpm"}``) applies only when every
     condition holds: a list answer contains the value, any other answer equals it (or one of
-    them, when the value is a list). Every other key applies.
+    them, when the value is a list). A key with ``"x-ask": false`` (manifest lists, mirrors:
+    detected, or set with ``--data`` / an answers file) is never asked. Every other key applies.
     """
+    if properties().get(key, {}).get("x-ask") is False:
+        return False
     stacks = properties().get("stacks", {}).get("items", {}).get("enum", [])
     stack = next((str(s) for s in stacks if key.startswith(f"{s}_")), None)
     if stack is not None and stack not in answers.get("stacks", []):

@@ -356,6 +356,52 @@ def test_stack_questions_apply_only_to_chosen_stacks() -> None:
     assert not ans.applies("python_package_manager", {"stacks": ["go"]})
     assert not ans.applies("java_build_tool", {})
     assert ans.applies("uid", {"stacks": []})  # not a stack's question
+    assert ans.applies("go_version", {"stacks": ["go"]})
+    assert not ans.applies("go_version", {"stacks": ["python"]})
+
+
+def test_manager_questions_apply_only_to_the_chosen_manager() -> None:
+    """x-when: poetry's version only with poetry (and the python stack), pnpm's with pnpm."""
+    node_pnpm = {"stacks": ["python", "node"], "node_package_manager": "pnpm"}
+    assert ans.applies("pnpm_version", node_pnpm)
+    assert not ans.applies("yarn_version", node_pnpm)
+    assert not ans.applies("pnpm_version", {**node_pnpm, "stacks": ["python"]})
+    assert ans.applies("poetry_version", {"stacks": ["python"], "python_package_manager": "poetry"})
+    assert not ans.applies("poetry_version", {"stacks": ["python"], "python_package_manager": "uv"})
+    assert ans.applies("environments", {"stacks": ["go"]})
+
+
+def test_detected_and_network_answers_are_never_asked() -> None:
+    """x-ask false: manifests, extras, groups, mirrors come from detection, --data or a file."""
+    python_node = {"stacks": ["python", "node"], "node_package_manager": "npm"}
+    for key in ("python_manifests", "node_manifests", "python_extras", "npm_registry"):
+        assert not ans.applies(key, python_node)
+    # They are still answers: --data sets them, typed by the schema.
+    assert ans.parse_data(["python_manifests=requirements.txt,requirements/dev.txt"]) == {
+        "python_manifests": ["requirements.txt", "requirements/dev.txt"]
+    }
+    assert ans.parse_data(["npm_verify_signatures=false"]) == {"npm_verify_signatures": False}
+
+
+@pytest.mark.parametrize(
+    ("key", "good", "bad"),
+    [
+        ("python_version", ["3.13", "3.11.2"], ["3", "2.7", "3.12.x", "python3.12"]),
+        ("node_version", ["24", "24.11.1"], ["24.1", "v24", "lts", ""]),
+        ("go_version", ["1.27", "1.25.5"], ["1", "go1.25", "2.0"]),
+        ("rust_version", ["stable", "1.85", "1.91.1"], ["latest", "1"]),
+        ("dotnet_version", ["10.0", "8.0.404"], ["10", "8.0.4", "net8"]),
+        ("python_manifests", [["requirements/dev.txt", "uv.lock"]], [["/etc/x"], ["../x"], ["a b"]]),
+        ("python_extras", [["*"], ["tests", "dev-tools"]], [["a b"], ["-x"]]),
+        ("node_mirror", ["", "http://127.0.0.1:8765/node"], ["ftp://x", "http://a b", "http://$(id)"]),
+        ("environments", ["volume", "workspace"], ["host"]),
+    ],
+)  # fmt: skip
+def test_new_answers_follow_their_rules(key: str, good: list[object], bad: list[object]) -> None:
+    for value in good:
+        assert ans.problem(key, value) is None, (key, value)
+    for value in bad:
+        assert ans.problem(key, value), (key, value)
 
 
 def test_prompt_answers_get_the_schema_type() -> None:

@@ -28,9 +28,23 @@ def run(pipe: Any, keys: list[str], initial: dict[str, Any] | None = None, **kw:
     return wizard.ask(start, input=pipe, output=DummyOutput(), **kw)
 
 
+#: What the wizard asks with the default stacks ([python], pip): the python questions, not the
+#: node/go/rust/java/dotnet ones, not poetry's version (pip chosen), and never the detected or
+#: network-specific answers (manifests, extras, groups, uv's version, mirrors: "x-ask": false).
+DEFAULT_QUESTIONS = [
+    "project_name", "stacks", "python_package_manager", "python_version", "environments",
+    "base_image", "username", "uid", "gid", "apt_packages", "volumes", "ca_certificates",
+    "forward_ports", "extensions", "dockerfile_syntax",
+]  # fmt: skip
+
+
 def test_enter_everywhere_gives_the_defaults(pipe: Any) -> None:
-    # Default stacks = [python] → python_package_manager asked, node/java ones not.
-    questions = [k for k in ANSWER_PROPS if k not in ("node_package_manager", "java_build_tool")]
+    questions = DEFAULT_QUESTIONS
+    assert [k for k in ANSWER_PROPS if ANSWER_PROPS[k].get("x-ask") is False] == [
+        "uv_version", "python_manifests", "python_extras", "python_groups", "node_manifests",
+        "pypi_index", "npm_registry", "npm_verify_signatures", "python_mirror", "node_mirror",
+        "go_mirror", "rust_mirror", "dotnet_mirror",
+    ]  # fmt: skip
     got = run(pipe, [ENTER] * len(questions))
     assert list(got) == questions
     expected = {k: v for k, v in ans.defaults().items() if k in questions}
@@ -44,7 +58,12 @@ def test_choices_and_typed_answers(pipe: Any) -> None:
         CTRL_U + "shop-api" + ENTER,  # project_name
         DOWN + SPACE + ENTER,  # stacks: python (checked) + node
         DOWN + DOWN + ENTER,  # python_package_manager: poetry
+        CTRL_U + "3.12" + ENTER,  # python_version
+        ENTER,  # poetry_version (asked: poetry was chosen)
         DOWN + ENTER,  # node_package_manager: pnpm
+        ENTER,  # node_version
+        CTRL_U + "9" + ENTER,  # pnpm_version (asked: pnpm was chosen)
+        DOWN + ENTER,  # environments: workspace
         ENTER,  # base_image
         CTRL_U + "alice" + ENTER,  # username
         CTRL_U + "1001" + ENTER,  # uid
@@ -61,8 +80,13 @@ def test_choices_and_typed_answers(pipe: Any) -> None:
         "project_name": "shop-api",
         "stacks": ["python", "node"],
         "python_package_manager": "poetry",
+        "python_version": "3.12",
+        "poetry_version": "2.5.1",
         "node_package_manager": "pnpm",
-        "base_image": "debian:bookworm-slim",
+        "node_version": "24",
+        "pnpm_version": "9",
+        "environments": "workspace",
+        "base_image": "debian:trixie-slim",
         "username": "alice",
         "uid": 1001,
         "gid": 1002,
