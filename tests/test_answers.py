@@ -391,7 +391,7 @@ def test_detected_and_network_answers_are_never_asked() -> None:
         ("go_version", ["1.27", "1.25.5"], ["1", "go1.25", "2.0"]),
         ("rust_version", ["stable", "1.85", "1.91.1"], ["latest", "1"]),
         ("dotnet_version", ["10.0", "8.0.404"], ["10", "8.0.4", "net8"]),
-        ("python_manifests", [["requirements/dev.txt", "uv.lock"]], [["/etc/x"], ["../x"], ["a b"]]),
+        ("python_manifests", [["requirements/dev.txt", "uv.lock"]], [["/x"], ["../x"], ["a b"]]),
         ("python_extras", [["*"], ["tests", "dev-tools"]], [["a b"], ["-x"]]),
         ("node_mirror", ["", "http://127.0.0.1:8765/node"], ["ftp://x", "http://a b", "http://$(id)"]),
         ("environments", ["volume", "workspace"], ["host"]),
