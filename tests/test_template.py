@@ -268,13 +268,14 @@ def _compose_v2() -> list[str] | None:
     return [docker, "compose"] if version.returncode == 0 else None
 
 
-@pytest.mark.parametrize("cid", ["mix-all", "no-volumes", "custom-user"])
+@pytest.mark.parametrize("cid", ["mix-all", "no-volumes", "custom-user", "yarn-local-mirrors"])
 @pytest.mark.parametrize("flavour", ["v2", "docker-compose"])
 def test_compose_accepts_the_file_without_a_warning(
     rendered: dict[str, Path], cid: str, flavour: str
 ) -> None:
-    """``docker compose`` (v2), and ``docker-compose``: ``$DEVKIT_COMPOSE`` (CI's Debian 12 lane
-    points it at docker-compose v1), else the one on PATH (v1, or v2's standalone name)."""
+    """``docker compose`` (v2), and ``docker-compose``: ``$DEVKIT_COMPOSE`` (CI's Docker 20.10
+    lane points it at Compose v2's standalone binary), else the one on PATH. docker-compose v1
+    is not supported: it rejects the top-level ``name:``."""
     if flavour == "v2":
         compose = _compose_command("Compose v2 (docker compose)", _compose_v2())
     else:
@@ -289,7 +290,8 @@ def test_compose_accepts_the_file_without_a_warning(
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""  # no warning either (an obsolete key, an unset variable, ...)
     resolved = yaml.safe_load(result.stdout)
-    # The volume names survive v1's parsing (it once dropped unknown keys silently).
+    assert resolved["name"] == "demo-app"
+    # The volume names survive the parsing (docker-compose v1 once dropped unknown keys).
     declared = load_compose(rendered[cid]).get("volumes") or {}
     assert {v["name"] for v in (resolved.get("volumes") or {}).values()} == {
         v["name"] for v in declared.values()
