@@ -40,6 +40,7 @@ import docker.errors
 from devkit import volumes as vol
 from devkit.engine import connect
 from devkit.labels import BENCH_LABEL, EXTRA_LABELS_ENV, MANAGED_LABEL, PROJECT_LABEL
+from devkit.volumes import helper, transport
 
 BUSYBOX = "busybox:latest"
 BENCH_LABELS = {BENCH_LABEL: "1", MANAGED_LABEL: "true"}
@@ -112,10 +113,10 @@ def raw_stream(client: Any, name: str) -> int:
     gzip the stream), read with nothing else going on: the ceiling of the API path.
     """
     total = 0
-    with vol.helper(client, name, read_only=True) as container:
-        res = vol._open_archive(client.api, container.id, f"{vol.MOUNT}/.")
+    with helper.container(client, name, read_only=True) as container:
+        res = transport.open_archive(client.api, container.id, f"{transport.MOUNT}/.")
         try:
-            for chunk in res.iter_content(vol.STREAM_CHUNK):
+            for chunk in res.iter_content(transport.STREAM_CHUNK):
                 total += len(chunk)
         finally:
             res.close()
@@ -168,8 +169,8 @@ def main() -> int:
         )
         print(f"populating {source} (~{args.size_mb} MB) ...", file=sys.stderr)
         run_busybox(client, ["sh", "-c", env_script], {source: {"bind": "/v", "mode": "rw"}})
-        with vol.helper(client, source) as container:
-            client.api.put_archive(container.id, vol.MOUNT, small_files_tar(small_mb))
+        with helper.container(client, source) as container:
+            client.api.put_archive(container.id, transport.MOUNT, small_files_tar(small_mb))
         tar_bytes = raw_stream(client, source)  # warm the page cache, and the volume's size
         results["volume_tar_mb"] = round(tar_bytes / 1e6, 1)
 

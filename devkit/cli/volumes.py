@@ -20,7 +20,6 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from devkit import archive
 from devkit import volumes as vol
 from devkit.cli._common import UI, add_command, at_least
 from devkit.cli._signals import sigterm_as_interrupt
@@ -28,6 +27,7 @@ from devkit.engine import connect
 from devkit.errors import DevkitError, UsageError
 from devkit.labels import PROJECT_LABEL, PURPOSE_LABEL
 from devkit.units import human_size
+from devkit.volumes import archive
 
 EXAMPLES = """\
 devkit volumes create --project .              # the volumes .devcontainer/compose.yaml declares
