@@ -1,0 +1,69 @@
+"""Detecting everything about one repository: :func:`detect`."""
+
+from __future__ import annotations
+
+import platform
+from pathlib import Path
+
+from devkit.detect import ci, devcontainer, dotnet, go, java, node, python, rust, toolfiles
+from devkit.detect.model import Conflict, Detection, Fact, Source, Stack
+from devkit.detect.reader import Repo
+from devkit.errors import DevkitError
+
+#: Manifests that make a folder a project of its own (for the "nothing at the root" hint).
+_PROJECT_FILES = ("package.json", "pyproject.toml", "requirements.txt", "setup.py", "go.mod",
+                  "Cargo.toml", "pom.xml", "build.gradle", "build.gradle.kts")  # fmt: skip
+
+
+def detect(root: Path, *, arch: str | None = None) -> Detection:
+    """What the repository at ``root`` is made of, each fact with the file it came from.
+
+    Reads files only (no network, no engine, nothing of the project is run). A file that
+    cannot be parsed gives a warning and is skipped. ``arch`` is the machine the container
+    runs on (``platform.machine()`` by default): it decides which locked wheels fit.
+    Raises :class:`DevkitError` only when ``root`` is not a readable folder.
+    """
+    from devkit.answers import name_from_folder
+
+    if not root.is_dir():
+        raise DevkitError(f"{root} is not a folder")
+    repo = Repo(root)
+    pins = toolfiles.version_pins(repo)
+    tested = ci.ci_versions(repo)
+    conflicts: list[Conflict] = []
+    stacks: dict[str, Stack] = {}
+    found = [
+        python.detect(repo, pins, tested, conflicts, arch=arch or platform.machine()),
+        node.detect(repo, pins, tested, conflicts),
+        go.detect(repo, pins, tested, conflicts),
+        rust.detect(repo, pins, tested, conflicts),
+        dotnet.detect(repo, pins, tested, conflicts),
+        java.detect(repo, pins, tested, conflicts),
+    ]
+    for stack in found:
+        if stack is not None:
+            stacks[stack.name] = stack
+    if not stacks:
+        _hint_nested(repo)
+    name = name_from_folder(root)
+    return Detection(
+        root=str(root.resolve()),
+        project_name=Fact(name, Source(root.resolve().name, detail="folder name"))
+        if name
+        else None,
+        stacks=stacks,
+        devcontainer=devcontainer.detect(repo),
+        conflicts=conflicts,
+        warnings=repo.warnings,
+    )
+
+
+def _hint_nested(repo: Repo) -> None:
+    """Nothing at the root: say where projects are, since devkit installs from the root only."""
+    nested = [f for f in repo.walk(2) if "/" in f and f.rsplit("/", 1)[-1] in _PROJECT_FILES]
+    if nested:
+        shown = ", ".join(nested[:4]) + (f" and {len(nested) - 4} more" if len(nested) > 4 else "")
+        repo.warn(
+            f"no project at the root, but below it: {shown}; devkit installs the root's "
+            "dependencies only (pass --data stacks=… to choose toolchains)"
+        )
