@@ -387,11 +387,17 @@ def test_other_files_are_not_overwritten_without_force(tmp_path: Path, capsys: A
 
 
 def test_invalid_folder_name_needs_a_project_name(tmp_path: Path, capsys: Any) -> None:
-    target = tmp_path / "Bad_Folder"
+    target = tmp_path / "2024"  # no letter in it: no project name can be made from it
     assert main(["new", str(target), "--defaults"]) == 1
     assert "--data project_name=NAME" in capsys.readouterr().err
     assert main(["new", str(target), "--defaults", "--data", "project_name=good-name"]) == 0
     assert recorded(target)["project_name"] == "good-name"
+
+
+def test_a_folder_name_becomes_a_project_name(tmp_path: Path) -> None:
+    target = tmp_path / "commander.js"
+    assert main(["new", str(target), "--defaults"]) == 0
+    assert recorded(target)["project_name"] == "commander-js"
 
 
 def test_ctrl_c_while_rendering_leaves_nothing(tmp_path: Path, monkeypatch: Any) -> None:

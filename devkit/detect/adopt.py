@@ -219,8 +219,12 @@ def _plan(
             why = f"no answer for it in this template (would be {answer})"
         else:
             why = problem(answer, value) or "already answered by another setting"
-        if setting.scripts:
-            why += f"; runs {', '.join(setting.scripts)} (kept in the backup)"
+        moved = [s for s in setting.scripts if s.startswith(".devcontainer/")]
+        left = [s for s in setting.scripts if s not in moved]
+        if moved:
+            why += f"; runs {', '.join(moved)} (moved to the backup with the rest)"
+        if left:
+            why += f"; runs {', '.join(left)} (left where it is)"
         plan.cannot_express.append(PlanItem(setting.key, setting.value, source, why))
     plan.keep = list(dict.fromkeys(plan.keep))
     return plan

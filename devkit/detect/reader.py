@@ -147,14 +147,19 @@ class Repo:
                 return None
             start = found
         quoted = re.escape(key)
+        if rel.endswith((".json", ".jsonc")):  # JSON may put several keys on one line
+            return self.line_of(rel, rf'"{quoted}"\s*:', start=start)
         return self.line_of(rel, rf'^\s*("{quoted}"|{quoted})\s*[=:]', start=start)
 
     def glob(self, pattern: str) -> list[str]:
-        """Files matching a glob relative to the root, skipping :data:`SKIP_DIRS`; sorted."""
+        """Files matching a glob relative to the root, sorted; below the pattern's fixed
+        folders (``.yarn/plugins`` in ``.yarn/plugins/**``), :data:`SKIP_DIRS` are skipped."""
+        prefix = re.split(r"/[^/]*[*?\[]", "/" + pattern, maxsplit=1)[0].strip("/")
+        fixed = len(prefix.split("/")) if prefix else 0
         found = []
         for path in self.root.glob(pattern):
             rel = path.relative_to(self.root)
-            if any(part in SKIP_DIRS for part in rel.parts[:-1]):
+            if any(part in SKIP_DIRS for part in rel.parts[fixed:-1]):
                 continue
             if path.is_file():
                 found.append(rel.as_posix())
