@@ -27,7 +27,7 @@ from devkit.detect.model import (
     Source,
     Stack,
 )
-from devkit.detect.repository import detect
+from devkit.detect.repository import detect, own_manifests
 
 __all__ = [
     "Adoption",
@@ -43,4 +43,5 @@ __all__ = [
     "Stack",
     "adopt",
     "detect",
+    "own_manifests",
 ]

@@ -118,15 +118,15 @@ def adopt(
         problem = problem or ans.problem
     result = Adoption()
 
-    def offer(key: str, value: Any, source: str) -> bool:
+    def offer(key: str, value: Any, source: str, *, note: bool = True) -> bool:
+        """Take ``value`` as answer ``key`` if the schema has it and accepts it; ``note``
+        records why not (the plan says it itself for an old dev container's settings)."""
         if value is None or value == [] or key in result.answers:
             return False
-        if key not in properties:
-            result.unused[key] = f"{value!r} from {source}: not an answer of this template"
-            return False
-        wrong = problem(key, value)
+        wrong = "not an answer of this template" if key not in properties else problem(key, value)
         if wrong:
-            result.unused[key] = f"{value!r} from {source}: {wrong}"
+            if note:
+                result.unused[key] = f"{value!r} from {source}: {wrong}"
             return False
         result.answers[key] = value
         result.sources[key] = source
@@ -138,7 +138,7 @@ def adopt(
     return result
 
 
-def _stack_answers(detection: Detection, offer: Callable[[str, Any, str], bool]) -> None:
+def _stack_answers(detection: Detection, offer: Callable[..., bool]) -> None:
     stacks = detection.stacks
     if stacks:
         evidence = ", ".join(s.evidence[0] for s in stacks.values() if s.evidence)
@@ -161,11 +161,9 @@ def _stack_answers(detection: Detection, offer: Callable[[str, Any, str], bool])
                 offer(key, fact.value, str(fact.source))
         compiler = python.extra.get("needs_compiler")
         if compiler is not None and compiler.value:
-            offer(
-                "apt_packages",
-                COMPILER_PACKAGES,
-                f"{compiler.source} ({', '.join(compiler.value)})",
-            )
+            names = ", ".join(compiler.value)
+            source = f"{compiler.source.file} ({names}: no usable wheel)"
+            offer("apt_packages", COMPILER_PACKAGES, source)
     node = stacks.get("node")
     if node and node.manager:
         offer("node_package_manager", node.manager.value, str(node.manager.source))
@@ -181,7 +179,7 @@ def _plan(
     detection: Detection,
     properties: Mapping[str, Mapping[str, Any]],
     problem: Callable[[str, Any], str | None],
-    offer: Callable[[str, Any, str], bool],
+    offer: Callable[..., bool],
 ) -> Plan:
     existing = detection.devcontainer
     assert existing is not None
@@ -207,7 +205,7 @@ def _plan(
             continue
         answer = _ANSWER_NAMES.get(setting.key) or _snake(setting.key)
         value, left = _answer_value(answer, setting)
-        if value is not None and offer(answer, value, source):
+        if value is not None and offer(answer, value, source, note=False):
             plan.carried_over.append(PlanItem(setting.key, value, source, f"answer {answer}"))
             plan.keep += [s for s in setting.scripts if s.startswith(".devcontainer/")]
             if left:

@@ -14,6 +14,22 @@ from devkit.errors import DevkitError
 _PROJECT_FILES = ("package.json", "pyproject.toml", "requirements.txt", "setup.py", "go.mod",
                   "Cargo.toml", "pom.xml", "build.gradle", "build.gradle.kts")  # fmt: skip
 
+#: Dependency manifests at a repository's root (globs); any one means "has manifests of its own".
+MANIFEST_GLOBS = (
+    "pyproject.toml", "setup.py", "setup.cfg", "Pipfile", "requirements*.txt",
+    "*-requirements.txt", "*_requirements.txt", "requirements/*.txt", "package.json", "go.mod",
+    "go.work", "Cargo.toml", "pom.xml", "build.gradle", "build.gradle.kts", "settings.gradle",
+    "settings.gradle.kts", "global.json", "*.csproj", "*.fsproj", "*.sln",
+)  # fmt: skip
+
+
+def own_manifests(root: Path) -> list[str]:
+    """The dependency manifests at ``root`` (a quick look: no file is read)."""
+    found: list[str] = []
+    for pattern in MANIFEST_GLOBS:
+        found += [p.relative_to(root).as_posix() for p in sorted(root.glob(pattern)) if p.is_file()]
+    return list(dict.fromkeys(found))
+
 
 def detect(root: Path, *, arch: str | None = None) -> Detection:
     """What the repository at ``root`` is made of, each fact with the file it came from.
