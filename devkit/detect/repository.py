@@ -76,7 +76,7 @@ def detect(root: Path, *, arch: str | None = None) -> Detection:
 
 def _hint_nested(repo: Repo) -> None:
     """Nothing at the root: say where projects are, since devkit installs from the root only."""
-    nested = [f for f in repo.walk(2) if "/" in f and f.rsplit("/", 1)[-1] in _PROJECT_FILES]
+    nested = sorted(f for f in repo.walk(2) if "/" in f and f.rsplit("/", 1)[-1] in _PROJECT_FILES)
     if nested:
         shown = ", ".join(nested[:4]) + (f" and {len(nested) - 4} more" if len(nested) > 4 else "")
         repo.warn(
