@@ -60,11 +60,11 @@ def _stack_details(ui: UI, name: str, data: dict[str, Any]) -> None:
     lines = [f"manifests: {', '.join(data['manifests']) or 'none'}"]
     version = data.get("version")
     if version and version.get("value"):
-        lines.append(f"version {version['value']}: {version['reason']} ({version['from']})")
+        lines.append(f"version {version['value']}: {version['reason']}, from {version['from']}")
     for key in ("extras", "groups", "default_groups"):
         fact = data.get(key)
         if fact:
-            lines.append(f"{key.replace('_', ' ')}: {_show(fact['value'])} ({fact['from']})")
+            lines.append(f"{key.replace('_', ' ')}: {_show(fact['value'])}, from {fact['from']}")
     members = data.get("workspace_members")
     if members:
         more = ", …" if len(members) > 4 else ""
