@@ -124,6 +124,14 @@ def adopt(
         if value is None or value == [] or key in result.answers:
             return False
         wrong = "not an answer of this template" if key not in properties else problem(key, value)
+        if wrong and isinstance(value, list) and key in properties:
+            # One odd entry (a file name the schema refuses) must not lose the whole list.
+            good = [item for item in value if problem(key, [item]) is None]
+            left = [item for item in value if item not in good]
+            if good and problem(key, good) is None:
+                if note:
+                    result.unused[key] = f"{left!r} from {source}: {problem(key, left)}"
+                value, wrong = good, None
         if wrong:
             if note:
                 result.unused[key] = f"{value!r} from {source}: {wrong}"

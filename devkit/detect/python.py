@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from devkit.detect import requirements, resolve, specs, wheels
+from devkit.detect import releases, requirements, resolve, specs, wheels
 from devkit.detect.model import (
     CI,
     RANGE,
@@ -20,6 +20,7 @@ from devkit.detect.model import (
     Constraint,
     Fact,
     RequirementsFile,
+    Resolved,
     Source,
     Stack,
 )
@@ -70,6 +71,8 @@ def detect(
     stack.extra["project"] = _project(repo, pyproject, manager, reqs)
     lock = {"uv": "uv.lock", "poetry": "poetry.lock"}.get(manager)
     if lock and repo.is_file(lock):
+        if stack.version and stack.version.reason == "newest release line that fits":
+            stack.version = _prefer_wheels(repo, lock, stack.version, arch)
         version = stack.version.value if stack.version else None
         python = specs.parse_version(version) if version else None
         built = wheels.from_source(repo, lock, arch=arch, python=python)
@@ -80,6 +83,38 @@ def detect(
     if repo.is_file("Pipfile") and not repo.is_file(_PYPROJECT) and not reqs:
         repo.warn("Pipfile: pipenv is not supported; its packages are not installed")
     return stack
+
+
+def _prefer_wheels(repo: Repo, lock: str, chosen: Resolved, arch: str) -> Resolved:
+    """Among the lines every range allows (newest first, none newer than ``chosen``), the
+    newest for which the fewest locked packages must be compiled: a lock made before a
+    Python release often has no wheels for it yet (uvloop, pydantic-core on 3.14)."""
+    newest = specs.parse_version(chosen.value or "")
+    checks = [specs.python_spec(c.spec) for c in chosen.constraints if c.kind == RANGE]
+    lines = [
+        line
+        for line in reversed(releases.PYTHON)
+        if newest is not None
+        and line.line <= newest
+        and not line.eol
+        and all(check is None or check(line.newest) for check in checks)
+    ]
+
+    def compiled(line: releases.Line) -> int:
+        return sum(b.native for b in wheels.from_source(repo, lock, arch=arch, python=line.line))
+
+    if len(lines) < 2:
+        return chosen
+    best = min(lines, key=compiled)  # min() keeps the first (newest) of equals
+    if best is lines[0]:
+        return chosen
+    return Resolved(
+        specs.show(best.line),
+        Source(lock, detail="wheels"),
+        f"newest release line that fits and has wheels for every locked package "
+        f"({chosen.value} would compile some)",
+        chosen.constraints,
+    )
 
 
 def _is_python_project(pyproject: dict[str, Any]) -> bool:
@@ -259,7 +294,8 @@ def _manifests(
         "poetry": ["pyproject.toml", "poetry.lock", "poetry.toml"],
         "pip": ["pyproject.toml", "setup.cfg", "setup.py"],
     }[manager]
-    found = [f for f in names if repo.is_file(f)]
+    # .python-version too: uv (also uv venv for pip projects) picks the interpreter from it.
+    found = [f for f in [*names, ".python-version"] if repo.is_file(f)]
     if manager == "pip":
         found += [r.file for r in reqs]
     found += [f"{m}/pyproject.toml" for m in members]

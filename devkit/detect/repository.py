@@ -23,6 +23,19 @@ MANIFEST_GLOBS = (
 )  # fmt: skip
 
 
+#: Manifests of ecosystems devkit has no stack for: said, so nobody expects them installed.
+_UNSUPPORTED = {
+    "Gemfile": "Ruby",
+    "composer.json": "PHP",
+    "mix.exs": "Elixir",
+    "build.sbt": "Scala (sbt)",
+    "Package.swift": "Swift",
+    "pubspec.yaml": "Dart",
+    "deno.json": "Deno",
+    "CMakeLists.txt": "C/C++ (CMake)",
+}
+
+
 def own_manifests(root: Path) -> list[str]:
     """The dependency manifests at ``root`` (a quick look: no file is read)."""
     found: list[str] = []
@@ -59,6 +72,9 @@ def detect(root: Path, *, arch: str | None = None) -> Detection:
     for stack in found:
         if stack is not None:
             stacks[stack.name] = stack
+    for manifest, ecosystem in _UNSUPPORTED.items():
+        if repo.is_file(manifest):
+            repo.warn(f"{manifest}: {ecosystem} is not one of devkit's stacks; not installed")
     if not stacks:
         _hint_nested(repo)
     name = name_from_folder(root)

@@ -21,7 +21,7 @@ import re
 from collections.abc import Sequence
 
 from devkit.detect import releases, specs
-from devkit.detect.model import CI, LOCK, PIN, RANGE, Conflict, Constraint, Resolved
+from devkit.detect.model import CI, LOCK, PIN, RANGE, Conflict, Constraint, Resolved, Source
 from devkit.detect.specs import Predicate, Version
 
 #: Pins that are words, not numbers, kept as written (rustup channels).
@@ -111,10 +111,14 @@ def _from_pin(
         probe = _newest_in(tool, version)
         for c, predicate in [*ranges, *locks]:
             if not predicate(probe):
+                # A pinned line ("26") installs its newest release: say so when only that
+                # release is outside the range (engines: 26 <26.3.1).
+                partly = probe != version and predicate(version)
+                what = f"{value} (newest release {specs.show(probe)})" if partly else value
                 conflicts.append(
                     Conflict(
                         f"{tool} version",
-                        f"{chosen.source} pins {tool} {value}, which {c.source} does not allow "
+                        f"{chosen.source} pins {tool} {what}, which {c.source} does not allow "
                         f"({c.spec}); using {value}",
                         (str(chosen.source), str(c.source)),
                     )
@@ -174,8 +178,17 @@ def _from_ranges(
     if not ranges and not locks:
         return None
     preferred = [line for line in ok if line.chosen_for_ranges] or ok
-    source = ranges[0][0].source if ranges else locks[0][0].source
+    source = ranges[0][0].source if ranges else _binding(locks, lines)
     return Resolved(specs.show(preferred[-1].line), source, "newest release line that fits", kept)
+
+
+def _binding(locks: list[tuple[Constraint, Predicate]], lines: Sequence[releases.Line]) -> Source:
+    """The locked package that rules out the most release lines (the one that decided), or
+    the lock file itself when none rules out any."""
+    constraint, predicate = max(locks, key=lambda pair: sum(not pair[1](x.newest) for x in lines))
+    if all(predicate(x.newest) for x in lines):
+        return Source(constraint.source.file, detail="engines of the locked packages")
+    return constraint.source
 
 
 def _pin_value(tool: str, spec: str) -> str | None:
@@ -191,10 +204,10 @@ def _pin_value(tool: str, spec: str) -> str | None:
             return str(major) if major else None
     if tool == "rust" and (lowered in _WORD_PINS or lowered.split("-", 1)[0] in _WORD_PINS):
         return lowered
-    if tool == "java":  # vendor prefixes: temurin-21.0.2+13, openjdk-17
+    if tool == "java":  # vendor prefixes: temurin-21.0.2+13, openjdk-17; a JDK is a major
         match = re.search(r"\d+(?:\.\d+)*", text)
         version = specs.java_version(match.group(0)) if match else None
-        return specs.show(version) if version else None
+        return str(version[0]) if version else None
     version = specs.parse_version(text)
     return specs.show(version) if version else None
 

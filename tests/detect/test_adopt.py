@@ -55,6 +55,7 @@ def test_a_schema_with_the_new_answers_gets_them_all() -> None:
         "python_manifests": [
             "pyproject.toml",
             "uv.lock",
+            ".python-version",
             "packages/cli/pyproject.toml",
             "packages/core/pyproject.toml",
         ],
@@ -121,6 +122,20 @@ def test_carried_over_lifecycle_commands_keep_their_scripts() -> None:
     assert adoption.answers["on_create_command"] == ".devcontainer/on-create.sh"
     assert adoption.answers["features"] == {"ghcr.io/devcontainers/features/github-cli:1": {}}
     assert plan.keep == [".devcontainer/on-create.sh"]
+
+
+def test_one_refused_list_entry_does_not_lose_the_list() -> None:
+    def no_spaces(key: str, value: Any) -> str | None:
+        if isinstance(value, list) and any(" " in str(v) for v in value):
+            return "a path without spaces"
+        return None
+
+    found = detected("pip-requirements-folder")
+    found.stacks["python"].manifests.append("requirements/my tests.txt")
+    adoption = adopt(found, bigger_schema(), no_spaces)
+    assert "requirements/my tests.txt" not in adoption.answers["python_manifests"]
+    assert "requirements/base.txt" in adoption.answers["python_manifests"]
+    assert adoption.unused["python_manifests"].startswith("['requirements/my tests.txt'] from ")
 
 
 def test_to_dict_is_json() -> None:

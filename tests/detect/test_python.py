@@ -91,6 +91,7 @@ def test_uv_with_groups_default_groups_and_a_workspace() -> None:
     assert stack.manifests == [
         "pyproject.toml",
         "uv.lock",
+        ".python-version",
         "packages/cli/pyproject.toml",
         "packages/core/pyproject.toml",
     ]
@@ -171,3 +172,27 @@ def test_uv_not_packaged_and_pipfile(tmp_path: Path) -> None:
     write(tmp_path / "p", {"Pipfile": "[packages]\n"})
     found = detected(tmp_path / "p")
     assert "Pipfile: pipenv is not supported; its packages are not installed" in found.warnings
+
+
+def test_a_range_prefers_the_newest_python_every_locked_package_has_wheels_for(
+    tmp_path: Path,
+) -> None:
+    wheel = "https://files.example/fastloop-1.0-{tag}-{tag}-manylinux_2_17_x86_64.whl"
+    wheels = ", ".join(
+        f'{{ url = "{wheel.format(tag=tag)}", hash = "sha256:0" }}'
+        for tag in ("cp311", "cp312", "cp313")
+    )
+    write(
+        tmp_path,
+        {
+            "pyproject.toml": '[project]\nname = "x"\nrequires-python = ">=3.11"\n',
+            "uv.lock": 'version = 1\nrequires-python = ">=3.11"\n\n[[package]]\nname = "fastloop"\n'
+            'version = "1.0"\nsdist = { url = "https://files.example/fastloop-1.0.tar.gz" }\n'
+            f"wheels = [{wheels}]\n",
+        },
+    )
+    stack = python(tmp_path)
+    assert stack.version is not None
+    assert stack.version.value == "3.13"  # 3.14 is newer, but fastloop would be compiled there
+    assert str(stack.version.source) == "uv.lock (wheels)"
+    assert fact(stack, "needs_compiler")[0] == []

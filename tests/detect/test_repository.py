@@ -103,3 +103,10 @@ def test_own_manifests(tmp_path: Path) -> None:
     assert own_manifests(tmp_path) == []
     write(tmp_path, {"requirements/dev.txt": "", "go.mod": "", "README.md": ""})
     assert own_manifests(tmp_path) == ["requirements/dev.txt", "go.mod"]
+
+
+def test_ecosystems_without_a_stack_are_named(tmp_path: Path) -> None:
+    write(tmp_path, {"Gemfile": "source 'https://rubygems.org'\n", "package.json": "{}"})
+    found = detect(tmp_path)
+    assert list(found.stacks) == ["node"]
+    assert found.warnings == ["Gemfile: Ruby is not one of devkit's stacks; not installed"]

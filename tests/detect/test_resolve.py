@@ -97,7 +97,7 @@ def test_pins_as_written_and_aliases() -> None:
     result, _, _ = run("rust", c("rust", "nightly-2025-01-01", PIN))
     assert result is not None and result.value == "nightly-2025-01-01"
     result, _, _ = run("java", c("java", "temurin-21.0.2+13.0.LTS", PIN))
-    assert result is not None and result.value == "21.0.2"
+    assert result is not None and result.value == "21"  # a JDK is a major
 
 
 def test_a_stale_pin_against_a_locked_package_is_a_conflict() -> None:
@@ -148,3 +148,27 @@ def test_unreadable_constraints_are_warned_about_and_skipped() -> None:
 def test_rust_has_no_release_table_a_minimum_means_stable() -> None:
     result, _, _ = run("rust", c("rust", "1.74", RANGE, "Cargo.toml"))
     assert result is not None and result.value == "stable"
+
+
+def test_a_pinned_line_whose_newest_release_is_outside_a_range() -> None:
+    result, conflicts, _ = run(
+        "node", c("node", "26", PIN, ".nvmrc"), c("node", "24 || 26 <26.3.1", RANGE, "package.json")
+    )
+    assert result is not None and result.value == "26"
+    newest = ".".join(map(str, releases.NODE[-1].newest))
+    assert conflicts[0].message == (
+        f".nvmrc:1 pins node 26 (newest release {newest}), which package.json:1 does not allow "
+        "(24 || 26 <26.3.1); using 26"
+    )
+
+
+def test_only_locked_packages_name_the_one_that_decided() -> None:
+    result, _, _ = run("node", c("node", ">=0.6", LOCK, "package-lock.json", None))
+    assert result is not None
+    assert str(result.source) == "package-lock.json (engines of the locked packages)"
+    result, _, _ = run(
+        "node",
+        c("node", ">=0.6", LOCK, "pnpm-lock.yaml", 3),
+        c("node", "^20.19.0 || >=22.12.0", LOCK, "pnpm-lock.yaml", 9),
+    )
+    assert result is not None and str(result.source) == "pnpm-lock.yaml:9"
