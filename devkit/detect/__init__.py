@@ -7,7 +7,7 @@ is run). :func:`detect` gives a :class:`Detection`; :func:`adopt` turns it into 
 new``'s answers (one layer of them) and a plan for an existing dev container.
 
 Where things are: ``repository`` runs a detection; ``python``, ``node``, ``go``, ``rust``,
-``java``, ``dotnet`` read one stack each; ``toolfiles`` (version files) and ``ci`` (GitHub
+``java``, ``dotnet`` read one stack each, given a ``context``; ``toolfiles`` (version files) and ``ci`` (GitHub
 Actions) give version constraints that ``resolve`` turns into one version, using ``specs``
 (version ranges) and ``releases`` (known release lines); ``requirements`` is pip's ``-r``
 graph, ``wheels`` the locked packages without a usable wheel; ``devcontainer`` reads an

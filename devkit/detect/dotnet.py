@@ -5,21 +5,16 @@ from __future__ import annotations
 
 import re
 
-from devkit.detect import resolve
-from devkit.detect.model import PIN, RANGE, Conflict, Constraint, Source, Stack
-from devkit.detect.reader import Repo
+from devkit.detect.context import Context
+from devkit.detect.model import PIN, RANGE, Constraint, Source, Stack
 
 _PROJECTS = ("*.csproj", "*.fsproj", "*.vbproj")
 _TFM = re.compile(r"<TargetFrameworks?>\s*([^<]+)</TargetFrameworks?>")
 
 
-def detect(
-    repo: Repo,
-    pins: dict[str, list[Constraint]],
-    ci: dict[str, list[Constraint]],
-    conflicts: list[Conflict],
-) -> Stack | None:
+def detect(ctx: Context) -> Stack | None:
     """The .NET stack, or None without global.json, a solution or a project file near the root."""
+    repo, pins, ci = ctx.repo, ctx.pins, ctx.ci
     projects: list[str] = []
     for pattern in _PROJECTS:
         projects += repo.glob(pattern) + repo.glob(f"*/{pattern}") + repo.glob(f"*/*/{pattern}")
@@ -54,9 +49,7 @@ def detect(
                             newest = (key, c)
     if newest:
         found.append(newest[1])
-    stack.version = resolve.resolve(
-        "dotnet", [*found, *ci.get("dotnet", [])], conflicts, repo.warnings
-    )
+    stack.version = ctx.resolve("dotnet", [*found, *ci.get("dotnet", [])])
     names = ["global.json", "Directory.Build.props", "Directory.Packages.props", "NuGet.config",
              "nuget.config", *solutions, *sorted(projects)]  # fmt: skip
     names += [

@@ -8,21 +8,16 @@ from __future__ import annotations
 
 import re
 
-from devkit.detect import resolve
-from devkit.detect.model import PIN, RANGE, Conflict, Constraint, Source, Stack
-from devkit.detect.reader import Repo
+from devkit.detect.context import Context
+from devkit.detect.model import PIN, RANGE, Constraint, Source, Stack
 
 _GO_LINE = re.compile(r"^go\s+(\S+)\s*$")
 _TOOLCHAIN_LINE = re.compile(r"^toolchain\s+(\S+)\s*$")
 
 
-def detect(
-    repo: Repo,
-    pins: dict[str, list[Constraint]],
-    ci: dict[str, list[Constraint]],
-    conflicts: list[Conflict],
-) -> Stack | None:
+def detect(ctx: Context) -> Stack | None:
     """The Go stack, or None without a go.mod or go.work at the root."""
+    repo, pins, ci = ctx.repo, ctx.pins, ctx.ci
     roots = [f for f in ("go.work", "go.mod") if repo.is_file(f)]
     if not roots:
         return None
@@ -42,7 +37,7 @@ def detect(
             modules = _work_modules(text)
     # The toolchain line is what the go command itself switches to: it comes first.
     found = [*toolchains, *pins.get("go", []), *minimums, *ci.get("go", [])]
-    stack.version = resolve.resolve("go", found, conflicts, repo.warnings)
+    stack.version = ctx.resolve("go", found)
     manifests = [f for f in ("go.work", "go.work.sum") if repo.is_file(f)]
     for module in modules:
         prefix = "" if module in (".", "./") else module.removeprefix("./").rstrip("/") + "/"

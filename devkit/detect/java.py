@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from devkit.detect import resolve
+from devkit.detect.context import Context
 from devkit.detect.model import PIN, RANGE, Conflict, Constraint, Fact, Source, Stack
 from devkit.detect.reader import Repo
 
@@ -33,13 +33,9 @@ _WRAPPERS = (
 )
 
 
-def detect(
-    repo: Repo,
-    pins: dict[str, list[Constraint]],
-    ci: dict[str, list[Constraint]],
-    conflicts: list[Conflict],
-) -> Stack | None:
+def detect(ctx: Context) -> Stack | None:
     """The Java stack, or None without a pom.xml or Gradle build at the root."""
+    repo, pins, ci, conflicts = ctx.repo, ctx.pins, ctx.ci, ctx.conflicts
     gradle = [f for f in _GRADLE_FILES if repo.is_file(f)]
     maven = repo.is_file("pom.xml")
     if not gradle and not maven:
@@ -63,9 +59,7 @@ def detect(
         + pins.get("java", [])
         + [c for c in found if c.kind != PIN]
     )
-    stack.version = resolve.resolve(
-        "java", [*ordered, *ci.get("java", [])], conflicts, repo.warnings
-    )
+    stack.version = ctx.resolve("java", [*ordered, *ci.get("java", [])])
     for rel, pattern in _WRAPPERS:
         match = re.search(pattern, repo.text(rel) or "")
         if match and rel.startswith(".mvn" if tool == "maven" else "gradle"):

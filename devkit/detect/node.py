@@ -13,9 +13,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from devkit.detect import releases, resolve
+from devkit.detect import releases
+from devkit.detect.context import Context
 from devkit.detect.model import LOCK, PIN, RANGE, Conflict, Constraint, Fact, Source, Stack
-from devkit.detect.reader import Repo
+from devkit.detect.reader import Repo, mapping
 
 _PKG = "package.json"
 _LOCKS = (
@@ -31,13 +32,9 @@ _CREDENTIALS = re.compile(r"(_authToken|_auth|_password|\bpassword)\s*=", re.IGN
 _INSTALL_SCRIPTS = ("preinstall", "install", "postinstall", "prepare")
 
 
-def detect(
-    repo: Repo,
-    pins: dict[str, list[Constraint]],
-    ci: dict[str, list[Constraint]],
-    conflicts: list[Conflict],
-) -> Stack | None:
+def detect(ctx: Context) -> Stack | None:
     """The Node stack of the repository, or None without a root package.json."""
+    repo, pins, ci, conflicts = ctx.repo, ctx.pins, ctx.ci, ctx.conflicts
     if not repo.is_file(_PKG):
         return None
     package = repo.json(_PKG)
@@ -51,13 +48,11 @@ def detect(
         stack.manager = Fact("npm", stack.manager.source)
         manager = "npm"
     stack.manager_version = declared_version or _manager_version(repo, manager, pins, ci)
-    stack.version = resolve.resolve(
-        "node", _version_constraints(repo, package, pins, ci), conflicts, repo.warnings
-    )
+    stack.version = ctx.resolve("node", _version_constraints(repo, package, pins, ci))
     members = _workspace_members(repo, package, manager)
     stack.manifests = _manifests(repo, manager, locks, members, package)
     stack.extra["workspace_members"] = members
-    scripts = _mapping(package.get("scripts"))
+    scripts = mapping(package.get("scripts"))
     install = {k: scripts[k] for k in _INSTALL_SCRIPTS if isinstance(scripts.get(k), str)}
     if install:
         stack.extra["install_scripts"] = Fact(install, Source(_PKG, repo.key_line(_PKG, "scripts")))
@@ -249,15 +244,11 @@ def _manifests(
 
 def _uses_patches(repo: Repo, package: dict[str, Any]) -> bool:
     """pnpm's ``patchedDependencies`` or patch-package read ``patches/`` during the install."""
-    pnpm = _mapping(package.get("pnpm"))
+    pnpm = mapping(package.get("pnpm"))
     workspace = repo.yaml("pnpm-workspace.yaml") if repo.is_file("pnpm-workspace.yaml") else None
-    scripts = _mapping(package.get("scripts"))
+    scripts = mapping(package.get("scripts"))
     return repo.is_dir("patches") and (
         "patchedDependencies" in pnpm
         or (isinstance(workspace, dict) and "patchedDependencies" in workspace)
         or any("patch-package" in str(v) for v in scripts.values())
     )
-
-
-def _mapping(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}

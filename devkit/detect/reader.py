@@ -180,3 +180,8 @@ class Repo:
                         stack.append((entry, depth + 1))
                 elif entry.is_file():
                     yield entry.relative_to(self.root).as_posix()
+
+
+def mapping(value: Any) -> dict[str, Any]:
+    """``value`` if it is a table/object, else an empty one (parsed files hold anything)."""
+    return value if isinstance(value, dict) else {}

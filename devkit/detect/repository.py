@@ -6,9 +6,14 @@ import platform
 from pathlib import Path
 
 from devkit.detect import ci, devcontainer, dotnet, go, java, node, python, rust, toolfiles
-from devkit.detect.model import Conflict, Detection, Fact, Source, Stack
+from devkit.detect.context import Context
+from devkit.detect.model import Detection, Fact, Source, Stack
 from devkit.detect.reader import Repo
 from devkit.errors import DevkitError
+
+#: One module per stack, in the order of the answers schema's ``stacks`` choices; each has
+#: ``detect(ctx) -> Stack | None``.
+STACKS = (python, node, go, rust, dotnet, java)
 
 #: Manifests that make a folder a project of its own (for the "nothing at the root" hint).
 _PROJECT_FILES = ("package.json", "pyproject.toml", "requirements.txt", "setup.py", "go.mod",
@@ -57,19 +62,12 @@ def detect(root: Path, *, arch: str | None = None) -> Detection:
     if not root.is_dir():
         raise DevkitError(f"{root} is not a folder")
     repo = Repo(root)
-    pins = toolfiles.version_pins(repo)
-    tested = ci.ci_versions(repo)
-    conflicts: list[Conflict] = []
+    ctx = Context(
+        repo, toolfiles.version_pins(repo), ci.ci_versions(repo), arch=arch or platform.machine()
+    )
     stacks: dict[str, Stack] = {}
-    found = [
-        python.detect(repo, pins, tested, conflicts, arch=arch or platform.machine()),
-        node.detect(repo, pins, tested, conflicts),
-        go.detect(repo, pins, tested, conflicts),
-        rust.detect(repo, pins, tested, conflicts),
-        dotnet.detect(repo, pins, tested, conflicts),
-        java.detect(repo, pins, tested, conflicts),
-    ]
-    for stack in found:
+    for module in STACKS:
+        stack = module.detect(ctx)
         if stack is not None:
             stacks[stack.name] = stack
     for manifest, ecosystem in _UNSUPPORTED.items():
@@ -85,7 +83,7 @@ def detect(root: Path, *, arch: str | None = None) -> Detection:
         else None,
         stacks=stacks,
         devcontainer=devcontainer.detect(repo),
-        conflicts=conflicts,
+        conflicts=ctx.conflicts,
         warnings=repo.warnings,
     )
 

@@ -3,20 +3,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from devkit.detect import resolve
-from devkit.detect.model import PIN, RANGE, Conflict, Constraint, Source, Stack
-from devkit.detect.reader import Repo
+from devkit.detect.context import Context
+from devkit.detect.model import PIN, RANGE, Constraint, Source, Stack
+from devkit.detect.reader import Repo, mapping
 
 
-def detect(
-    repo: Repo,
-    pins: dict[str, list[Constraint]],
-    ci: dict[str, list[Constraint]],
-    conflicts: list[Conflict],
-) -> Stack | None:
+def detect(ctx: Context) -> Stack | None:
     """The Rust stack, or None without a root Cargo.toml."""
+    repo, pins, ci = ctx.repo, ctx.pins, ctx.ci
     if not repo.is_file("Cargo.toml"):
         return None
     stack = Stack("rust", evidence=["Cargo.toml"])
@@ -29,16 +23,16 @@ def detect(
             break
     found += pins.get("rust", [])
     cargo = repo.toml("Cargo.toml") or {}
-    workspace = _mapping(cargo.get("workspace"))
-    for table, section in (("package", _mapping(cargo.get("package"))),
-                           ("workspace.package", _mapping(workspace.get("package")))):  # fmt: skip
+    workspace = mapping(cargo.get("workspace"))
+    for table, section in (("package", mapping(cargo.get("package"))),
+                           ("workspace.package", mapping(workspace.get("package")))):  # fmt: skip
         msrv = section.get("rust-version")
         if isinstance(msrv, str):
             line = repo.key_line("Cargo.toml", "rust-version", table=table)
             found.append(
                 Constraint("rust", msrv, RANGE, Source("Cargo.toml", line, "rust-version"))
             )
-    stack.version = resolve.resolve("rust", [*found, *ci.get("rust", [])], conflicts, repo.warnings)
+    stack.version = ctx.resolve("rust", [*found, *ci.get("rust", [])])
     members: set[str] = set()
     for pattern in workspace.get("members") or []:
         members |= {p.removesuffix("/Cargo.toml") for p in repo.glob(f"{pattern}/Cargo.toml")}
@@ -57,11 +51,7 @@ def _channel(repo: Repo, rel: str) -> str | None:
         return None
     if rel.endswith(".toml") or (repo.text(rel) or "").lstrip().startswith("["):
         data = repo.toml(rel) or {}
-        channel = _mapping(data.get("toolchain")).get("channel")
+        channel = mapping(data.get("toolchain")).get("channel")
         return channel if isinstance(channel, str) else None
     text = (repo.text(rel) or "").strip()
     return text.splitlines()[0].strip() if text else None
-
-
-def _mapping(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
