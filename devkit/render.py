@@ -6,7 +6,7 @@ rendering leaves the target exactly as it was.
 
 Two policies for existing repositories live here: the template's starter manifests
 (``requirements.txt``, ``package.json``…) are never written into a repository that has
-dependency manifests of its own; and with ``force``, an existing dev container (the
+dependency manifests of its own for that stack; and with ``force``, an existing dev container (the
 ``.devcontainer/`` folder, a root ``.devcontainer.json``) and every file the render replaces
 are first moved into a backup folder beside them, so nothing old is lost.
 """
@@ -158,11 +158,11 @@ def render(
         }
         # Starter files the template only provides when missing (requirements.txt, package.json,
         # ...): the project's own copy always wins, as with `copier copy` into the folder, and
-        # a repository with dependency manifests of its own gets none at all (issue 10: an
-        # empty requirements.txt beside a real pyproject.toml hid the real manifests).
+        # a repository with dependency manifests of that stack gets none (issue 10: an empty
+        # requirements.txt beside a real pyproject.toml hid the real manifests).
         starters = {f for f in _relative_files(out) if skip_if_exists(f)}
         kept = sorted(starters & existing)
-        skipped = sorted(starters - existing) if _has_own_manifests(target) else []
+        skipped = sorted(f for f in starters - existing if _has_own_manifests(target, f))
         for rel in kept + skipped:
             (out / rel).unlink()
         files = _relative_files(out)
@@ -215,11 +215,13 @@ def render(
             _remove(created)
 
 
-def _has_own_manifests(target: Path) -> bool:
-    """Whether ``target`` already has dependency manifests (then no starter is written)."""
-    from devkit.detect import own_manifests
+def _has_own_manifests(target: Path, starter: str) -> bool:
+    """Whether ``target`` already has dependency manifests of the stack ``starter`` is for
+    (then that starter is not written; a stack the repository does not use yet gets one)."""
+    from devkit.detect import own_manifests, stack_of
 
-    return target.is_dir() and bool(own_manifests(target))
+    stack = stack_of(starter)
+    return target.is_dir() and stack is not None and bool(own_manifests(target, stack))
 
 
 def _backup_name(target: Path) -> str:

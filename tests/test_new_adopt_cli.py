@@ -85,13 +85,17 @@ def test_no_starter_manifest_beside_the_repositorys_own(tmp_path: Path, capsys: 
     assert not (target / "requirements.txt").exists()
     out = capsys.readouterr().out
     assert "Not written: requirements.txt (starter manifests; the repository has its own)" in out
-    # A Go module that adds the node stack gets no package.json either.
-    go = copy_fixture("go-toolchain", tmp_path)
-    assert main(["new", str(go), "--defaults", "--data", "stacks=go,node", "--json"]) == 0
+    # A Node repository with a pyproject.toml that only configures tools still has Python
+    # manifests of its own: no requirements.txt. A stack it does not use yet (go) gets its
+    # starter, which the new stack's dependency stage needs.
+    node = copy_fixture("npm-engines", tmp_path)
+    (node / "pyproject.toml").write_text("[tool.black]\nline-length = 100\n")
+    assert main(["new", str(node), "--defaults", "--data", "stacks=node,python,go", "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
-    assert report["skipped"] == ["package.json"]
-    assert report["kept"] == ["go.mod"]
-    assert not (go / "package.json").exists()
+    assert report["skipped"] == ["requirements.txt"]
+    assert report["kept"] == ["package.json"]
+    assert "go.mod" in report["files"]
+    assert not (node / "requirements.txt").exists()
 
 
 def test_a_new_folder_still_gets_its_starter_manifests(tmp_path: Path, capsys: Any) -> None:

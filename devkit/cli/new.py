@@ -35,7 +35,7 @@ Create a .devcontainer/ (devcontainer.json, compose.yaml, a BuildKit-optimised D
 
 In an existing repository devkit first detects what it uses (stacks, package managers,
 toolchain versions, manifests: see `devkit detect PATH`) and offers that as the defaults. It never
-writes a starter manifest into a repository that has manifests of its own. An existing dev
+writes a starter manifest for a stack the repository already has manifests of. An existing dev
 container is shown with a plan (what is replaced, carried over, cannot be expressed) and is
 replaced only with --force, which moves the old files to .devcontainer.devkit-backup-<time>/.
 

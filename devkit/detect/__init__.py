@@ -7,11 +7,12 @@ is run). :func:`detect` gives a :class:`Detection`; :func:`adopt` turns it into 
 new``'s answers (one layer of them) and a plan for an existing dev container.
 
 Where things are: ``repository`` runs a detection; ``python``, ``node``, ``go``, ``rust``,
-``java``, ``dotnet`` read one stack each, given a ``context``; ``toolfiles`` (version files) and ``ci`` (GitHub
-Actions) give version constraints that ``resolve`` turns into one version, using ``specs``
-(version ranges) and ``releases`` (known release lines); ``requirements`` is pip's ``-r``
-graph, ``wheels`` the locked packages without a usable wheel; ``devcontainer`` reads an
-existing configuration; ``reader`` reads files without ever failing; ``model`` is the data.
+``java``, ``dotnet`` read one stack each, given a ``context``; ``toolfiles`` (version files)
+and ``ci`` (GitHub Actions) give version constraints that ``resolve`` turns into one version,
+using ``specs`` (version ranges) and ``releases`` (known release lines); ``requirements`` is
+pip's ``-r`` graph, ``wheels`` the locked packages without a usable wheel; ``devcontainer``
+reads an existing configuration; ``reader`` reads files without ever failing; ``model`` is the
+data.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from devkit.detect.model import (
     Source,
     Stack,
 )
-from devkit.detect.repository import detect, own_manifests
+from devkit.detect.repository import detect, own_manifests, stack_of
 
 __all__ = [
     "Adoption",
@@ -44,4 +45,5 @@ __all__ = [
     "adopt",
     "detect",
     "own_manifests",
+    "stack_of",
 ]

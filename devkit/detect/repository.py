@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 import platform
 from pathlib import Path
 
@@ -19,13 +20,17 @@ STACKS = (python, node, go, rust, dotnet, java)
 _PROJECT_FILES = ("package.json", "pyproject.toml", "requirements.txt", "setup.py", "go.mod",
                   "Cargo.toml", "pom.xml", "build.gradle", "build.gradle.kts")  # fmt: skip
 
-#: Dependency manifests at a repository's root (globs); any one means "has manifests of its own".
-MANIFEST_GLOBS = (
-    "pyproject.toml", "setup.py", "setup.cfg", "Pipfile", "requirements*.txt",
-    "*-requirements.txt", "*_requirements.txt", "requirements/*.txt", "package.json", "go.mod",
-    "go.work", "Cargo.toml", "pom.xml", "build.gradle", "build.gradle.kts", "settings.gradle",
-    "settings.gradle.kts", "global.json", "*.csproj", "*.fsproj", "*.sln",
-)  # fmt: skip
+#: Dependency manifests at a repository's root (globs), per stack.
+MANIFEST_GLOBS: dict[str, tuple[str, ...]] = {
+    "python": ("pyproject.toml", "setup.py", "setup.cfg", "Pipfile", "requirements*.txt",
+               "*-requirements.txt", "*_requirements.txt", "requirements/*.txt"),
+    "node": ("package.json",),
+    "go": ("go.mod", "go.work"),
+    "rust": ("Cargo.toml",),
+    "dotnet": ("global.json", "*.csproj", "*.fsproj", "*.sln"),
+    "java": ("pom.xml", "build.gradle", "build.gradle.kts", "settings.gradle",
+             "settings.gradle.kts", "gradle.properties"),
+}  # fmt: skip
 
 
 #: Manifests of ecosystems devkit has no stack for: said, so nobody expects them installed.
@@ -41,12 +46,26 @@ _UNSUPPORTED = {
 }
 
 
-def own_manifests(root: Path) -> list[str]:
-    """The dependency manifests at ``root`` (a quick look: no file is read)."""
+def own_manifests(root: Path, stack: str | None = None) -> list[str]:
+    """The dependency manifests at ``root`` (of one ``stack``, or of any); no file is read."""
     found: list[str] = []
-    for pattern in MANIFEST_GLOBS:
-        found += [p.relative_to(root).as_posix() for p in sorted(root.glob(pattern)) if p.is_file()]
+    for name, patterns in MANIFEST_GLOBS.items():
+        if stack is None or name == stack:
+            for pattern in patterns:
+                found += [
+                    p.relative_to(root).as_posix()
+                    for p in sorted(root.glob(pattern))
+                    if p.is_file()
+                ]
     return list(dict.fromkeys(found))
+
+
+def stack_of(manifest: str) -> str | None:
+    """The stack a manifest file belongs to (``package.json`` → node), if any."""
+    for name, patterns in MANIFEST_GLOBS.items():
+        if any(fnmatch.fnmatch(manifest, p) for p in patterns):
+            return name
+    return None
 
 
 def detect(root: Path, *, arch: str | None = None) -> Detection:

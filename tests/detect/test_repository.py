@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from devkit.detect import detect, own_manifests
+from devkit.detect import detect, own_manifests, stack_of
 from devkit.errors import DevkitError
 
 from .detect_helpers import FIXTURES, detected, write
@@ -103,6 +103,14 @@ def test_own_manifests(tmp_path: Path) -> None:
     assert own_manifests(tmp_path) == []
     write(tmp_path, {"requirements/dev.txt": "", "go.mod": "", "README.md": ""})
     assert own_manifests(tmp_path) == ["requirements/dev.txt", "go.mod"]
+    assert own_manifests(tmp_path, "go") == ["go.mod"]
+    assert own_manifests(tmp_path, "node") == []
+    assert [stack_of(f) for f in ("package.json", "requirements.txt", "gradle.properties")] == [
+        "node",
+        "python",
+        "java",
+    ]
+    assert stack_of("README.md") is None
 
 
 def test_ecosystems_without_a_stack_are_named(tmp_path: Path) -> None:
