@@ -86,7 +86,13 @@ def detect(root: Path, *, arch: str | None = None) -> Detection:
     )
     stacks: dict[str, Stack] = {}
     for module in STACKS:
-        stack = module.detect(ctx)
+        try:
+            stack = module.detect(ctx)
+        except Exception as exc:
+            # A shape of file the reader did not foresee must not cost `devkit new` the rest.
+            which = module.__name__.rsplit(".", 1)[-1]
+            repo.warn(f"the {which} stack could not be read ({type(exc).__name__}: {exc}); skipped")
+            continue
         if stack is not None:
             stacks[stack.name] = stack
     for manifest, ecosystem in _UNSUPPORTED.items():

@@ -118,3 +118,21 @@ def test_ecosystems_without_a_stack_are_named(tmp_path: Path) -> None:
     found = detect(tmp_path)
     assert list(found.stacks) == ["node"]
     assert found.warnings == ["Gemfile: Ruby is not one of devkit's stacks; not installed"]
+
+
+def test_a_file_shape_nobody_foresaw_costs_one_stack_not_the_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from devkit.detect import node
+
+    def broken(ctx: object) -> None:
+        raise AttributeError("'list' object has no attribute 'get'")
+
+    monkeypatch.setattr(node, "detect", broken)
+    write(tmp_path, {"package.json": "[]", "go.mod": "module x\n\ngo 1.26\n"})
+    found = detect(tmp_path)
+    assert list(found.stacks) == ["go"]
+    assert found.warnings == [
+        "the node stack could not be read (AttributeError: 'list' object has no attribute "
+        "'get'); skipped"
+    ]
