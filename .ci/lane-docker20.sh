@@ -90,5 +90,5 @@ unshare --mount --propagation private bash -c '
     if [ -d "$d" ]; then mount -t tmpfs tmpfs "$d"; fi
   done
   pytest -p no:cacheprovider tests/test_template.py -k "compose_accepts and docker-compose"
-  pytest -p no:cacheprovider tests/test_volumes.py tests/test_bench_docker.py \
+  pytest -p no:cacheprovider tests/test_volumes.py tests/bench/test_docker.py \
     tests/test_e2e_devcontainer.py::test_devcontainer_up_keeps_volume_data_across_recreation'

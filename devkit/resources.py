@@ -1,7 +1,7 @@
-"""Where devkit's bundled files (the Copier template, JSON schemas) are on disk.
+"""Where devkit's bundled files (the Copier template, JSON schemas, docs) are on disk.
 
 In an installed wheel they live in ``devkit/_data/``; in a source checkout (editable install,
-or tests run from the tree) they are the top-level ``copier-template/`` and ``schemas/``.
+or tests run from the tree) they are the top-level ``copier-template/``, ``schemas/`` and ``docs/``.
 """
 
 from __future__ import annotations
@@ -33,6 +33,12 @@ def template_history_dir() -> Path:
     still knows the template versions that older devkits shipped.
     """
     return _PACKAGE_DIR / "template_history"
+
+
+def docs_dir() -> Path:
+    """devkit's documentation (``docs/``; the pages ``devkit doctor --explain`` prints ship in
+    the wheel as ``devkit/_data/docs/doctor``)."""
+    return _bundled("docs")
 
 
 def schema_path(name: str) -> Path:

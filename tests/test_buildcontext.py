@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from devkit import buildcontext
-from devkit.bench_progress import parse_progress
+from devkit.bench.progress import parse_progress
 from devkit.errors import DevkitError
 
 

@@ -11,7 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from devkit import bench, buildkit
-from devkit.bench_progress import BuildProgress, Vertex
+from devkit.bench.progress import BuildProgress, Vertex
 from devkit.cli._common import UI, add_command, at_least, log_width, non_negative_float
 from devkit.cli._signals import sigterm_as_interrupt
 from devkit.engine import connect

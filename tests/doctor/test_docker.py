@@ -1,7 +1,8 @@
 """doctor against the real engine: its predictions are what Docker does.
 
-DK012 (volume ownership) and DK014 (a COPY of what .dockerignore excludes fails). What a build
-context sends is checked against BuildKit in tests/test_buildcontext.py.
+DK001 (the real BuildKit probe), DK012 (volume ownership) and DK014 (a COPY of what
+.dockerignore excludes fails). What a build context sends is checked against BuildKit in
+tests/test_buildcontext.py.
 
 Two small images are built with BuildKit from debian:bookworm-slim (no network needed): one
 that only creates the user (doctor: the volumes come up root-owned) and one that creates and
@@ -25,9 +26,9 @@ from conftest import TEST_LABEL_ARG, TEST_LABELS
 
 from devkit import doctor
 
-pytestmark = pytest.mark.docker
+from .doctor_helpers import FIXTURES
 
-FIXTURES = Path(__file__).parent / "fixtures" / "doctor"
+pytestmark = pytest.mark.docker
 
 OWNED_DOCKERFILE = (
     "FROM debian:bookworm-slim\n"
@@ -139,3 +140,22 @@ def test_dk014_copies_that_fail_do_fail(
     finally:
         with contextlib.suppress(docker.errors.DockerException):
             docker_client.images.remove(tag, force=True)
+
+
+@pytest.mark.docker
+def test_real_buildkit_probe(docker_client: object, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Debian's docker 20.10 first on PATH: it builds with DOCKER_BUILDKIT=1.
+    if not Path("/usr/bin/docker").exists():
+        pytest.skip("no /usr/bin/docker on this machine")
+    monkeypatch.delenv("DEVKIT_DOCKER", raising=False)
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")
+    status = doctor.buildkit_status(refresh=True)
+    assert status.available and status.default_client_ok, status.detail
+    root = FIXTURES / "dk001-buildkit"
+    assert doctor.audit(root, buildkit=lambda: status).findings == []
+    # The same probe with a PATH whose docker cannot build with BuildKit at all.
+    monkeypatch.setenv("DEVKIT_DOCKER", "/bin/false")
+    status = doctor.buildkit_status(refresh=True)
+    assert not status.default_client_ok
+    finding = doctor.audit(root, buildkit=lambda: status).findings[0]
+    assert finding.rule == "DK001" and finding.line == 2

@@ -14,15 +14,17 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import TEST_LABELS
+from conftest import TEST_LABEL_ARG, TEST_LABELS
 
 from devkit import bench, buildkit
 from devkit.cli import main
+from devkit.errors import DevkitError
+from devkit.labels import BENCH_LABEL
 
 pytestmark = pytest.mark.docker
 
@@ -59,8 +61,15 @@ def _make_project(root: Path, cache_target: str, extra_run: str = "") -> Path:
     return root
 
 
-def _bench_images(client: Any) -> set[str]:
-    return {img.id for img in client.images.list(all=True, filters={"label": bench.BENCH_LABEL})}
+def _bench_images(client: Any, label: str = TEST_LABEL_ARG) -> set[str]:
+    """Ids of the bench images that carry ``label`` (by default: this test session's).
+
+    Other sessions bench on the same engine at the same time: their images come and go.
+    Ids only, as images.list() inspects each image it lists and fails when one is removed
+    in between.
+    """
+    filters = {"label": [BENCH_LABEL, label]}
+    return set(client.api.images(all=True, filters=filters, quiet=True))
 
 
 def _cache_mounts(client: Any, target: str) -> list[dict[str, Any]]:
@@ -71,6 +80,44 @@ def _cache_mounts(client: Any, target: str) -> list[dict[str, Any]]:
         if r.get("Type") == "exec.cachemount"
         and str(r.get("Description", "")).startswith(f"cached mount {target} ")
     ]
+
+
+def _processes() -> dict[int, tuple[int, str]]:
+    """Every process: pid -> (parent pid, start time); the start time tells a reused pid apart."""
+    out = subprocess.run(
+        ["ps", "-A", "-o", "pid=,ppid=,lstart="], capture_output=True, text=True, check=True
+    ).stdout
+    table: dict[int, tuple[int, str]] = {}
+    for line in out.splitlines():
+        pid, ppid, started = line.split(None, 2)
+        table[int(pid)] = (int(ppid), started)
+    return table
+
+
+def _descendants(root: int) -> set[tuple[int, str]]:
+    """The processes below ``root`` now, as (pid, start time)."""
+    table = _processes()
+    found: set[tuple[int, str]] = set()
+    todo = [root]
+    while todo:
+        parent = todo.pop()
+        for pid, (ppid, started) in table.items():
+            if ppid == parent:
+                found.add((pid, started))
+                todo.append(pid)
+    return found
+
+
+def _run_label(pids: Iterable[int]) -> str:
+    """The ``dev.devkit.bench=<run>`` label on a docker CLI's command line among ``pids``."""
+    for pid in pids:
+        args = subprocess.run(
+            ["ps", "-ww", "-o", "args=", "-p", str(pid)], capture_output=True, text=True
+        )
+        for word in args.stdout.split():
+            if word.startswith(f"{BENCH_LABEL}="):
+                return word
+    raise AssertionError("no docker build among devkit's child processes")
 
 
 @pytest.fixture
@@ -190,7 +237,7 @@ def test_nothing_to_edit_skips_the_scenario_unless_asked_for(
     assert "--source-file" in report.skipped["source"]
     assert report.to_json()["skipped"] == report.skipped
     assert any(n.startswith("source edit skipped") for n in notes)
-    with pytest.raises(bench.DevkitError, match="no source file"):
+    with pytest.raises(DevkitError, match="no source file"):
         options = bench.BenchOptions(scenarios=("noop", "source"), labels=dict(TEST_LABELS))
         bench.Bench(bench.make_targets(project), info, options).run()
     assert _snapshot(project) == before
@@ -284,7 +331,7 @@ def test_failed_build_restores_the_tree(
     before = _snapshot(project)
     images_before = _bench_images(docker_client)
     options = bench.BenchOptions(scenarios=("noop", "source"), labels=dict(TEST_LABELS))
-    with pytest.raises(bench.DevkitError, match="source edit build failed"):
+    with pytest.raises(DevkitError, match="source edit build failed"):
         bench.Bench(bench.make_targets(project), info, options).run()
     assert _snapshot(project) == before
     assert _bench_images(docker_client) == images_before
@@ -303,9 +350,10 @@ def test_interrupted_scenario_restores_the_tree(
     signum: int,
     group: bool,
 ) -> None:
-    """Ctrl-C (SIGINT to the whole process group, docker CLI included, as a terminal sends it),
-    SIGINT or SIGTERM to devkit alone, during the source-edit build: exit 130, edits undone,
-    no image, no docker process left."""
+    """Ctrl-C (SIGINT to devkit's whole process group, as a terminal sends it), SIGINT or
+    SIGTERM to devkit alone, during the source-edit build: exit 130, edits undone, no image, and
+    no process devkit started left, neither the docker CLI nor the buildx plugin it runs (an
+    orphaned plugin, even one that has exited but is not reaped yet, counts as left)."""
     project = _make_project(
         tmp_path / "proj",
         cache_target,
@@ -313,7 +361,6 @@ def test_interrupted_scenario_restores_the_tree(
         extra_run="if grep -rq 'edited by devkit bench' /app/src; then sleep 60; fi; ",
     )
     before = _snapshot(project)
-    images_before = _bench_images(docker_client)
     edited = project / "src" / "mod0.py"
     proc = subprocess.Popen(
         [sys.executable, "-m", "devkit", "bench", str(project), "--scenarios", "source"],
@@ -330,6 +377,8 @@ def test_interrupted_scenario_restores_the_tree(
             time.sleep(0.1)
         time.sleep(3)  # inside the build now (its last step sleeps 60 s)
         assert proc.poll() is None
+        build = _descendants(proc.pid)  # the docker CLI, and with buildx its plugin
+        run_label = _run_label(pid for pid, _ in build)
         if group:
             os.killpg(proc.pid, signum)
         else:
@@ -341,10 +390,12 @@ def test_interrupted_scenario_restores_the_tree(
             proc.wait()
     assert proc.returncode == 130, err
     assert "interrupted" in err
-    with pytest.raises(ProcessLookupError):  # the docker CLI is gone too
+    with pytest.raises(ProcessLookupError):  # nothing is left in devkit's process group
         os.killpg(proc.pid, 0)
+    now = {(pid, started) for pid, (_, started) in _processes().items()}
+    assert not build & now, f"left running or unreaped: {sorted(build & now)}"
     assert _snapshot(project) == before
-    assert _bench_images(docker_client) == images_before
+    assert _bench_images(docker_client, run_label) == set()
 
 
 def test_cli_json_csv_and_baseline(

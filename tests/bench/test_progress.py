@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import pytest
 
-from devkit.bench_progress import ProgressParser, parse_progress, parse_size
+from devkit.bench.progress import ProgressParser, parse_progress, parse_size
 
 COLD = """\
 #1 [internal] load build definition from Dockerfile

@@ -1,0 +1,377 @@
+"""Running the scenarios: :class:`Bench` builds each Dockerfile through a docker CLI that uses
+BuildKit, applies and undoes the scenario edits through a :class:`TreeGuard`, measures each
+build and reports progress to an :class:`Observer` (the CLI draws its live view from it)."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import time
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from devkit import buildcontext, engine
+from devkit.bench import process
+from devkit.bench.edits import dependency_edit, pick_manifest, pick_source_file, source_edit
+from devkit.bench.isolate import isolate_cache_mounts
+from devkit.bench.progress import BuildProgress, ProgressParser, Vertex
+from devkit.bench.report import SCENARIO_TITLES, SCENARIOS, BuildResult, Report
+from devkit.bench.targets import Target, context_alias
+from devkit.bench.treeguard import TreeGuard, journal_dir, recover
+from devkit.buildkit import BuildKitInfo
+from devkit.errors import DevkitError
+from devkit.labels import BENCH_LABEL, MANAGED_LABEL
+
+IMAGE_REPO = "devkit-bench"
+
+
+# --------------------------------------------------------------------------- observer
+
+
+class Observer:
+    """Receives progress while the bench runs (the CLI draws its live view from this)."""
+
+    def build_started(self, target: str, scenario: str, repeat: int, command: list[str]) -> None:
+        """A build is about to start."""
+
+    def vertex(self, target: str, scenario: str, vertex: Vertex, progress: BuildProgress) -> None:
+        """A progress line updated ``vertex``."""
+
+    def build_finished(self, result: BuildResult) -> None:
+        """A build finished and was measured."""
+
+    def planned(self, builds: int) -> None:
+        """How many measured builds the run will make (warm-up builds not counted)."""
+
+    def note(self, message: str) -> None:
+        """Something the user may want to know (cleanup, restored files)."""
+
+
+# --------------------------------------------------------------------------- the runner
+
+
+@dataclass
+class BenchOptions:
+    """What to run (the CLI fills this from its arguments)."""
+
+    repeat: int = 1
+    #: None: every scenario, skipping (with a note) source/deps when there is nothing to edit.
+    scenarios: tuple[str, ...] | None = None
+    source_file: Path | None = None
+    dep_file: Path | None = None
+    dep_line: str | None = None
+    labels: dict[str, str] = field(default_factory=dict)
+
+
+class Bench:
+    """Runs the scenarios for one or two :class:`Target` s and returns a :class:`Report`."""
+
+    def __init__(
+        self,
+        targets: Sequence[Target],
+        info: BuildKitInfo,
+        options: BenchOptions | None = None,
+        observer: Observer | None = None,
+    ) -> None:
+        if not targets:
+            raise DevkitError("nothing to bench")
+        self.targets = list(targets)
+        self.info = info.require()
+        self.options = options or BenchOptions()
+        self.observer = observer or Observer()
+        self.run_id = uuid.uuid4().hex[:10]
+        self._images: list[str] = []
+        # Cache-mount ids this run gave its Dockerfile copies, prunable or not.
+        self._tagged_ids: list[str] = []
+        self._untagged_ids: list[str] = []
+        self._client: Any = None
+        self._context_paths: dict[str, Path] = {}
+
+    # -- public
+
+    def run(self) -> Report:
+        """Run every scenario; the tree is restored and our images removed whatever happens."""
+        from devkit.engine import connect
+
+        scenarios = list(self.options.scenarios or SCENARIOS)
+        for scenario in scenarios:
+            if scenario not in SCENARIOS:
+                raise DevkitError(f"unknown scenario {scenario!r} (one of {', '.join(SCENARIOS)})")
+        restored, skipped = recover()
+        for path in restored:
+            self.observer.note(f"restored {path}, left edited by an interrupted devkit bench run")
+        for path in skipped:
+            self.observer.note(
+                f"{path} was edited by an interrupted devkit bench run and changed since: "
+                "left as it is (look for a line 'by devkit bench')"
+            )
+        main = self.targets[0]
+        sent = {t.name: buildcontext.sent(t.dockerfile, t.context) for t in self.targets}
+        files = {name: s.regular_files() for name, s in sent.items()}
+        sizes = {name: s.bytes for name, s in sent.items()}
+        report = Report(
+            context=str(main.context),
+            buildkit=self.info.describe(),
+            repeat=self.options.repeat,
+            targets=self.targets,
+            results=[],
+        )
+        edits: dict[str, Path] = {}
+        for scenario, given, pick in (
+            ("source", self.options.source_file, pick_source_file),
+            ("deps", self.options.dep_file, pick_manifest),
+        ):
+            if scenario not in scenarios:
+                continue
+            if given is not None:
+                if not given.is_file():
+                    raise DevkitError(
+                        f"{given} (the file to edit for the {scenario} scenario) does not exist"
+                    )
+                edits[scenario] = given
+                continue
+            try:
+                edits[scenario] = pick(main, files[main.name])
+            except DevkitError as exc:
+                if self.options.scenarios is not None:  # asked for by name: an error
+                    raise
+                scenarios.remove(scenario)
+                report.skipped[scenario] = str(exc)
+                self.observer.note(f"{SCENARIO_TITLES[scenario]} skipped: {exc}")
+        self.observer.planned(len(scenarios) * self.options.repeat * len(self.targets))
+        self._client = connect()
+        self._context_paths = {t.name: context_alias(t) for t in self.targets}
+        # Cache mounts get per-run ids only when a cold build is asked for; otherwise the
+        # scenarios run against the user's own cache, as their rebuilds do.
+        isolate = "cold" in scenarios
+        workdir = Path(tempfile.mkdtemp(prefix=f"devkit-bench-{self.run_id}-"))
+        try:
+            journal = journal_dir() / f"{self.run_id}.json"
+            with TreeGuard(journal) as tree:
+                for rep in range(1, self.options.repeat + 1):
+                    order = self.targets if rep % 2 else list(reversed(self.targets))
+                    copies = {
+                        t.name: self._dockerfile_copy(t, workdir / f"r{rep}-{i}", rep, isolate)
+                        for i, t in enumerate(self.targets)
+                    }
+                    if not isolate and (rep == 1 or edits):
+                        # Without a cold build first, "no-op" must still follow a build of
+                        # this very tree (not of the previous repeat's last edit): warm the
+                        # cache up, unmeasured.
+                        for target in order:
+                            if rep == 1:
+                                self.observer.note(f"{target.name}: warm-up build (not measured)")
+                            self._build(target, copies[target.name], "warmup", rep, 0)
+                    for scenario in scenarios:
+                        for target in order:
+                            # Each Dockerfile gets its own edit (same line, its own token): with
+                            # stages in common, the second would otherwise reuse the layers
+                            # the first just built for the very same edit.
+                            edit = self._apply(
+                                scenario,
+                                tree,
+                                edits.get(scenario),
+                                f"{rep}-{self.targets.index(target)}",
+                            )
+                            result = self._build(
+                                target, copies[target.name], scenario, rep, sizes[target.name]
+                            )
+                            result.edit = edit
+                            report.results.append(result)
+                            self.observer.build_finished(result)
+                        tree.restore()
+        finally:
+            try:
+                self._cleanup()
+            finally:
+                shutil.rmtree(workdir, ignore_errors=True)
+                self._client.close()
+        return report
+
+    # -- scenario edits
+
+    def _apply(self, scenario: str, tree: TreeGuard, path: Path | None, key: str) -> str | None:
+        token = f"{self.run_id}-{key}"
+        if path is None:
+            return None
+        if scenario == "source":
+            tree.write(path, source_edit(path, token))
+            return f"{self._rel(path)}: comment line appended"
+        data, desc = dependency_edit(path, token, self.options.dep_line)
+        tree.write(path, data)
+        return f"{self._rel(path)}: {desc}"
+
+    def _rel(self, path: Path) -> str:
+        try:
+            return str(path.resolve().relative_to(self.targets[0].context.resolve()))
+        except ValueError:
+            return str(path)
+
+    def _dockerfile_copy(self, target: Target, folder: Path, rep: int, isolate: bool) -> Path:
+        """A copy of the Dockerfile (and its own .dockerignore), with per-run cache-mount ids
+        when ``isolate``."""
+        folder.mkdir(parents=True)
+        new = target.dockerfile.read_text(encoding="utf-8")
+        if isolate:
+            # One suffix per Dockerfile and repeat: with --compare, B's cold build must not
+            # find the cache mounts A's cold build just filled.
+            index = self.targets.index(target)
+            isolated = isolate_cache_mounts(new, f"{self._token}-{index}-{rep}")
+            new = isolated.text
+            self._tagged_ids += isolated.tagged
+            self._untagged_ids += isolated.untagged
+        copy = folder / target.dockerfile.name
+        copy.write_text(new, encoding="utf-8")
+        specific = target.dockerfile.with_name(target.dockerfile.name + ".dockerignore")
+        if specific.is_file():
+            shutil.copyfile(specific, folder / specific.name)
+        return copy
+
+    # -- one build
+
+    def _build(
+        self, target: Target, dockerfile: Path, scenario: str, rep: int, ctx_size: int
+    ) -> BuildResult:
+        index = self.targets.index(target)
+        tag = f"{IMAGE_REPO}:{self.run_id}-{index}-{scenario}-{rep}"
+        iidfile = dockerfile.parent / f"iid-{scenario}"
+        argv = [
+            *self.info.build_command(),
+            "--progress=plain",
+            "-f",
+            str(dockerfile),
+            "--iidfile",
+            str(iidfile),
+            "-t",
+            tag,
+            "--label",
+            f"{MANAGED_LABEL}=true",
+            "--label",
+            f"{BENCH_LABEL}={self.run_id}",
+        ]
+        for key, value in self.options.labels.items():
+            argv += ["--label", f"{key}={value}"]
+        if target.stage:
+            argv += ["--target", target.stage]
+        if scenario == "cold":
+            argv.append("--no-cache")
+        argv.append(str(self._context_paths.get(target.name, target.context)))
+        self.observer.build_started(target.name, scenario, rep, argv)
+        parser = ProgressParser()
+        tail: list[str] = []
+        self._images.append(tag)
+        started = time.monotonic()
+        proc = process.start(argv, self.info.build_env())
+        try:
+            assert proc.stdout is not None
+            for line in proc.stdout:
+                tail = [*tail[-29:], line.rstrip("\n")]
+                vertex = parser.feed(line)
+                if vertex is not None:
+                    self.observer.vertex(target.name, scenario, vertex, parser.progress)
+            code = proc.wait()
+        finally:
+            process.stop(proc)
+        wall = time.monotonic() - started
+        progress = parser.progress
+        if code != 0:
+            errors = progress.errors or [ln for ln in tail if ln.strip()][-3:]
+            raise DevkitError(
+                f"{target.name}: the {SCENARIO_TITLES[scenario]} build failed (exit {code}): "
+                + " | ".join(e.strip() for e in errors)[-600:]
+            )
+        if progress.steps_total == 0:
+            raise DevkitError(
+                f"{target.name}: the build printed no BuildKit steps; is this BuildKit?"
+            )
+        size, layers = self._inspect(tag)
+        self._remove_image(tag)
+        slowest = sorted(
+            ((v.instruction[:80], v.duration or 0.0) for v in progress.steps if not v.cached),
+            key=lambda item: -item[1],
+        )[:3]
+        return BuildResult(
+            target=target.name,
+            scenario=scenario,
+            repeat=rep,
+            wall_seconds=round(wall, 3),
+            steps_total=progress.steps_total,
+            steps_cached=progress.steps_cached,
+            context_transferred=progress.context_bytes,
+            context_size=ctx_size,
+            image_size=size,
+            layers=layers,
+            slowest_steps=slowest,
+        )
+
+    # -- engine side
+
+    def _inspect(self, tag: str) -> tuple[int | None, int | None]:
+        try:
+            attrs = self._client.images.get(tag).attrs
+        except engine.DOCKER_ERRORS:
+            return None, None
+        layers = attrs.get("RootFS", {}).get("Layers") or []
+        return int(attrs.get("Size", 0)), len(layers)
+
+    def _remove_image(self, tag: str) -> None:
+        """Untag our image (never forced: an identical image someone else tagged survives)."""
+        import docker.errors
+
+        try:
+            self._client.images.remove(tag, noprune=False)
+        except docker.errors.ImageNotFound:
+            pass
+        except engine.DOCKER_ERRORS as exc:
+            self.observer.note(f"could not remove {tag}: {engine.describe(exc)}")
+            return
+        if tag in self._images:
+            self._images.remove(tag)
+
+    def _cleanup(self) -> None:
+        """Remove images this run made and the cache mounts its isolated builds created.
+
+        A cache-mount record is pruned only when its description carries this run's token
+        (see :func:`isolate_cache_mounts`): never one of another build, whenever it was made.
+        """
+        for tag in list(self._images):
+            self._remove_image(tag)
+        if self._untagged_ids:
+            self.observer.note(
+                "left in the build cache (exec-form or heredoc RUN: their records cannot be "
+                "told apart from other builds'): cache mounts " + ", ".join(self._untagged_ids)
+            )
+        if not self._tagged_ids:
+            return
+        try:
+            records = self._client.api.df().get("BuildCache") or []
+        except engine.DOCKER_ERRORS as exc:
+            # e.g. a busy engine taking longer than the client's timeout to size its cache
+            self.observer.note(
+                f"could not list the build cache to prune ours ({engine.describe(exc)}); "
+                "left: cache mounts " + ", ".join(self._tagged_ids)
+            )
+            return
+        pruned = 0
+        for record in records:
+            if record.get("Type") != "exec.cachemount" or record.get("InUse"):
+                continue
+            if self._token not in str(record.get("Description", "")):
+                continue
+            try:
+                self._client.api.prune_builds(filters={"id": [record["ID"]]})
+                pruned += 1
+            except engine.DOCKER_ERRORS as exc:
+                self.observer.note(
+                    f"could not prune cache mount {record['ID']}: {engine.describe(exc)}"
+                )
+        if pruned:
+            self.observer.note(f"pruned {pruned} cache mount(s) this run created")
+
+    @property
+    def _token(self) -> str:
+        """Marks this run's cache-mount ids and the RUN commands that use them."""
+        return f"devkit-bench-{self.run_id}"
