@@ -56,8 +56,12 @@ def test_subprocess_defaults_json_reports_what_was_detected_and_rendered(tmp_pat
     assert report["answers"]["python_package_manager"] == "uv"
     assert report["answers"]["project_name"] == "python-node-mix"
     assert report["plan"] is None and report["backup"] is None
-    # The repository's own manifests stay; nothing else of the template's starters is written.
-    assert sorted(report["kept"]) == ["package.json", "pyproject.toml"]
+    # The detected manifests are the template's python_manifests / node_manifests: it renders
+    # no starter manifest at all, and the repository's own files stay as they were.
+    assert report["kept"] == [] and report["skipped"] == []
+    assert report["answers"]["python_manifests"][0] == "pyproject.toml"
+    assert "package.json" in report["answers"]["node_manifests"]
+    assert not {"requirements.txt", "package.json", "pyproject.toml"} & set(report["files"])
     assert ".devcontainer/Dockerfile" in report["files"]
     answers = recorded(target)
     assert answers["stacks"] == ["python", "node"]
@@ -83,8 +87,8 @@ def test_no_starter_manifest_beside_the_repositorys_own(tmp_path: Path, capsys: 
     target = copy_fixture("extras-flit", tmp_path)
     assert main(["new", str(target), "--defaults"]) == 0
     assert not (target / "requirements.txt").exists()
-    out = capsys.readouterr().out
-    assert "Not written: requirements.txt (starter manifests; the repository has its own)" in out
+    capsys.readouterr()
+    assert recorded(target)["python_manifests"] == ["pyproject.toml"]
     # A Node repository with a pyproject.toml that only configures tools still has Python
     # manifests of its own: no requirements.txt. A stack it does not use yet (go) gets its
     # starter, which the new stack's dependency stage needs.
@@ -93,7 +97,10 @@ def test_no_starter_manifest_beside_the_repositorys_own(tmp_path: Path, capsys: 
     assert main(["new", str(node), "--defaults", "--data", "stacks=node,python,go", "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["skipped"] == ["requirements.txt"]
-    assert report["kept"] == ["package.json"]
+    out = capsys.readouterr().out
+    assert main(["new", str(node), "--defaults", "--force", "--data", "stacks=node,python,go"]) == 0
+    out = capsys.readouterr().out
+    assert "Not written: requirements.txt (starter manifests; the repository has its own)" in out
     assert "go.mod" in report["files"]
     assert not (node / "requirements.txt").exists()
 

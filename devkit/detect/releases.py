@@ -87,6 +87,13 @@ LINES: dict[str, tuple[Line, ...]] = {
     "dotnet": DOTNET,
 }
 
+#: The lines the default base image's distribution ships (Debian 13, ``debian:trixie-slim``):
+#: a range they satisfy resolves to them, so the toolchain comes from apt instead of an
+#: upstream download (which a network without access to the upstream servers cannot make).
+#: Lines past their end of life are never preferred (Debian 13's Node 20 and Go 1.24).
+DISTRIBUTION = {"python": "3.13", "node": "20", "go": "1.24"}
+DISTRIBUTION_NAME = "Debian 13"
+
 #: Node's LTS code names, as ``.nvmrc`` may say them (``lts/iron``).
 NODE_LTS_NAMES = {
     "argon": 4, "boron": 6, "carbon": 8, "dubnium": 10, "erbium": 12, "fermium": 14,
@@ -100,6 +107,15 @@ YARN_CLASSIC = "1.22.22"
 def newest_line(tool: str) -> Line:
     """The newest line of ``tool`` that a bare range may resolve to."""
     return [line for line in LINES[tool] if line.chosen_for_ranges][-1]
+
+
+def distribution_line(tool: str) -> Line | None:
+    """The default base image's own line of ``tool`` when it is still maintained, else None."""
+    value = DISTRIBUTION.get(tool)
+    if value is None:
+        return None
+    line = line_of(tool, tuple(int(p) for p in value.split(".")))
+    return line if line is not None and not line.eol else None
 
 
 def line_of(tool: str, version: Version) -> Line | None:

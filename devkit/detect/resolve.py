@@ -10,7 +10,10 @@ The rule: the newest release that satisfies every constraint.
   satisfy every **range** (``requires-python``, ``engines.node``, go.mod's ``go``…) and, when
   possible, every **lock** constraint (a locked package's own ``engines.node``). Among them
   the newest line **CI** tests with wins (CI is the tie-breaker and upper bound: it proves the
-  version works); else the newest line.
+  version works); else the newest line. Except: the line the default base image's
+  distribution ships (:data:`.releases.DISTRIBUTION`, Debian 13's Python 3.13) wins when it
+  fits every range and lock and CI, if any, tests with it too: it comes from apt, with no
+  upstream download (which networks without access to python.org/astral cannot make).
 * Lock constraints that no current release satisfies (old packages with an upper bound) are
   ignored: npm and pnpm only warn about those.
 """
@@ -23,6 +26,9 @@ from collections.abc import Sequence
 from devkit.detect import releases, specs
 from devkit.detect.model import CI, LOCK, PIN, RANGE, Conflict, Constraint, Resolved, Source
 from devkit.detect.specs import Predicate, Version
+
+#: Why a range resolved to the distribution's own line.
+DISTRO_REASON = f"the {releases.DISTRIBUTION_NAME} version, which fits (from apt, no download)"
 
 #: Pins that are words, not numbers, kept as written (rustup channels).
 _WORD_PINS = {"stable", "beta", "nightly"}
@@ -164,6 +170,7 @@ def _from_ranges(
             + ", ".join(f"{c.source} needs {c.spec}" for c, _ in locks[:3])
         )
     ok = with_locks or ok
+    distro = releases.distribution_line(tool)
     tested = [
         (line, c)
         for c, version in ci_lines
@@ -172,13 +179,18 @@ def _from_ranges(
     ]
     if tested:
         line, c = max(tested, key=lambda pair: pair[0].line)
+        on_distro = [c for line, c in tested if line is distro]
+        if distro is not None and on_distro and line is not distro:
+            return Resolved(specs.show(distro.line), on_distro[0].source, DISTRO_REASON, kept)
         return Resolved(
             specs.show(line.line), c.source, "newest version CI tests with that fits", kept
         )
     if not ranges and not locks:
         return None
-    preferred = [line for line in ok if line.chosen_for_ranges] or ok
     source = ranges[0][0].source if ranges else _binding(locks, lines)
+    if distro is not None and distro in ok:
+        return Resolved(specs.show(distro.line), source, DISTRO_REASON, kept)
+    preferred = [line for line in ok if line.chosen_for_ranges] or ok
     return Resolved(specs.show(preferred[-1].line), source, "newest release line that fits", kept)
 
 

@@ -24,9 +24,23 @@ def test_nothing_found_is_no_version() -> None:
 def test_a_range_gives_the_newest_line_that_fits() -> None:
     result, conflicts, _ = run("python", c("python", ">=3.10", RANGE, "pyproject.toml", 6))
     assert result is not None
-    assert result.value == ".".join(map(str, releases.newest_line("python").line)) == "3.14"
+    # Debian 13's own Python fits: it wins over the newest line (3.14, an upstream download).
+    assert result.value == ".".join(map(str, releases.distribution_line("python").line)) == "3.13"
+    assert "Debian 13" in result.reason
     assert str(result.source) == "pyproject.toml:6"
     assert conflicts == []
+    result, _, _ = run("python", c("python", ">=3.14", RANGE))
+    assert result is not None and result.value == "3.14"  # the distribution's does not fit
+    assert result.value == ".".join(map(str, releases.newest_line("python").line))
+    # CI that tests 3.13 and 3.14: the distribution's; CI that stops at 3.12: CI's.
+    ci = [c("python", v, CI, ".github/workflows/test.yml") for v in ("3.12", "3.13", "3.14")]
+    result, _, _ = run("python", c("python", ">=3.10", RANGE), *ci)
+    assert result is not None and result.value == "3.13" and "Debian 13" in result.reason
+    result, _, _ = run("python", c("python", ">=3.10", RANGE), *ci[:1])
+    assert result is not None and result.value == "3.12"
+    # Debian 13's Node 20 is past its end of life: never preferred.
+    result, _, _ = run("node", c("node", ">=20", RANGE))
+    assert result is not None and result.value == "26"
     result, _, _ = run("python", c("python", ">=3.10,<3.13", RANGE))
     assert result is not None and result.value == "3.12"
 
@@ -57,7 +71,7 @@ def test_ci_is_the_tie_breaker_and_upper_bound() -> None:
     assert result is not None and result.value == "22"
     # "3.x" and "lts/*" are lines too.
     result, _, _ = run("python", c("python", "3.x", CI))
-    assert result is not None and result.value == "3.14"
+    assert result is not None and result.value == "3.13"  # 3.x includes Debian 13's
     result, _, _ = run("node", c("node", "lts/*", CI))
     assert result is not None and result.value == "26"
 
@@ -131,7 +145,7 @@ def test_ranges_nothing_satisfies_are_a_conflict() -> None:
     result, conflicts, _ = run(
         "python", c("python", ">=3.12", RANGE, "a"), c("python", "<3.11", RANGE, "b")
     )
-    assert result is not None and result.value == "3.14"  # following the first
+    assert result is not None and result.value == "3.13"  # following the first (Debian 13's fits)
     assert "no release satisfies every constraint" in conflicts[0].message
 
 
