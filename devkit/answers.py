@@ -1,23 +1,26 @@
-"""The answers for ``devkit new``: defaults, answers files, ``--data`` values and validation.
+"""The answers for ``devkit new``: defaults, ``--data`` values, layers and validation
+(answers files and the CA file are read by :mod:`devkit.answer_files`).
 
 Everything here is driven by ``schemas/answers.schema.json`` — the single source of truth for
 which keys exist, their types and their defaults. :func:`layers` merges them in this order,
-later ones winning: schema defaults < the folder's name < answers file < ``--data KEY=VALUE``
-< the wizard (:meth:`Layers.complete`).
+later ones winning: schema defaults < the folder's name < what was detected in the folder
+(:mod:`devkit.detect`) < answers file < ``--data KEY=VALUE`` < the wizard
+(:meth:`Layers.complete`).
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import copy
 import json
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+# Re-exported: reading the answers file and the CA file are part of this module's API.
+from devkit.answer_files import load_file as load_file
+from devkit.answer_files import read_ca_file as read_ca_file
 from devkit.errors import DevkitError, UsageError
 from devkit.schema import load_schema, validate, validation_errors
 
@@ -25,10 +28,6 @@ SCHEMA_NAME = "answers.schema.json"
 
 _TRUE = {"true", "yes", "y", "on", "1"}
 _FALSE = {"false", "no", "n", "off", "0"}
-
-_PEM_BLOCK = re.compile(
-    r"-----BEGIN CERTIFICATE-----\s*(?P<body>[A-Za-z0-9+/=\s]+?)\s*-----END CERTIFICATE-----"
-)
 
 
 def schema() -> dict[str, Any]:
@@ -63,7 +62,8 @@ def field_errors(key: str, value: Any) -> list[str]:
 _QUICK_KEYWORDS = frozenset(
     {"$schema", "$id", "title", "description", "default", "examples", "x-rule", "type", "enum",
      "properties", "additionalProperties", "required", "minLength", "maxLength", "pattern",
-     "minimum", "maximum", "items", "minItems", "maxItems", "uniqueItems", "not", "const"}
+     "minimum", "maximum", "items", "minItems", "maxItems", "uniqueItems", "not", "const",
+     "x-when", "x-ask"}
 )  # fmt: skip
 _TYPES: dict[str, Callable[[Any], bool]] = {
     "object": lambda v: isinstance(v, dict),
@@ -191,17 +191,42 @@ def applies(key: str, answers: Mapping[str, Any]) -> bool:
     """Whether the question ``key`` is asked, given the ``answers`` so far.
 
     A key named ``<stack>_…`` (``python_package_manager``), for a stack among the schema's
-    ``stacks`` choices, only applies when that stack was chosen; every other key applies.
+    ``stacks`` choices, only applies when that stack was chosen. A key whose schema has
+    ``x-when`` (``{"stacks": "node", "node_package_manager": "pnpm"}``) applies only when every
+    condition holds: a list answer contains the value, any other answer equals it (or one of
+    them, when the value is a list). A key with ``"x-ask": false`` (manifest lists, mirrors:
+    detected, or set with ``--data`` / an answers file) is never asked. Every other key applies.
     """
+    if properties().get(key, {}).get("x-ask") is False:
+        return False
     stacks = properties().get("stacks", {}).get("items", {}).get("enum", [])
     stack = next((str(s) for s in stacks if key.startswith(f"{s}_")), None)
-    return stack is None or stack in answers.get("stacks", [])
+    if stack is not None and stack not in answers.get("stacks", []):
+        return False
+    when = properties().get(key, {}).get("x-when", {})
+    return all(_holds(answers.get(k), v) for k, v in when.items())
+
+
+def _holds(answer: Any, wanted: Any) -> bool:
+    options = wanted if isinstance(wanted, list) else [wanted]
+    if isinstance(answer, list):
+        return any(o in answer for o in options)
+    return answer in options
 
 
 def name_from_folder(target: Path) -> str | None:
-    """The target folder's name if it is a valid project name, else ``None``."""
-    name = target.resolve().name
-    return name if not field_errors("project_name", name) else None
+    """The target folder's name as a project name (``commander.js`` → ``commander-js``), or
+    ``None`` when even that is not a valid one (the wizard then asks for it)."""
+    name = slug(target.resolve().name)
+    return name if name and not field_errors("project_name", name) else None
+
+
+def slug(text: str) -> str:
+    """``text`` in a project name's alphabet: lowercase, every run of other characters one
+    hyphen, no leading digits or hyphens, no trailing hyphen, at most 40 characters."""
+    name = re.sub(r"[^a-z0-9]+", "-", text.lower())
+    name = re.sub(r"^[^a-z]+", "", name)[:40]
+    return name.rstrip("-")
 
 
 def parse_value(key: str, text: str) -> Any:
@@ -256,67 +281,6 @@ def parse_data(items: Iterable[str], *, other_keys_as_text: bool = False) -> dic
     return result
 
 
-def load_file(path: Path, *, target: Path | None = None) -> dict[str, Any]:
-    """Read an answers file (YAML or JSON — JSON is read by the YAML parser too).
-
-    Keys starting with ``_`` (Copier's bookkeeping in ``.copier-answers.yml``) are ignored, so a
-    project's recorded answers can seed a new project. The ``project_name`` of such recorded
-    answers names *that* project: unless the file lies in ``target`` itself, it is dropped, so
-    the new project is named after its own folder and never shares the other's volumes.
-    Unknown keys are reported by :func:`check`.
-    """
-    import yaml
-
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise DevkitError(f"answers file {path} does not exist") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DevkitError(f"cannot read answers file {path}: {exc}") from None
-    if path.suffix.lower() == ".json":
-        # YAML would accept JSON with mistakes (trailing commas); a .json file gets JSON's rules.
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise DevkitError(
-                f"answers file {path} is not valid JSON (line {exc.lineno}, column {exc.colno}): "
-                f"{exc.msg}"
-            ) from None
-    else:
-        try:
-            data = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            where = getattr(exc, "problem_mark", None)
-            at = f" (line {where.line + 1}, column {where.column + 1})" if where else ""
-            raise DevkitError(f"answers file {path} is not valid YAML or JSON{at}") from None
-    answers = _answers_mapping(path, data)
-    recorded = isinstance(data, dict) and "_src_path" in data
-    if recorded and (target is None or path.resolve().parent != target.resolve()):
-        answers.pop("project_name", None)
-    return answers
-
-
-def _answers_mapping(path: Path, data: Any) -> dict[str, Any]:
-    if data is None:
-        return {}
-    if not isinstance(data, dict):
-        raise DevkitError(
-            f"answers file {path} must hold a mapping of answers (key: value), "
-            f"not a {type(data).__name__}"
-        )
-    props = properties()
-    answers: dict[str, Any] = {}
-    for key, value in data.items():
-        key = str(key)
-        if key.startswith("_"):
-            continue
-        if isinstance(value, str) and props.get(key, {}).get("type") == "array":
-            # `stacks: python, node` reads as one string in YAML; take it as --data would.
-            value = parse_value(key, value)
-        answers[key] = value
-    return answers
-
-
 def merge(*layers: Mapping[str, Any]) -> dict[str, Any]:
     """Later layers win, key by key."""
     merged: dict[str, Any] = {}
@@ -331,11 +295,13 @@ class Layers:
 
     ``given`` holds the answers file's and ``--data``'s answers (a wizard never asks them
     again); ``answers`` is every layer so far: the schema's defaults < the folder's name as
-    ``project_name`` < the answers file < ``--data``.
+    ``project_name`` < what was detected < the answers file < ``--data``. ``detected`` names
+    the file each detected answer that is still in force came from (the wizard shows it).
     """
 
     given: dict[str, Any]
     answers: dict[str, Any]
+    detected: dict[str, str] = field(default_factory=dict)
 
     def check_given(self) -> None:
         """Before a wizard asks anything: refuse a bad given answer now, not after the questions.
@@ -362,11 +328,19 @@ class Layers:
         return answers
 
 
-def layers(target: Path, answers_file: Path | None, data: Iterable[str]) -> Layers:
+def layers(
+    target: Path,
+    answers_file: Path | None,
+    data: Iterable[str],
+    detected: Mapping[str, Any] | None = None,
+    detected_from: Mapping[str, str] | None = None,
+) -> Layers:
     """Gather the answers for rendering into ``target``, later layers winning.
 
     The schema's defaults, the folder's name as ``project_name`` (when it is a valid one),
-    the answers file (:func:`load_file`), then ``--data KEY=VALUE`` items (:func:`parse_data`).
+    the ``detected`` answers (:func:`devkit.detect.adopt`; ``detected_from`` names each one's
+    file), the answers file (:func:`load_file`), then ``--data KEY=VALUE`` items
+    (:func:`parse_data`).
     Raises :class:`DevkitError` (or :class:`UsageError` for a malformed ``--data``) for what
     cannot be read; the values themselves are checked by :meth:`Layers.check_given` and
     :meth:`Layers.complete`.
@@ -378,7 +352,9 @@ def layers(target: Path, answers_file: Path | None, data: Iterable[str]) -> Laye
     if folder_name:
         initial["project_name"] = folder_name
     given = merge(from_file, from_data)
-    return Layers(given=given, answers=merge(initial, given))
+    found = dict(detected or {})
+    sources = {k: (detected_from or {}).get(k, "the repository") for k in found if k not in given}
+    return Layers(given=given, answers=merge(initial, found, given), detected=sources)
 
 
 def check(answers: Mapping[str, Any]) -> None:
@@ -397,38 +373,3 @@ def check(answers: Mapping[str, Any]) -> None:
     ca = answers.get("ca_certificates") or ""
     if ca:
         read_ca_file(Path(ca))
-
-
-def read_ca_file(path: Path) -> str:
-    """The PEM certificates in ``path``, normalised; raises if there is none.
-
-    Only ``CERTIFICATE`` blocks are kept, so a private key pasted into the same file never
-    ends up in an image.
-    """
-    try:
-        text = path.expanduser().read_text(encoding="utf-8", errors="replace")
-    except FileNotFoundError:
-        raise DevkitError(f"ca_certificates: file {path} does not exist") from None
-    except IsADirectoryError:
-        raise DevkitError(f"ca_certificates: {path} is a folder, not a PEM file") from None
-    except OSError as exc:
-        raise DevkitError(f"ca_certificates: cannot read {path}: {exc.strerror}") from None
-    blocks = []
-    for match in _PEM_BLOCK.finditer(text):
-        body = "".join(match.group("body").split())
-        try:
-            der = base64.b64decode(body, validate=True)
-        except (binascii.Error, ValueError):
-            continue
-        if der[:1] != b"\x30":  # every X.509 certificate is a DER SEQUENCE
-            continue
-        lines = [body[i : i + 64] for i in range(0, len(body), 64)]
-        blocks.append(
-            "-----BEGIN CERTIFICATE-----\n" + "\n".join(lines) + "\n-----END CERTIFICATE-----\n"
-        )
-    if not blocks:
-        raise DevkitError(
-            f"ca_certificates: {path} holds no PEM certificate "
-            "(expected '-----BEGIN CERTIFICATE-----' blocks)"
-        )
-    return "".join(blocks)

@@ -31,6 +31,8 @@ TEST_SESSION = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
 TEST_LABELS = {TEST_LABEL: TEST_SESSION}
 TEST_LABEL_ARG = f"{TEST_LABEL}={TEST_SESSION}"  # for `docker build --label`, filters
 BASE_IMAGE = "debian:bookworm-slim"
+#: The template's default base image (Debian 13), made the same way.
+TRIXIE_IMAGE = "debian:trixie-slim"
 BUSYBOX_IMAGE = "busybox:latest"
 
 
@@ -95,6 +97,13 @@ def base_image(docker_client: Any) -> str:
     """The locally made ``debian:bookworm-slim`` (debootstrap + docker import)."""
     _need_image(docker_client, BASE_IMAGE)
     return BASE_IMAGE
+
+
+@pytest.fixture(scope="session")
+def trixie_image(docker_client: Any) -> str:
+    """The locally made ``debian:trixie-slim``, the template's default base image."""
+    _need_image(docker_client, TRIXIE_IMAGE)
+    return TRIXIE_IMAGE
 
 
 @pytest.fixture(scope="session")

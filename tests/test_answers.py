@@ -86,17 +86,18 @@ def test_layers_defaults_folder_name_file_then_data(tmp_path: Path) -> None:
         "uid": 1002,
         "stacks": ["go"],
     }
-    # Nothing given: only the defaults and the folder's name; an invalid folder name is none.
-    assert ans.layers(tmp_path / "Bad Name", None, []) == ans.Layers({}, ans.defaults())
+    # Nothing given: only the defaults and the folder's name; a folder name that cannot
+    # become a project name is none.
+    assert ans.layers(tmp_path / "42", None, []) == ans.Layers({}, ans.defaults())
 
 
 def test_layers_check_given_answers_before_any_question(tmp_path: Path) -> None:
-    layers = ans.layers(tmp_path / "Bad Name", None, ["uid=0"])
+    layers = ans.layers(tmp_path / "42", None, ["uid=0"])
     with pytest.raises(DevkitError, match="uid"):
         layers.check_given()  # the placeholder name stands in: only uid is wrong
-    ans.layers(tmp_path / "Bad Name", None, []).check_given()  # nothing given, nothing to say
+    ans.layers(tmp_path / "42", None, []).check_given()  # nothing given, nothing to say
     with pytest.raises(DevkitError, match="project_name: missing"):
-        ans.layers(tmp_path / "Bad Name", None, []).complete()
+        ans.layers(tmp_path / "42", None, []).complete()
 
 
 def test_layers_complete_puts_the_wizard_on_top_and_records_an_absolute_ca_path(
@@ -109,76 +110,6 @@ def test_layers_complete_puts_the_wizard_on_top_and_records_an_absolute_ca_path(
     assert final["uid"] == 1003
     assert final["ca_certificates"] == str(tmp_path / "corp.pem")
     assert layers.answers["ca_certificates"] == "corp.pem"  # the layers are left as they were
-
-
-def test_load_yaml_and_json_files(tmp_path: Path) -> None:
-    yml = tmp_path / "a.yml"
-    yml.write_text("project_name: api\nstacks: [go, rust]\nuid: 1001\n")
-    assert ans.load_file(yml) == {"project_name": "api", "stacks": ["go", "rust"], "uid": 1001}
-    js = tmp_path / "a.json"
-    js.write_text(json.dumps({"project_name": "web", "dockerfile_syntax": False}))
-    assert ans.load_file(js) == {"project_name": "web", "dockerfile_syntax": False}
-
-
-def test_load_file_ignores_copier_bookkeeping(tmp_path: Path) -> None:
-    f = tmp_path / ".copier-answers.yml"
-    f.write_text("_commit: v1.0.0\n_src_path: /x\nproject_name: api\nuid: 1001\n")
-    # Re-rendering the project the answers belong to keeps its name...
-    assert ans.load_file(f, target=tmp_path) == {"project_name": "api", "uid": 1001}
-    # ...seeding another project does not: "api" names the first one (and its volumes).
-    assert ans.load_file(f, target=tmp_path / "other") == {"uid": 1001}
-    assert ans.load_file(f) == {"uid": 1001}
-    plain = tmp_path / "team.yml"  # not a project's recorded answers: the name is meant
-    plain.write_text("project_name: api\n")
-    assert ans.load_file(plain, target=tmp_path / "other") == {"project_name": "api"}
-
-
-def test_load_file_takes_a_comma_string_for_a_list(tmp_path: Path) -> None:
-    f = tmp_path / "a.yml"
-    f.write_text("stacks: python, node\nforward_ports: 8000\napt_packages: jq\n")
-    loaded = ans.load_file(f)
-    assert loaded["stacks"] == ["python", "node"]
-    assert loaded["apt_packages"] == ["jq"]
-    assert loaded["forward_ports"] == 8000  # not a string: left for validation to report
-    with pytest.raises(
-        DevkitError, match=r"forward_ports: 8000 has the wrong type; expected array"
-    ):
-        ans.check({**ans.defaults(), "project_name": "ok-name", **loaded})
-
-
-def test_load_empty_file_is_no_answers(tmp_path: Path) -> None:
-    f = tmp_path / "empty.yml"
-    f.write_text("")
-    assert ans.load_file(f) == {}
-
-
-@pytest.mark.parametrize(
-    ("content", "message"),
-    [
-        ("project_name: [unclosed\n", r"is not valid YAML or JSON \(line"),
-        ('{"project_name": "x",}', r"is not valid JSON \(line 1, column"),
-        ("- a\n- b\n", "must hold a mapping of answers"),
-        ("just text", "must hold a mapping of answers"),
-    ],
-)
-def test_load_file_rejects_non_mappings(tmp_path: Path, content: str, message: str) -> None:
-    f = tmp_path / ("bad.json" if content.startswith("{") else "bad.yml")
-    f.write_text(content)
-    with pytest.raises(DevkitError, match=message):
-        ans.load_file(f)
-
-
-def test_load_missing_file(tmp_path: Path) -> None:
-    with pytest.raises(DevkitError, match="does not exist"):
-        ans.load_file(tmp_path / "nope.yml")
-
-
-def test_unknown_keys_in_a_file_are_reported_by_check(tmp_path: Path) -> None:
-    f = tmp_path / "a.yml"
-    f.write_text("project_name: api\ncolour: blue\n")
-    with pytest.raises(DevkitError) as err:
-        ans.check(ans.merge(ans.defaults(), ans.load_file(f)))
-    assert "unknown key(s) colour" in str(err.value)
 
 
 @pytest.mark.parametrize(
@@ -236,39 +167,38 @@ def test_check_without_project_name_says_how_to_give_one() -> None:
 
 def test_name_from_folder(tmp_path: Path) -> None:
     assert ans.name_from_folder(tmp_path / "my-service") == "my-service"
-    assert ans.name_from_folder(tmp_path / "My_Service") is None
+    # A folder name that is not a project name is turned into one (issue 10: commander.js).
+    assert ans.name_from_folder(tmp_path / "commander.js") == "commander-js"
+    assert ans.name_from_folder(tmp_path / "My_Service") == "my-service"
+    assert ans.name_from_folder(tmp_path / "2fa--Tool__") == "fa-tool"
+    assert ans.name_from_folder(tmp_path / ("a" * 50)) == "a" * 40
+    # Nothing usable is left: the wizard asks (or --data project_name=... names it).
     assert ans.name_from_folder(tmp_path / "x") is None
+    assert ans.name_from_folder(tmp_path / "42") is None
+    assert ans.name_from_folder(tmp_path / "...") is None
+
+
+def test_layers_put_detection_between_the_folder_and_what_was_given(tmp_path: Path) -> None:
+    answers_file = tmp_path / "answers.yml"
+    answers_file.write_text("node_package_manager: yarn\n", encoding="utf-8")
+    detected = {"stacks": ["node"], "node_package_manager": "pnpm", "uid": 1234}
+    sources = {"stacks": "package.json", "node_package_manager": "pnpm-lock.yaml", "uid": "x"}
+    layers = ans.layers(
+        tmp_path / "shop.js", answers_file, ["uid=1001"], detected=detected, detected_from=sources
+    )
+    assert layers.answers["project_name"] == "shop-js"
+    assert layers.answers["stacks"] == ["node"]  # detected, above the schema's default
+    assert layers.answers["node_package_manager"] == "yarn"  # the answers file wins
+    assert layers.answers["uid"] == 1001  # --data wins
+    assert layers.given == {"node_package_manager": "yarn", "uid": 1001}
+    # Only detected answers still in force are marked as detected.
+    assert layers.detected == {"stacks": "package.json"}
 
 
 def test_field_errors_only_about_that_field() -> None:
     assert ans.field_errors("uid", 1000) == []
     assert ans.field_errors("uid", 0) == ["uid: 0 is out of range; allowed: 1 to 65533"]
     assert ans.field_errors("project_name", "ok-name") == []
-
-
-def test_ca_file_checks(tmp_path: Path) -> None:
-    with pytest.raises(DevkitError, match="does not exist"):
-        ans.read_ca_file(tmp_path / "missing.pem")
-    empty = tmp_path / "empty.pem"
-    empty.write_text("not a certificate\n")
-    with pytest.raises(DevkitError, match="holds no PEM certificate"):
-        ans.read_ca_file(empty)
-    garbage = tmp_path / "garbage.pem"
-    garbage.write_text("-----BEGIN CERTIFICATE-----\n!!!!\n-----END CERTIFICATE-----\n")
-    with pytest.raises(DevkitError, match="holds no PEM certificate"):
-        ans.read_ca_file(garbage)
-    with pytest.raises(DevkitError, match="is a folder"):
-        ans.read_ca_file(tmp_path)
-
-
-def test_ca_file_keeps_only_certificates(tmp_path: Path) -> None:
-    key = "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBg\n-----END PRIVATE KEY-----\n"
-    bundle = tmp_path / "corp.pem"
-    bundle.write_text("comment\n" + FAKE_PEM + key + FAKE_PEM)
-    text = ans.read_ca_file(bundle)
-    assert text.count("BEGIN CERTIFICATE") == 2
-    assert "PRIVATE KEY" not in text
-    assert "comment" not in text
 
 
 def test_check_validates_the_ca_file(tmp_path: Path) -> None:
@@ -356,6 +286,52 @@ def test_stack_questions_apply_only_to_chosen_stacks() -> None:
     assert not ans.applies("python_package_manager", {"stacks": ["go"]})
     assert not ans.applies("java_build_tool", {})
     assert ans.applies("uid", {"stacks": []})  # not a stack's question
+    assert ans.applies("go_version", {"stacks": ["go"]})
+    assert not ans.applies("go_version", {"stacks": ["python"]})
+
+
+def test_manager_questions_apply_only_to_the_chosen_manager() -> None:
+    """x-when: poetry's version only with poetry (and the python stack), pnpm's with pnpm."""
+    node_pnpm = {"stacks": ["python", "node"], "node_package_manager": "pnpm"}
+    assert ans.applies("pnpm_version", node_pnpm)
+    assert not ans.applies("yarn_version", node_pnpm)
+    assert not ans.applies("pnpm_version", {**node_pnpm, "stacks": ["python"]})
+    assert ans.applies("poetry_version", {"stacks": ["python"], "python_package_manager": "poetry"})
+    assert not ans.applies("poetry_version", {"stacks": ["python"], "python_package_manager": "uv"})
+    assert ans.applies("environments", {"stacks": ["go"]})
+
+
+def test_detected_and_network_answers_are_never_asked() -> None:
+    """x-ask false: manifests, extras, groups, mirrors come from detection, --data or a file."""
+    python_node = {"stacks": ["python", "node"], "node_package_manager": "npm"}
+    for key in ("python_manifests", "node_manifests", "python_extras", "npm_registry"):
+        assert not ans.applies(key, python_node)
+    # They are still answers: --data sets them, typed by the schema.
+    assert ans.parse_data(["python_manifests=requirements.txt,requirements/dev.txt"]) == {
+        "python_manifests": ["requirements.txt", "requirements/dev.txt"]
+    }
+    assert ans.parse_data(["npm_verify_signatures=false"]) == {"npm_verify_signatures": False}
+
+
+@pytest.mark.parametrize(
+    ("key", "good", "bad"),
+    [
+        ("python_version", ["3.13", "3.11.2"], ["3", "2.7", "3.12.x", "python3.12"]),
+        ("node_version", ["24", "24.11.1"], ["24.1", "v24", "lts", ""]),
+        ("go_version", ["1.27", "1.25.5"], ["1", "go1.25", "2.0"]),
+        ("rust_version", ["stable", "1.85", "1.91.1"], ["latest", "1"]),
+        ("dotnet_version", ["10.0", "8.0.404"], ["10", "8.0.4", "net8"]),
+        ("python_manifests", [["requirements/dev.txt", "uv.lock"]], [["/x"], ["../x"], ["a b"]]),
+        ("python_extras", [["*"], ["tests", "dev-tools"]], [["a b"], ["-x"]]),
+        ("node_mirror", ["", "http://127.0.0.1:8765/node"], ["ftp://x", "http://a b", "http://$(id)"]),
+        ("environments", ["volume", "workspace"], ["host"]),
+    ],
+)  # fmt: skip
+def test_new_answers_follow_their_rules(key: str, good: list[object], bad: list[object]) -> None:
+    for value in good:
+        assert ans.problem(key, value) is None, (key, value)
+    for value in bad:
+        assert ans.problem(key, value), (key, value)
 
 
 def test_prompt_answers_get_the_schema_type() -> None:

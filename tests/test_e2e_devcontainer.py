@@ -1,10 +1,16 @@
-"""End to end: `devkit new --defaults`, then the reference Dev Containers CLI on a real engine.
+"""End to end: `devkit new`, then the reference Dev Containers CLI on a real engine.
 
-For a python and a node project (defaults, no `# syntax=` line since nothing can be pulled):
-`devcontainer up` builds with BuildKit and starts the compose service; inside, the remote user
-is not root and can write into every named volume; after `devcontainer up
---remove-existing-container` what was written is still there. A cheap extra test builds only
-the base stage with an extra CA certificate and checks the image trusts it.
+For each small project in tests/fixtures/adopt/ (laid out like real ones: pip with
+requirements-dev and extras, a uv workspace, Poetry, npm/pnpm/Yarn workspaces, a Go module),
+rendered on the default Debian 13 base with the answers a detector gives it (no `# syntax=`
+line since nothing can be pulled): `devcontainer up` builds with BuildKit, Node.js 24 comes
+from a mirror on 127.0.0.1 filled from the npm registry (tests/toolchain_mirror.py), and the
+project's own test command passes with no step before it; the remote user is not root and can
+write into every named volume; after `devcontainer up --remove-existing-container` what was
+written and what was installed by hand are still there. Cheaper tests build single stages:
+the base stage with an extra CA certificate, the dev stage on a base that already has the
+uid, and the upstream toolchain stages against stand-ins of Go, rustup, .NET and Python builds
+(checksums checked, a wrong one refused).
 
 Every run uses unique project names and removes exactly what it made: the compose project's
 containers and network, the volumes labelled dev.devkit.project=<name>, the images labelled
@@ -26,13 +32,17 @@ from typing import Any
 
 import docker.errors
 import pytest
+import toolchain_mirror
 from conftest import TEST_LABEL_ARG, TEST_LABELS
-from template_helpers import load_devcontainer, render_cli, volume_targets
+from template_helpers import REPO_ROOT, load_devcontainer, render_cli, volume_targets
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
 UP_TIMEOUT = 1500
 EXEC_TIMEOUT = 120
+FIXTURES = REPO_ROOT / "tests" / "fixtures" / "adopt"
+#: The host's trust bundle (behind a TLS-intercepting proxy, its CA is in it).
+HOST_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
 
 
 def _env() -> dict[str, str]:
@@ -77,7 +87,7 @@ def _devcontainer() -> str:
 
 def _cleanup(client: Any, name: str) -> None:
     """Remove what one project made in the engine, and nothing else."""
-    compose_project = {"label": f"com.docker.compose.project={name}_devcontainer"}
+    compose_project = {"label": f"com.docker.compose.project={name}"}  # compose.yaml's name:
     ours = {"label": f"dev.devkit.project={name}"}
     seen = set()
     for filters in (compose_project, ours):
@@ -104,15 +114,20 @@ def _cleanup(client: Any, name: str) -> None:
 
 @pytest.fixture
 def new_project(
-    docker_client: Any, base_image: str, tmp_path: Path
-) -> Iterator[Callable[[str, dict[str, Any]], Path]]:
-    """Render a uniquely named project with `devkit new --defaults`; clean up afterwards."""
+    docker_client: Any, trixie_image: str, tmp_path: Path
+) -> Iterator[Callable[..., Path]]:
+    """Render a uniquely named project with `devkit new --defaults` (into a copy of a fixture
+    layout, when given); clean up afterwards."""
     names: list[str] = []
 
-    def make(prefix: str, data: dict[str, Any]) -> Path:
+    def make(prefix: str, data: dict[str, Any], fixture: str | None = None) -> Path:
         name = f"{prefix}-{uuid.uuid4().hex[:8]}"
         names.append(name)
-        project = render_cli(tmp_path / name, {"dockerfile_syntax": False, **data})
+        if fixture is not None:
+            shutil.copytree(FIXTURES / fixture, tmp_path / name)
+        project = render_cli(
+            tmp_path / name, {"dockerfile_syntax": False, "project_name": name, **data}
+        )
         # As on a developer's machine, the files belong to the host user whose UID the
         # template's `uid` answer matches (the tests run as root; the default uid is 1000).
         for path in [project, *project.rglob("*")]:
@@ -141,7 +156,7 @@ def _up(project: Path, *extra: str) -> tuple[dict[str, Any], str]:
     return outcome, log
 
 
-def _exec(project: Path, script: str) -> str:
+def _exec(project: Path, script: str, timeout: int = EXEC_TIMEOUT) -> str:
     result = subprocess.run(
         [
             _devcontainer(),
@@ -156,64 +171,187 @@ def _exec(project: Path, script: str) -> str:
         capture_output=True,
         text=True,
         env=_env(),
-        timeout=EXEC_TIMEOUT,
+        timeout=timeout,
         check=False,
     )
-    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.returncode == 0, f"{script}:\n{result.stdout}{result.stderr}"
     return result.stdout
 
 
-@pytest.mark.parametrize("stack", ["python", "node"])
-def test_devcontainer_up_keeps_volume_data_across_recreation(
-    new_project: Callable[[str, dict[str, Any]], Path], docker_client: Any, stack: str
-) -> None:
-    project = new_project(f"e2e-{stack}", {"stacks": [stack]})
-    name = project.name
-    targets = volume_targets(project)
-    assert len(targets) == 4  # <manager>-cache, shell-history, editor-extensions, build-cache
+#: Every fixture layout (tests/fixtures/adopt/) with the answers a detector would give for it,
+#: the project's own test command, and a package the user installs by hand inside the
+#: container (which must survive a re-created container while the manifests stay the same).
+LAYOUTS: dict[str, dict[str, Any]] = {
+    "pip-src": {
+        "data": {
+            "stacks": ["python"],
+            "python_package_manager": "pip",
+            "python_manifests": ["requirements.txt", "requirements-dev.txt", "pyproject.toml"],
+        },
+        "test": "pytest -q -p no:cacheprovider",
+        "hand": ("uv pip install idna==3.10", "python -c 'import idna, fxpip'"),
+    },
+    "uv-workspace": {
+        "data": {
+            "stacks": ["python"],
+            "python_package_manager": "uv",
+            "python_manifests": ["pyproject.toml", "uv.lock", "packages/core/pyproject.toml"],
+        },
+        "test": "pytest -q -p no:cacheprovider",
+        "hand": ("uv pip install idna==3.10", "python -c 'import idna, fxuv, fxuv_core'"),
+    },
+    "poetry": {
+        "data": {
+            "stacks": ["python"],
+            "python_package_manager": "poetry",
+            "python_manifests": ["pyproject.toml", "poetry.lock"],
+        },
+        "test": "python -m unittest discover -s tests -v",
+        "hand": ("pip install idna==3.10", "python -c 'import idna, fxpoetry'"),
+    },
+    "npm-workspace": {
+        "data": {
+            "stacks": ["node"],
+            "node_package_manager": "npm",
+            "node_manifests": [
+                "package.json",
+                "package-lock.json",
+                "packages/a/package.json",
+                "packages/b/package.json",
+            ],
+        },
+        "test": "npm test",
+        "hand": ("npm install --no-save left-pad@1.3.0", "node -e 'require(\"left-pad\")'"),
+    },
+    "pnpm-workspace": {
+        "data": {
+            "stacks": ["node"],
+            "node_package_manager": "pnpm",
+            "node_manifests": [
+                "package.json",
+                "pnpm-lock.yaml",
+                "pnpm-workspace.yaml",
+                "packages/a/package.json",
+                "packages/b/package.json",
+            ],
+        },
+        "test": "pnpm test",
+        "hand": None,  # pnpm adds packages through the manifests only
+    },
+    "yarn-berry-workspace": {
+        "data": {
+            "stacks": ["node"],
+            "node_package_manager": "yarn",
+            "node_manifests": [
+                "package.json",
+                "yarn.lock",
+                ".yarnrc.yml",
+                "packages/a/package.json",
+                "packages/b/package.json",
+            ],
+        },
+        "test": "yarn test",
+        "hand": None,  # as pnpm
+    },
+    "go-module": {
+        "data": {"stacks": ["go"], "go_version": "1.24"},  # Debian 13's own golang-go
+        "test": "go test ./...",
+        "hand": None,
+    },
+}
 
+
+@pytest.fixture(scope="module")
+def node_mirror() -> Iterator[str]:
+    """Node.js releases on 127.0.0.1, filled from the npm registry (cached between runs)."""
+    root = toolchain_mirror.fill_node()
+    with toolchain_mirror.serve(root) as url:
+        yield url
+
+
+def _network_answers(data: dict[str, Any], node_mirror: str) -> dict[str, Any]:
+    """What this network needs: the host's trust bundle (a TLS-intercepting proxy's CA may be
+    in it, as for a user behind one) and, for Node, the mirror on 127.0.0.1 and the registry
+    corepack takes pnpm and Yarn from (whose signatures a proxy may strip)."""
+    extra: dict[str, Any] = {}
+    if HOST_BUNDLE.is_file():
+        extra["ca_certificates"] = str(HOST_BUNDLE)
+    if "node" in data["stacks"]:
+        extra.update(
+            node_mirror=f"{node_mirror}/",
+            node_version="24",
+            npm_registry="https://registry.npmjs.org",
+            npm_verify_signatures=False,
+        )
+    return {**extra, **data}
+
+
+@pytest.mark.parametrize("layout", list(LAYOUTS))
+def test_adopted_layout_runs_its_tests_and_keeps_what_was_added(
+    new_project: Callable[..., Path], docker_client: Any, node_mirror: str, layout: str
+) -> None:
+    """A project laid out like real ones comes up on Debian 13 with everything installed: its
+    own test command passes at once (dependencies, dev/test groups, extras, workspace members
+    and the project itself), the remote user is not root and owns every named volume, and after
+    `devcontainer up --remove-existing-container` the volumes' data and a package installed by
+    hand are still there (the manifests did not change, so nothing is re-installed)."""
+    spec = LAYOUTS[layout]
+    project = new_project(
+        f"e2e-{layout}", _network_answers(spec["data"], node_mirror), fixture=layout
+    )
+    targets = volume_targets(project)
+    # The environment volumes belong to the package managers (npm removes what it did not put
+    # in node_modules): what a user adds there is checked with a package installed by hand.
+    caches = {n: t for n, t in targets.items() if not n.endswith(("-python-env", "-node-modules"))}
     first, log = _up(project)
     # BuildKit built it: its step lines, never the classic builder's "Step 1/N". (The
     # Dockerfile's RUN --mount=type=cache would not even parse without BuildKit.) Compose v2
-    # names the service first ("#7 [dev base 3/7] RUN …"), v1's DOCKER_BUILDKIT=1 build not.
+    # names the service first ("#7 [dev base 3/7] RUN …").
     assert re.search(r"#\d+ \[(?:\S+ )?base \d+/\d+\] RUN --mount=type=cache", log), log[-4000:]
     assert not re.search(r"^Step \d+/\d+ :", log, re.M)
     assert first["remoteUser"] == load_devcontainer(project)["remoteUser"] == "dev"
+    assert first.get("composeProjectName") == project.name  # compose.yaml's `name:`
 
     # The remote user is not root and can write into every named volume.
     token = uuid.uuid4().hex
-    writes = "; ".join(f"echo {token} > {t}/devkit-e2e-probe" for t in targets.values())
+    writes = "; ".join(
+        f"echo {token} > {t}/devkit-e2e-probe"
+        if t in caches.values()
+        else f"touch {t}/devkit-e2e-probe && rm {t}/devkit-e2e-probe"
+        for t in targets.values()
+    )
     out = _exec(project, f"set -e; id -u; id -un; {writes}; echo written")
     uid, user, done = out.split()
     assert uid != "0" and user == "dev" and done == "written"
-
     # Those really are the named volumes the compose file declares, with devkit's labels.
     container = docker_client.containers.get(first["containerId"])
     mounted = {m["Name"]: m["Destination"] for m in container.attrs["Mounts"] if m.get("Name")}
     assert mounted == targets
     for volume_name in targets:
         labels = docker_client.volumes.get(volume_name).attrs["Labels"]
-        assert labels["dev.devkit.project"] == name
+        assert labels["dev.devkit.project"] == project.name
         assert labels["dev.devkit.managed"] == "true"
 
-    # The package manager really uses its volume, as the user, in the running container.
-    ask = "pip cache dir" if stack == "python" else "npm config get cache"
-    manager = "pip" if stack == "python" else "npm"
-    assert _exec(project, ask).strip() == targets[f"{name}-{manager}-cache"]
+    # The project's own test command, with no step before it.
+    _exec(project, spec["test"], timeout=300)
+    if spec["hand"]:
+        _exec(project, spec["hand"][0], timeout=300)
+    # Running post-create again is a no-op that says so.
+    again = _exec(project, "bash .devcontainer/post-create.sh")
+    if "python" in spec["data"]["stacks"] or "node" in spec["data"]["stacks"]:
+        assert "up to date" in again, again
 
-    # postCreateCommand ran; running it again is quiet and succeeds (idempotent).
-    assert _exec(project, "bash .devcontainer/post-create.sh && echo ok").strip() == "ok"
-    if stack == "node":
-        assert (project / "package-lock.json").is_file()  # made by post-create's npm install
-
-    second, _ = _up(project, "--remove-existing-container")
+    second, log = _up(project, "--remove-existing-container")
     assert second["containerId"] != first["containerId"]
-    reads = "; ".join(f"cat {t}/devkit-e2e-probe" for t in targets.values())
-    assert _exec(project, reads).split() == [token] * len(targets)
+    reads = "; ".join(f"cat {t}/devkit-e2e-probe" for t in caches.values())
+    assert _exec(project, reads).split() == [token] * len(caches)
+    if spec["hand"]:
+        _exec(project, spec["hand"][1])  # the hand-installed package is still importable
+    _exec(project, spec["test"], timeout=300)
 
 
 def test_extra_ca_certificate_is_trusted_in_the_image(
-    new_project: Callable[[str, dict[str, Any]], Path],
+    new_project: Callable[..., Path],
     docker_client: Any,
     buildkit_docker: str,
     tmp_path: Path,
@@ -235,10 +373,9 @@ def test_extra_ca_certificate_is_trusted_in_the_image(
          "-keyout", str(ca_dir / "ca.key"), "-out", str(ca_dir / "ca.pem")],
         check=True, capture_output=True,
     )  # fmt: skip
-    host_bundle = Path("/etc/ssl/certs/ca-certificates.crt")
     ca_file = ca_dir / "proxy-cas.pem"
     ca_file.write_text(
-        (ca_dir / "ca.pem").read_text() + (host_bundle.read_text() if host_bundle.is_file() else "")
+        (ca_dir / "ca.pem").read_text() + (HOST_BUNDLE.read_text() if HOST_BUNDLE.is_file() else "")
     )
     project = new_project("e2e-ca", {"ca_certificates": str(ca_file)})
     assert (project / ".devcontainer" / "certs" / "extra-ca.crt").is_file()
@@ -277,17 +414,19 @@ def _host_reaches(url: str) -> bool:
 
 
 def test_base_image_that_already_has_the_uid(
-    new_project: Callable[[str, dict[str, Any]], Path],
+    new_project: Callable[..., Path],
     docker_client: Any,
-    base_image: str,
+    trixie_image: str,
     buildkit_docker: str,
 ) -> None:
     """Like the Dev Containers images (vscode 1000:1000): that user becomes `dev`, no clash."""
     # Built with BuildKit and labelled only as a test image, so a rerun produces the very same
-    # image id and the dev build on top of it is served from BuildKit's cache (cheap).
-    base_tag = f"e2e-vscode-base-{uuid.uuid4().hex[:8]}:test"
+    # image id and the dev build on top of it is served from BuildKit's cache (cheap). Tagged
+    # `:trixie` as the Dev Containers images name their Debian release, which the template reads
+    # to use Debian 13's own python3.
+    base_tag = f"e2e-vscode-base-{uuid.uuid4().hex[:8]}:trixie"
     base_dockerfile = (
-        f"FROM {base_image}\n"
+        f"FROM {trixie_image}\n"
         "RUN groupadd -g 1000 vscode && useradd -l -m -u 1000 -g 1000 -s /bin/bash vscode"
         " && touch /home/vscode/.from-base\n"
     )
@@ -298,7 +437,8 @@ def test_base_image_that_already_has_the_uid(
     assert made.returncode == 0, made.stderr
     project: Path | None = None
     try:
-        project = new_project("e2e-uid", {"base_image": base_tag})
+        extra = {"ca_certificates": str(HOST_BUNDLE)} if HOST_BUNDLE.is_file() else {}
+        project = new_project("e2e-uid", {"base_image": base_tag, **extra})
         _check_dev_stage_on(project, docker_client, buildkit_docker)
     finally:
         # The dev image built FROM it first, then the base itself.
@@ -330,14 +470,105 @@ def _check_dev_stage_on(project: Path, docker_client: Any, buildkit_docker: str)
     ]
 
 
-def _build_stage(project: Path, target: str, buildkit_docker: str) -> str:
-    """Build one stage of the project's Dockerfile with BuildKit; returns the test-labelled tag."""
+def _build_stage(project: Path, target: str, buildkit_docker: str, *, fails: bool = False) -> str:
+    """Build one stage of the project's Dockerfile with BuildKit, on the host's network (for
+    mirrors on 127.0.0.1, as compose.yaml's `network: host`); returns the test-labelled tag,
+    or with ``fails`` the build's output, asserting that it failed."""
     tag = f"{project.name}-{target}:test"
     labels = ["--label", f"dev.devkit.project={project.name}", "--label", TEST_LABEL_ARG]
     build = subprocess.run(
-        [buildkit_docker, "build", "--target", target, *labels, "-f", ".devcontainer/Dockerfile",
-         "-t", tag, "."],
+        [buildkit_docker, "build", "--network", "host", "--progress", "plain", "--target", target,
+         *labels, "-f", ".devcontainer/Dockerfile", "-t", tag, "."],
         cwd=project, env=_env(), capture_output=True, text=True, timeout=UP_TIMEOUT, check=False,
     )  # fmt: skip
+    if fails:
+        assert build.returncode != 0, build.stdout + build.stderr
+        return build.stdout + build.stderr
     assert build.returncode == 0, build.stdout + build.stderr
     return tag
+
+
+def test_upstream_toolchains_are_checked_and_installed(
+    new_project: Callable[..., Path], docker_client: Any, buildkit_docker: str, tmp_path: Path
+) -> None:
+    """Go, Rust and .NET versions Debian lacks come from their upstreams' layouts (here
+    stand-ins on 127.0.0.1), each download checked against its published checksum: Go's
+    newest patch of 1.25 by probing, rustup-init with the dist server it is told, the .NET
+    SDK of a channel by its releases.json (sha512). A checksum that does not match stops the
+    build, naming the file."""
+    mirror = tmp_path / "mirror"
+    toolchain_mirror.fill_fakes(
+        mirror, go="1.25", go_patches=2, rust="1.91.1", dotnet_sdk="8.0.404"
+    )
+    toolchain_mirror.fill_fakes(
+        mirror, go="1.26", go_patches=1, rust="1.91.1", dotnet_sdk="8.0.404"
+    )
+    # 1.26.1's published checksum is not its archive's.
+    (mirror / "go" / f"go1.26.1.linux-{toolchain_mirror.GO_ARCH}.tar.gz.sha256").write_text(
+        "0" * 64 + "\n"
+    )
+    with toolchain_mirror.serve(mirror) as url:
+        answers = {
+            "stacks": ["go", "rust", "dotnet"],
+            "go_version": "1.25",
+            "rust_version": "1.91.1",
+            "dotnet_version": "8.0",
+            "go_mirror": f"{url}/go",
+            "rust_mirror": f"{url}/rust",
+            "dotnet_mirror": f"{url}/dotnet",
+        }
+        project = new_project("e2e-toolchains", answers)
+        compose = (project / ".devcontainer" / "compose.yaml").read_text()
+        assert "network: host" in compose  # the mirrors are on this machine's loopback
+        tag = _build_stage(project, "tools", buildkit_docker)
+        script = "go version; rustc --version; cat /opt/rustup/installed; dotnet --version"
+        output = docker_client.containers.run(
+            tag, ["bash", "-c", script], remove=True,
+            labels={**TEST_LABELS, "dev.devkit.project": project.name},
+        ).decode()  # fmt: skip
+        assert output.splitlines() == [
+            f"go version go1.25.2 linux/{toolchain_mirror.GO_ARCH} (devkit test stand-in)",
+            "rustc 1.91.1 (devkit test stand-in)",
+            f"1.91.1 from {url}/rust",
+            "8.0.404",
+        ]
+        bad = new_project("e2e-badsum", {**answers, "go_version": "1.26.1"})
+        log = _build_stage(bad, "go-toolchain", buildkit_docker, fails=True)
+        assert f"go1.26.1.linux-{toolchain_mirror.GO_ARCH}.tar.gz: FAILED" in log, log[-3000:]
+
+
+def test_python_build_download_is_checked(
+    new_project: Callable[..., Path], buildkit_docker: str, tmp_path: Path
+) -> None:
+    """A Python version Debian lacks is a uv-managed build from the python_mirror answer (here
+    a downloads list of its own on 127.0.0.1); uv refuses an archive whose sha256 is not the
+    listed one, and the build stops with its reason."""
+    arch = {"x64": "x86_64", "arm64": "aarch64"}[toolchain_mirror.NODE_ARCH]
+    mirror = tmp_path / "mirror"
+    mirror.mkdir()
+    # A well-formed archive (uv unpacks while it downloads), but not the one listed.
+    archive = {"python/bin/python3": ("#!/bin/sh\n", 0o755)}
+    # A name of its own: uv keeps downloaded archives in the toolchain cache mount, by name.
+    name = f"cpython-{uuid.uuid4().hex[:8]}.tar.gz"
+    (mirror / name).write_bytes(toolchain_mirror.tar_gz(archive))
+    with toolchain_mirror.serve(mirror) as url:
+        entry = {
+            "name": "cpython", "arch": {"family": arch, "variant": None}, "os": "linux",
+            "libc": "gnu", "major": 3, "minor": 12, "patch": 99, "prerelease": "",
+            "url": f"{url}/{name}", "sha256": "1" * 64, "variant": None,
+            "build": "20990101",
+        }  # fmt: skip
+        (mirror / "downloads.json").write_text(
+            json.dumps({f"cpython-3.12.99-linux-{arch}-gnu": entry})
+        )
+        extra = {"ca_certificates": str(HOST_BUNDLE)} if HOST_BUNDLE.is_file() else {}
+        project = new_project(
+            "e2e-pybuild",
+            {"python_version": "3.12", "python_mirror": f"{url}/downloads.json", **extra},
+        )
+        dockerfile = (project / ".devcontainer" / "Dockerfile").read_text()
+        assert f"ARG UV_PYTHON_DOWNLOADS_JSON_URL={url}/downloads.json" in dockerfile
+        assert "UV_PYTHON_PREFERENCE=only-managed" in dockerfile
+        log = _build_stage(project, "tools", buildkit_docker, fails=True)
+        assert "uv python install 3.12" in log
+        assert re.search(r"(?i)hash mismatch", log), log[-3000:]

@@ -1,10 +1,12 @@
 """The Copier template, rendered for every stack and option, checked without Docker.
 
 Each rendered project must validate against the official schemas (devcontainer.json against
-the Dev Container base schema, compose.yaml against the Compose spec, Compose v2 and
-docker-compose v1's own parser), its Dockerfile must lint clean with hadolint, and it must keep
-the contracts in docs/architecture.md (volume names and labels, mount targets owned by the
-non-root user, cache mounts per package manager, dependency manifests before source).
+the Dev Container base schema, compose.yaml against the Compose spec and Compose v2's own
+parser), its Dockerfile must lint clean with hadolint, and it must keep the contracts in
+docs/architecture.md (volume names and labels, mount targets owned by the non-root user, cache
+mounts per package manager, dependency manifests before source, toolchains from Debian when it
+has the chosen version and from upstream with checksums otherwise, no CPU architecture in a
+download, no install that hides its output).
 """
 
 from __future__ import annotations
@@ -60,6 +62,73 @@ CASES: dict[str, dict[str, Any]] = {
     "mix-python-node": {"stacks": ["python", "node"]},
     "no-syntax-line": {"stacks": ["python", "node"], "dockerfile_syntax": False},
     "no-volumes": {"stacks": ["python", "go"], "volumes": []},
+    # What a detector gives for existing repositories: their own manifests (no starter file
+    # is written), versions Debian 13 lacks, chosen extras and groups.
+    "uv-workspace": {
+        "stacks": ["python"],
+        "python_package_manager": "uv",
+        "python_version": "3.12",
+        "python_manifests": ["pyproject.toml", "uv.lock", "packages/core/pyproject.toml"],
+        "python_extras": [],
+        "python_groups": ["dev", "test"],
+    },
+    "pip-requirements-folder": {
+        "stacks": ["python"],
+        "python_manifests": ["requirements/base.txt", "requirements/tests.txt", "pyproject.toml"],
+        "python_extras": ["tests"],
+        "environments": "workspace",
+    },
+    "poetry-groups": {
+        "stacks": ["python"],
+        "python_package_manager": "poetry",
+        "python_manifests": ["pyproject.toml", "poetry.lock"],
+        "python_groups": ["dev"],
+        "python_extras": ["docs", "yaml"],
+    },
+    "pnpm-workspace": {
+        "stacks": ["node"],
+        "node_package_manager": "pnpm",
+        "node_version": "20",  # Debian 13's own
+        "node_manifests": [
+            "package.json",
+            "pnpm-lock.yaml",
+            "pnpm-workspace.yaml",
+            "packages/a/package.json",
+        ],
+    },
+    "yarn-local-mirrors": {
+        "stacks": ["node", "python"],
+        "node_package_manager": "yarn",
+        "node_version": "22.9.0",
+        "node_manifests": ["package.json", "yarn.lock", ".yarnrc.yml", ".yarn/releases"],
+        "node_mirror": "http://127.0.0.1:8765/node",
+        "npm_registry": "http://localhost:4873/",
+        "npm_verify_signatures": False,
+        "pypi_index": "https://pypi.example.com/simple/",
+        "python_mirror": "http://127.0.0.1:8765/python/downloads.json",
+        "python_version": "3.11.2",
+    },
+    "bookworm": {
+        "stacks": ["python", "node", "go", "rust"],
+        "base_image": "debian:bookworm-slim",
+        "python_version": "3.11",
+        "node_version": "18",
+        "go_version": "1.19",
+        "rust_version": "1.63",
+        "java_version": "17",
+    },
+    "upstream-versions": {
+        "stacks": ALL_STACKS,
+        "python_version": "3.12.7",
+        "go_version": "1.25.5",
+        "rust_version": "1.91",
+        "dotnet_version": "8.0.404",
+        "java_version": "25",
+        "go_mirror": "https://mirror.example.com/golang",
+        "rust_mirror": "https://mirror.example.com/rust",
+        "dotnet_mirror": "https://mirror.example.com/dotnet",
+        "python_mirror": "https://mirror.example.com/python-build-standalone",
+    },
     "custom-user": {
         "stacks": ["rust", "node"],
         "username": "alice",
@@ -199,13 +268,14 @@ def _compose_v2() -> list[str] | None:
     return [docker, "compose"] if version.returncode == 0 else None
 
 
-@pytest.mark.parametrize("cid", ["mix-all", "no-volumes", "custom-user"])
+@pytest.mark.parametrize("cid", ["mix-all", "no-volumes", "custom-user", "yarn-local-mirrors"])
 @pytest.mark.parametrize("flavour", ["v2", "docker-compose"])
 def test_compose_accepts_the_file_without_a_warning(
     rendered: dict[str, Path], cid: str, flavour: str
 ) -> None:
-    """``docker compose`` (v2), and ``docker-compose``: ``$DEVKIT_COMPOSE`` (CI's Debian 12 lane
-    points it at docker-compose v1), else the one on PATH (v1, or v2's standalone name)."""
+    """``docker compose`` (v2), and ``docker-compose``: ``$DEVKIT_COMPOSE`` (CI's Docker 20.10
+    lane points it at Compose v2's standalone binary), else the one on PATH. docker-compose v1
+    is not supported: it rejects the top-level ``name:``."""
     if flavour == "v2":
         compose = _compose_command("Compose v2 (docker compose)", _compose_v2())
     else:
@@ -220,7 +290,8 @@ def test_compose_accepts_the_file_without_a_warning(
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""  # no warning either (an obsolete key, an unset variable, ...)
     resolved = yaml.safe_load(result.stdout)
-    # The volume names survive v1's parsing (it once dropped unknown keys silently).
+    assert resolved["name"] == "demo-app"
+    # The volume names survive the parsing (docker-compose v1 once dropped unknown keys).
     declared = load_compose(rendered[cid]).get("volumes") or {}
     assert {v["name"] for v in (resolved.get("volumes") or {}).values()} == {
         v["name"] for v in declared.values()
@@ -241,6 +312,14 @@ def test_hadolint_config_gives_a_reason_for_every_ignored_rule() -> None:
 # ── compose and devcontainer.json contracts ────────────────────────────────────────────────
 
 
+#: The environment volumes (answer `environments: volume`) and where they are mounted.
+ENV_VOLUMES = {"python": ("python-env", "/opt/venv"), "node": ("node-modules", "{ws}/node_modules")}
+
+
+def _local(url: str) -> bool:
+    return any(f"://{host}" in url for host in ("127.", "localhost", "[::1]"))
+
+
 @each_case
 def test_named_volumes_follow_the_contract(rendered: dict[str, Path], cid: str) -> None:
     answers = _answers(cid)
@@ -253,6 +332,12 @@ def test_named_volumes_follow_the_contract(rendered: dict[str, Path], cid: str) 
     if "package-cache" in chosen:
         purposes += [f"{m}-cache" for m in managers(answers)]
     purposes += [p for p in ("shell-history", "editor-extensions", "build-cache") if p in chosen]
+    environments = {}
+    if answers.get("environments", "volume") == "volume":
+        for stack, (purpose, target) in ENV_VOLUMES.items():
+            if stack in answers["stacks"]:
+                environments[f"demo-app-{purpose}"] = target.format(ws="/workspaces/demo-app")
+                purposes.append(purpose)
     declared = compose.get("volumes") or {}
     assert sorted(declared) == sorted(purposes)
     for purpose, spec in declared.items():
@@ -265,7 +350,8 @@ def test_named_volumes_follow_the_contract(rendered: dict[str, Path], cid: str) 
     home = f"/home/{answers.get('username', 'dev')}/"
     targets = volume_targets(project)
     assert len(targets) == len(purposes)
-    assert all(t.startswith(home) for t in targets.values()), targets
+    for name, target in targets.items():
+        assert target == environments[name] if name in environments else target.startswith(home)
     for manager in managers(answers):
         if "package-cache" in chosen:
             assert targets[f"demo-app-{manager}-cache"] == home + CACHE_TARGETS[manager]
@@ -273,13 +359,24 @@ def test_named_volumes_follow_the_contract(rendered: dict[str, Path], cid: str) 
 
 @each_case
 def test_dev_service_builds_the_dev_target(rendered: dict[str, Path], cid: str) -> None:
-    service = load_compose(rendered[cid])["services"]["dev"]
-    assert service["build"] == {
+    answers = _answers(cid)
+    compose = load_compose(rendered[cid])
+    # One compose project, whoever runs it (the Dev Containers CLI, `docker compose` in
+    # .devcontainer/): the volumes devkit creates first carry that project's labels.
+    assert compose["name"] == "demo-app"
+    service = compose["services"]["dev"]
+    mirrors = [v for k, v in answers.items() if k.endswith(("_mirror", "_registry", "_index"))]
+    build = {
         "context": "..",
         "dockerfile": ".devcontainer/Dockerfile",
         "target": "dev",
         "labels": {"dev.devkit.project": "demo-app"},
     }
+    if any(_local(m) for m in mirrors):  # only the host's network reaches its loopback
+        build["network"] = "host"
+    assert service["build"] == build
+    registries = [answers.get("npm_registry", ""), answers.get("pypi_index", "")]
+    assert service.get("network_mode") == ("host" if any(map(_local, registries)) else None)
     assert service["command"] == ["sleep", "infinity"]
     assert service["volumes"][0] == "..:/workspaces/demo-app:cached"
 
@@ -315,6 +412,14 @@ def test_devcontainer_json_contract(rendered: dict[str, Path], cid: str) -> None
     # Only syntax that sh and cmd.exe read alike: no ; & | ( ) ^ % ' " beyond the one `||`.
     assert not set(init.replace("||", "", 1).replace(">&2", "", 1)) & set(";&|()^%'\"")
     assert config["postCreateCommand"] == "bash .devcontainer/post-create.sh"
+    settings = config["customizations"]["vscode"]["settings"]
+    if "python" in answers["stacks"]:
+        venv = (
+            "/opt/venv"
+            if answers.get("environments", "volume") == "volume"
+            else "/workspaces/demo-app/.venv"
+        )
+        assert settings["python.defaultInterpreterPath"] == f"{venv}/bin/python"
 
 
 def test_initialize_command_never_fails_the_container(
@@ -391,7 +496,7 @@ def test_dockerfile_user_and_volume_targets(rendered: dict[str, Path], cid: str)
     assert f"chown -R {uid}:{gid} /home/{user} " in mkdir
     assert "/workspaces/demo-app" in created
     for pkg in answers.get("apt_packages", []):
-        assert re.search(rf"\s{re.escape(pkg)}\s", base_runs.split("apt-get install")[1])
+        assert re.search(rf"\s{re.escape(pkg)}(\s|$)", base_runs.split("apt-get install")[1])
 
 
 @each_case
@@ -469,7 +574,191 @@ def test_manifests_are_installed_before_source(rendered: dict[str, Path], cid: s
         if ins["instruction"] == "FROM"
     }
     for name in deps:
-        assert parents[name] in {"base", "dotnet-sdk"}
+        assert parents[name] == "tools"
+    # The toolchain stages hang off base only, and tools (the toolchains, no project file)
+    # off base too: the downloads run side by side.
+    assert parents["tools"] == "base"
+    assert all(parents[s] == "base" for s in parents if s.endswith("-toolchain"))
+
+
+#: Debian's own toolchain versions, as the template knows them, per release in the base image.
+DEBIAN = {
+    "trixie": {"python": "3.13", "node": "20", "go": "1.24", "rust": "1.85"},
+    "bookworm": {"python": "3.11", "node": "18", "go": "1.19", "rust": "1.63"},
+}
+DEFAULT_VERSIONS = {
+    k.removesuffix("_version"): p["default"]
+    for k, p in ANSWER_PROPS.items()
+    if k in {"python_version", "node_version", "go_version", "rust_version"}
+}
+
+
+def _apt_install(project: Path) -> list[str]:
+    """The packages the base stage's apt-get install names."""
+    base = _stages(project)["base"]
+    run = next(i["value"] for i in base if "apt-get install" in i["value"])
+    return run.split("--no-install-recommends", 1)[1].split()
+
+
+@each_case
+def test_toolchains_come_from_debian_when_it_has_the_version(
+    rendered: dict[str, Path], cid: str
+) -> None:
+    """Debian's package when the base image's release ships the chosen version, else a stage
+    that fetches the official upstream build (Python: a uv-managed build) with its checksum."""
+    answers = _answers(cid)
+    project = rendered[cid]
+    base = answers.get("base_image", "debian:trixie-slim")
+    release = next((r for r in DEBIAN if r in base), None)
+    own = DEBIAN.get(release or "", {})
+    stages = _stages(project)
+    text = (project / ".devcontainer" / "Dockerfile").read_text()
+    packages = _apt_install(project)
+    versions = {
+        **DEFAULT_VERSIONS,
+        **{k: answers[f"{k}_version"] for k in DEFAULT_VERSIONS if f"{k}_version" in answers},
+    }
+    debs = {"python": "python3", "node": "nodejs", "go": "golang-go", "rust": "rustc"}
+    for stack, deb in debs.items():
+        if stack not in answers["stacks"]:
+            assert f"{stack}-toolchain" not in stages
+            continue
+        from_debian = own.get(stack) == versions[stack]
+        if stack == "python":
+            assert "python3" in packages  # uv and poetry run on it in any case
+            assert ("uv python install" in text) is not from_debian
+            preference = "only-system" if from_debian else "only-managed"
+            assert f"UV_PYTHON_PREFERENCE={preference}" in text
+            assert f"UV_PYTHON={versions['python']}" in text
+            continue
+        assert (deb in packages) is from_debian, stack
+        assert (f"{stack}-toolchain" in stages) is not from_debian, stack
+        if stack == "node":
+            # The official builds load libatomic.so.1 (Node 26 will not start without it).
+            assert ("libatomic1" in packages) is not from_debian
+        if not from_debian:
+            run = " ".join(i["value"] for i in stages[f"{stack}-toolchain"])
+            assert f"{stack.upper()}_VERSION={versions[stack]}" in run
+            assert "--check" in run or "rustup-init" in run
+    if "dotnet" in answers["stacks"]:
+        run = " ".join(i["value"] for i in stages["dotnet-toolchain"])
+        assert "sha512sum --check" in run and "releases.json" in run
+    if "java" in answers["stacks"]:
+        assert f"openjdk-{answers.get('java_version', '21')}-jdk-headless" in packages
+
+
+@each_case
+def test_mirror_answers_replace_the_upstream_sites(rendered: dict[str, Path], cid: str) -> None:
+    answers = _answers(cid)
+    text = (rendered[cid] / ".devcontainer" / "Dockerfile").read_text()
+    upstream = {
+        "node_mirror": "NODE_MIRROR=https://nodejs.org/dist",
+        "go_mirror": "GO_MIRROR=https://dl.google.com/go",
+        "rust_mirror": "RUST_MIRROR=https://static.rust-lang.org",
+        "dotnet_mirror": "DOTNET_MIRROR=https://builds.dotnet.microsoft.com/dotnet",
+    }
+    for key, default in upstream.items():
+        name = default.split("=")[0]
+        if f"ARG {name}=" not in text:
+            continue  # that toolchain comes from Debian, or its stack was not chosen
+        expected = f"{name}={answers[key]}" if answers.get(key) else default
+        assert f"ARG {expected}\n" in text
+    mirror = answers.get("python_mirror", "")
+    if mirror and "uv python install" in text:
+        name = (
+            "UV_PYTHON_DOWNLOADS_JSON_URL"
+            if mirror.endswith(".json")
+            else "UV_PYTHON_INSTALL_MIRROR"
+        )
+        assert f"ARG {name}={mirror}\n" in text
+    if answers.get("pypi_index"):
+        assert f"UV_DEFAULT_INDEX={answers['pypi_index']}" in text
+        assert f"PIP_INDEX_URL={answers['pypi_index']}" in text
+    if answers.get("npm_registry"):
+        for name in ("NPM_CONFIG_REGISTRY", "COREPACK_NPM_REGISTRY", "YARN_NPM_REGISTRY_SERVER"):
+            assert f"{name}={answers['npm_registry']}" in text
+    assert ("COREPACK_INTEGRITY_KEYS=0" in text) is (answers.get("npm_verify_signatures") is False)
+
+
+#: CPU architecture names as downloads spell them.
+ARCH_WORDS = re.compile(r"\b(amd64|x86_64|x64|arm64|aarch64)\b")
+
+
+@each_case
+def test_no_cpu_architecture_is_baked_in(rendered: dict[str, Path], cid: str) -> None:
+    """Downloads ask dpkg for the architecture (the same Dockerfile builds for arm64 under
+    emulation): arch names appear only in the `case "$(dpkg --print-architecture)"` tables."""
+    text = (rendered[cid] / ".devcontainer" / "Dockerfile").read_text()
+    outside = re.sub(r'case "\$\(dpkg --print-architecture\)" in.*?esac', "", text, flags=re.S)
+    code = "\n".join(line for line in outside.splitlines() if not line.startswith("#"))
+    assert not ARCH_WORDS.search(code), ARCH_WORDS.findall(code)
+    for script in (rendered[cid] / ".devcontainer").glob("*.sh"):
+        # (node-env.sh's list of the names packages give the running CPU, process.arch, aside)
+        lines = [x for x in script.read_text().splitlines() if "[process.arch]" not in x]
+        assert not ARCH_WORDS.search("\n".join(lines)), script.name
+
+
+#: What makes an install swallow its own output (and with it the reason it failed).
+HIDING = re.compile(
+    r"(--quiet\b|\s-q\b(?!q)|--silent\b|--reporter[= ]silent|--loglevel[= ](error|silent)"
+    r"|\bverbosity quiet\b|>\s*/dev/null)"
+)
+INSTALLS = re.compile(
+    r"\b(apt-get install|pip install|uv (pip install|sync|python install|venv)|poetry (install"
+    r"|export|lock)|npm (ci|install)|pnpm install|yarn install|corepack|go mod download"
+    r"|cargo fetch|dotnet restore|mvn|gradle|curl|rustup-init)"
+)
+
+
+@each_case
+def test_installs_show_their_output(rendered: dict[str, Path], cid: str) -> None:
+    """No install hides what it prints: a failure always shows the tool's own reason."""
+    project = rendered[cid]
+    commands = [i["value"] for i in _dockerfile(project).structure if i["instruction"] == "RUN"]
+    for script in (project / ".devcontainer").glob("*.sh"):
+        commands += script.read_text().splitlines()
+    for command in commands:
+        for part in re.split(r"&&|\|\||;|\n", command):
+            if INSTALLS.search(part) and "curl -fs -o /dev/null" not in part:  # a probe
+                assert not HIDING.search(part), part
+
+
+@each_case
+def test_given_manifests_are_copied_and_no_starter_is_written(
+    rendered: dict[str, Path], cid: str
+) -> None:
+    """A project's own manifests (python_manifests / node_manifests) are copied one by one to
+    the same path under the workspace, listed in the environment script's stamp, and the
+    template writes no starter manifest beside them."""
+    answers = _answers(cid)
+    project = rendered[cid]
+    stages = _stages(project)
+    for stack, key in (("python", "python_manifests"), ("node", "node_manifests")):
+        given = answers.get(key, [])
+        if stack not in answers["stacks"] or not given:
+            continue
+        copies = [i["value"] for i in stages[f"{stack}-deps"] if i["instruction"] == "COPY"]
+        expected = [json.dumps([f, f"/workspaces/demo-app/{f}"]) for f in given]
+        assert [c for c in copies if c.startswith("[")] == expected
+        script = (project / ".devcontainer" / f"{stack}-env.sh").read_text()
+        assert "manifests=(" + "".join(f" {json.dumps(f)}" for f in given) + ")" in script
+        starters = ["requirements.txt", "pyproject.toml"] if stack == "python" else ["package.json"]
+        assert not [s for s in starters if (project / s).exists()]
+
+
+@each_case
+def test_environment_scripts_are_rendered_for_their_stacks(
+    rendered: dict[str, Path], cid: str
+) -> None:
+    answers = _answers(cid)
+    folder = rendered[cid] / ".devcontainer"
+    post_create = (folder / "post-create.sh").read_text()
+    for stack in ("python", "node"):
+        script = folder / f"{stack}-env.sh"
+        assert script.is_file() is (stack in answers["stacks"])
+        assert (f"bash .devcontainer/{stack}-env.sh container" in post_create) is (
+            stack in answers["stacks"]
+        )
 
 
 @each_case
@@ -554,7 +843,7 @@ def test_certs_folder_ships_with_a_readme(rendered: dict[str, Path]) -> None:
     text = (rendered["python-pip"] / ".devcontainer" / "Dockerfile").read_text()
     copy = "COPY .devcontainer/certs/ /usr/local/share/ca-certificates/devkit/"
     assert copy in text
-    assert text.index("ca-certificates curl") < text.index(copy)
+    assert text.index("      ca-certificates \\\n") < text.index(copy)
     assert text.index(copy) < text.index("RUN update-ca-certificates")
     for var in (
         "PIP_CERT",

@@ -357,12 +357,60 @@ def test_real_bundled_template_new_then_devkit_upgrade(
     assert (result["old_version"], result["new_version"]) == (f"v{old_version}", f"v{new_version}")
     assert (project / ".dockerignore").read_text().endswith("*.devkit-next\n")
     assert dockerfile.read_text().endswith(LOCAL_LINE)  # the local edit survived
-    assert "FROM debian:bookworm-slim AS base\nLABEL next=release\n" in dockerfile.read_text()
+    assert "FROM debian:trixie-slim AS base\nLABEL next=release\n" in dockerfile.read_text()
     compose = yaml.safe_load((project / ".devcontainer" / "compose.yaml").read_text())
     assert compose["volumes"]["tool-cache"]["name"] == "svc-tool-cache"
     assert "tool-cache:/home/dev/.cache/tools" in compose["services"]["dev"]["volumes"]
     assert result["conflicts"] == []
     assert git(project, "status", "--porcelain").count("\n") + 1 == len(result["changes"])
+
+
+def test_project_from_the_released_v1_template_updates_to_the_bundled_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A python+node project rendered with v1.0.1 (released, known from the archives shipped
+    with devkit) and edited locally updates to the bundled template with no conflict: the
+    answers new in v2 take their defaults, recorded ones and the local edit stay."""
+    import copier
+
+    monkeypatch.setenv("DEVKIT_DATA_DIR", str(tmp_path / "data"))
+    project = tmp_path / "svc"
+    # As devkit 1.0.1 rendered it: that template with its own defaults.
+    source = template.resolve_source(None, "v1.0.1")
+    data = {"project_name": "svc", "stacks": ["python", "node"]}
+    copier.run_copy(
+        source.src_path, project, data=data, vcs_ref=source.vcs_ref, defaults=True, quiet=True
+    )
+    dockerfile = project / ".devcontainer" / "Dockerfile"
+    assert "FROM debian:bookworm-slim AS base" in dockerfile.read_text()
+    git(project, "init", "-q", "-b", "main")
+    commit_all(project, "initial")
+    dockerfile = project / ".devcontainer" / "Dockerfile"
+    dockerfile.write_text(dockerfile.read_text() + LOCAL_LINE)
+    commit_all(project, "local edit")
+
+    code, report = _update(capsys, str(project))
+    assert code == 0, report
+    (result,) = report["repositories"]
+    version = (resources.template_dir() / "VERSION").read_text().strip()
+    assert (result["old_version"], result["new_version"]) == ("v1.0.1", f"v{version}")
+    assert result["conflicts"] == []
+    text = dockerfile.read_text()
+    assert text.startswith("# syntax=docker/dockerfile:1\n") and text.endswith(LOCAL_LINE)
+    # Recorded answers stay: still Debian 12, whose python3 is 3.11, so Python 3.13 (the new
+    # answer's default) is a uv-managed build (`--data base_image=debian:trixie-slim` moves on).
+    assert "FROM debian:bookworm-slim AS base" in text
+    assert "UV_PYTHON_PREFERENCE=only-managed" in text and "uv python install 3.13" in text
+    compose = yaml.safe_load((project / ".devcontainer" / "compose.yaml").read_text())
+    assert compose["name"] == "svc"
+    assert {"python-env", "node-modules"} <= set(compose["volumes"])
+    for script in ("post-create.sh", "python-env.sh", "node-env.sh"):
+        assert (project / ".devcontainer" / script).is_file()
+    answers = yaml.safe_load((project / ".copier-answers.yml").read_text())
+    assert answers["_commit"] == f"v{version}"
+    assert answers["python_version"] == "3.13" and answers["environments"] == "volume"
+    # The starter manifests v1 wrote are the project's now: untouched.
+    assert (project / "requirements.txt").is_file() and (project / "package.json").is_file()
 
 
 def test_update_targets_this_devkits_version_not_a_newer_tag_in_the_mirror(

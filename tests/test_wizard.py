@@ -28,9 +28,23 @@ def run(pipe: Any, keys: list[str], initial: dict[str, Any] | None = None, **kw:
     return wizard.ask(start, input=pipe, output=DummyOutput(), **kw)
 
 
+#: What the wizard asks with the default stacks ([python], pip): the python questions, not the
+#: node/go/rust/java/dotnet ones, not poetry's version (pip chosen), and never the detected or
+#: network-specific answers (manifests, extras, groups, uv's version, mirrors: "x-ask": false).
+DEFAULT_QUESTIONS = [
+    "project_name", "stacks", "python_package_manager", "python_version", "environments",
+    "base_image", "username", "uid", "gid", "apt_packages", "volumes", "ca_certificates",
+    "forward_ports", "extensions", "dockerfile_syntax",
+]  # fmt: skip
+
+
 def test_enter_everywhere_gives_the_defaults(pipe: Any) -> None:
-    # Default stacks = [python] → python_package_manager asked, node/java ones not.
-    questions = [k for k in ANSWER_PROPS if k not in ("node_package_manager", "java_build_tool")]
+    questions = DEFAULT_QUESTIONS
+    assert [k for k in ANSWER_PROPS if ANSWER_PROPS[k].get("x-ask") is False] == [
+        "uv_version", "python_manifests", "python_extras", "python_groups", "node_manifests",
+        "pypi_index", "npm_registry", "npm_verify_signatures", "python_mirror", "node_mirror",
+        "go_mirror", "rust_mirror", "dotnet_mirror",
+    ]  # fmt: skip
     got = run(pipe, [ENTER] * len(questions))
     assert list(got) == questions
     expected = {k: v for k, v in ans.defaults().items() if k in questions}
@@ -44,7 +58,12 @@ def test_choices_and_typed_answers(pipe: Any) -> None:
         CTRL_U + "shop-api" + ENTER,  # project_name
         DOWN + SPACE + ENTER,  # stacks: python (checked) + node
         DOWN + DOWN + ENTER,  # python_package_manager: poetry
+        CTRL_U + "3.12" + ENTER,  # python_version
+        ENTER,  # poetry_version (asked: poetry was chosen)
         DOWN + ENTER,  # node_package_manager: pnpm
+        ENTER,  # node_version
+        CTRL_U + "9" + ENTER,  # pnpm_version (asked: pnpm was chosen)
+        DOWN + ENTER,  # environments: workspace
         ENTER,  # base_image
         CTRL_U + "alice" + ENTER,  # username
         CTRL_U + "1001" + ENTER,  # uid
@@ -61,8 +80,13 @@ def test_choices_and_typed_answers(pipe: Any) -> None:
         "project_name": "shop-api",
         "stacks": ["python", "node"],
         "python_package_manager": "poetry",
+        "python_version": "3.12",
+        "poetry_version": "2.5.1",
         "node_package_manager": "pnpm",
-        "base_image": "debian:bookworm-slim",
+        "node_version": "24",
+        "pnpm_version": "9",
+        "environments": "workspace",
+        "base_image": "debian:trixie-slim",
         "username": "alice",
         "uid": 1001,
         "gid": 1002,
@@ -153,3 +177,27 @@ def test_ctrl_d_gives_up_like_ctrl_c(pipe: Any) -> None:
     # End of input on an empty prompt: an interruption (exit 130), not an internal error.
     with pytest.raises(KeyboardInterrupt):
         run(pipe, [CTRL_U + "\x04"])
+
+
+def test_a_detected_default_says_where_it_came_from(pipe: Any) -> None:
+    import io
+
+    from prompt_toolkit.data_structures import Size
+    from prompt_toolkit.output.vt100 import Vt100_Output
+
+    screen = io.StringIO()
+    out = Vt100_Output(screen, lambda: Size(rows=40, columns=250), term="xterm")
+    skip = set(ANSWER_PROPS) - {"node_package_manager", "uid"}
+    initial = {
+        **ans.defaults(),
+        "project_name": "demo",
+        "stacks": ["node"],
+        "node_package_manager": "pnpm",
+    }
+    pipe.send_text(ENTER + ENTER)
+    detected = {"node_package_manager": "package.json:4 (packageManager)"}
+    result = wizard.ask(initial, skip=skip, detected=detected, input=pipe, output=out)
+    assert result == {"node_package_manager": "pnpm", "uid": 1000}  # Enter takes the detected one
+    shown = screen.getvalue()
+    assert "Node package manager (detected from package.json:4 (packageManager))" in shown
+    assert "User ID (detected" not in shown
