@@ -229,7 +229,7 @@ def main() -> int:
                 "--json",
                 str(out),
             ],
-            env={**env, "COLUMNS": os.environ.get("COLUMNS", "110")},
+            env={**env, "COLUMNS": os.environ.get("COLUMNS", "150")},
         )
         doc = json.loads(out.read_text())
         if args.json:

@@ -147,8 +147,12 @@ class PostCreate:
         return [f"{self.prefix}-{key}" for key, _ in self.spec.volumes]
 
     def reset_volumes(self) -> None:
-        """Start from fresh volumes (a cold start: Docker seeds them from the image again)."""
-        self.remove_volumes()
+        """Start from fresh volumes (Docker seeds them from the next image again)."""
+        left = self.remove_volumes()
+        if left:
+            raise DevkitError(
+                "could not remove the bench's volumes " + ", ".join(left) + " to start afresh"
+            )
 
     def sync(self, paths: list[Path]) -> None:
         """Bring the scratch workspace in line with the project: a full copy the first time,

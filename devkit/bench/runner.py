@@ -252,8 +252,11 @@ class Bench:
         post = self._post.get(target.name)
         if post is None:
             return None
-        if scenario == "cold":
-            post.reset_volumes()  # a new machine: volumes seeded from this image
+        if scenario in ("cold", "warmup"):
+            # A repeat starts from volumes seeded from its first image: a package an earlier
+            # repeat's dependency change installed in them would make the next one's
+            # post-create a no-op. (A cold build is a new machine anyway.)
+            post.reset_volumes()
         post.sync(self._edited)
         return round(post.run(tag), 3)
 
