@@ -94,7 +94,7 @@ class Bench:
         self._client: Any = None
         self._context_paths: dict[str, Path] = {}
         self._plan: DependencyPlan | None = None
-        self._post: dict[str, postcreate.PostCreate] = {}
+        self._post_creates: dict[str, postcreate.PostCreate] = {}
         # Files the scenarios have written (the post-create workspaces follow them).
         self._edited: list[Path] = []
 
@@ -235,7 +235,7 @@ class Bench:
             spec = postcreate.find(target.dockerfile, target.context)
             if spec is None:
                 continue
-            self._post[target.name] = postcreate.PostCreate(
+            self._post_creates[target.name] = postcreate.PostCreate(
                 self._client,
                 spec,
                 target.context,
@@ -249,7 +249,7 @@ class Bench:
             )
 
     def _post_create(self, target: Target, scenario: str, tag: str) -> float | None:
-        post = self._post.get(target.name)
+        post = self._post_creates.get(target.name)
         if post is None:
             return None
         if scenario in ("cold", "warmup"):
@@ -397,7 +397,7 @@ class Bench:
         """
         for tag in list(self._images):
             self._remove_image(tag)
-        for post in self._post.values():
+        for post in self._post_creates.values():
             left = post.remove_volumes()
             if left:
                 self.observer.note("could not remove volumes " + ", ".join(left))
