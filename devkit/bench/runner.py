@@ -24,7 +24,7 @@ from devkit.bench.targets import Target, context_alias
 from devkit.bench.treeguard import TreeGuard, journal_dir, recover
 from devkit.buildkit import BuildKitInfo
 from devkit.errors import DevkitError
-from devkit.labels import BENCH_LABEL, MANAGED_LABEL
+from devkit.labels import BENCH_LABEL, MANAGED_LABEL, extra_labels
 
 IMAGE_REPO = "devkit-bench"
 
@@ -230,7 +230,12 @@ class Bench:
     def _prepare_post_create(self, workdir: Path) -> None:
         if not self.options.post_create:
             return
-        labels = {MANAGED_LABEL: "true", BENCH_LABEL: self.run_id, **self.options.labels}
+        labels = {
+            MANAGED_LABEL: "true",
+            BENCH_LABEL: self.run_id,
+            **extra_labels(),
+            **self.options.labels,
+        }
         for index, target in enumerate(self.targets):
             spec = postcreate.find(target.dockerfile, target.context)
             if spec is None:

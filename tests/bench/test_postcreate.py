@@ -12,7 +12,7 @@ from conftest import TEST_LABEL_ARG, TEST_LABELS
 from devkit import bench, buildkit
 from devkit.bench.postcreate import find
 from devkit.errors import DevkitError
-from devkit.labels import BENCH_LABEL
+from devkit.labels import BENCH_LABEL, EXTRA_LABELS_ENV
 
 COMPOSE = """\
 name: p
@@ -157,3 +157,42 @@ def test_failing_post_create_is_reported_and_cleaned_up(
         bench.Bench(bench.make_targets(project), info, options).run()
     assert docker_client.volumes.list(filters={"label": [BENCH_LABEL, TEST_LABEL_ARG]}) == []
     assert docker_client.containers.list(all=True, filters={"label": TEST_LABEL_ARG}) == []
+
+
+@pytest.mark.docker
+def test_cli_as_a_subprocess_names_the_package_and_the_post_create(
+    tmp_path: Path, docker_client: Any, busybox_image: str
+) -> None:
+    import json
+    import os
+    import subprocess
+
+    project = tmp_path / "p"
+    _devcontainer(
+        project,
+        '{"dockerComposeFile": "compose.yaml", "service": "dev",'
+        ' "postCreateCommand": "grep -c . requirements.txt"}',
+    )
+    (project / "requirements.txt").write_text("rich\n")
+
+    def bench_volumes() -> set[str]:
+        return {v.name for v in docker_client.volumes.list(filters={"label": BENCH_LABEL})}
+
+    before = bench_volumes()
+    done = subprocess.run(
+        ["devkit", "bench", str(project), "--scenarios", "deps", "--json", "-"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "COLUMNS": "160", EXTRA_LABELS_ENV: TEST_LABEL_ARG},
+    )
+    assert done.returncode == 0, done.stderr
+    (summary,) = json.loads(done.stdout)["summaries"]
+    assert summary["package"] == "six>=1.16"
+    assert summary["total_seconds"] == pytest.approx(
+        summary["wall_seconds"] + summary["post_create_seconds"]
+    )
+    assert "added pip package 'six>=1.16'" in done.stderr
+    assert "post-create" in done.stderr and "total" in done.stderr
+    assert (project / "requirements.txt").read_text() == "rich\n"
+    assert bench_volumes() <= before  # the run's volume copies are gone
