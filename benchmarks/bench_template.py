@@ -2,24 +2,30 @@
 """`devkit bench --compare`: the python project `devkit new` renders vs a naive Dockerfile.
 
 Renders the template (``devkit new DIR --defaults --data dockerfile_syntax=false``, with the
-host CA bundle as the extra-CA answer so pip reaches PyPI over HTTPS inside the build), fills
-it like a real repository — a ``.git`` with history (~15 MB), a ``.venv`` dependency folder
-(~30 MB), a few hundred source files, a ``.env`` — and adds small real dependencies. Then
-runs ``devkit bench`` on it with ``--compare`` against a naive single-stage Dockerfile of the
-same content (one ``RUN`` installing everything, ``COPY . .`` first, no cache mounts and no
-``.dockerignore``: an empty ``Dockerfile.dockerignore`` beside it overrides the project's).
+host CA bundle as the extra-CA answer so uv reaches PyPI over HTTPS inside the build), fills
+it like a real repository — a realistic dependency set (numpy, pydantic, requests, rich), 200
+source files, a 60 MB ``.git``, a ``.env`` — and runs ``devkit bench`` on it with
+``--compare`` against a naive single-stage Dockerfile of the same content (one ``RUN``
+installing everything with pip, ``COPY . .`` first, no cache mounts and no ``.dockerignore``:
+an empty ``Dockerfile.dockerignore`` beside it overrides the project's).
+
+The dependency scenario adds one real package (devkit bench's default: ``six``, downloaded
+from PyPI). For the template, what the user waits for is the image build *and* the
+post-create step (``post-create.sh`` in a container with the project's volumes, which
+installs the new package into the environment volume); the naive image has no post-create.
 
 The dev container image (target ``dev``, what compose.yaml builds) is benched: its source is
 bind-mounted, so a source edit rebuilds nothing, while the naive image bakes the source in.
 
 Goals (printed, never asserted in tests):
-  * dependency-change rebuild at least 2x faster than naive,
-  * no-op and source-edit rebuilds with at least 95 % of steps cached,
+  * dependency change (build + post-create) at least 8x faster than naive,
+  * source-edit rebuild within 0.5 s,
+  * no-op rebuild with at least 95 % of steps cached,
   * build context at least 70 % smaller.
 
-Usage: python benchmarks/bench_template.py [--repeat N] [--keep DIR] [--no-pypi]
-Exit status 0 when every goal is met, 1 otherwise. Needs the local engine and a BuildKit
-docker CLI (see devkit/buildkit.py); downloads Debian packages from the mirror.
+Usage: python benchmarks/bench_template.py [--repeat N] [--keep DIR] [--json FILE]
+Exit status 0 when every goal is met, 1 otherwise. Needs the local engine, a BuildKit docker
+CLI (see devkit/buildkit.py), Debian's mirror and PyPI (through the host's CA bundle).
 """
 
 from __future__ import annotations
@@ -36,13 +42,16 @@ from pathlib import Path
 from typing import Any
 
 HOST_CA = "/etc/ssl/certs/ca-certificates.crt"
-# Small, pure-Python, no dependencies of their own.
-PYPI_DEPS = ["six==1.16.0", "idna==3.7"]
+# The realistic set: a compiled package (numpy), a compiled core (pydantic), and the usual
+# pure-Python trees (requests, rich), with their own dependencies.
+PYPI_DEPS = ["numpy==2.2.6", "pydantic==2.11.7", "requests==2.32.4", "rich==14.0.0"]
+SOURCE_FILES = 200
+GIT_MB = 60
 
 NAIVE_DOCKERFILE = """\
 # The naive way: one stage, the whole context first, one RUN that installs everything,
 # no cache mounts (so any change re-downloads every package).
-FROM debian:bookworm-slim
+FROM debian:trixie-slim
 ENV PATH=/opt/venv/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \\
     LANG=C.UTF-8 \\
     PIP_CERT=/etc/ssl/certs/ca-certificates.crt \\
@@ -62,7 +71,8 @@ CMD ["sleep", "infinity"]
 """
 
 GOALS = {
-    "deps_speedup": 2.0,
+    "deps_speedup": 8.0,
+    "source_seconds": 0.5,
     "cache_hit_rate": 0.95,
     "context_reduction": 0.70,
 }
@@ -73,58 +83,44 @@ def run(argv: list[str], **kwargs: Any) -> subprocess.CompletedProcess[str]:
     return subprocess.run(argv, check=True, text=True, **kwargs)
 
 
-def render(project: Path, env: dict[str, str], pypi: bool) -> None:
-    data = ["--data", "dockerfile_syntax=false"]
-    if pypi:
-        data += ["--data", f"ca_certificates={HOST_CA}"]
+def render(project: Path, env: dict[str, str]) -> None:
+    data = ["--data", "dockerfile_syntax=false", "--data", f"ca_certificates={HOST_CA}"]
     run([sys.executable, "-m", "devkit", "new", str(project), "--defaults", *data], env=env)
     certs = project / ".devcontainer" / "certs"
-    if pypi and not any(certs.glob("*.crt")):  # older `devkit new`: do what the answer does
+    if not any(certs.glob("*.crt")):  # older `devkit new`: do what the answer does
         shutil.copyfile(HOST_CA, certs / "extra-ca.crt")
 
 
-def populate(project: Path, pypi: bool) -> None:
+def populate(project: Path) -> None:
     """Make the rendered project look like a real repository."""
     rng = random.Random(42)
     pkg = project / "src" / "svc"
-    for sub in ("api", "core", "db", "util"):
+    subs = ["api", "core", "db", "util"]
+    for sub in subs:
         (pkg / sub).mkdir(parents=True)
         (pkg / sub / "__init__.py").write_text("")
     (pkg / "__init__.py").write_text('"""svc."""\n')
-    subs = ["api", "core", "db", "util"]
-    for i in range(320):
+    for i in range(SOURCE_FILES - len(subs) - 1):
         body = "\n".join(
             f"def f{i}_{j}(x: int) -> int:\n    return x * {rng.randint(1, 999)} + {j}\n"
             for j in range(40)
         )
         (pkg / subs[i % 4] / f"mod{i:03d}.py").write_text(f'"""Module {i}."""\n\n{body}\n')
-    tests = project / "tests"
-    tests.mkdir()
-    for i in range(60):
-        (tests / f"test_mod{i:03d}.py").write_text(f"def test_{i}() -> None:\n    assert True\n")
     (project / "README.md").write_text("# svc\n\nA service.\n")
     (project / ".env").write_text("DATABASE_PASSWORD=hunter2\n")
     (project / ".gitignore").write_text(".venv/\n.env\n__pycache__/\n")
     req = project / "requirements.txt"
-    if pypi:
-        req.write_text(req.read_text() + "".join(f"{d}\n" for d in PYPI_DEPS))
-    # A dependency folder: a local virtualenv, ~30 MB in ~3000 files.
-    site = project / ".venv" / "lib" / "python3.11" / "site-packages"
-    for p in range(60):
-        folder = site / f"package{p:02d}"
-        folder.mkdir(parents=True)
-        for f in range(50):
-            (folder / f"m{f:02d}.py").write_bytes(rng.randbytes(rng.randint(2_000, 18_000)))
-    # Git history with some weight (~15 MB of incompressible blobs over several commits).
+    req.write_text(req.read_text() + "".join(f"{d}\n" for d in PYPI_DEPS))
+    # Git history with weight: GIT_MB of incompressible blobs over several commits.
     git = ["git", "-C", str(project), "-c", "user.name=bench", "-c", "user.email=b@example.invalid"]
     run([*git, "init", "-q"])
     run([*git, "add", "-A"])
     run([*git, "commit", "-qm", "initial"])
     assets = project / "assets"
     assets.mkdir()
-    for n in range(5):
-        (assets / "blob.bin").write_bytes(rng.randbytes(3_000_000))
-        run([*git, "add", "-A"])
+    for n in range(GIT_MB // 4):
+        (assets / "blob.bin").write_bytes(rng.randbytes(4_000_000))
+        run([*git, "add", "-A"], stdout=subprocess.DEVNULL)
         run([*git, "commit", "-qm", f"assets v{n}"])
     shutil.rmtree(assets)
     run([*git, "add", "-A"])
@@ -135,18 +131,38 @@ def du(path: Path) -> int:
     return sum(p.lstat().st_size for p in path.rglob("*") if p.is_file())
 
 
+def total(summary: dict[str, Any]) -> float:
+    """Build plus post-create, as the user waits for it (build alone without post-create)."""
+    value = summary.get("total_seconds")
+    return float(value if value is not None else summary["wall_seconds"])
+
+
 def evaluate(doc: dict[str, Any]) -> list[tuple[str, str, bool]]:
     """(goal, measured, met) rows from `devkit bench --json` output."""
     main, naive = doc["targets"][0]["name"], doc["targets"][1]["name"]
     s = {(x["target"], x["scenario"]): x for x in doc["summaries"]}
     rows: list[tuple[str, str, bool]] = []
-    d_main, d_naive = s[(main, "deps")]["wall_seconds"], s[(naive, "deps")]["wall_seconds"]
+    a, b = s[(main, "deps")], s[(naive, "deps")]
+    # What the user waits for: the build plus, for the dev container, the post-create install.
+    d_main, d_naive = total(a), total(b)
     speedup = d_naive / d_main if d_main else float("inf")
+    post = a.get("post_create_seconds")
     rows.append(
         (
             f"dependency change ≥ {GOALS['deps_speedup']:.0f}× faster than naive",
-            f"{d_main:.1f}s vs {d_naive:.1f}s = {speedup:.2f}×",
+            f"{d_main:.1f}s (build {a['wall_seconds']:.1f}s + post-create "
+            + ("-" if post is None else f"{post:.1f}s")
+            + f") vs {d_naive:.1f}s = {speedup:.2f}×  [{a.get('package') or a.get('edit')}]",
             speedup >= GOALS["deps_speedup"],
+        )
+    )
+    src = s[(main, "source")]["wall_seconds"]
+    rows.append(
+        (
+            f"source edit rebuild ≤ {GOALS['source_seconds']} s",
+            f"{src:.2f}s (naive {s[(naive, 'source')]['wall_seconds']:.1f}s; the floor, "
+            f"naive's fully cached no-op: {s[(naive, 'noop')]['wall_seconds']:.2f}s)",
+            src <= GOALS["source_seconds"],
         )
     )
     for scenario in ("noop", "source"):
@@ -177,22 +193,18 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeat", type=int, default=1, help="runs per scenario (medians)")
     parser.add_argument("--keep", type=Path, help="work in this folder and keep it")
-    parser.add_argument(
-        "--no-pypi",
-        action="store_true",
-        help="no PyPI dependencies (when HTTPS to PyPI is not reachable from builds)",
-    )
     parser.add_argument("--json", type=Path, help="also write devkit bench's JSON here")
     args = parser.parse_args()
-    pypi = not args.no_pypi and Path(HOST_CA).is_file()
+    if not Path(HOST_CA).is_file():
+        parser.error(f"{HOST_CA} is missing: builds need it to reach PyPI")
 
     work = args.keep or Path(tempfile.mkdtemp(prefix="devkit-bench-template-"))
     work.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "DEVKIT_DATA_DIR": str(work / "devkit-data")}
     try:
         project = work / "svc"
-        render(project, env, pypi)
-        populate(project, pypi)
+        render(project, env)
+        populate(project)
         naive_dir = work / "naive"
         naive_dir.mkdir()
         (naive_dir / "Dockerfile").write_text(NAIVE_DOCKERFILE)
@@ -200,7 +212,6 @@ def main() -> int:
         print(
             f"repository: {du(project) / 1e6:.1f} MB "
             f"(.git {du(project / '.git') / 1e6:.1f} MB, "
-            f".venv {du(project / '.venv') / 1e6:.1f} MB, "
             f"{sum(1 for _ in (project / 'src').rglob('*.py'))} source files)",
             flush=True,
         )
@@ -219,7 +230,7 @@ def main() -> int:
                 "--json",
                 str(out),
             ],
-            env={**env, "COLUMNS": os.environ.get("COLUMNS", "110")},
+            env={**env, "COLUMNS": os.environ.get("COLUMNS", "150")},
         )
         doc = json.loads(out.read_text())
         if args.json:

@@ -1,10 +1,9 @@
 """What the ``source`` and ``deps`` scenarios change: which file of the build context each one
-edits, and the edit itself (a comment line appended to a source file; a network-free entry, a
-field or a comment added to a dependency manifest)."""
+edits, and the source edit itself (a comment line appended). The dependency edit is
+:mod:`devkit.bench.deps`."""
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -109,59 +108,3 @@ def pick_manifest(target: Target, files: Sequence[Path]) -> Path:
         f"no dependency manifest ({', '.join(MANIFESTS)}) at the top of {target.context} "
         "(pass --dep-file PATH)"
     )
-
-
-def dependency_edit(path: Path, token: str, line: str | None = None) -> tuple[bytes, str]:
-    """The manifest's content with one entry added, and a description of the edit.
-
-    Without ``line`` the entry is chosen so that installing it needs no network:
-
-    * ``requirements*.txt`` / ``pyproject.toml``: ``pip`` (already installed wherever pip runs,
-      so pip reports it satisfied without asking an index), with a comment carrying ``token``
-      so that every run changes the file;
-    * other manifests have no network-free real entry: a harmless top-level field
-      (``package.json``, ``composer.json``) or a comment is added, which still invalidates the
-      dependency layers exactly as an added entry does, minus the download of the new package.
-
-    With ``line`` that line is appended verbatim (e.g. ``requests==2.32.3``).
-    """
-    data = path.read_bytes()
-    text = data.decode("utf-8", errors="surrogateescape")
-    sep = "" if not text or text.endswith("\n") else "\n"
-    name = path.name
-    if line is not None:
-        return (text + sep + line + "\n").encode("utf-8", "surrogateescape"), f"added {line!r}"
-    if name.endswith(".txt"):
-        new = text + sep + f"pip  # added by devkit bench {token}\n"
-        return new.encode("utf-8", "surrogateescape"), "added entry 'pip' (already installed)"
-    if name == "pyproject.toml":
-        match = re.search(r"^(dependencies\s*=\s*\[)", text, re.MULTILINE)
-        if match:
-            insert = f'\n    "pip",  # added by devkit bench {token}'
-            new = text[: match.end()] + insert + text[match.end() :]
-            desc = "added entry 'pip' to [project] dependencies"
-            return new.encode("utf-8", "surrogateescape"), desc
-        new = text + sep + f"# edited by devkit bench {token}\n"
-        return new.encode("utf-8", "surrogateescape"), "comment added (no dependencies list)"
-    if name.endswith(".json"):
-        try:
-            doc = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise DevkitError(f"{path} is not valid JSON: {exc}") from exc
-        if not isinstance(doc, dict):
-            raise DevkitError(f"{path} is not a JSON object")
-        doc["devkitBench"] = token
-        indent = _json_indent(text)
-        new = json.dumps(doc, indent=indent, ensure_ascii=False) + "\n"
-        return new.encode(), "field 'devkitBench' added (no network-free dependency entry)"
-    if name in ("pom.xml",) or name.endswith(".csproj"):
-        new = text + sep + f"<!-- edited by devkit bench {token} -->\n"
-        return new.encode("utf-8", "surrogateescape"), "comment added"
-    comment = "//" if name in ("go.mod", "build.gradle", "build.gradle.kts") else "#"
-    new = text + sep + f"{comment} edited by devkit bench {token}\n"
-    return new.encode("utf-8", "surrogateescape"), "comment added"
-
-
-def _json_indent(text: str) -> int:
-    match = re.search(r"^\{\s*\n( +)\"", text)
-    return len(match.group(1)) if match else 2

@@ -45,6 +45,16 @@ class BuildResult:
     layers: int | None
     edit: str | None = None
     slowest_steps: list[tuple[str, float]] = field(default_factory=list)
+    #: The dev container's creation commands (onCreate/updateContent/postCreate) run in a
+    #: container of this image with the project's volumes; None when not run.
+    post_create_seconds: float | None = None
+    #: The package the dependency scenario added (``six>=1.16``), if a real one.
+    package: str | None = None
+
+    @property
+    def total_seconds(self) -> float:
+        """What the user waits for: the image build plus the post-create install."""
+        return self.wall_seconds + (self.post_create_seconds or 0.0)
 
     @property
     def cache_hit_rate(self) -> float | None:
@@ -69,6 +79,10 @@ class Summary:
     image_size: int | None
     layers: int | None
     edit: str | None
+    #: Medians of the post-create time and of build + post-create (None without post-create).
+    post_create_seconds: float | None = None
+    total_seconds: float | None = None
+    package: str | None = None
 
 
 @dataclass
@@ -116,6 +130,8 @@ class Report:
                 {
                     "scenario": scenario,
                     "wall_ratio": _ratio(b.wall_seconds, a.wall_seconds),
+                    # What the user waits for (build + post-create) where either has one.
+                    "total_ratio": _ratio(_total(b), _total(a)),
                     "context_size_ratio": _ratio(a.context_size, b.context_size),
                     "context_transferred_ratio": _ratio(
                         a.context_transferred, b.context_transferred
@@ -147,7 +163,10 @@ class Report:
             "summaries": [asdict(s) for s in self.summaries()],
             "comparison": self.comparison(),
             "skipped": self.skipped,
-            "builds": [asdict(r) | {"cache_hit_rate": r.cache_hit_rate} for r in self.results],
+            "builds": [
+                asdict(r) | {"cache_hit_rate": r.cache_hit_rate, "total_seconds": r.total_seconds}
+                for r in self.results
+            ],
         }
 
     def to_csv(self) -> str:
@@ -159,6 +178,10 @@ class Report:
         for s in self.summaries():
             writer.writerow(asdict(s))
         return buffer.getvalue()
+
+
+def _total(summary: Summary) -> float:
+    return summary.total_seconds if summary.total_seconds is not None else summary.wall_seconds
 
 
 def _ratio(num: float | None, den: float | None) -> float | None:
@@ -177,6 +200,7 @@ def _summarise(target: str, scenario: str, runs: list[BuildResult]) -> Summary:
     cached = med(r.steps_cached for r in runs)
     sizes = [r.image_size for r in runs if r.image_size is not None]
     layers = [r.layers for r in runs if r.layers is not None]
+    posts = [r.post_create_seconds for r in runs if r.post_create_seconds is not None]
     return Summary(
         target=target,
         scenario=scenario,
@@ -192,6 +216,9 @@ def _summarise(target: str, scenario: str, runs: list[BuildResult]) -> Summary:
         image_size=sizes[-1] if sizes else None,
         layers=layers[-1] if layers else None,
         edit=runs[-1].edit,
+        post_create_seconds=statistics.median(posts) if posts else None,
+        total_seconds=statistics.median(r.total_seconds for r in runs) if posts else None,
+        package=runs[-1].package,
     )
 
 

@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from devkit import buildcontext, engine
-from devkit.bench import process
-from devkit.bench.edits import dependency_edit, pick_manifest, pick_source_file, source_edit
+from devkit.bench import postcreate, process
+from devkit.bench.deps import DependencyPlan
+from devkit.bench.edits import pick_manifest, pick_source_file, source_edit
 from devkit.bench.isolate import isolate_cache_mounts
 from devkit.bench.progress import BuildProgress, ProgressParser, Vertex
 from devkit.bench.report import SCENARIO_TITLES, SCENARIOS, BuildResult, Report
@@ -23,7 +24,7 @@ from devkit.bench.targets import Target, context_alias
 from devkit.bench.treeguard import TreeGuard, journal_dir, recover
 from devkit.buildkit import BuildKitInfo
 from devkit.errors import DevkitError
-from devkit.labels import BENCH_LABEL, MANAGED_LABEL
+from devkit.labels import BENCH_LABEL, MANAGED_LABEL, extra_labels
 
 IMAGE_REPO = "devkit-bench"
 
@@ -64,6 +65,9 @@ class BenchOptions:
     dep_file: Path | None = None
     dep_line: str | None = None
     labels: dict[str, str] = field(default_factory=dict)
+    #: Also time the dev container's creation commands (post-create) after each build of a
+    #: Dockerfile that has a devcontainer.json beside it.
+    post_create: bool = True
 
 
 class Bench:
@@ -89,6 +93,10 @@ class Bench:
         self._untagged_ids: list[str] = []
         self._client: Any = None
         self._context_paths: dict[str, Path] = {}
+        self._plan: DependencyPlan | None = None
+        self._post_creates: dict[str, postcreate.PostCreate] = {}
+        # Files the scenarios have written (the post-create workspaces follow them).
+        self._edited: list[Path] = []
 
     # -- public
 
@@ -141,6 +149,8 @@ class Bench:
                 scenarios.remove(scenario)
                 report.skipped[scenario] = str(exc)
                 self.observer.note(f"{SCENARIO_TITLES[scenario]} skipped: {exc}")
+        if "deps" in scenarios:
+            self._plan = DependencyPlan(edits["deps"], self.options.dep_line)
         self.observer.planned(len(scenarios) * self.options.repeat * len(self.targets))
         self._client = connect()
         self._context_paths = {t.name: context_alias(t) for t in self.targets}
@@ -149,6 +159,7 @@ class Bench:
         isolate = "cold" in scenarios
         workdir = Path(tempfile.mkdtemp(prefix=f"devkit-bench-{self.run_id}-"))
         try:
+            self._prepare_post_create(workdir)
             journal = journal_dir() / f"{self.run_id}.json"
             with TreeGuard(journal) as tree:
                 for rep in range(1, self.options.repeat + 1):
@@ -179,7 +190,7 @@ class Bench:
                             result = self._build(
                                 target, copies[target.name], scenario, rep, sizes[target.name]
                             )
-                            result.edit = edit
+                            result.edit, result.package = edit
                             report.results.append(result)
                             self.observer.build_finished(result)
                         tree.restore()
@@ -193,16 +204,66 @@ class Bench:
 
     # -- scenario edits
 
-    def _apply(self, scenario: str, tree: TreeGuard, path: Path | None, key: str) -> str | None:
+    def _apply(
+        self, scenario: str, tree: TreeGuard, path: Path | None, key: str
+    ) -> tuple[str | None, str | None]:
+        """Edit the tree for ``scenario``: (what was done, the package added if any)."""
         token = f"{self.run_id}-{key}"
         if path is None:
-            return None
+            return None, None
         if scenario == "source":
-            tree.write(path, source_edit(path, token))
-            return f"{self._rel(path)}: comment line appended"
-        data, desc = dependency_edit(path, token, self.options.dep_line)
+            self._write(tree, path, source_edit(path, token))
+            return f"{self._rel(path)}: comment line appended", None
+        assert self._plan is not None
+        change = self._plan.edit(token)
+        for file, data in change.files.items():
+            self._write(tree, file, data)
+        return f"{self._rel(path)}: {change.description}", change.package
+
+    def _write(self, tree: TreeGuard, path: Path, data: bytes) -> None:
         tree.write(path, data)
-        return f"{self._rel(path)}: {desc}"
+        if path not in self._edited:
+            self._edited.append(path)
+
+    # -- post-create
+
+    def _prepare_post_create(self, workdir: Path) -> None:
+        if not self.options.post_create:
+            return
+        labels = {
+            MANAGED_LABEL: "true",
+            BENCH_LABEL: self.run_id,
+            **extra_labels(),
+            **self.options.labels,
+        }
+        for index, target in enumerate(self.targets):
+            spec = postcreate.find(target.dockerfile, target.context)
+            if spec is None:
+                continue
+            self._post_creates[target.name] = postcreate.PostCreate(
+                self._client,
+                spec,
+                target.context,
+                workdir / f"workspace-{index}",
+                f"{self._token}-{index}",
+                labels,
+            )
+            self.observer.note(
+                f"{target.name}: after each build, post-create ({spec.describe()}) runs in a "
+                "container with copies of the project's volumes"
+            )
+
+    def _post_create(self, target: Target, scenario: str, tag: str) -> float | None:
+        post = self._post_creates.get(target.name)
+        if post is None:
+            return None
+        if scenario in ("cold", "warmup"):
+            # A repeat starts from volumes seeded from its first image: a package an earlier
+            # repeat's dependency change installed in them would make the next one's
+            # post-create a no-op. (A cold build is a new machine anyway.)
+            post.reset_volumes()
+        post.sync(self._edited)
+        return round(post.run(tag), 3)
 
     def _rel(self, path: Path) -> str:
         try:
@@ -288,6 +349,7 @@ class Bench:
                 f"{target.name}: the build printed no BuildKit steps; is this BuildKit?"
             )
         size, layers = self._inspect(tag)
+        post_seconds = self._post_create(target, scenario, tag)
         self._remove_image(tag)
         slowest = sorted(
             ((v.instruction[:80], v.duration or 0.0) for v in progress.steps if not v.cached),
@@ -305,6 +367,7 @@ class Bench:
             image_size=size,
             layers=layers,
             slowest_steps=slowest,
+            post_create_seconds=post_seconds,
         )
 
     # -- engine side
@@ -339,6 +402,10 @@ class Bench:
         """
         for tag in list(self._images):
             self._remove_image(tag)
+        for post in self._post_creates.values():
+            left = post.remove_volumes()
+            if left:
+                self.observer.note("could not remove volumes " + ", ".join(left))
         if self._untagged_ids:
             self.observer.note(
                 "left in the build cache (exec-form or heredoc RUN: their records cannot be "

@@ -57,3 +57,42 @@ def test_bad_baseline_is_one_clear_error(tmp_path: Path, content: str) -> None:
     path.write_text(content)
     with pytest.raises(DevkitError, match="baseline"):
         load_baseline(path)
+
+
+def test_post_create_adds_to_the_total_the_user_waits_for() -> None:
+    report = _report({("A", "deps"): [2.0, 4.0, 3.0], ("B", "deps"): [30.0, 40.0, 35.0]})
+    for result, post in zip(report.results[:3], (1.0, 3.0, 2.0), strict=True):
+        result.post_create_seconds = post
+        result.package = "six>=1.16"
+    a, b = report.summary("A", "deps"), report.summary("B", "deps")
+    assert a is not None and b is not None
+    assert a.post_create_seconds == 2.0 and a.total_seconds == 5.0 and a.package == "six>=1.16"
+    # No post-create (a Dockerfile without devcontainer.json): no total of its own.
+    assert b.post_create_seconds is None and b.total_seconds is None
+    (row,) = report.comparison()
+    assert row["wall_ratio"] == pytest.approx(35.0 / 3.0)
+    assert row["total_ratio"] == pytest.approx(35.0 / 5.0)
+    doc = report.to_json()
+    assert doc["builds"][0]["total_seconds"] == 3.0
+    assert "post_create_seconds" in report.to_csv().splitlines()[0]
+
+
+def test_table_shows_post_create_and_compares_totals() -> None:
+    from rich.console import Console
+
+    from devkit.cli.bench import results_table, summary_lines
+
+    report = _report({("A", "deps"): [2.0], ("B", "deps"): [30.0]})
+    report.results[0].post_create_seconds = 1.0
+    console = Console(width=200, record=True)
+    console.print(results_table(report))
+    text = console.export_text()
+    assert "post-create" in text and "total" in text
+    assert "1.0s" in text and "3.0s" in text and "10.00×" in text  # 30 / (2 + 1)
+    assert any("B/A compares totals" in line for line in summary_lines(report))
+    # Without post-create the table keeps its columns and build ratio.
+    plain = _report({("A", "deps"): [2.0], ("B", "deps"): [30.0]})
+    console = Console(width=200, record=True)
+    console.print(results_table(plain))
+    text = console.export_text()
+    assert "post-create" not in text and "15.00×" in text
