@@ -2,6 +2,7 @@
 
     python benchmarks/bench_doctor.py CORPUS                   # one checkout per sub-folder
     python benchmarks/bench_doctor.py CORPUS --judgements J.json --dump findings.json
+    python benchmarks/bench_doctor.py TUNE HOLDOUT --judgements J.json   # side by side
     python benchmarks/bench_doctor.py CORPUS --cli             # through `devkit doctor --json`
 
 Each sub-folder of CORPUS is one repository checkout. Doctor audits it without the BuildKit
@@ -16,9 +17,10 @@ judgement file maps keys to verdicts, ``{"judgements": {KEY: {"verdict": "TP"|"F
 "reason": "..."}}}``, from which precision per rule is computed; findings without a
 verdict are counted as unjudged, and verdicts whose finding no longer appears as stale.
 
-Printed: findings per rule and per repository, precision per rule, time per repository
-(median and max), crashes (any exception other than a DevkitError, or with ``--cli`` an exit
-status other than 0/1, or stdout that is not one JSON report).
+Printed: findings per rule and per repository, precision per rule (several corpora side by
+side: tune on one, check on another), time per repository (median and max), crashes (any
+exception other than a DevkitError, or with ``--cli`` an exit status other than 0/1, or
+stdout that is not one JSON report), and the keys of findings without a verdict.
 
 Goals (issue 11, printed, never asserted in tests): every judged rule at >= 95 % precision,
 median time per repository < 0.5 s, no repository over 3 s, no crash. Exit status 0 when
@@ -129,91 +131,155 @@ def percent(part: int, whole: int) -> str:
     return f"{100 * part / whole:5.1f} %" if whole else "    -  "
 
 
-def summarise(runs: list[RepoRun], judgements: dict[str, dict[str, str]], startup: float) -> bool:
-    """Print the tables; return whether every goal is met."""
-    per_rule: dict[str, Counter[str]] = defaultdict(Counter)
-    seen_keys: set[str] = set()
-    print(f"{'repository':44} {'time':>7} {'files':>5} {'finds':>5}  per rule")
+@dataclass
+class CorpusResult:
+    """One corpus: its runs, and per rule the count of TP, FP and unjudged findings."""
+
+    name: str
+    runs: list[RepoRun]
+    per_rule: dict[str, Counter[str]] = field(default_factory=dict)
+    unjudged: list[str] = field(default_factory=list)
+    stale: list[str] = field(default_factory=list)
+
+
+def judge(name: str, runs: list[RepoRun], judgements: dict[str, dict[str, str]]) -> CorpusResult:
+    """Count each finding of ``runs`` as its verdict says (TP, FP or unjudged)."""
+    result = CorpusResult(name, runs, defaultdict(Counter))
+    seen: set[str] = set()
     for run in runs:
-        keys = finding_keys(run.name, run.findings)
-        seen_keys.update(keys)
-        rules = Counter(f["rule"] for f in run.findings)
-        for key, f in zip(keys, run.findings, strict=True):
+        for key, f in zip(finding_keys(run.name, run.findings), run.findings, strict=True):
+            seen.add(key)
             verdict = judgements.get(key, {}).get("verdict", "unjudged").upper()
-            per_rule[f["rule"]][verdict] += 1
+            result.per_rule[f["rule"]][verdict] += 1
+            if verdict == "UNJUDGED":
+                result.unjudged.append(key)
+    repos = {run.name for run in runs}
+    result.stale = sorted(k for k in judgements if k.split("|", 1)[0] in repos and k not in seen)
+    return result
+
+
+def print_repositories(result: CorpusResult) -> None:
+    """Findings per rule and time, one line per repository."""
+    print(f"\n{result.name}")
+    print(f"{'repository':44} {'time':>7} {'files':>5} {'finds':>5}  per rule")
+    for run in result.runs:
+        rules = Counter(f["rule"] for f in run.findings)
         status = f"CRASH {run.crash}" if run.crash else f"error: {run.error}" if run.error else ""
         detail = " ".join(f"{r}:{n}" for r, n in sorted(rules.items()))
         print(
             f"{run.name[:44]:44} {run.seconds:6.2f}s {run.files:5} "
             f"{len(run.findings):5}  {status or detail}"
         )
+
+
+def print_precision(results: list[CorpusResult]) -> bool:
+    """Precision per rule, the corpora side by side; whether every judged rule meets the goal."""
     ok = True
-    print(f"\n{'rule':6} {'findings':>8} {'TP':>5} {'FP':>5} {'unjudged':>8} {'precision':>9}")
-    for rule in sorted(per_rule):
-        c = per_rule[rule]
-        judged = c["TP"] + c["FP"]
-        total = sum(c.values())
+    head = f"{'rule':6}" + "".join(f" | {r.name[:31]:>31}" for r in results)
+    sub = f"{'':6}" + "".join(
+        f" | {'findings':>8} {'TP':>4} {'FP':>4} {'?':>3} {'prec.':>7}" for _ in results
+    )
+    print("\n" + head + "\n" + sub)
+    rules = sorted({rule for r in results for rule in r.per_rule})
+    for rule in [*rules, "all"]:
+        cells = []
+        for r in results:
+            counters = list(r.per_rule.values()) if rule == "all" else [r.per_rule[rule]]
+            tp = sum(c["TP"] for c in counters)
+            fp = sum(c["FP"] for c in counters)
+            total = sum(sum(c.values()) for c in counters)
+            cells.append(
+                f" | {total:8} {tp:4} {fp:4} {total - tp - fp:3} {percent(tp, tp + fp).strip():>7}"
+            )
+            if rule != "all" and tp + fp and tp / (tp + fp) < PRECISION_GOAL:
+                ok = False
+        print(f"{rule:6}" + "".join(cells))
+    return ok
+
+
+def print_times(results: list[CorpusResult], startup: float) -> bool:
+    """Time per repository per corpus, and crashes; whether the speed goals hold."""
+    ok = True
+    for r in results:
+        times = [run.seconds for run in r.runs]
+        median, worst = statistics.median(times), max(times)
+        slowest = max(r.runs, key=lambda run: run.seconds)
+        over = sum(1 for t in times if t > MAX_GOAL_S)
         print(
-            f"{rule:6} {total:8} {c['TP']:5} {c['FP']:5} {total - judged:8} "
-            f"{percent(c['TP'], judged):>9}"
+            f"{r.name}: time per repository median {median:.2f} s (goal < {MEDIAN_GOAL_S} s), "
+            f"max {worst:.2f} s ({slowest.name}; goal < {MAX_GOAL_S:.0f} s), {over} over "
+            f"{MAX_GOAL_S:.0f} s, total {sum(times):.1f} s for {len(times)} repositories"
+            + (f"; process start-up alone {startup:.2f} s" if startup else "")
         )
-        if judged and c["TP"] / judged < PRECISION_GOAL:
-            ok = False
-    all_tp = sum(c["TP"] for c in per_rule.values())
-    all_judged = all_tp + sum(c["FP"] for c in per_rule.values())
-    print(
-        f"{'all':6} {sum(sum(c.values()) for c in per_rule.values()):8} {all_tp:5} "
-        f"{all_judged - all_tp:5} {'':8} {percent(all_tp, all_judged):>9}"
-    )
-    repos = {run.name for run in runs}
-    stale = [k for k in judgements if k.split("|", 1)[0] in repos and k not in seen_keys]
-    if stale:
-        print(f"\n{len(stale)} judgements match no finding any more (fixed, or moved):")
-        for key in sorted(stale)[:20]:
-            print(f"  {key}  [{judgements[key]['verdict']}]")
-    times = [run.seconds for run in runs]
-    crashes = [run for run in runs if run.crash]
-    median, worst = statistics.median(times), max(times)
-    slowest = max(runs, key=lambda run: run.seconds)
-    over = sum(1 for t in times if t > MAX_GOAL_S)
-    print(
-        f"\ntime per repository: median {median:.2f} s (goal < {MEDIAN_GOAL_S} s), "
-        f"max {worst:.2f} s ({slowest.name}; goal < {MAX_GOAL_S:.0f} s), {over} over "
-        f"{MAX_GOAL_S:.0f} s, total {sum(times):.1f} s for {len(runs)} repositories"
-        + (f"; process start-up alone {startup:.2f} s" if startup else "")
-    )
-    print(f"crashes: {len(crashes)}")
-    for run in crashes:
-        print(f"  {run.name}: {run.crash}")
-    return ok and not crashes and median < MEDIAN_GOAL_S and worst < MAX_GOAL_S
+        crashes = [run for run in r.runs if run.crash]
+        print(f"{r.name}: crashes: {len(crashes)}")
+        for run in crashes:
+            print(f"  {run.name}: {run.crash}")
+        ok = ok and not crashes and median < MEDIAN_GOAL_S and worst < MAX_GOAL_S
+    return ok
+
+
+def print_loose_ends(
+    results: list[CorpusResult], judgements: dict[str, dict[str, str]], show: int
+) -> None:
+    """Findings without a verdict, and verdicts whose finding is gone (fixed, or moved)."""
+    for r in results:
+        if r.unjudged:
+            print(f"\n{r.name}: {len(r.unjudged)} findings have no verdict:")
+            for key in r.unjudged[:show]:
+                print(f"  {key}")
+        if r.stale:
+            lost = [k for k in r.stale if judgements[k]["verdict"].upper() == "TP"]
+            print(
+                f"\n{r.name}: {len(r.stale)} judgements match no finding any more "
+                f"(fixed, or moved), {len(lost)} of them true findings lost:"
+            )
+            for key in (lost + [k for k in r.stale if k not in lost])[:show]:
+                print(f"  {key}  [{judgements[key]['verdict']}]")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("corpus", type=Path, help="folder holding one checkout per sub-folder")
+    parser.add_argument(
+        "corpus", type=Path, nargs="+", help="folder holding one checkout per sub-folder"
+    )
     parser.add_argument("--judgements", type=Path, help="judgement file (KEY -> TP/FP)")
     parser.add_argument("--cli", action="store_true", help="run `devkit doctor --json` instead")
     parser.add_argument("--dump", type=Path, help="write every finding with its key (JSON)")
     parser.add_argument("--only", action="append", default=[], help="just these sub-folders")
+    parser.add_argument(
+        "--show", type=int, default=20, metavar="N", help="list up to N unjudged/stale keys"
+    )
     args = parser.parse_args(argv)
-    repos = sorted(p for p in args.corpus.iterdir() if p.is_dir() and not p.name.startswith("."))
-    if args.only:
-        repos = [p for p in repos if p.name in set(args.only)]
-    if not repos:
-        parser.error(f"{args.corpus} holds no repository folders")
     judgements = load_judgements(args.judgements)
-    startup = 0.0
+    corpora: list[tuple[Path, list[Path]]] = []
+    for corpus in args.corpus:
+        repos = sorted(p for p in corpus.iterdir() if p.is_dir() and not p.name.startswith("."))
+        if args.only:
+            repos = [p for p in repos if p.name in set(args.only)]
+        if repos:
+            corpora.append((corpus, repos))
+    if not corpora:
+        parser.error("no repository folders in " + ", ".join(map(str, args.corpus)))
     with tempfile.TemporaryDirectory() as empty:
         # Imports and first-use costs out of the first repository's time; with --cli, the
         # interpreter start-up that every repository's time includes.
         warm = audit_cli(Path(empty)) if args.cli else audit_api(Path(empty))
         startup = warm.seconds if args.cli else 0.0
     runner = audit_cli if args.cli else audit_api
-    runs = []
-    for repo in repos:
-        runs.append(runner(repo))
-        print(f"  audited {repo.name} in {runs[-1].seconds:.2f} s", file=sys.stderr, flush=True)
-    ok = summarise(runs, judgements, startup)
+    results: list[CorpusResult] = []
+    for corpus, repos in corpora:
+        runs = []
+        for repo in repos:
+            runs.append(runner(repo))
+            print(f"  audited {repo.name} in {runs[-1].seconds:.2f} s", file=sys.stderr, flush=True)
+        results.append(judge(corpus.name or str(corpus), runs, judgements))
+    for result in results:
+        print_repositories(result)
+    ok = print_precision(results)
+    print()
+    ok = print_times(results, startup) and ok
+    print_loose_ends(results, judgements, args.show)
     if args.dump:
         dump = {
             run.name: {
@@ -227,7 +293,8 @@ def main(argv: list[str] | None = None) -> int:
                     )
                 },
             }
-            for run in runs
+            for result in results
+            for run in result.runs
         }
         args.dump.write_text(json.dumps(dump, indent=1) + "\n", encoding="utf-8")
     return 0 if ok else 1

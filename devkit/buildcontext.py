@@ -44,6 +44,9 @@ def read_ignore(path: Path) -> list[str]:
         text = path.read_text(encoding="utf-8", errors="replace")
     except OSError as exc:
         raise DevkitError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    # A byte order mark before the first pattern is skipped, as buildx 0.13 does (measured:
+    # "\ufeffbig.bin" excludes big.bin; old docker CLIs kept it and lost the pattern).
+    text = text.removeprefix("\ufeff")
     return [ln.strip() for ln in text.splitlines() if ln.strip() and not ln.strip().startswith("#")]
 
 

@@ -39,6 +39,7 @@ __all__ = [
     "parse_file",
     "parse_text",
     "substitute",
+    "unresolved",
 ]
 
 # `<<EOF`, `<<-EOF`, `<<"EOF"`, `<<'EOF'` (BuildKit's heredoc syntax, Dockerfile 1.4+).
@@ -223,6 +224,19 @@ def substitute(text: str, variables: Mapping[str, str | None]) -> str:
     return _VAR.sub(repl, text)
 
 
+def unresolved(text: str, variables: Mapping[str, str | None]) -> list[str]:
+    """The variables ``text`` uses that :func:`substitute` would replace by nothing because
+    ``variables`` gives them no value (``${VAR:-default}`` and ``${VAR:+alt}`` always resolve).
+    A ``USER $UID`` or ``FROM $BASE`` with such a variable names something only the build
+    (or the base image's config) knows."""
+    missing: list[str] = []
+    for match in _VAR.finditer(text):
+        name = match.group(1) or match.group(4)
+        if match.group(2) is None and variables.get(name) is None:
+            missing.append(name)
+    return missing
+
+
 def parse_file(path: str | Path, build_args: Mapping[str, str] | None = None) -> Dockerfile:
     """Parse the Dockerfile at ``path``; raise :class:`DevkitError` if it cannot be read."""
     path = Path(path)
@@ -238,9 +252,14 @@ def parse_text(
 ) -> Dockerfile:
     """Parse Dockerfile ``text``; ``build_args`` override global ``ARG`` defaults in ``FROM``.
 
-    Raises :class:`DevkitError` when there is no ``FROM`` instruction.
+    Raises :class:`DevkitError` when there is no ``FROM`` instruction, or the text is binary.
     """
     where = str(path) if path is not None else "Dockerfile"
+    # BuildKit and the classic builder skip a UTF-8 byte order mark before the first line.
+    text = text.removeprefix("\ufeff")
+    if "\0" in text:
+        line = text.count("\n", 0, text.index("\0")) + 1
+        raise DevkitError(f"{where}: a binary file (a NUL byte on line {line}), not a Dockerfile")
     lines = text.splitlines()
     directives = _directives(lines)
     instructions = _instructions(lines, 0, directives.get("escape"))

@@ -21,6 +21,9 @@ PURPOSE_LABEL = f"{LABEL_PREFIX}.purpose"
 HELPER_LABEL = f"{LABEL_PREFIX}.helper"
 #: On the images ``devkit bench`` builds, with the run's id as value.
 BENCH_LABEL = f"{LABEL_PREFIX}.bench"
+#: On the images ``devkit prebuild`` builds: the JSON of the inputs behind the content tag,
+#: so ``devkit prebuild --explain --against TAG`` can say which input changed since.
+PREBUILD_INPUTS_LABEL = f"{LABEL_PREFIX}.prebuild.inputs"
 #: Put by the test suite on everything it creates (through ``DEVKIT_EXTRA_LABELS``).
 TEST_LABEL = f"{LABEL_PREFIX}.test"
 

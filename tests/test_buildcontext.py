@@ -180,3 +180,10 @@ def test_what_devkit_says_is_sent_is_what_buildkit_sends(
     reported = parse_progress(done.stderr).context_bytes
     assert predicted.bytes <= reported + 5
     assert reported <= predicted.bytes + 100 + 100 * len(predicted.paths)
+
+
+def test_read_ignore_skips_a_byte_order_mark(tmp_path: Path) -> None:
+    """buildx 0.13 (Docker 26) excludes big.bin with "\\ufeffbig.bin" as the first line."""
+    ignore = tmp_path / ".dockerignore"
+    ignore.write_bytes(b"\xef\xbb\xbfbig.bin\r\n# comment\r\n.git\r\n")
+    assert buildcontext.read_ignore(ignore) == ["big.bin", ".git"]

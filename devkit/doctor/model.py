@@ -179,8 +179,8 @@ class Run(Protocol):
         """``path`` as findings name it: relative to the root when it is inside."""
 
     def read(self, path: Path) -> str:
-        """The text of ``path``, kept for inline suppressions; raises DevkitError, or
-        :class:`devkit.doctor.parse.LineError` for text that is not UTF-8."""
+        """The text of ``path``, kept for inline suppressions; raises
+        :class:`devkit.doctor.parse.LineError` when it cannot be read or is not UTF-8."""
 
     def add(
         self,

@@ -1,9 +1,19 @@
 """The dev-container model of a repository and its readers: the builds (Dockerfile,
 context, target, args) that devcontainer.json files, compose services and lone Dockerfiles
-declare, and each dev container's mounts, environment, users and lifecycle commands."""
+declare, and each dev container's workspace, image, mounts, environment, users and lifecycle
+commands.
+
+Compose files are read as Compose reads them: several files merged (paths relative to the
+first one's folder), ``include:`` (each included file a project of its own), ``extends:``
+(from the same or another file, paths relative to the file that declares them), Compose's
+``!reset`` and ``!override`` tags, remote (git or URL) build contexts, and
+``dockerfile_inline``.
+"""
 
 from __future__ import annotations
 
+import functools
+import re
 import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -12,7 +22,16 @@ from typing import Any
 
 from devkit.dockerfile import substitute
 from devkit.doctor.model import Run
-from devkit.doctor.parse import LineError, json_key_line, parse_jsonc, parse_yaml_lines, text_line
+from devkit.doctor.parse import (
+    RESET,
+    LineError,
+    OverrideDict,
+    OverrideList,
+    json_key_line,
+    parse_jsonc,
+    parse_yaml_lines,
+    text_line,
+)
 
 
 @dataclass
@@ -28,7 +47,11 @@ class Mount:
 
 @dataclass
 class Build:
-    """One way a Dockerfile is built: context, target, args, and who declared it."""
+    """One way a Dockerfile is built: context, target, args, and who declared it.
+
+    A compose ``dockerfile_inline`` build has its text in ``inline`` (numbered as the lines of
+    the compose file that holds it); ``dockerfile`` is then that compose file.
+    """
 
     dockerfile: Path
     context: Path
@@ -37,6 +60,23 @@ class Build:
     #: The file and line that declared this build (devcontainer.json, compose service);
     #: None for a Dockerfile found by walking the tree.
     origin: tuple[str, int | None] | None = None
+    inline: str | None = None
+    #: For an inline Dockerfile: the service it belongs to (so two in one file differ).
+    service: str | None = None
+    #: The user a compose service runs the image as (``user:``), if it says.
+    user: str | None = None
+
+    @functools.cached_property
+    def key(self) -> Path:
+        """What identifies the Dockerfile built: its resolved path (for an inline one, the
+        compose file's path with ``#<service>`` added). Resolved once: rules compare it for
+        every dev container and Dockerfile."""
+        path = self.dockerfile.resolve()
+        return Path(f"{path}#{self.service}") if self.inline is not None else path
+
+    def exists(self) -> bool:
+        """Whether there is a Dockerfile to build: inline text, or a regular file."""
+        return self.inline is not None or self.dockerfile.is_file()
 
 
 @dataclass
@@ -53,6 +93,15 @@ class DevContainer:
     anchor_line: int | None
     #: The lifecycle commands (postCreateCommand & co.), each as one shell script.
     commands: list[str] = field(default_factory=list)
+    #: The folder the Dev Containers CLI opens for this configuration: the parent of its
+    #: ``.devcontainer/`` folder (for ``X/.devcontainer.json``: X). Its manifests are the
+    #: project the developer works on (not the audited root's).
+    workspace: Path | None = None
+    #: The image it runs when nothing is built (devcontainer.json ``image``, or the compose
+    #: service's ``image``).
+    image: str | None = None
+    #: The devcontainer.json file itself.
+    config: Path | None = None
 
 
 @dataclass
@@ -65,11 +114,11 @@ class Project:
     devcontainers: list[DevContainer]
 
     def built(self) -> dict[Path, list[Build]]:
-        """The builds of each Dockerfile that exists, by its resolved path, in build order."""
+        """The builds of each Dockerfile that exists, by :attr:`Build.key`, in build order."""
         found: dict[Path, list[Build]] = {}
         for b in self.builds:
-            if b.dockerfile.is_file():
-                found.setdefault(b.dockerfile.resolve(), []).append(b)
+            if b.exists():
+                found.setdefault(b.key, []).append(b)
         return found
 
 
@@ -88,17 +137,55 @@ def read_project(
             devcontainers.append(dc)
             if dc.build is not None:
                 builds.append(dc.build)
+    # A file another one includes is read as part of that one, not on its own too; so is
+    # the override file `docker compose` reads with a default file.
+    included = {inc for path in composes for inc in reader.includes(path)}
     for path in composes:
-        if path.resolve() not in compose_seen:
+        override = _default_override(path)
+        if override is not None:
+            included.add(override.resolve())
+            if path.resolve() not in compose_seen:
+                compose_seen.add(override.resolve())
+                reader.compose([path, override])
+    for path in composes:
+        if path.resolve() not in compose_seen and path.resolve() not in included:
             reader.compose([path])
     # Every service with a build (also the other services of a dev container's compose
     # project, a database image say) has its Dockerfile and context audited.
     builds.extend(reader.compose_builds)
-    referenced = {b.dockerfile.resolve() for b in builds}
+    referenced = {b.key for b in builds}
     for path in dockerfiles:
         if path.resolve() not in referenced:
             builds.append(Build(dockerfile=path, context=path.parent))
     return Project(builds, devcontainers)
+
+
+def _default_override(path: Path) -> Path | None:
+    """The override file ``docker compose`` reads along with default file ``path``
+    (``compose.yaml`` → ``compose.override.yaml``), if there is one."""
+    stem, _, ext = path.name.rpartition(".")
+    if stem not in ("compose", "docker-compose") or ext not in ("yaml", "yml"):
+        return None
+    for name in (f"{stem}.override.yml", f"{stem}.override.yaml"):
+        if (path.parent / name).is_file():
+            return path.parent / name
+    return None
+
+
+def workspace_of(config: Path) -> Path:
+    """The folder the Dev Containers CLI opens to use the devcontainer.json at ``config``:
+    it looks for ``.devcontainer/devcontainer.json``, ``.devcontainer.json`` and
+    ``.devcontainer/<name>/devcontainer.json`` in the folder it opens."""
+    if config.name == ".devcontainer.json":
+        return config.parent
+    for folder in config.parents:
+        if folder.name == ".devcontainer":
+            return folder.parent
+    return config.parent
+
+
+#: How deep ``extends`` and ``include`` are followed (Compose stops cycles; so does this).
+_MAX_HOPS = 10
 
 
 class Reader:
@@ -142,6 +229,7 @@ class Reader:
         build: Build | None = None
         anchor_file, anchor_line = rel, None
         compose_user: str | None = None
+        image = _str_or_none(data.get("image"))
         compose_files = data.get("dockerComposeFile")
         if compose_files:
             paths = [
@@ -150,14 +238,15 @@ class Reader:
                 if isinstance(p, str)
             ]
             compose_seen.update(p.resolve() for p in paths)
-            services = self.compose(paths)
+            services = self.compose(paths, seen=compose_seen)
             service = data.get("service")
             if services is not None and isinstance(service, str) and service in services:
                 svc = services[service]
-                build = svc.build
+                build = svc.build()
                 mounts.extend(svc.mounts)
                 env = {**svc.env, **env}
                 compose_user = svc.user
+                image = svc.image
                 anchor_file, anchor_line = svc.file, svc.line
         else:
             b: dict[str, Any] = data["build"] if isinstance(data.get("build"), dict) else {}
@@ -184,94 +273,287 @@ class Reader:
             anchor_file=anchor_file,
             anchor_line=anchor_line,
             commands=_lifecycle_scripts(data),
+            workspace=workspace_of(path),
+            image=image,
+            config=path,
         )
 
-    def compose(self, paths: list[Path]) -> dict[str, Service] | None:
-        """Services of the compose files (later files override earlier ones)."""
+    def load(self, path: Path) -> tuple[Any, dict[tuple[Any, ...], int]] | None:
+        """A compose file's data and lines, parsed once (None, and DK000 once, if it cannot
+        be read or is not one; None for a file that is not there)."""
+        if not path.is_file():
+            return None
+        key = path.resolve()
+        if key not in self.compose_docs:
+            self.run.files.add(self.run.rel(path))
+            try:
+                self.compose_docs[key] = _compose_doc(self.run.read(path))
+            except LineError as exc:
+                self.compose_docs[key] = None
+                self.run.add("DK000", path, exc.line, exc.message)
+        return self.compose_docs[key]
+
+    def includes(self, path: Path) -> list[Path]:
+        """The resolved paths of the files ``path``'s ``include:`` names."""
+        doc = self.load(path)
+        if doc is None or not isinstance(doc[0], dict):
+            return []
+        return [p.resolve() for group, _ in _include_entries(doc[0], path.parent) for p in group]
+
+    def compose(
+        self,
+        paths: list[Path],
+        seen: set[Path] | None = None,
+        hops: int = 0,
+        project_dir: Path | None = None,
+    ) -> dict[str, Service] | None:
+        """Services of the compose files (later files override earlier ones, paths relative
+        to ``project_dir``, by default the first file's folder), with the services of the
+        files they include; None when one of them cannot be parsed. Files included are added
+        to ``seen``."""
         services: dict[str, Service] = {}
+        if project_dir is None:
+            project_dir = paths[0].parent if paths else Path()
         for path in paths:
             if not path.is_file():
                 continue
-            self.run.files.add(self.run.rel(path))
-            key = path.resolve()
-            if key not in self.compose_docs:
-                try:
-                    self.compose_docs[key] = parse_yaml_lines(self.run.read(path))
-                except LineError as exc:
-                    self.compose_docs[key] = None
-                    self.run.add("DK000", path, exc.line, exc.message)
-            doc = self.compose_docs[key]
+            doc = self.load(path)
             if doc is None:
                 return None
             data, lines = doc
-            if not isinstance(data, dict) or not isinstance(data.get("services"), dict):
+            if not isinstance(data, dict):
                 continue
+            for group, project in _include_entries(data, path.parent):
+                if hops >= _MAX_HOPS or not group:
+                    continue
+                if seen is not None:
+                    seen.update(p.resolve() for p in group)
+                # an included file is a project of its own: its paths are relative to its
+                # folder, or to the project_directory the entry gives
+                sub = self.compose(group, seen, hops + 1, project) or {}
+                for name, svc in sub.items():
+                    services.setdefault(name, svc)
+            if not isinstance(data.get("services"), dict):
+                continue
+            rel = self.run.rel(path)
             for name, spec in data["services"].items():
                 if not isinstance(spec, dict):
                     continue
                 svc = services.setdefault(
-                    name, Service(file=self.run.rel(path), line=lines.get(("services", name)))
+                    name, Service(file=rel, line=lines.get(("services", name)), name=str(name))
                 )
-                svc.absorb(spec, path, self.run.rel(path), lines, ("services", name))
-        self.compose_builds.extend(svc.build for svc in services.values() if svc.build)
+                for base_spec, base_path, base_lines, base_key in self._extended(
+                    spec, path, str(name)
+                ):
+                    svc.absorb(
+                        base_spec,
+                        base_path,
+                        base_path.parent,
+                        self.run.rel(base_path),
+                        base_lines,
+                        base_key,
+                    )
+                svc.absorb(spec, path, project_dir, rel, lines, ("services", name))
+        self.compose_builds.extend(b for svc in services.values() if (b := svc.build()))
         return services
+
+    def _extended(
+        self, spec: dict[str, Any], path: Path, name: str
+    ) -> list[tuple[dict[str, Any], Path, dict[tuple[Any, ...], int], tuple[Any, ...]]]:
+        """The service specs ``spec`` extends, base first: (spec, file, lines, key path)."""
+        chain: list[tuple[dict[str, Any], Path, dict[tuple[Any, ...], int], tuple[Any, ...]]] = []
+        visited = {(path.resolve(), name)}
+        while len(chain) < _MAX_HOPS:
+            ext = spec.get("extends")
+            if isinstance(ext, str):
+                ext = {"service": ext}
+            if not isinstance(ext, dict) or not isinstance(ext.get("service"), str):
+                break
+            file = ext.get("file")
+            base_path = path.parent / _interp(file) if isinstance(file, str) else path
+            doc = self.load(base_path)
+            if doc is None or (base_path.resolve(), ext["service"]) in visited:
+                break
+            visited.add((base_path.resolve(), ext["service"]))
+            data, lines = doc
+            base = _as_dict(_as_dict(data).get("services")).get(ext["service"])
+            if not isinstance(base, dict):
+                break
+            chain.insert(0, (base, base_path, lines, ("services", ext["service"])))
+            spec, path = base, base_path
+        return chain
+
+
+def _include_entries(data: dict[str, Any], base: Path) -> list[tuple[list[Path], Path | None]]:
+    """The files each ``include:`` entry names (a path, a list of paths, or a mapping with
+    ``path`` and ``project_directory``), relative to ``base``."""
+    found: list[tuple[list[Path], Path | None]] = []
+    for entry in _as_list(data.get("include")):
+        project: Path | None = None
+        if isinstance(entry, dict):
+            raw = entry.get("path")
+            if isinstance(entry.get("project_directory"), str):
+                project = base / _interp(entry["project_directory"])
+        else:
+            raw = entry
+        names = [raw] if isinstance(raw, str) else _as_list(raw)
+        group = [base / _interp(n) for n in names if isinstance(n, str) and not _remote(n)]
+        found.append((group, project))
+    return found
+
+
+#: A build context BuildKit fetches instead of reading a folder: a git repository (URL, SSH
+#: address, ``github.com/…``) or an HTTP(S) tarball.
+_REMOTE = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*://|git@|github\.com/)")
+
+
+def _remote(context: str) -> bool:
+    return bool(_REMOTE.match(context))
 
 
 @dataclass
 class Service:
-    """One compose service, merged over the compose files that declare it."""
+    """One compose service, merged over the compose files (and ``extends``) that declare it."""
 
     file: str
     line: int | None
-    build: Build | None = None
+    name: str = ""
     mounts: list[Mount] = field(default_factory=list)
     env: dict[str, str] = field(default_factory=dict)
     user: str | None = None
+    image: str | None = None
+    #: The build as merged so far: context (a folder, or a remote URL), dockerfile (relative
+    #: to the context), inline text, target, args, and where it was declared.
+    context: Path | str | None = None
+    dockerfile: str | None = None
+    inline: tuple[str, int] | None = None
+    target: str | None = None
+    args: dict[str, str] = field(default_factory=dict)
+    origin: tuple[str, int | None] | None = None
+    compose_file: Path | None = None
+
+    def build(self) -> Build | None:
+        """The build this service declares (None: none, or a remote context BuildKit fetches,
+        which there is no local Dockerfile of to audit)."""
+        if self.context is None or isinstance(self.context, str):
+            return None
+        if self.inline is not None and self.compose_file is not None:
+            text, line = self.inline
+            return Build(
+                dockerfile=self.compose_file,
+                context=self.context,
+                target=self.target,
+                args=dict(self.args),
+                origin=self.origin,
+                # numbered as the compose file's lines: findings point into it
+                inline="\n" * (line - 1) + text,
+                service=self.name,
+                user=self.user,
+            )
+        return Build(
+            dockerfile=self.context / (self.dockerfile or "Dockerfile"),
+            context=self.context,
+            target=self.target,
+            args=dict(self.args),
+            origin=self.origin,
+            user=self.user,
+        )
 
     def absorb(
         self,
         spec: dict[str, Any],
         path: Path,
+        base: Path,
         rel: str,
         lines: dict[tuple[Any, ...], int],
         key: tuple[Any, ...],
     ) -> None:
-        """Merge one compose file's ``spec`` of this service (found at ``key`` in ``path``)."""
-        base = path.parent
-        build = spec.get("build")
-        if isinstance(build, str):
-            context = base / _interp(build)
-            self.build = Build(
-                dockerfile=context / "Dockerfile", context=context, origin=(rel, self.line)
-            )
-        elif isinstance(build, dict):
-            context = base / _interp(str(build.get("context") or "."))
-            args_raw = build.get("args") or {}
-            if isinstance(args_raw, list):
-                args_raw = dict(str(a).partition("=")[::2] for a in args_raw)
-            args_raw = _as_dict(args_raw)
-            self.build = Build(
-                dockerfile=context / _interp(str(build.get("dockerfile") or "Dockerfile")),
-                context=context,
-                target=_interp(str(build["target"])) if build.get("target") else None,
-                args={str(k): _interp(str(v)) for k, v in args_raw.items() if v is not None},
-                origin=(rel, self.line),
-            )
+        """Merge the ``spec`` of this service found at ``key`` in compose file ``path``
+        (named ``rel`` in findings), its relative paths taken from ``base``: as Compose merges,
+        a later ``build`` mapping updates the earlier one key by key, ``!override`` replaces
+        and ``!reset`` removes."""
+        self._absorb_build(spec.get("build"), path, base, rel, lines, key)
+        if isinstance(spec.get("image"), str):
+            self.image = _interp(spec["image"])
         env = spec.get("environment")
+        if env is RESET or isinstance(env, (OverrideDict, OverrideList)):
+            self.env = {}
         if isinstance(env, dict):
             self.env.update({str(k): _interp(str(v)) for k, v in env.items() if v is not None})
         elif isinstance(env, list):
             for item in env:
                 k, _, v = str(item).partition("=")
                 self.env[k] = _interp(v)
-        if spec.get("user") is not None:
+        if spec.get("user") is RESET:
+            self.user = None
+        elif spec.get("user") is not None:
             self.user = _interp(str(spec["user"]))
-        for idx, vol in enumerate(_as_list(spec.get("volumes"))):
+        volumes = spec.get("volumes")
+        if volumes is RESET or isinstance(volumes, OverrideList):
+            self.mounts = []
+        for idx, vol in enumerate(_as_list(volumes)):
             mount = _compose_mount(vol)
             if mount is not None:
                 mount.file = rel
                 mount.line = lines.get((*key, "volumes", idx))
+                # a later file's mount at the same target replaces the earlier one
+                self.mounts = [m for m in self.mounts if m.target != mount.target]
                 self.mounts.append(mount)
+
+    def _absorb_build(
+        self,
+        build: Any,
+        path: Path,
+        base: Path,
+        rel: str,
+        lines: dict[tuple[Any, ...], int],
+        key: tuple[Any, ...],
+    ) -> None:
+        if build is RESET:
+            self.context = self.dockerfile = self.inline = self.target = None
+            self.args = {}
+            return
+        if isinstance(build, str):
+            build = {"context": build}
+        if not isinstance(build, dict):
+            return
+        if isinstance(build, OverrideDict):
+            self.context = self.dockerfile = self.inline = self.target = None
+            self.args = {}
+        self.origin = (rel, lines.get((*key, "build")) or lines.get(key))
+        context = build.get("context")
+        if isinstance(context, str) or self.context is None:
+            raw = _interp(str(context or "."))
+            self.context = raw if _remote(raw) else base / raw
+        if isinstance(build.get("dockerfile"), str):
+            self.dockerfile = _interp(build["dockerfile"])
+            self.inline = None
+        if isinstance(build.get("dockerfile_inline"), str):
+            line = lines.get((*key, "build", "dockerfile_inline"), 1)
+            # a block scalar (`|`) starts on the line after its key
+            self.inline = (build["dockerfile_inline"], line + 1)
+            self.compose_file = path
+        if isinstance(build.get("target"), str):
+            self.target = _interp(build["target"])
+        args_raw = build.get("args")
+        if isinstance(args_raw, list):
+            args_raw = dict(str(a).partition("=")[::2] for a in args_raw)
+        self.args.update(
+            {str(k): _interp(str(v)) for k, v in _as_dict(args_raw).items() if v is not None}
+        )
+
+
+def _compose_doc(text: str) -> tuple[Any, dict[tuple[Any, ...], int]]:
+    """A compose file's data and lines; :class:`LineError` for YAML that Compose refuses,
+    and for a top level or ``services`` that is not a mapping (Compose refuses those too)."""
+    data, lines = parse_yaml_lines(text)
+    if data is not None and not isinstance(data, dict):
+        kind = "a list" if isinstance(data, list) else f"a {type(data).__name__}"
+        raise LineError(f"a compose file must be a mapping, not {kind}", lines.get((), 1))
+    services = data.get("services") if isinstance(data, dict) else None
+    if services is not None and not isinstance(services, dict):
+        raise LineError("services must be a mapping of service names", lines.get(("services",)))
+    return data, lines
 
 
 def _interp(value: str) -> str:

@@ -6,10 +6,9 @@ newlines; loops, functions and ``eval`` are not followed.
 
 from __future__ import annotations
 
+import functools
 import re
-import shlex
 from collections.abc import Mapping
-from pathlib import PurePosixPath
 
 from devkit.dockerfile import substitute
 
@@ -27,26 +26,18 @@ def commands(script: str, variables: Mapping[str, str | None] | None = None) -> 
     """
     result: list[list[str]] = []
     local: dict[str, str | None] = dict(variables or {})
-    script = script.replace("\\\n", " ")
-    for part in _SEPARATORS.split(script):
-        part = part.strip().lstrip("({").strip()
-        if not part or part.startswith("#"):
-            continue
-        try:
-            words = shlex.split(part, comments=True)
-        except ValueError:
-            words = part.split()
+    for tokens in _simple_commands(script):
+        words = list(tokens)
         if variables is not None:
             words = [substitute(w, local) if "$" in w else w for w in words]
-        assignment = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)=(.*)$", re.S)
-        if words and all(assignment.match(w) for w in words):
+        if words and all(_ASSIGNMENT.match(w) for w in words):
             for w in words:
-                m = assignment.match(w)
+                m = _ASSIGNMENT.match(w)
                 if m:
                     local[m.group(1)] = m.group(2)
             continue
         while words and (
-            assignment.match(words[0]) or words[0] in _WRAPPERS or words[0] in _KEYWORDS
+            _ASSIGNMENT.match(words[0]) or words[0] in _WRAPPERS or words[0] in _KEYWORDS
         ):
             words = words[1:]
         if words:
@@ -54,17 +45,67 @@ def commands(script: str, variables: Mapping[str, str | None] | None = None) -> 
     return result
 
 
+_ASSIGNMENT = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)=(.*)$", re.S)
+
+
+@functools.lru_cache(maxsize=4096)
+def _simple_commands(script: str) -> tuple[tuple[str, ...], ...]:
+    """The words of each simple command of ``script``, before any substitution.
+
+    Cached: the rules of one audit read the same RUN several times (installs, toolchains,
+    users and paths).
+    """
+    found: list[tuple[str, ...]] = []
+    for part in _SEPARATORS.split(script.replace("\\\n", " ")):
+        part = part.strip().lstrip("({").strip()
+        if part and not part.startswith("#"):
+            found.append(tuple(split_words(part)))
+    return tuple(found)
+
+
+# A shell word: unquoted characters, '…', "…" (backslash escapes inside) and \x, glued together.
+_WORD = re.compile(r"""(?:[^\s'"\\]+|'[^']*'|"(?:[^"\\]|\\.)*"|\\.?|['"])+""", re.S)
+_PIECE = re.compile(r"""'([^']*)'|"((?:[^"\\]|\\.)*)"|\\(.?)|([^'"\\]+|['"])""", re.S)
+_DQ_ESCAPE = re.compile(r"""\\([\\"$`\n])""")
+
+
+def split_words(text: str) -> list[str]:
+    """POSIX shell words of one command: quotes removed, backslash escapes applied, a word
+    starting with ``#`` ending the command (a comment). A quote that never closes is taken
+    literally. What :func:`shlex.split` does, in a regular expression: RUN scripts can be
+    megabytes long, and shlex reads them a character at a time.
+    """
+    words: list[str] = []
+    for match in _WORD.finditer(text):
+        raw = match.group(0)
+        if raw.startswith("#"):
+            break
+        if not any(c in raw for c in "'\"\\"):
+            words.append(raw)
+            continue
+        out: list[str] = []
+        for piece in _PIECE.finditer(raw):
+            single, double, escaped, plain = piece.groups()
+            if single is not None:
+                out.append(single)
+            elif double is not None:
+                out.append(_DQ_ESCAPE.sub(r"\1", double))
+            elif escaped is not None:
+                out.append(escaped)
+            else:
+                out.append(plain)
+        words.append("".join(out))
+    return words
+
+
 def program(word: str) -> str:
     """The program a command word runs (``/opt/venv/bin/pip`` → ``pip``)."""
-    return PurePosixPath(word).name
+    return word.rstrip("/").rsplit("/", 1)[-1]
 
 
 def safe_split(text: str) -> list[str]:
-    """Shell words of ``text``; plain whitespace splitting when its quotes do not close."""
-    try:
-        return shlex.split(text)
-    except ValueError:
-        return text.split()
+    """Shell words of ``text`` (:func:`split_words`)."""
+    return split_words(text)
 
 
 def opt(words: list[str], names: tuple[str, ...]) -> str | None:

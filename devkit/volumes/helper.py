@@ -70,17 +70,24 @@ def ensure_helper_image(client: Any) -> str:
 def container(client: Any, volume: str, *, read_only: bool = False) -> Iterator[Any]:
     """A created-but-never-started helper container with ``volume`` mounted at ``/volume``."""
     image = ensure_helper_image(client)
+    name = f"devkit-helper-{uuid.uuid4().hex[:12]}"
     try:
         created = client.containers.create(
             image,
             command=["/devkit-never-runs"],
-            name=f"devkit-helper-{uuid.uuid4().hex[:12]}",
+            name=name,
             volumes={volume: {"bind": transport.MOUNT, "mode": "ro" if read_only else "rw"}},
             labels={MANAGED_LABEL: "true", HELPER_LABEL: "1", **extra_labels()},
             network_disabled=True,
         )
-    except engine.DOCKER_ERRORS as exc:
-        raise docker_error(f"creating a helper container for volume {volume}", exc) from exc
+    except BaseException as exc:
+        # Ctrl-C (or SIGTERM) can land after the engine made the container and before its
+        # answer reached us: remove it by the name we gave it, or it would outlive devkit.
+        with contextlib.suppress(*engine.DOCKER_ERRORS):
+            client.api.remove_container(name, force=True, v=False)
+        if isinstance(exc, engine.DOCKER_ERRORS):
+            raise docker_error(f"creating a helper container for volume {volume}", exc) from exc
+        raise
     try:
         yield created
     finally:

@@ -21,7 +21,23 @@ failing one-stage build (FAIL). The same Dockerfile on Docker 26.1: ``docker bui
 resumes after another is announced again after ``#N ...``), and Compose v2.26's
 ``docker compose --progress=plain build`` of a service ``dev`` with ``target: dev``, cold
 (COMPOSE_COLD) and after editing src/a.txt (COMPOSE_SOURCE), whose vertex names start with the
-service.
+service. PADDED is buildx 0.13 building a stage of 11 steps with --no-cache: BuildKit pads the
+step index to the width of the total (``[dev  2/11]``).
+
+Captured on the same engine (Docker 26.1, buildx 0.13) while other builds ran on it: a step
+with the same cache key as a step of another build in progress is merged into it, and that
+build's vertex is printed beside ours. MERGED_SAME_NAME is a warm-up build of
+tests/bench/test_docker.py's project (FROM busybox AS dev; COPY requirements.txt /app/; RUN
+--mount=type=cache...; COPY src /app/src; RUN ls; built with --target dev) while another session
+built the same Dockerfile; in MERGED_OTHER_TOTAL the same Dockerfile plus ``RUN touch /b`` (6
+steps) met builds of the 5-step one; in MERGED_UNNAMED a single-stage build without a target
+(steps ``[n/5]``) met a build whose stage ``dev`` has 4 steps (its ``base`` stage also named
+our FROM). TWO_STAGES_SAME_STEP has ``WORKDIR /app`` as the second step of two stages with
+different bases (no other build running, --no-cache). CLASSIC_MERGED is Debian 12's docker
+20.10 client (DOCKER_BUILDKIT=1 docker build, its own progress printer) on the same engine,
+building a single-stage Dockerfile (FROM busybox:latest; COPY requirements.txt /app/; RUN;
+COPY src; RUN) while buildx built the bench test's project: its FROM and its COPY of the same
+manifest were each merged into that build's ``[dev n/5]`` vertex, which has another digest.
 """
 
 from __future__ import annotations
@@ -409,6 +425,291 @@ COMPOSE_SOURCE = """\
 """
 
 
+MERGED_SAME_NAME = """\
+#0 building with "default" instance using docker driver
+
+#1 [internal] load build definition from Dockerfile
+#1 transferring dockerfile: 292B done
+#1 DONE 0.1s
+
+#2 [internal] load metadata for docker.io/library/busybox:latest
+#2 DONE 0.0s
+
+#3 [internal] load .dockerignore
+#3 transferring context:
+#3 transferring context: 52B done
+#3 DONE 0.1s
+
+#4 [dev 1/5] FROM docker.io/library/busybox:latest
+#4 DONE 0.0s
+
+#5 [dev 2/5] COPY requirements.txt /app/
+#5 CACHED
+
+#6 [internal] load build context
+#6 transferring context: 321B done
+#6 DONE 0.0s
+
+#7 [dev 2/5] COPY requirements.txt /app/
+#7 CACHED
+
+#8 [dev 3/5] RUN --mount=type=cache,target=/devkit-test-cache-81ccefd9 cp /app/requirements.txt /devkit-test-cache-81ccefd9/seen && cat /app/requirements.txt > /deps
+#8 DONE 0.6s
+
+#9 [dev 4/5] COPY src /app/src
+#9 DONE 0.1s
+
+#10 [dev 5/5] RUN ls /app/src > /listing
+#10 DONE 0.5s
+
+#11 exporting to image
+#11 exporting layers 0.1s done
+#11 writing image sha256:ba8197fec9994a2504108796250c4a8e4a67b5f5a34d5c3e305bfbe9faceb862 done
+#11 naming to docker.io/library/devkit-bench:f67abb6475-0-warmup-1 done
+#11 DONE 0.1s
+"""
+
+MERGED_OTHER_TOTAL = """\
+#0 building with "default" instance using docker driver
+
+#1 [dev 1/5] FROM docker.io/library/busybox:latest
+#1 DONE 0.0s
+
+#2 [dev 2/5] COPY requirements.txt /app/
+#2 CACHED
+
+#3 [internal] load build definition from Dockerfile.b
+#3 transferring dockerfile: 307B done
+#3 DONE 0.0s
+
+#4 [internal] load metadata for docker.io/library/busybox:latest
+#4 DONE 0.0s
+
+#5 [internal] load .dockerignore
+#5 transferring context: 52B done
+#5 DONE 0.0s
+
+#6 [internal] load build context
+#6 transferring context: 210B done
+#6 DONE 0.0s
+
+#7 [dev 3/6] RUN --mount=type=cache,target=/devkit-test-cache-cfa148f4 cp /app/requirements.txt /devkit-test-cache-cfa148f4/seen && cat /app/requirements.txt > /deps
+#7 CACHED
+
+#8 [dev 4/6] COPY src /app/src
+#8 CACHED
+
+#9 [dev 5/6] RUN ls /app/src > /listing
+#9 CACHED
+
+#10 [dev 2/6] COPY requirements.txt /app/
+#10 CACHED
+
+#11 [dev 6/6] RUN touch /b
+#11 CACHED
+
+#12 exporting to image
+#12 exporting layers done
+#12 writing image sha256:0b28bda70165016f86f468d7f0352ea616e655bf33a9b8af7b14633862214261
+#12 writing image sha256:0b28bda70165016f86f468d7f0352ea616e655bf33a9b8af7b14633862214261 0.0s done
+#12 naming to docker.io/library/devkit-bench:c9397d8305-1-noop-1 0.0s done
+#12 DONE 0.1s
+"""
+
+MERGED_UNNAMED = """\
+#0 building with "default" instance using docker driver
+
+#1 [base 1/2] FROM docker.io/library/busybox:latest
+#1 CACHED
+
+#2 [internal] load build definition from Dockerfile
+#2 transferring dockerfile: 177B 0.0s done
+#2 DONE 0.0s
+
+#3 [internal] load metadata for docker.io/library/busybox:latest
+#3 DONE 0.0s
+
+#4 [internal] load .dockerignore
+#4 transferring context: 2B done
+#4 DONE 0.0s
+
+#5 [dev 3/4] RUN cat /app/requirements.txt > /deps
+#5 CACHED
+
+#6 [internal] load build context
+#6 transferring context: 87B 0.0s done
+#6 DONE 0.0s
+
+#7 [4/5] COPY src /app/src
+#7 CACHED
+
+#8 [3/5] RUN cat /app/requirements.txt > /deps
+#8 CACHED
+
+#9 [2/5] COPY requirements.txt /app/
+#9 CACHED
+
+#10 [5/5] RUN ls /app/src > /listing
+#10 CACHED
+"""
+
+TWO_STAGES_SAME_STEP = """\
+#0 building with "default" instance using docker driver
+
+#1 [internal] load build definition from Dockerfile
+#1 transferring dockerfile: 260B done
+#1 DONE 0.0s
+
+#2 [internal] load metadata for docker.io/library/busybox:latest
+#2 DONE 0.0s
+
+#3 [internal] load metadata for docker.io/library/debian:bookworm-slim
+#3 DONE 0.0s
+
+#4 [internal] load .dockerignore
+#4 transferring context:
+#4 transferring context: 2B 0.0s done
+#4 DONE 0.1s
+
+#5 [web 1/3] FROM docker.io/library/busybox:latest
+#5 CACHED
+
+#6 [api 1/3] FROM docker.io/library/debian:bookworm-slim
+#6 CACHED
+
+#7 [web 2/3] WORKDIR /app
+#7 CACHED
+
+#8 [api 2/3] WORKDIR /app
+#8 DONE 0.0s
+
+#9 [api 3/3] RUN echo api > /app/api
+#9 ...
+
+#10 [web 3/3] RUN echo web > /app/web
+#10 DONE 0.6s
+
+#9 [api 3/3] RUN echo api > /app/api
+#9 DONE 0.6s
+
+#11 [dev 2/3] COPY --from=web /app/web /web
+#11 DONE 0.0s
+
+#12 [dev 3/3] COPY --from=api /app/api /api
+#12 DONE 0.0s
+"""
+
+CLASSIC_MERGED = """\
+#1 [internal] load build definition from Dockerfile
+#1 sha256:de03784a738ef7cfd75303d80615e2a5f271ee6c90120fd3185386b5c456e729
+#1 transferring dockerfile: 177B 0.1s done
+#1 DONE 0.2s
+
+#2 [internal] load metadata for docker.io/library/busybox:latest
+#2 sha256:a7e6d358447dde8994bd69f4f667e6fe2d033c5d08430a28aff06632d9d84400
+#2 DONE 0.0s
+
+#3 [internal] load .dockerignore
+#3 sha256:2924c5ddca4a7fb041136a4893c51250070506263082c681aece6320487447f1
+#3 transferring context: 2B 0.0s done
+#3 DONE 0.1s
+
+#9 [dev 1/5] FROM docker.io/library/busybox:latest
+#9 sha256:01bb62ebfebf54d528c23d3e02aea642cdd6cd9fd4a673085ec7942d045ee3b9
+#9 DONE 0.0s
+
+#10 [1/5] FROM docker.io/library/busybox:latest
+#10 sha256:08a03f3ffe5fba421a6403c31e153425ced631d108868f30e04985f99d69326e
+#10 DONE 0.0s
+
+#8 [internal] load build context
+#8 sha256:c1b3b9f133a9d2082d9e73e951ca9a579abba5886de9cd6cc43c1e8f2d595fe0
+#8 transferring context: 87B 0.1s done
+#8 DONE 0.2s
+
+#11 [dev 2/5] COPY requirements.txt /app/
+#11 sha256:b26fbdc70a286277910912c688e9c701b48cf955ccb52c68097cb95d7e07c3ab
+#11 CACHED
+
+#7 [2/5] COPY requirements.txt /app/
+#7 sha256:7d575d6d30ddba0529dafeab0ec4ec63da7cd257043eadd6097b3bfeafda8791
+#7 CACHED
+
+#6 [3/5] RUN cat /app/requirements.txt > /deps
+#6 sha256:782b16bc68ff04a414a61e741a90e57c8d57dbdaed3f8bd32f1d83be44dcfa96
+#6 CACHED
+
+#5 [4/5] COPY src /app/src
+#5 sha256:edda6edb75d191d2fbbc05431b085a0901e05f05cad1526dbb3ab404a454b515
+#5 CACHED
+
+#4 [5/5] RUN ls /app/src > /listing
+#4 sha256:5674f64e6301184b8cfbdbbc5eb55352a553c6f651a26a67e2e955a800f5132e
+#4 CACHED
+
+#12 exporting to client tarball
+#12 sha256:bfd853308ebf09d2ee9af4787631c6c25282d64ec19227f6bff01c4997dafb85
+#12 sending tarball
+#12 sending tarball 0.3s done
+#12 DONE 0.5s
+"""
+
+PADDED = """\
+#0 building with "default" instance using docker driver
+
+#1 [internal] load build definition from Dockerfile
+#1 transferring dockerfile:
+#1 transferring dockerfile: 298B 0.0s done
+#1 DONE 0.0s
+
+#2 [internal] load metadata for docker.io/library/busybox:latest
+#2 DONE 0.0s
+
+#3 [internal] load .dockerignore
+#3 transferring context: 2B 0.0s done
+#3 DONE 0.0s
+
+#4 [base 1/2] FROM docker.io/library/busybox:latest
+#4 CACHED
+
+#5 [dev  2/11] RUN echo 1 > /f1
+#5 ...
+
+#6 [base 2/2] RUN echo base > /base
+#6 DONE 0.6s
+
+#5 [dev  2/11] RUN echo 1 > /f1
+#5 DONE 0.6s
+
+#7 [dev  3/11] RUN echo 2 > /f2
+#7 DONE 0.6s
+
+#8 [dev  4/11] RUN echo 3 > /f3
+#8 DONE 0.6s
+
+#9 [dev  5/11] RUN echo 4 > /f4
+#9 DONE 0.7s
+
+#10 [dev  6/11] RUN echo 5 > /f5
+#10 DONE 0.7s
+
+#11 [dev  7/11] RUN echo 6 > /f6
+#11 DONE 0.7s
+
+#12 [dev  8/11] RUN echo 7 > /f7
+#12 DONE 0.5s
+
+#13 [dev  9/11] RUN echo 8 > /f8
+#13 DONE 0.6s
+
+#14 [dev 10/11] RUN echo 9 > /f9
+#14 DONE 0.8s
+
+#15 [dev 11/11] COPY --from=base /base /base
+#15 DONE 0.2s
+"""
+
+
 def test_cold_build_counts_steps_and_context() -> None:
     progress = parse_progress(COLD)
     names = [v.instruction for v in progress.steps]
@@ -497,6 +798,17 @@ def test_a_from_that_downloads_is_not_cached() -> None:
     assert progress.steps_cached == 0
 
 
+def test_a_local_from_the_containerd_store_resolves_and_is_cached() -> None:
+    # Docker 26 with the containerd image store: a local base image is resolved, not pulled.
+    text = (
+        "#4 [1/2] FROM docker.io/library/busybox:latest@sha256:" + "b" * 64 + "\n"
+        "#4 resolve docker.io/library/busybox:latest@sha256:" + "b" * 64 + " 0.0s done\n"
+        "#4 DONE 0.0s\n"
+    )
+    progress = parse_progress(text)
+    assert (progress.steps_total, progress.steps_cached) == (1, 1)
+
+
 @pytest.mark.parametrize(
     ("number", "unit", "expected"),
     [("2", "B", 2), ("300.23", "kB", 300230), ("1.5", "MB", 1_500_000), ("1", "GiB", 1024**3)],
@@ -513,3 +825,76 @@ def test_context_progress_updates_keep_the_last_value() -> None:
         "#6 DONE 9.9s\n"
     )
     assert parse_progress(text).context_bytes == 45_100_000
+
+
+def test_a_step_merged_into_another_builds_counts_once() -> None:
+    """The other build's vertex has our step's very name: one step, as the Dockerfile has."""
+    progress = parse_progress(MERGED_SAME_NAME)
+    assert [
+        v.id for v in progress.vertexes.values() if v.name.endswith("COPY requirements.txt /app/")
+    ] == [5, 7]
+    assert [v.instruction for v in progress.steps] == [
+        "FROM docker.io/library/busybox:latest",
+        "COPY requirements.txt /app/",
+        "RUN --mount=type=cache,target=/devkit-test-cache-81ccefd9 cp /app/requirements.txt /devkit-test-cache-81ccefd9/seen && cat /app/requirements.txt > /deps",
+        "COPY src /app/src",
+        "RUN ls /app/src > /listing",
+    ]
+    assert progress.steps_total == 5
+    assert progress.steps_cached == 2  # the local FROM and the manifest's COPY
+    assert progress.context_bytes == 321
+
+
+def test_a_merged_step_named_by_a_longer_or_unnamed_build_counts_once() -> None:
+    # Ours is [dev 2/6], the other build's [dev 2/5]; our FROM is named [dev 1/5] by it too.
+    other_total = parse_progress(MERGED_OTHER_TOTAL)
+    assert other_total.steps_total == 6
+    assert other_total.steps_cached == 6
+    assert [v.index for v in other_total.steps] == [1, 2, 3, 4, 5, 6]
+    # Ours is [3/5] (no stage), the other build's [dev 3/4].
+    unnamed = parse_progress(MERGED_UNNAMED)
+    assert sum(v.is_step for v in unnamed.vertexes.values()) == 6
+    assert unnamed.steps_total == 5
+    assert unnamed.steps_cached == 5
+    assert sorted(v.index or 0 for v in unnamed.steps) == [1, 2, 3, 4, 5]
+
+
+def test_a_merged_step_is_cached_only_when_both_vertexes_say_so() -> None:
+    text = MERGED_SAME_NAME.replace("#5 CACHED", "#5 DONE 1.5s")
+    progress = parse_progress(text)
+    copy = next(v for v in progress.steps if v.instruction == "COPY requirements.txt /app/")
+    assert (copy.cached, copy.duration) == (False, 1.5)
+    assert progress.steps_total == 5 and progress.steps_cached == 1
+
+
+def test_the_same_step_in_two_stages_counts_twice() -> None:
+    progress = parse_progress(TWO_STAGES_SAME_STEP)
+    # busybox is the FROM of web and dev (one vertex), debian the FROM of api.
+    assert [v.name for v in progress.steps if v.instruction == "WORKDIR /app"] == [
+        "[web 2/3] WORKDIR /app",
+        "[api 2/3] WORKDIR /app",
+    ]
+    assert progress.steps_total == 8
+    assert progress.steps_cached == 3
+
+
+def test_padded_step_numbers_of_long_stages_are_steps() -> None:
+    progress = parse_progress(PADDED)
+    assert progress.steps_total == 12  # base 1-2 (its FROM is dev's too), dev 2-11
+    assert [v.index for v in progress.steps if v.stage == "dev"] == list(range(2, 12))
+    assert progress.steps_cached == 1
+    assert progress.vertexes[5].instruction == "RUN echo 1 > /f1"
+
+
+def test_classic_client_output_with_merged_steps_counts_each_step_once() -> None:
+    progress = parse_progress(CLASSIC_MERGED)
+    assert sum(v.is_step for v in progress.vertexes.values()) == 7
+    assert [v.name for v in progress.steps] == [
+        "[dev 1/5] FROM docker.io/library/busybox:latest",
+        "[dev 2/5] COPY requirements.txt /app/",
+        "[3/5] RUN cat /app/requirements.txt > /deps",
+        "[4/5] COPY src /app/src",
+        "[5/5] RUN ls /app/src > /listing",
+    ]
+    assert progress.steps_cached == 5
+    assert progress.context_bytes == 87

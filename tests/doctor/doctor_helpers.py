@@ -62,11 +62,19 @@ EXTRAS: dict[str, Callable[[Path], None]] = {
 }
 
 
-def copy_fixture(name: str, tmp_path: Path) -> Path:
+def copy_fixture(
+    name: str,
+    tmp_path: Path,
+    folder: Path = FIXTURES,
+    extras: dict[str, Callable[[Path], None]] | None = None,
+) -> Path:
+    """A copy of fixture ``name`` of ``folder`` in ``tmp_path``, with the files its entry in
+    ``extras`` (default :data:`EXTRAS`) adds."""
     dest = tmp_path / name
-    shutil.copytree(FIXTURES / name, dest)
-    if name in EXTRAS:
-        EXTRAS[name](dest)
+    shutil.copytree(folder / name, dest)
+    extra = (EXTRAS if extras is None else extras).get(name)
+    if extra is not None:
+        extra(dest)
     return dest
 
 

@@ -26,18 +26,21 @@ def test_a_missing_dockerfile_is_dk000_not_a_clean_report(tmp_path: Path) -> Non
     (tmp_path / ".devcontainer" / "devcontainer.json").write_text(
         '{\n  "name": "x",\n  "build": {"dockerfile": "Dockerfile.dev"}\n}\n'
     )
-    (tmp_path / "compose.yaml").write_text("services:\n  web:\n    build: ./web\n")
+    (tmp_path / "compose.yaml").write_text(
+        "services:\n  web:\n    build:\n      context: ./web/../web\n"
+    )
     (tmp_path / "tools").mkdir()
     (tmp_path / "tools" / "Dockerfile").symlink_to(tmp_path / "nowhere")
     report = doctor.audit(tmp_path, buildkit=buildkit_ok)
     assert triples(report) == [
         ("DK000", ".devcontainer/devcontainer.json", 3),
-        ("DK000", "compose.yaml", 2),
+        ("DK000", "compose.yaml", 3),  # its build: line
         ("DK000", "tools/Dockerfile", None),
     ]
     assert report.has_errors
     assert "Dockerfile.dev does not exist" in report.findings[0].message
     assert "dangling symlink" in report.findings[2].message
+    assert report.findings[1].message == "the build's Dockerfile web/Dockerfile does not exist"
 
 
 def test_an_empty_folder_says_there_was_nothing_to_audit(tmp_path: Path) -> None:

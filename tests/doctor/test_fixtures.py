@@ -48,7 +48,8 @@ EXPECTED: dict[str, list[tuple[str, str, int | None]]] = {
 def test_every_rule_has_a_bad_fixture() -> None:
     covered = {rule for found in EXPECTED.values() for rule, _, _ in found} | {"DK001"}
     assert covered == set(doctor.RULES)
-    assert {p.name for p in FIXTURES.iterdir()} == set(EXPECTED) | {"dk001-buildkit"}
+    # patterns/: the real-repository patterns of test_patterns.py
+    assert {p.name for p in FIXTURES.iterdir()} == set(EXPECTED) | {"dk001-buildkit", "patterns"}
 
 
 def test_the_registry_holds_each_rule_once_in_id_order() -> None:

@@ -17,32 +17,60 @@ from .doctor_helpers import (
 
 
 @pytest.mark.parametrize(
-    ("command", "manager"),
+    ("command", "what"),
     [
-        ("apt-get update && apt-get install -y curl", "apt"),
-        ("apk add curl", "apk"),
-        ("python3 -m pip install -r requirements.txt", "pip"),
-        ("/opt/venv/bin/pip install flask", "pip"),
-        ("uv sync --frozen", "uv"),
-        ("poetry install --no-root", "poetry"),
-        ("npm ci", "npm"),
-        ("pnpm install --frozen-lockfile", "pnpm"),
-        ("if [ -f pnpm-lock.yaml ]; then pnpm install --frozen-lockfile; fi", "pnpm"),
-        ("yarn install --frozen-lockfile", "yarn"),
-        ("go mod download", "go"),
-        ("cargo fetch", "cargo"),
-        ("dotnet restore", "dotnet"),
-        ("mvn -B dependency:go-offline", "maven"),
-        ("./gradlew dependencies", "gradle"),
+        ("apt-get update && apt-get install -y curl", "apt install"),
+        ("apk add curl", "apk install"),
+        ("python3 -m pip install -r requirements.txt", "pip install"),
+        ("/opt/venv/bin/pip install flask", "pip install"),
+        ("uv sync --frozen", "uv install"),
+        ("poetry install --no-root", "poetry install"),
+        ("micromamba install -y -n base python=3.12", "micromamba install"),
+        ("conda env create -f environment.yml", "conda env create"),
+        ("mamba install -y numpy", "mamba install"),
+        ("npm ci", "npm install"),
+        ("pnpm install --frozen-lockfile", "pnpm install"),
+        ("if [ -f pnpm-lock.yaml ]; then pnpm install --frozen-lockfile; fi", "pnpm install"),
+        ("yarn install --frozen-lockfile", "yarn install"),
+        ("yarn", "yarn install"),
+        ("bun install --frozen-lockfile", "bun install"),
+        ("go mod download", "go mod download"),
+        ("go install golang.org/x/tools/gopls@latest", "go install"),
+        ("cargo fetch", "cargo install"),
+        ("dotnet restore", "dotnet install"),
+        ("mvn -B dependency:go-offline", "maven install"),
+        ("./gradlew dependencies", "gradle install"),
+        ("bundle install --jobs 4", "bundle install"),
+        ("gem install rails", "gem install"),
     ],
 )
-def test_dk002_knows_each_package_manager(tmp_path: Path, command: str, manager: str) -> None:
+def test_dk002_knows_each_package_manager(tmp_path: Path, command: str, what: str) -> None:
     report = doctor.audit(
         write_dockerfile(tmp_path, f"FROM busybox:latest\nRUN {command}\nUSER 1000\n"),
         buildkit=buildkit_ok,
     )
     assert [(f.rule, f.line) for f in report.findings] == [("DK002", 2)]
-    assert report.findings[0].message.startswith(manager + " install")
+    assert report.findings[0].message.startswith(what + " in the image without a cache mount")
+
+
+def test_dk002_go_build_needs_the_build_cache(tmp_path: Path) -> None:
+    text = (
+        "FROM golang:1.22 AS build\nWORKDIR /src\nCOPY go.mod go.sum ./\n"
+        "RUN --mount=type=cache,target=/go/pkg/mod go mod download\nCOPY . .\n"
+        "RUN --mount=type=cache,target=/go/pkg/mod go build -o /out/app .\n"
+        "FROM scratch\nCOPY --from=build /out/app /app\nUSER 65532\n"
+    )
+    write_dockerfile(tmp_path, text)
+    (finding,) = doctor.audit(tmp_path, buildkit=buildkit_ok).findings
+    assert (finding.rule, finding.line) == ("DK002", 6)
+    assert finding.message == (
+        "go build in stage build without a cache mount for its build cache "
+        "(e.g. --mount=type=cache,target=/root/.cache/go-build)"
+    )
+    # golang images set GOPATH=/go: the module cache is /go/pkg/mod, not /root/go/pkg/mod
+    write_dockerfile(tmp_path, "FROM golang:1.22 AS deps\nRUN go mod download\nFROM scratch\n")
+    (finding,) = doctor.audit(tmp_path, buildkit=buildkit_ok).findings
+    assert finding.message.endswith("(e.g. --mount=type=cache,target=/go/pkg/mod)")
 
 
 @pytest.mark.parametrize(
@@ -65,6 +93,11 @@ def test_dk002_accepts_cache_mounts(tmp_path: Path, run: str) -> None:
         "python3 -m pip install --no-index /wheels/app.whl",
         "npm run build",
         "pip --version",
+        "yarn --version",  # a check after unpacking yarn, not an install
+        "bundle --version",
+        "gem install --local --force pups-1.4.0.gem",  # a .gem fetched before
+        "dotnet publish --no-restore -o /app",  # restored in an earlier step
+        "go version",
     ],
 )
 def test_commands_that_download_nothing_are_not_installs(tmp_path: Path, command: str) -> None:
@@ -118,6 +151,18 @@ def test_dk003_hook_removed_in_a_parent_stage_counts(tmp_path: Path) -> None:
     assert audit_dockerfile(tmp_path, text) == []
 
 
+def test_dk004_names_the_project_install_not_a_global_tool(tmp_path: Path) -> None:
+    text = (
+        "FROM node:20-slim\nWORKDIR /app\nCOPY . .\n"
+        "RUN --mount=type=cache,target=/root/.cache/yarn yarn global add @vue/cli\n"
+        "RUN --mount=type=cache,target=/root/.cache/yarn yarn install\nUSER node\n"
+    )
+    write_dockerfile(tmp_path, text)
+    (finding,) = doctor.audit(tmp_path, buildkit=None).findings
+    assert (finding.rule, finding.line) == ("DK004", 3)
+    assert "`yarn` installs dependencies (line 5)" in finding.message
+
+
 def test_dk004_not_when_dependencies_come_first(tmp_path: Path) -> None:
     text = (
         "FROM node:20-slim\nWORKDIR /app\nCOPY package.json package-lock.json ./\n"
@@ -128,17 +173,34 @@ def test_dk004_not_when_dependencies_come_first(tmp_path: Path) -> None:
     assert audit_dockerfile(tmp_path, text) == []
 
 
+APP = 'COPY app /srv/app\nCMD ["/srv/app/run"]\n'  # an image that ships and runs an app
+
+
 def test_dk005_toolchain_removed_again_is_fine_and_sdk_base_is_not(tmp_path: Path) -> None:
     purged = (
         "FROM debian:bookworm-slim\n"
         "RUN --mount=type=cache,target=/var/cache/apt rm -f /etc/apt/apt.conf.d/docker-clean"
-        " && apt-get install -y gcc && make && apt-get purge -y gcc\nUSER 1000\n"
+        f" && apt-get install -y gcc && make && apt-get purge -y gcc\nUSER 1000\n{APP}"
     )
     assert audit_dockerfile(tmp_path, purged) == []
-    sdk = "FROM golang:1.22\nUSER 1000\n"
+    sdk = f"FROM golang:1.22\nUSER 1000\n{APP}"
     assert audit_dockerfile(tmp_path, sdk) == [("DK005", 1)]
-    multi = "FROM golang:1.22 AS build\nFROM busybox\nUSER 1000\n"
+    multi = f"FROM golang:1.22 AS build\nFROM busybox\nUSER 1000\n{APP}"
     assert audit_dockerfile(tmp_path, multi) == []
+
+
+def test_dk005_apt_mark_auto_and_autoremove_purge_what_the_run_installed(tmp_path: Path) -> None:
+    """The official images' way: mark everything auto, re-mark what was manual before, then
+    `apt-get purge --auto-remove` takes the build dependencies away in the same RUN."""
+    run = (
+        "RUN --mount=type=cache,target=/var/cache/apt rm -f /etc/apt/apt.conf.d/docker-clean"
+        ' && saved="$(apt-mark showmanual)" && apt-get install -y gcc libffi-dev make'
+        " && make install && apt-mark auto '.*' > /dev/null && apt-mark manual $saved"
+        " && apt-get purge -y --auto-remove -o APT::AutoRemove::RecommendsImportant=false\n"
+    )
+    assert audit_dockerfile(tmp_path, f"FROM debian\n{run}USER 1000\n{APP}") == []
+    kept = run.replace("apt-mark auto '.*' > /dev/null && ", "")
+    assert audit_dockerfile(tmp_path, f"FROM debian\n{kept}USER 1000\n{APP}") == [("DK005", 2)]
 
 
 @pytest.mark.parametrize(
@@ -150,20 +212,32 @@ def test_dk005_toolchain_removed_again_is_fine_and_sdk_base_is_not(tmp_path: Pat
         ("test.Dockerfile", False),
         ("Dockerfile.ci", False),
         ("Dockerfile.build", False),
+        ("Dockerfile.base", False),  # only built to be used FROM elsewhere
         ("Dockerfile.developer", True),  # a word of its own only
+        ("packaging/Dockerfile", False),  # builds a package
     ],
 )
 def test_dk005_not_for_dockerfiles_named_for_dev_test_or_build(
     tmp_path: Path, name: str, flagged: bool
 ) -> None:
+    (tmp_path / name).parent.mkdir(exist_ok=True)
     (tmp_path / name).write_text(
         "FROM debian:bookworm-slim\n"
         "RUN --mount=type=cache,target=/var/cache/apt apt-get install -y build-essential\n"
-        "USER 1000\n"
+        f"USER 1000\n{APP}"
     )
-    (tmp_path / ".dockerignore").write_text(".git\n")
+    (tmp_path / name).with_name(".dockerignore").write_text(".git\n")
     rules = {f.rule for f in doctor.audit(tmp_path, buildkit=buildkit_ok).findings}
     assert ("DK005" in rules) is flagged, rules
+
+
+def test_dk005_not_for_base_and_tool_images_nobody_builds(tmp_path: Path) -> None:
+    """python:3.12 (FROM buildpack-deps) ships gcc on purpose: it runs a REPL, nothing of its
+    own; built by a compose service it would be an app's image, and reported."""
+    text = 'FROM buildpack-deps:bookworm\nRUN echo runtime built here\nCMD ["python3"]\n'
+    assert audit_dockerfile(tmp_path, text) == []
+    (tmp_path / "compose.yaml").write_text("services:\n  app:\n    build: .\n")
+    assert ("DK005", 1) in audit_dockerfile(tmp_path, text)
 
 
 def test_dk005_not_for_a_dev_containers_own_image(tmp_path: Path) -> None:
@@ -176,11 +250,19 @@ def test_dk005_not_for_a_dev_containers_own_image(tmp_path: Path) -> None:
 
 
 def test_dk006_explicit_root_and_arg_substituted_user(tmp_path: Path) -> None:
-    assert audit_dockerfile(tmp_path, "FROM busybox\nUSER 1000\nUSER root:root\n") == [("DK006", 3)]
-    text = "FROM busybox\nARG USERNAME=dev\nUSER ${USERNAME}\n"
+    run = 'CMD ["/srv/app"]\n'  # an image that runs something of its own
+    text = f"FROM busybox\nUSER 1000\nUSER root:root\n{run}"
+    assert audit_dockerfile(tmp_path, text) == [("DK006", 3)]
+    text = f"FROM busybox\nARG USERNAME=dev\nUSER ${{USERNAME}}\n{run}"
     assert audit_dockerfile(tmp_path, text) == []
-    text = "ARG U=0\nFROM busybox\nARG U\nUSER $U\n"
+    text = f"ARG U=0\nFROM busybox\nARG U\nUSER $U\n{run}"
     assert audit_dockerfile(tmp_path, text) == [("DK006", 4)]
+    # a variable only the build (or the base image's ENV) knows: no claim either way
+    text = f"FROM example.org/notebook\nUSER ${{NB_UID}}\n{run}"
+    assert audit_dockerfile(tmp_path, text) == []
+    # an unknown base image (FROM $BASE, no default), but USER root said out loud
+    text = f"ARG BASE\nFROM $BASE\nUSER 1000\nRUN make\nUSER root\n{run}"
+    assert audit_dockerfile(tmp_path, text) == [("DK006", 5)]
 
 
 def test_dk006_remote_user_and_nonroot_base_images_are_not_root(tmp_path: Path) -> None:
@@ -189,7 +271,7 @@ def test_dk006_remote_user_and_nonroot_base_images_are_not_root(tmp_path: Path) 
     (dev / "devcontainer.json").write_text(
         '{"build": {"dockerfile": "Dockerfile"}, "remoteUser": "vscode"}'
     )
-    (dev / "Dockerfile").write_text("FROM mcr.microsoft.com/devcontainers/base:bookworm\n")
+    (dev / "Dockerfile").write_text("FROM debian:bookworm-slim\n")
     (dev / ".dockerignore").write_text(".git\n")
     app = tmp_path / "app"
     app.mkdir()
@@ -197,11 +279,41 @@ def test_dk006_remote_user_and_nonroot_base_images_are_not_root(tmp_path: Path) 
     (app / "Dockerfile").write_text(
         "FROM busybox AS build\nRUN echo hi > /out\n"
         "FROM gcr.io/distroless/static-debian12:nonroot\nCOPY --from=0 /out /out\n"
+        'CMD ["/out"]\n'
     )
-    (tmp_path / "Dockerfile").write_text("FROM gcr.io/distroless/static-debian12\n")
+    (tmp_path / "Dockerfile").write_text(
+        'FROM gcr.io/distroless/static-debian12\nCOPY app /app\nCMD ["/app"]\n'
+    )
     (tmp_path / ".dockerignore").write_text(".git\n")
     found = [(f.rule, f.file) for f in doctor.audit(tmp_path, buildkit=buildkit_ok).findings]
     assert found == [("DK006", "Dockerfile")]  # only the image that really runs as root
+
+
+@pytest.mark.parametrize(
+    ("dockerfile", "flagged"),
+    [
+        ('FROM python:3.12-slim\nCOPY . /app\nCMD ["python", "/app/main.py"]\n', True),
+        ('FROM python:3.12-slim\nCMD ["python3"]\n', False),  # a REPL: a base image
+        ("FROM golang:1.22\nRUN go install example.org/tool@latest\n", False),  # no command
+        ('FROM php:8.3-fpm\nCOPY conf /usr/local/etc/php/\nCMD ["php-fpm"]\n', False),
+        ('FROM php:8.3-fpm\nCOPY src /var/www/html\nCMD ["php-fpm"]\n', True),  # an app
+        ('FROM debian\nENTRYPOINT ["tini", "--"]\nCMD ["bash"]\n', False),
+        ('FROM debian\nENTRYPOINT ["tini", "--"]\nCMD ["/srv/app"]\n', True),
+        # an entrypoint script hands over to CMD: here a shell
+        ('FROM debian\nENTRYPOINT ["manylinux-entrypoint"]\nCMD ["/bin/bash"]\n', False),
+        # a command that only prints information about the runtime
+        ('FROM debian\nENTRYPOINT ["/usr/bin/dotnet"]\nCMD ["--info"]\n', False),
+        # FROM a micromamba image built here: its user is mambauser
+        ('FROM micromamba:local\nCOPY app /app\nCMD ["python", "/app/run.py"]\n', False),
+    ],
+)
+def test_dk006_a_lone_base_or_tool_image_is_not_reported(
+    tmp_path: Path, dockerfile: str, flagged: bool
+) -> None:
+    """A Dockerfile no compose file or dev container builds, whose image runs nothing of its
+    own, is built FROM by others: a USER there would break their `apt-get install`."""
+    found = audit_dockerfile(tmp_path, dockerfile)
+    assert (("DK006", 1) in found) is flagged, found
 
 
 def test_dk007_credentials_in_an_index_url(tmp_path: Path) -> None:
@@ -212,6 +324,34 @@ def test_dk007_credentials_in_an_index_url(tmp_path: Path) -> None:
         "USER 1000\n"
     )
     assert audit_dockerfile(tmp_path, text) == [("DK007", 2)]
+
+
+def test_dk007_placeholders_and_builder_stages(tmp_path: Path) -> None:
+    text = (
+        "FROM busybox AS build\n"
+        "ENV DATABASE_URL=postgresql://user:pass@localhost:5432/dummy\n"  # placeholders
+        "ENV SENTRY_AUTH_TOKEN=sntrys_eyJpYXQiOjE3MDAwMDAwMDB9\n"
+        "ARG NPM_TOKEN=changeme\n"
+        "FROM busybox\nCOPY --from=build /out /out\nUSER 1000\n"
+        "ENV API_TOKEN=ghp_0123456789abcdefghijklmnopqrstuvwxyz\n"
+    )
+    write_dockerfile(tmp_path, text)
+    found = [
+        (f.line, f.severity, f.message) for f in doctor.audit(tmp_path, buildkit=None).findings
+    ]
+    assert found == [
+        (
+            3,
+            doctor.WARNING,  # a builder's: not in the image that ships
+            "ENV SENTRY_AUTH_TOKEN looks like a secret: not in the final image, but kept in "
+            "this stage's build cache and history (and in any cache exported with mode=max)",
+        ),
+        (
+            8,
+            doctor.ERROR,
+            "ENV API_TOKEN looks like a secret: stored in the image config with its value",
+        ),
+    ]
 
 
 def test_dk007_ignores_harmless_names(tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ from pathlib import Path, PurePosixPath
 
 from devkit.buildcontext import Context, ignore_file, read_ignore
 from devkit.dockerfile import Dockerfile
-from devkit.doctor.facts import copies_everything
+from devkit.doctor.facts import copies_everything, env_file_secrets
 from devkit.doctor.model import ERROR, WARNING, ContextSize, Rule, Run
 from devkit.doctor.project import Build, Project
 from devkit.doctor.shell import safe_split
@@ -27,22 +27,22 @@ def check(run: Run, project: Project) -> None:
     # Contexts that some Dockerfile copies whole (COPY . …): secrets there reach a layer.
     copied_whole: set[Path] = set()
     for b in project.builds:
-        df = run.parsed.get(b.dockerfile.resolve()) if b.dockerfile.is_file() else None
+        df = run.parsed.get(b.key) if b.exists() else None
         if df is not None and any(
             ins.keyword in ("COPY", "ADD") and not ins.flag("from") and copies_everything(ins)
             for ins in df.instructions
         ):
             copied_whole.add(b.context.resolve())
     for b in project.builds:
-        if not b.dockerfile.is_file() or not b.context.is_dir():
+        if not b.exists() or not b.context.is_dir():
             continue
         ignore = ignore_file(b.dockerfile, b.context)
         key2 = (b.context.resolve(), ignore.resolve() if ignore else None)
         if key2 not in sent_by_ctx:
             sent_by_ctx[key2] = _context(run, b.context, ignore, key2[0] in copied_whole)
         sent = sent_by_ctx[key2]
-        df = run.parsed.get(b.dockerfile.resolve())
-        key3 = (b.dockerfile.resolve(), b.context.resolve())
+        df = run.parsed.get(b.key)
+        key3 = (b.key, b.context.resolve())
         if ignore and sent is not None and df is not None and key3 not in copies_checked:
             copies_checked.add(key3)
             _copies(run, b, df, sent, ignore)
@@ -95,7 +95,17 @@ def _context(
     try:
         sent_now = measured.send(patterns)
     except OSError as exc:  # an unreadable folder: Docker could not send it either
-        run.add("DK000", context, None, f"cannot read the build context: {exc}")
+        where = Path(exc.filename) if isinstance(exc.filename, str) else context
+        run.add(
+            "DK000",
+            where,
+            None,
+            f"cannot read this part of build context {ctx_rel}: "
+            f"{exc.strerror or exc} (Docker cannot send it either)",
+        )
+        return None
+    except RecursionError:  # docker-py walks folders recursively
+        run.add("DK000", context, None, f"build context {ctx_rel} nests folders too deep to read")
         return None
     sent, sent_files, sent_bytes = set(sent_now.paths), sent_now.files, sent_now.bytes
     ignore_rel = run.rel(ignore) if ignore else None
@@ -105,23 +115,18 @@ def _context(
     if ignore:
         run.files.add(ignore_rel or "")
     bulk = _bulky(context, sent)
+    # a folder the .dockerignore re-includes by name (`!.git`: a build that reads the git
+    # revision) is sent on purpose: DK009 has nothing to tell
+    wanted = [b for b in bulk if any(_reincludes(p, b) for p in patterns)]
     # Inside .git or node_modules, test keys of libraries would only be noise: those
     # folders are reported as a whole (DK008/DK009).
-    secrets = _secret_files(context, sent, skip=bulk)
+    secrets = _secret_files(context, sent, skip=bulk, root=run.root)
     missing = ".dockerignore" if ctx_rel == "." else f"{ctx_rel}/.dockerignore"
     ignore_display = ignore_rel or missing
     if ignore is None:
-        cut_bytes = measured.send([*_SUGGESTED, *bulk, *secrets]).bytes
-        run.add(
-            DK008.id,
-            ignore_display,
-            None,
-            f"context {ctx_rel} sends {human_size(total_bytes)} in "
-            f"{plural(total_files, 'file')}; "
-            f"a .dockerignore for the usual suspects would send {human_size(cut_bytes)}"
-            + (f" (found: {', '.join(bulk)})" if bulk else ""),
-        )
-    elif bulk:
+        _no_ignore(run, measured, ctx_rel, ignore_display, bulk, secrets)
+    elif bulk and [b for b in bulk if b not in wanted]:
+        bulk = [b for b in bulk if b not in wanted]
         cut_bytes = measured.send([*patterns, *bulk]).bytes
         run.add(
             DK009.id,
@@ -146,6 +151,43 @@ def _context(
             None if copied_whole else WARNING,
         )
     return sent
+
+
+#: DK008 without .git or a dependency folder: only when a first .dockerignore would cut at
+#: least this many bytes and this share of the context. Below that it changes nothing worth
+#: a warning (in 60 real repositories, 1,115 of 1,127 such findings cut nothing at all).
+MIN_SAVING_BYTES = 1_000_000
+MIN_SAVING_SHARE = 0.10
+
+
+def _no_ignore(
+    run: Run,
+    measured: Context,
+    ctx_rel: str,
+    where: str,
+    bulk: list[str],
+    secrets: list[str],
+) -> None:
+    """DK008 for a context without an ignore file, when one would save something real: it
+    holds .git or a dependency folder, or the usual suspects are a real share of it. (Secret
+    files are DK010's: reported there whatever their size.)"""
+    total_files, total_bytes = measured.total
+    if not bulk and total_bytes < MIN_SAVING_BYTES:
+        return  # nothing to leave out could save enough
+    cut = measured.send([*_SUGGESTED, *bulk, *secrets])
+    saved_bytes, saved_files = total_bytes - cut.bytes, total_files - cut.files
+    real = saved_bytes >= MIN_SAVING_BYTES and saved_bytes >= MIN_SAVING_SHARE * total_bytes
+    if not bulk and not real:
+        return
+    what = ", ".join(bulk) if bulk else "the usual suspects"
+    run.add(
+        DK008.id,
+        where,
+        None,
+        f"context {ctx_rel} sends {human_size(total_bytes)} in {plural(total_files, 'file')} "
+        f"on every build; a .dockerignore leaving out {what} would send {human_size(cut.bytes)} "
+        f"({human_size(saved_bytes)} and {plural(saved_files, 'file')} less)",
+    )
 
 
 # What DK008 suggests a first .dockerignore should exclude.
@@ -185,6 +227,15 @@ def _bulky(context: Path, sent: set[str]) -> list[str]:
     return found
 
 
+def _reincludes(pattern: str, folder: str) -> bool:
+    """Whether ``.dockerignore`` line ``pattern`` re-includes ``folder`` (or what is in it)
+    by name: ``!.git``, ``!/.git/``, ``!.git/HEAD``."""
+    if not pattern.startswith("!"):
+        return False
+    name = pattern[1:].strip().lstrip("/").removeprefix("./").rstrip("/")
+    return name == folder or name.startswith(folder + "/")
+
+
 _KEY_NAMES = re.compile(
     r"^(id_(rsa|dsa|ecdsa|ed25519)|.*\.(key|p12|pfx|jks|keystore)|\.netrc|\.pypirc|credentials\.json)$"
 )
@@ -192,8 +243,12 @@ _ENV_NAME = re.compile(r"^\.env(\..+)?$")
 _ENV_EXAMPLE = re.compile(r"\.(example|sample|template|dist|defaults?)$")
 
 
-def _secret_files(context: Path, sent: set[str], skip: Iterable[str] = ()) -> list[str]:
-    """Sent files that look like secrets (.env files, private keys, tokens), outside ``skip``."""
+def _secret_files(
+    context: Path, sent: set[str], skip: Iterable[str] = (), root: Path | None = None
+) -> list[str]:
+    """Sent files that hold secrets (.env files with a real secret value, private keys,
+    tokens), outside ``skip`` and outside test folders (test keys and certificates are
+    fixtures: in ``root``'s terms, under ``test/``, ``tests/``, ``testdata/``, ``fixtures/``…)."""
     found: list[str] = []
     skipped = tuple(f"{s}/" for s in skip)
     for rel in sorted(sent):
@@ -203,18 +258,38 @@ def _secret_files(context: Path, sent: set[str], skip: Iterable[str] = ()) -> li
         if not full.is_file():
             continue
         name = full.name
+        where = full.relative_to(root).parts if root and full.is_relative_to(root) else ()
+        if any(_TEST_DIR.match(part) for part in (*where[:-1], *PurePosixPath(rel).parts[:-1])):
+            continue
         secret = False
-        if (_ENV_NAME.match(name) and not _ENV_EXAMPLE.search(name)) or _KEY_NAMES.match(name):
-            secret = True
+        if _ENV_NAME.match(name) and not _ENV_EXAMPLE.search(name):
+            # a .env of service defaults and placeholders (POSTGRES_PASSWORD=postgres,
+            # SECRET_KEY=changethis) is a template in all but name
+            secret = bool(env_file_secrets(_head(full).decode("utf-8", errors="replace")))
+        elif _KEY_NAMES.match(name):
+            head = _head(full)
+            secret = b"PRIVATE KEY" in head or not _PUBLIC_KEY.search(head)
         elif name.endswith(".pem") or name == ".npmrc":
-            try:
-                head = full.read_bytes()[:65536]
-            except OSError:
-                head = b""
+            head = _head(full)
             secret = b"PRIVATE KEY" in head or b"_authToken" in head
         if secret and not any(rel.startswith(b + "/") for b in found):
             found.append(rel)
     return found
+
+
+_TEST_DIR = re.compile(r"^(tests?|testdata|test[-_]?data|testing|fixtures?|spec|e2e)$", re.I)
+# A public key under a secret-looking name (a repository's signing key.gpg.key, ssh .pub).
+_PUBLIC_KEY = re.compile(
+    rb"-----BEGIN (PGP PUBLIC KEY BLOCK|PUBLIC KEY|CERTIFICATE)|^(ssh-|ecdsa-)", re.MULTILINE
+)
+
+
+def _head(path: Path) -> bytes:
+    try:
+        with path.open("rb") as f:
+            return f.read(65536)
+    except OSError:
+        return b""
 
 
 # --------------------------------------------------------------------------- DK014

@@ -3,31 +3,60 @@
 
 from __future__ import annotations
 
+import fnmatch
 import re
 from pathlib import Path
 
-from devkit.dockerfile import Dockerfile, Instruction, Stage, substitute
-from devkit.doctor.facts import copies_everything, root_user
-from devkit.doctor.managers import cache_hint, cache_target_fits, manager_of
+from devkit.dockerfile import Dockerfile, Instruction, Stage, substitute, unresolved
+from devkit.doctor.facts import (
+    ImageFacts,
+    copied_manifests,
+    copies_everything,
+    known_image,
+    looks_secret,
+    root_user,
+)
+from devkit.doctor.managers import (
+    cache_hint,
+    cache_target_fits,
+    global_install,
+    go_need,
+    install_words,
+    manager_of,
+)
 from devkit.doctor.model import ERROR, INFO, WARNING, Rule, Run
-from devkit.doctor.project import DevContainer, Project
-from devkit.doctor.shell import commands, program, related_paths
+from devkit.doctor.project import Build, DevContainer, Project
+from devkit.doctor.shell import commands, program, related_paths, safe_split
 
 
 def check(run: Run, project: Project) -> None:
     """Every Dockerfile rule on every Dockerfile the audit parsed."""
     built = project.built()
-    for path, df in run.parsed.items():
-        _installs(run, path, df)
-        dev_image = any(
-            dc.build and dc.build.dockerfile.resolve() == path for dc in project.devcontainers
-        )
-        # A dev container's image is where the toolchain belongs: DK005 is about images
-        # that ship.
-        if len(df.stages) == 1 and not dev_image and not _TOOLING_DOCKERFILE.search(path.name):
+    for key, df in run.parsed.items():
+        path = df.path or key  # findings name the file (an inline one's compose file)
+        dcs = [dc for dc in project.devcontainers if dc.build and dc.build.key == key]
+        users = dcs or _siblings(path, project)
+        _installs(run, path, df, _shipped_stages(df, built[key]))
+        if len(df.stages) == 1 and _ships(path, df, built[key], users):
             _toolchain(run, path, df)
         _syntax(run, path, df)
-        _final_user(run, path, df, {b.target for b in built[path]}, project.devcontainers)
+        _final_user(run, path, df, built[key], users)
+
+
+def _shipped_stages(df: Dockerfile, builds: list[Build]) -> set[int]:
+    """The stages the built images are made of: the final stage's, and each build target's,
+    with the stages they build on (not the builders they only COPY --from)."""
+    ends = [df.final_stage]
+    ends += [st for b in builds if b.target and (st := df.stage(b.target)) is not None]
+    return {st.index for end in ends for st in df.chain(end)}
+
+
+def _siblings(path: Path, project: Project) -> list[DevContainer]:
+    """The dev containers configured beside a Dockerfile none of them builds (a
+    ``base.Dockerfile`` of the image a ``.devcontainer/`` folder publishes, say): their
+    users are the users of that image."""
+    folder = path.parent
+    return [dc for dc in project.devcontainers if dc.config and dc.config.parent == folder]
 
 
 def _stage_words(df: Dockerfile, stage: Stage) -> str:
@@ -71,15 +100,19 @@ DK004 = Rule(
 )
 
 
-def _installs(run: Run, path: Path, df: Dockerfile) -> None:
+def _installs(run: Run, path: Path, df: Dockerfile, shipped: set[int]) -> None:
     """DK002–DK004 (and DK007 on each ARG/ENV): one walk through every stage and the stages
-    it builds on, following ARG/ENV values, the docker-clean hook and a COPY of everything."""
+    it builds on, following ARG/ENV values, the docker-clean hook and a COPY of everything.
+    ``shipped``: the indexes of the stages the images built are made of."""
     reported_copy: set[int] = set()
     for stage in df.stages:
         chain = df.chain(stage)
-        env: dict[str, str] = {}
+        known = known_image(chain[0].base)
+        # the base image's ENV moves caches too (GOPATH=/go in golang images)
+        env: dict[str, str] = dict(known.env)
         variables: dict[str, str | None] = dict(df.global_args)
         installed_before: set[str] = set()
+        manifests: set[str] = set()  # managers whose manifests were copied so far
         copy_all: Instruction | None = None
         docker_clean_off = False
         for st in chain:
@@ -95,8 +128,10 @@ def _installs(run: Run, path: Path, df: Dockerfile) -> None:
                         if ins.keyword == "ARG":
                             variables.setdefault(name, value)
                         if own:
-                            _secret(run, path, df, ins, name, value)
+                            _secret(run, path, df, ins, name, value, stage.index in shipped)
                     continue
+                if ins.keyword in ("COPY", "ADD"):
+                    manifests |= copied_manifests(ins)
                 if ins.keyword in ("COPY", "ADD") and not ins.flag("from"):
                     if "apt.conf.d" in ins.args:
                         docker_clean_off = True
@@ -105,28 +140,36 @@ def _installs(run: Run, path: Path, df: Dockerfile) -> None:
                     continue
                 if ins.keyword != "RUN":
                     continue
+                manifests |= copied_manifests(ins)  # bind-mounted for this RUN
                 script = ins.script()
                 cache_targets = [
                     m.get("target", "") for m in ins.mounts() if m.get("type") == "cache"
                 ]
                 managers_here: list[str] = []
+                project_installs: set[str] = set()  # not a global tool install (DK004)
                 for words in commands(script, {**variables, **env}):
                     if _disables_docker_clean(words):
                         docker_clean_off = True
                     manager = manager_of(words)
+                    if manager is not None and not global_install(words):
+                        project_installs.add(manager)
                     if manager is None or manager in managers_here:
                         continue
                     managers_here.append(manager)
                     if not own:
                         continue
-                    cached = any(cache_target_fits(manager, t, env) for t in cache_targets)
-                    if not cached:
+                    need = go_need(words) if manager == "go" else None
+                    cached = any(cache_target_fits(manager, t, env, need) for t in cache_targets)
+                    # BuildKit has no cache mounts for Windows images
+                    if not cached and not known.windows:
+                        which = "build cache" if need == "build" else "cache"
                         run.add(
                             DK002.id,
                             path,
                             ins.line,
-                            f"{manager} install in {_stage_words(df, stage)} without a "
-                            f"cache mount for its cache ({cache_hint(manager)})",
+                            f"{install_words(words, manager)} in {_stage_words(df, stage)} "
+                            f"without a cache mount for its {which} "
+                            f"({cache_hint(manager, env, need)})",
                         )
                     if (
                         manager == "apt"
@@ -143,6 +186,10 @@ def _installs(run: Run, path: Path, df: Dockerfile) -> None:
                             "/etc/apt/apt.conf.d/docker-clean, so the cache stays empty",
                         )
                 for manager in managers_here:
+                    if manager in _SYSTEM_MANAGERS or manager not in project_installs:
+                        # system packages (git, curl) are no dependency of the source:
+                        # copying its manifests first would change nothing for them
+                        continue
                     if (
                         (
                             copy_all is not None
@@ -160,7 +207,15 @@ def _installs(run: Run, path: Path, df: Dockerfile) -> None:
                             f"the whole source is copied before `{manager}` installs "
                             f"dependencies (line {ins.line}): any edit reinstalls them",
                         )
-                    installed_before.add(manager)
+                    # Dependencies count as installed before the source only when their
+                    # manifests were copied for it: a `pip install --upgrade pip` with
+                    # nothing copied yet installs none of them.
+                    if manager in manifests or copy_all is not None:
+                        installed_before.add(manager)
+
+
+#: Package managers of the system, not of the project's dependencies (DK004).
+_SYSTEM_MANAGERS = {"apt", "apk"}
 
 
 def _disables_docker_clean(words: list[str]) -> bool:
@@ -202,6 +257,31 @@ _SDK_IMAGE = re.compile(
 )
 
 
+# Dockerfile.base, base.Dockerfile: built only to be used FROM by another Dockerfile.
+_BASE_DOCKERFILE = re.compile(r"(^|[.-])base([.-]|$)", re.IGNORECASE)
+# Folders of Dockerfiles that build packages or run CI, not images that ship.
+_TOOLING_DIRS = re.compile(r"^(packaging|packages?-build|ci|\.github|\.ci|build-tools?)$")
+
+
+def _ships(path: Path, df: Dockerfile, builds: list[Build], users: list[DevContainer]) -> bool:
+    """Whether DK005 applies: the image ships to run somewhere, it is not a development
+    environment (a dev container's image, a notebook image, a Dockerfile in a dev-environment
+    folder: the toolchain is the point there), a build or test image (by its name or
+    folder), a base built only to be used FROM, or a lone base or tool image that runs nothing
+    of its own (the full `python` image ships gcc on purpose)."""
+    if users or _DEV_ENV_DIRS & set(path.parts) or known_image(df.stages[0].base).interactive:
+        return False
+    if _TOOLING_DOCKERFILE.search(path.name) or _BASE_DOCKERFILE.search(path.name):
+        return False
+    if any(_TOOLING_DIRS.match(part) for part in path.parent.parts):
+        return False
+    if not any(b.origin is not None for b in builds):
+        entrypoint, command = _runs(df, df.final_stage)
+        if _runs_nothing_of_its_own(df, df.final_stage, entrypoint, command):
+            return False
+    return True
+
+
 def _toolchain(run: Run, path: Path, df: Dockerfile) -> None:
     """DK005 for a single-stage image: an SDK base image, or build tools installed and not
     purged again."""
@@ -218,15 +298,32 @@ def _toolchain(run: Run, path: Path, df: Dockerfile) -> None:
     for ins in stage.instructions:
         if ins.keyword != "RUN":
             continue
+        here: set[str] = set()  # installed by this RUN
+        auto_marked = False
         for words in commands(ins.script()):
             prog = program(words[0])
             sub = next((w for w in words[1:] if not w.startswith("-")), "")
+            if prog == "apt-mark" and sub == "auto":
+                auto_marked = True
+            elif (
+                auto_marked
+                and prog in ("apt-get", "apt")
+                and (
+                    sub == "autoremove" or (sub in ("purge", "remove") and "--auto-remove" in words)
+                )
+            ):
+                # `apt-mark auto '.*'; apt-mark manual $saved; apt-get purge --auto-remove`
+                # (the official images' way): everything this RUN installed goes again, but
+                # for the run-time libraries marked manual again
+                for pkg in here:
+                    installed.pop(pkg, None)
             if prog in ("apt-get", "apt", "apk") and sub in ("install", "add"):
                 if prog == "apk" and any(w.startswith(("--virtual", "-t")) for w in words):
                     continue
                 for pkg in words[1:]:
                     if not pkg.startswith("-") and pkg != sub and _TOOLCHAIN_PACKAGES.match(pkg):
                         installed.setdefault(pkg.split("=")[0], ins.line)
+                        here.add(pkg.split("=")[0])
             elif prog in ("apt-get", "apt", "apk") and sub in (
                 "purge",
                 "remove",
@@ -258,41 +355,193 @@ DK006 = Rule(
     "Create a user (useradd) and end the stage with USER <name>.",
 )
 
-# Base images that are built to run as a non-root user by default (their tag says so).
-_NONROOT_IMAGE = re.compile(r":[^/@]*\b(nonroot|non-root|rootless)\b", re.IGNORECASE)
+# Commands that run nothing of an image's own: a shell or a language's REPL. An image whose
+# command is one of these (or that has none) is a base or tool image: USER belongs in the
+# images built from it (a USER here breaks their `apt-get install`).
+_SHELLS_AND_REPLS = {
+    "sh", "bash", "ash", "dash", "zsh", "fish", "pwsh", "powershell", "cmd",
+    "python", "python3", "python2", "ipython", "node", "deno", "bun", "irb", "ruby", "php",
+    "perl", "lua", "jshell", "ghci", "iex", "erl", "R", "julia", "scala", "groovysh",
+}  # fmt: skip
+# Servers that start as root and hand their workers to an unprivileged user themselves
+# (apache's User, php-fpm's pool user, nginx's worker user) or through their official
+# image's entrypoint (postgres, mysqld, redis-server: gosu).
+_DROPPING_DAEMONS = {
+    "apache2-foreground", "httpd-foreground", "apache2ctl", "httpd", "php-fpm", "nginx",
+    "postgres", "mysqld", "mariadbd", "redis-server", "mongod", "rabbitmq-server",
+}  # fmt: skip
+# Entrypoints that only set up and then run the command (CMD) they are given.
+_WRAPPERS = re.compile(r"^(tini|dumb-init|.*entrypoint.*|init)$", re.IGNORECASE)
+# Arguments that only ask a program about itself (`dotnet --info`): a command of that kind
+# prints something and exits; the image runs nothing of its own.
+_QUESTIONS = {"--info", "--version", "-v", "--help", "-h", "version", "info", "help"}
+# What an entrypoint script uses to hand the process to another user.
+_STEP_DOWN = re.compile(
+    r"\b(gosu|su-exec|setpriv|runuser|chpst\s+-u|s6-setuidgid|setuidgid)\b|\bsu\b[^\n]*\s-c\b|"
+    r"\bsu\s+-p\b|\bexec\s+su\b"
+)
+# Where an image that ships no application of its own puts what it copies: scripts and config.
+_NOT_APP = ("/usr/local/bin", "/usr/local/sbin", "/usr/bin", "/usr/sbin", "/bin", "/sbin",
+            "/etc", "/usr/local/etc", "/docker-entrypoint", "/tmp",
+            "/usr/local/share/ca-certificates", "/usr/share/ca-certificates")  # fmt: skip
+# Folders of development environments (the image a developer works in).
+_DEV_ENV_DIRS = {".devcontainer", ".codesandbox", ".gitpod", ".idx"}
 
 
 def _final_user(
-    run: Run, path: Path, df: Dockerfile, targets: set[str | None], dcs: list[DevContainer]
+    run: Run, path: Path, df: Dockerfile, builds: list[Build], dcs: list[DevContainer]
 ) -> None:
-    """DK006 for each stage that is built last (the final one, and each build target),
-    unless a dev container runs the image as a non-root user."""
+    """DK006 for each stage that is built last (the final one, and each build target) and
+    runs as root.
+
+    Who runs the image is worked out as Docker and the Dev Containers CLI do: a dev
+    container's ``containerUser``/``remoteUser`` or a compose service's ``user``, else the last
+    ``USER`` (a variable only the build knows: no claim), else the base image's user (see
+    :func:`devkit.doctor.facts.known_image`; an unknown ``FROM $BASE``: no claim). Not
+    reported: Windows images, entrypoints that hand the service to another user (gosu &
+    co.), and Dockerfiles no compose file or dev container builds whose image runs nothing
+    of its own (no command, a shell or REPL, or a server dropping root itself, with no
+    application copied in): base and tool images, where USER belongs in what is built from
+    them.
+    """
     finals = {df.final_stage.index}
-    for target in targets:
-        if target:
-            chosen = df.stage(target)
-            if chosen is not None:
-                finals.add(chosen.index)
-    # A dev container's processes run as containerUser, and everything the developer
-    # starts (shells, editor server, lifecycle commands) as remoteUser: either one
-    # non-root is the standard way to run a dev image (mcr.microsoft.com/devcontainers/*
-    # images set no USER and rely on remoteUser).
-    runs_as = {
-        u
-        for dc in dcs
-        if dc.build and dc.build.dockerfile.resolve() == path
-        for u in (dc.container_user, dc.remote_user)
-    }
-    if any(u and not root_user(u) for u in runs_as):
-        return
+    for b in builds:
+        chosen = df.stage(b.target) if b.target else None
+        if chosen is not None:
+            finals.add(chosen.index)
+    users = {u for dc in dcs for u in (dc.container_user, dc.remote_user)}
+    users |= {b.user for b in builds}
+    if any(u and not root_user(u) and "$" not in u for u in users):
+        return  # run as a non-root user by whoever runs it
+    referenced = any(b.origin is not None for b in builds)
+    dev_env = bool(dcs) or bool(_DEV_ENV_DIRS & set(path.parts)) or "gitpod" in path.name
+    context = builds[0].context if builds else path.parent
     for index in sorted(finals):
-        _root(run, path, df, df.stages[index])
+        stage = df.stages[index]
+        args = builds[0].args if builds else {}
+        facts = ImageFacts.collect(df, stage, args)
+        if facts.known.windows:
+            continue  # no root user on Windows
+        if facts.user is None and unresolved(
+            df.chain(stage)[0].base_raw, {**df.global_args, **args}
+        ):
+            continue  # no USER on an unknown base: its user is unknown too
+        user = facts.runs_as()
+        if user is None or not root_user(user):
+            continue
+        entrypoint, command = _runs(df, stage)
+        if _steps_down(df, stage, entrypoint, command, context, facts):
+            continue
+        if not (referenced or dev_env) and _runs_nothing_of_its_own(df, stage, entrypoint, command):
+            continue
+        _root(run, path, df, stage)
+
+
+def _runs(df: Dockerfile, stage: Stage) -> tuple[list[str], list[str]]:
+    """The ENTRYPOINT and CMD words the stage (and the stages it builds on) set last."""
+    entrypoint: list[str] = []
+    command: list[str] = []
+    for st in df.chain(stage):
+        for ins in st.instructions:
+            if ins.keyword in ("ENTRYPOINT", "CMD"):
+                words = ins.json_form() or safe_split(ins.args)
+                if ins.keyword == "ENTRYPOINT":
+                    entrypoint, command = words, []  # a new ENTRYPOINT resets CMD
+                else:
+                    command = words
+    return entrypoint, command
+
+
+def _steps_down(
+    df: Dockerfile,
+    stage: Stage,
+    entrypoint: list[str],
+    command: list[str],
+    context: Path,
+    facts: ImageFacts,
+) -> bool:
+    """Whether the container starts as root only to hand its process to another user: a
+    base image whose entrypoint does (kept when the stage sets none of its own), gosu & co.
+    in the command, or in the entrypoint script the Dockerfile copies from the context."""
+    if facts.known.steps_down and not entrypoint:
+        return True
+    if _STEP_DOWN.search(" ".join(entrypoint + command)):
+        return True
+    if not entrypoint:
+        return False
+    script = entrypoint[0]
+    name = script.rsplit("/", 1)[-1]
+    for st in df.chain(stage):
+        for ins in st.instructions:
+            if ins.keyword not in ("COPY", "ADD") or ins.flag("from") or not ins.args:
+                continue
+            words = ins.json_form() or safe_split(ins.args)
+            dest = words[-1] if words else ""
+            for src in words[:-1]:
+                if dest.rstrip("/") != script and not (
+                    (dest.endswith("/") or len(words) > 2)
+                    and fnmatch.fnmatchcase(name, src.rstrip("/").rsplit("/", 1)[-1])
+                ):
+                    continue
+                # the script as the context holds it (a glob: the file it copies there)
+                folder = (context / src).parent
+                if _STEP_DOWN.search(_head(folder / name if dest.endswith("/") else context / src)):
+                    return True
+    return False
+
+
+def _head(path: Path) -> str:
+    """The first 256 kB of a text file (empty when it cannot be read)."""
+    try:
+        with path.open("rb") as f:
+            return f.read(262_144).decode("utf-8", errors="replace")
+    except OSError:
+        return ""
+
+
+def _runs_nothing_of_its_own(
+    df: Dockerfile, stage: Stage, entrypoint: list[str], command: list[str]
+) -> bool:
+    """Whether the image is a base or tool image: it has no command, or a shell or REPL, or
+    a server that drops root itself while no application is copied into it."""
+    # what runs: ENTRYPOINT with CMD as its arguments (a wrapper entrypoint runs the CMD)
+    wrapped = not entrypoint or _WRAPPERS.match(program(entrypoint[0]))
+    words = command if wrapped else entrypoint + command
+    if words and _WRAPPERS.match(program(words[0])):
+        words = [w for w in words[1:] if w != "--"]
+    if not words:
+        return True
+    prog = program(words[0])
+    bare = all(w.startswith("-") and w != "-c" for w in words[1:])  # `python3`, `php -a`
+    if bare and (prog in _SHELLS_AND_REPLS or re.fullmatch(r"python[0-9.]*", prog)):
+        return True
+    if len(words) > 1 and all(w in _QUESTIONS for w in words[1:]):
+        return True
+    return prog in _DROPPING_DAEMONS and not _ships_application(df, stage)
+
+
+def _ships_application(df: Dockerfile, stage: Stage) -> bool:
+    """Whether the stage (or those it builds on) copies something other than scripts and
+    configuration into the image: the application it exists to run."""
+    for st in df.chain(stage):
+        for ins in st.instructions:
+            if ins.keyword not in ("COPY", "ADD"):
+                continue
+            words = ins.json_form() or safe_split(ins.args)
+            dest = words[-1] if words else ""
+            sources = words[:-1]
+            if dest.startswith(_NOT_APP):
+                continue
+            if dest == "/" and sources and all(s.endswith((".sh", ".conf")) for s in sources):
+                continue
+            return True
+    return False
 
 
 def _root(run: Run, path: Path, df: Dockerfile, stage: Stage) -> None:
-    """DK006 when ``stage`` ends as root: no USER (on a base that is not non-root), or root."""
-    user: str | None = None
+    """The DK006 finding for ``stage``: at its last USER (root), else at its FROM."""
     user_line: int | None = None
+    user = ""
     variables: dict[str, str | None] = dict(df.global_args)
     for st in df.chain(stage):
         for ins in st.instructions:
@@ -305,12 +554,7 @@ def _root(run: Run, path: Path, df: Dockerfile, stage: Stage) -> None:
             elif ins.keyword == "USER":
                 user = substitute(ins.args.strip(), variables)
                 user_line = ins.line
-    if user is not None and not root_user(user):
-        return
-    base = df.chain(stage)[0].base
-    if user is None and _NONROOT_IMAGE.search(base):
-        return  # e.g. gcr.io/distroless/static:nonroot sets USER nonroot itself
-    if user is None:
+    if user_line is None:
         run.add(
             DK006.id,
             path,
@@ -333,44 +577,36 @@ DK007 = Rule(
     "Use RUN --mount=type=secret,id=<name> and pass it with --secret at build time.",
 )
 
-_SECRET_NAME = re.compile(
-    r"(^|_)(PASSWORD|PASSWD|PASS|SECRET|TOKEN|API_?KEY|ACCESS_?KEY|PRIVATE_?KEY|SECRET_?KEY|"
-    r"CREDENTIALS?|AUTH)(_|$)",
-    re.IGNORECASE,
-)
-# Settings *about* a secret, not the secret: API_KEY_HEADER, TOKEN_EXPIRY, SECRET_KEY_BASE_DUMMY
-# (Rails' flag for a throwaway key), PASSWORD_FILE pointing at /run/secrets/…
-_NOT_SECRET_SUFFIX = re.compile(
-    r"_(FILE|PATH|DIR|HOST|PORT|USER|USERNAME|NAME|ID|URL|ENABLED|DISABLED|REQUIRED|METHOD|"
-    r"TYPE|HEADER|EXPIRY|EXPIRES|EXPIRATION|TTL|TIMEOUT|LIFETIME|LENGTH|LEN|SIZE|DUMMY|PREFIX|"
-    r"ENDPOINT|REGION|MODE|ALGORITHM|ISSUER|AUDIENCE|VERSION|PROVIDER|DOMAIN|SCOPES?|"
-    r"STRATEGY|REALM|BACKEND)$",
-    re.IGNORECASE,
-)
-_SWITCH_VALUES = {"true", "false", "yes", "no", "on", "off", "0", "1"}
-_SECRET_VALUE = re.compile(
-    r"(ghp_|gho_|ghs_|github_pat_|glpat-|xox[baprs]-|sk-[A-Za-z0-9]{20,}|AKIA[0-9A-Z]{16}|"
-    r"-----BEGIN [A-Z ]*PRIVATE KEY|"
-    # credentials inside a URL: https://user:password@host (PIP_EXTRA_INDEX_URL & co.)
-    r"://[^/\s:@$]+:[^/\s@$]+@)"
-)
-
 
 def _secret(
-    run: Run, path: Path, df: Dockerfile, ins: Instruction, name: str, value: str | None
+    run: Run,
+    path: Path,
+    df: Dockerfile,
+    ins: Instruction,
+    name: str,
+    value: str | None,
+    shipped: bool = True,
 ) -> None:
-    """DK007 for one ARG/ENV key whose name or value looks like a secret."""
-    by_name = bool(_SECRET_NAME.search(name)) and not _NOT_SECRET_SUFFIX.search(name)
-    if value is not None and value.strip().lower() in _SWITCH_VALUES:
-        by_name = False  # DISABLE_AUTH=true, USE_TOKEN=0: a switch, not a secret
-    by_value = bool(value and _SECRET_VALUE.search(value))
-    if not (by_name or by_value):
+    """DK007 for one ARG/ENV key whose name or value looks like a secret. In a stage that is
+    not part of the image built (a builder the final stage only copies from), the secret is
+    not in the image: a warning that says where it is kept."""
+    if not looks_secret(name, value):
+        return
+    line = _assignment_line(df.lines, ins, name)
+    if not shipped:
+        run.add(
+            DK007.id,
+            path,
+            line,
+            f"{ins.keyword} {name} looks like a secret: not in the final image, but kept in "
+            "this stage's build cache and history (and in any cache exported with mode=max)",
+            WARNING,
+        )
         return
     if ins.keyword == "ENV":
         where = "stored in the image config" + (" with its value" if value else "")
     else:
         where = "recorded in the image's build history"
-    line = _assignment_line(df.lines, ins, name)
     run.add(DK007.id, path, line, f"{ins.keyword} {name} looks like a secret: {where}")
 
 
