@@ -2,8 +2,9 @@
 
 Everything here is driven by ``schemas/answers.schema.json`` — the single source of truth for
 which keys exist, their types and their defaults. :func:`layers` merges them in this order,
-later ones winning: schema defaults < the folder's name < answers file < ``--data KEY=VALUE``
-< the wizard (:meth:`Layers.complete`).
+later ones winning: schema defaults < the folder's name < what was detected in the folder
+(:mod:`devkit.detect`) < answers file < ``--data KEY=VALUE`` < the wizard
+(:meth:`Layers.complete`).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import copy
 import json
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -216,9 +217,18 @@ def _holds(answer: Any, wanted: Any) -> bool:
 
 
 def name_from_folder(target: Path) -> str | None:
-    """The target folder's name if it is a valid project name, else ``None``."""
-    name = target.resolve().name
-    return name if not field_errors("project_name", name) else None
+    """The target folder's name as a project name (``commander.js`` → ``commander-js``), or
+    ``None`` when even that is not a valid one (the wizard then asks for it)."""
+    name = slug(target.resolve().name)
+    return name if name and not field_errors("project_name", name) else None
+
+
+def slug(text: str) -> str:
+    """``text`` in a project name's alphabet: lowercase, every run of other characters one
+    hyphen, no leading digits or hyphens, no trailing hyphen, at most 40 characters."""
+    name = re.sub(r"[^a-z0-9]+", "-", text.lower())
+    name = re.sub(r"^[^a-z]+", "", name)[:40]
+    return name.rstrip("-")
 
 
 def parse_value(key: str, text: str) -> Any:
@@ -348,11 +358,13 @@ class Layers:
 
     ``given`` holds the answers file's and ``--data``'s answers (a wizard never asks them
     again); ``answers`` is every layer so far: the schema's defaults < the folder's name as
-    ``project_name`` < the answers file < ``--data``.
+    ``project_name`` < what was detected < the answers file < ``--data``. ``detected`` names
+    the file each detected answer that is still in force came from (the wizard shows it).
     """
 
     given: dict[str, Any]
     answers: dict[str, Any]
+    detected: dict[str, str] = field(default_factory=dict)
 
     def check_given(self) -> None:
         """Before a wizard asks anything: refuse a bad given answer now, not after the questions.
@@ -379,11 +391,19 @@ class Layers:
         return answers
 
 
-def layers(target: Path, answers_file: Path | None, data: Iterable[str]) -> Layers:
+def layers(
+    target: Path,
+    answers_file: Path | None,
+    data: Iterable[str],
+    detected: Mapping[str, Any] | None = None,
+    detected_from: Mapping[str, str] | None = None,
+) -> Layers:
     """Gather the answers for rendering into ``target``, later layers winning.
 
     The schema's defaults, the folder's name as ``project_name`` (when it is a valid one),
-    the answers file (:func:`load_file`), then ``--data KEY=VALUE`` items (:func:`parse_data`).
+    the ``detected`` answers (:func:`devkit.detect.adopt`; ``detected_from`` names each one's
+    file), the answers file (:func:`load_file`), then ``--data KEY=VALUE`` items
+    (:func:`parse_data`).
     Raises :class:`DevkitError` (or :class:`UsageError` for a malformed ``--data``) for what
     cannot be read; the values themselves are checked by :meth:`Layers.check_given` and
     :meth:`Layers.complete`.
@@ -395,7 +415,9 @@ def layers(target: Path, answers_file: Path | None, data: Iterable[str]) -> Laye
     if folder_name:
         initial["project_name"] = folder_name
     given = merge(from_file, from_data)
-    return Layers(given=given, answers=merge(initial, given))
+    found = dict(detected or {})
+    sources = {k: (detected_from or {}).get(k, "the repository") for k in found if k not in given}
+    return Layers(given=given, answers=merge(initial, found, given), detected=sources)
 
 
 def check(answers: Mapping[str, Any]) -> None:

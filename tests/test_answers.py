@@ -86,17 +86,18 @@ def test_layers_defaults_folder_name_file_then_data(tmp_path: Path) -> None:
         "uid": 1002,
         "stacks": ["go"],
     }
-    # Nothing given: only the defaults and the folder's name; an invalid folder name is none.
-    assert ans.layers(tmp_path / "Bad Name", None, []) == ans.Layers({}, ans.defaults())
+    # Nothing given: only the defaults and the folder's name; a folder name that cannot
+    # become a project name is none.
+    assert ans.layers(tmp_path / "42", None, []) == ans.Layers({}, ans.defaults())
 
 
 def test_layers_check_given_answers_before_any_question(tmp_path: Path) -> None:
-    layers = ans.layers(tmp_path / "Bad Name", None, ["uid=0"])
+    layers = ans.layers(tmp_path / "42", None, ["uid=0"])
     with pytest.raises(DevkitError, match="uid"):
         layers.check_given()  # the placeholder name stands in: only uid is wrong
-    ans.layers(tmp_path / "Bad Name", None, []).check_given()  # nothing given, nothing to say
+    ans.layers(tmp_path / "42", None, []).check_given()  # nothing given, nothing to say
     with pytest.raises(DevkitError, match="project_name: missing"):
-        ans.layers(tmp_path / "Bad Name", None, []).complete()
+        ans.layers(tmp_path / "42", None, []).complete()
 
 
 def test_layers_complete_puts_the_wizard_on_top_and_records_an_absolute_ca_path(
@@ -236,8 +237,32 @@ def test_check_without_project_name_says_how_to_give_one() -> None:
 
 def test_name_from_folder(tmp_path: Path) -> None:
     assert ans.name_from_folder(tmp_path / "my-service") == "my-service"
-    assert ans.name_from_folder(tmp_path / "My_Service") is None
+    # A folder name that is not a project name is turned into one (issue 10: commander.js).
+    assert ans.name_from_folder(tmp_path / "commander.js") == "commander-js"
+    assert ans.name_from_folder(tmp_path / "My_Service") == "my-service"
+    assert ans.name_from_folder(tmp_path / "2fa--Tool__") == "fa-tool"
+    assert ans.name_from_folder(tmp_path / ("a" * 50)) == "a" * 40
+    # Nothing usable is left: the wizard asks (or --data project_name=... names it).
     assert ans.name_from_folder(tmp_path / "x") is None
+    assert ans.name_from_folder(tmp_path / "42") is None
+    assert ans.name_from_folder(tmp_path / "...") is None
+
+
+def test_layers_put_detection_between_the_folder_and_what_was_given(tmp_path: Path) -> None:
+    answers_file = tmp_path / "answers.yml"
+    answers_file.write_text("node_package_manager: yarn\n", encoding="utf-8")
+    detected = {"stacks": ["node"], "node_package_manager": "pnpm", "uid": 1234}
+    sources = {"stacks": "package.json", "node_package_manager": "pnpm-lock.yaml", "uid": "x"}
+    layers = ans.layers(
+        tmp_path / "shop.js", answers_file, ["uid=1001"], detected=detected, detected_from=sources
+    )
+    assert layers.answers["project_name"] == "shop-js"
+    assert layers.answers["stacks"] == ["node"]  # detected, above the schema's default
+    assert layers.answers["node_package_manager"] == "yarn"  # the answers file wins
+    assert layers.answers["uid"] == 1001  # --data wins
+    assert layers.given == {"node_package_manager": "yarn", "uid": 1001}
+    # Only detected answers still in force are marked as detected.
+    assert layers.detected == {"stacks": "package.json"}
 
 
 def test_field_errors_only_about_that_field() -> None:

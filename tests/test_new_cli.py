@@ -174,15 +174,29 @@ def test_existing_repo_gets_a_dev_container_and_keeps_its_files(tmp_path: Path) 
     assert (repo / ".devcontainer" / "Dockerfile").is_file()
 
 
-def test_force_overwrites_and_says_so(tmp_path: Path, capsys: Any) -> None:
+def test_force_overwrites_keeps_the_old_files_in_a_backup_and_says_so(
+    tmp_path: Path, capsys: Any
+) -> None:
     target = tmp_path / "proj"
     assert main(["new", str(target), "--defaults"]) == 0
     (target / ".devcontainer" / "mine.txt").write_text("keep me")
+    old_dockerfile = (target / ".devcontainer" / "Dockerfile").read_text()
+    old_ignore = (target / ".dockerignore").read_text()
     capsys.readouterr()
     assert main(["new", str(target), "--defaults", "--force", "--data", "uid=2000"]) == 0
     assert recorded(target)["uid"] == 2000
-    assert (target / ".devcontainer" / "mine.txt").read_text() == "keep me"
-    assert ".devcontainer/Dockerfile  (overwritten)" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert ".devcontainer/Dockerfile  (overwritten)" in out
+    # The whole old .devcontainer/ and every other replaced file moved to one backup folder,
+    # layout kept, and the output says where.
+    backups = [p for p in target.iterdir() if p.name.startswith(".devcontainer.devkit-backup-")]
+    assert len(backups) == 1
+    backup = backups[0]
+    assert (backup / ".devcontainer" / "mine.txt").read_text() == "keep me"
+    assert (backup / ".devcontainer" / "Dockerfile").read_text() == old_dockerfile
+    assert (backup / ".dockerignore").read_text() == old_ignore
+    assert not (target / ".devcontainer" / "mine.txt").exists()
+    assert f"are in {backup.name}/" in out
 
 
 def test_ca_certificates_are_copied(tmp_path: Path) -> None:
@@ -230,7 +244,9 @@ def test_wizard_runs_on_a_terminal(tmp_path: Path, monkeypatch: Any, on_a_termin
         monkeypatch.setattr(
             wizard,
             "ask",
-            lambda initial, skip=(): real_ask(initial, skip=skip, input=pipe, output=DummyOutput()),
+            lambda initial, skip=(), **kw: real_ask(
+                initial, skip=skip, input=pipe, output=DummyOutput(), **kw
+            ),
         )
         # --data fixes the stacks, so the wizard skips that question; Enter takes the rest.
         pipe.send_text("\r" * 20)
@@ -260,7 +276,8 @@ def test_existing_devcontainer_is_refused_before_the_wizard(
     before = listing(tmp_path)
     assert main(["new", str(target)]) == 1
     err = capsys.readouterr().err
-    assert "already holds a .devcontainer/ folder (.devcontainer/Dockerfile)" in err
+    assert "already holds a dev container (.devcontainer/Dockerfile)" in err
+    assert "This repository already has a dev container" in err  # the plan, before anything
     assert "--force" in err
     (tmp_path / "a-file").write_text("x")
     assert main(["new", str(tmp_path / "a-file")]) == 1
@@ -365,8 +382,8 @@ def test_existing_devcontainer_is_refused_without_force(tmp_path: Path, capsys: 
     before = listing(tmp_path)
     assert main(["new", str(target), "--defaults"]) == 1
     err = capsys.readouterr().err
-    assert "already holds a .devcontainer/" in err
-    assert ".devcontainer/devcontainer.json" in err
+    assert "already holds a dev container (.devcontainer/devcontainer.json)" in err
+    assert "Nothing changes without --force" in err  # the plan was shown
     assert ".dockerignore" in err
     assert "--force" in err
     assert listing(tmp_path) == before
@@ -387,11 +404,17 @@ def test_other_files_are_not_overwritten_without_force(tmp_path: Path, capsys: A
 
 
 def test_invalid_folder_name_needs_a_project_name(tmp_path: Path, capsys: Any) -> None:
-    target = tmp_path / "Bad_Folder"
+    target = tmp_path / "2024"  # no letter in it: no project name can be made from it
     assert main(["new", str(target), "--defaults"]) == 1
     assert "--data project_name=NAME" in capsys.readouterr().err
     assert main(["new", str(target), "--defaults", "--data", "project_name=good-name"]) == 0
     assert recorded(target)["project_name"] == "good-name"
+
+
+def test_a_folder_name_becomes_a_project_name(tmp_path: Path) -> None:
+    target = tmp_path / "commander.js"
+    assert main(["new", str(target), "--defaults"]) == 0
+    assert recorded(target)["project_name"] == "commander-js"
 
 
 def test_ctrl_c_while_rendering_leaves_nothing(tmp_path: Path, monkeypatch: Any) -> None:

@@ -177,3 +177,27 @@ def test_ctrl_d_gives_up_like_ctrl_c(pipe: Any) -> None:
     # End of input on an empty prompt: an interruption (exit 130), not an internal error.
     with pytest.raises(KeyboardInterrupt):
         run(pipe, [CTRL_U + "\x04"])
+
+
+def test_a_detected_default_says_where_it_came_from(pipe: Any) -> None:
+    import io
+
+    from prompt_toolkit.data_structures import Size
+    from prompt_toolkit.output.vt100 import Vt100_Output
+
+    screen = io.StringIO()
+    out = Vt100_Output(screen, lambda: Size(rows=40, columns=250), term="xterm")
+    skip = set(ANSWER_PROPS) - {"node_package_manager", "uid"}
+    initial = {
+        **ans.defaults(),
+        "project_name": "demo",
+        "stacks": ["node"],
+        "node_package_manager": "pnpm",
+    }
+    pipe.send_text(ENTER + ENTER)
+    detected = {"node_package_manager": "package.json:4 (packageManager)"}
+    result = wizard.ask(initial, skip=skip, detected=detected, input=pipe, output=out)
+    assert result == {"node_package_manager": "pnpm", "uid": 1000}  # Enter takes the detected one
+    shown = screen.getvalue()
+    assert "Node package manager (detected from package.json:4 (packageManager))" in shown
+    assert "User ID (detected" not in shown

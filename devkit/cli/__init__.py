@@ -29,6 +29,7 @@ EXAMPLES = """\
 examples:
   devkit new my-service                       # interactive wizard
   devkit new my-service --defaults --data stacks=python,node
+  devkit detect ~/src/legacy-repo             # what devkit new would take from it
   devkit volumes list --json
   devkit bench . --compare Dockerfile.old
   devkit doctor ~/src/legacy-repo
@@ -38,7 +39,7 @@ examples:
 
 
 #: Subcommand modules, in --help order.
-COMMANDS = ("new", "volumes", "bench", "doctor", "prebuild", "update", "template")
+COMMANDS = ("new", "detect", "volumes", "bench", "doctor", "prebuild", "update", "template")
 
 
 def _command_modules(argv: Sequence[str] | None) -> list[Any]:

@@ -12,11 +12,15 @@ from devkit.cli._common import UI, add_command
 from devkit.errors import DevkitError
 
 if TYPE_CHECKING:
+    from devkit.detect import Adoption, Detection
     from devkit.render import RenderResult
 
 EXAMPLES = """\
 devkit new my-service                                   # interactive wizard
 devkit new my-service --defaults                        # no questions, the defaults
+devkit new . --defaults                                 # adopt this repository: what it uses
+devkit new . --defaults --data node_version=22          # ... with one detected answer changed
+devkit new . --defaults --force                         # replace its .devcontainer/ (backed up)
 devkit new my-service --defaults --data stacks=python,node --data node_package_manager=pnpm
 devkit new . --answers-file answers.yml                 # add a dev container to this repo
 devkit new api --data uid=1001 --data gid=1001 --data dockerfile_syntax=false
@@ -29,10 +33,16 @@ DESCRIPTION = """\
 Create a .devcontainer/ (devcontainer.json, compose.yaml, a BuildKit-optimised Dockerfile) and a
 .dockerignore in PATH from devkit's Copier template. PATH may be new or an existing repository.
 
-Answers come from, later ones winning: the schema's defaults < --answers-file < --data < the
-wizard. The wizard runs when stdin is a terminal and --defaults is not given; it asks only what
---data and --answers-file left open. Every answer set is validated before anything is written,
-and a failed or interrupted run leaves PATH as it was.
+In an existing repository devkit first detects what it uses (stacks, package managers,
+toolchain versions, manifests: see `devkit detect PATH`) and offers that as the defaults. It never
+writes a starter manifest for a stack the repository already has manifests of. An existing dev
+container is shown with a plan (what is replaced, carried over, cannot be expressed) and is
+replaced only with --force, which moves the old files to .devcontainer.devkit-backup-<time>/.
+
+Answers come from, later ones winning: the schema's defaults < what was detected <
+--answers-file < --data < the wizard. The wizard runs when stdin is a terminal and --defaults is
+not given; it asks only what --data and --answers-file left open. Every answer set is validated
+before anything is written, and a failed or interrupted run leaves PATH as it was.
 """
 
 
@@ -50,7 +60,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.add_argument(
         "--defaults",
         action="store_true",
-        help="ask nothing: use the defaults for every answer not given by --data/--answers-file",
+        help="ask nothing: use what was detected, else the defaults, for every answer not given "
+        "by --data/--answers-file",
     )
     parser.add_argument(
         "--data",
@@ -69,12 +80,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.add_argument(
         "--force",
         action="store_true",
-        help="overwrite files that already exist in PATH (e.g. an existing .devcontainer/)",
+        help="replace files that already exist in PATH (e.g. an existing .devcontainer/); the "
+        "old ones move to .devcontainer.devkit-backup-<time>/",
     )
     parser.add_argument(
         "--json",
         action="store_true",
-        help="print what was written as JSON on stdout (target, files, overwritten, kept, version)",
+        help="print a report as JSON on stdout: what was detected and from which file, the plan "
+        "for an existing dev container, the answers, and what was written",
     )
     parser.add_argument(
         "--template",
@@ -103,8 +116,26 @@ def _run(args: argparse.Namespace, ui: UI) -> int:
     from devkit import answers as ans
 
     target = Path(args.path).expanduser()
+    detection, adoption = _detect(target)
     # Parse and check what was given before anything slow happens (template mirror, wizard).
-    layers = ans.layers(target, args.answers_file, args.data)
+    layers = ans.layers(
+        target,
+        args.answers_file,
+        args.data,
+        detected=adoption.answers if adoption else None,
+        detected_from=adoption.sources if adoption else None,
+    )
+    if detection is not None and adoption is not None and not args.json and _has_files(target):
+        from devkit.cli._detected import print_detection
+
+        print_detection(ui, detection, adoption, details=False)
+    plan = adoption.plan if adoption else None
+    if plan is not None:
+        from devkit.cli._detected import print_plan
+
+        # Before anything changes (and before any question): also when it is refused below.
+        if not args.json or not args.force:
+            print_plan(ui, plan, force=args.force)
 
     from devkit.template import TemplateSource, resolve_source
 
@@ -120,7 +151,7 @@ def _run(args: argparse.Namespace, ui: UI) -> int:
             check_target(target, force=args.force)
             layers.check_given()
             source = resolve_source(args.template, args.vcs_ref)
-            asked = wizard.ask(layers.answers, skip=set(layers.given))
+            asked = wizard.ask(layers.answers, skip=set(layers.given), detected=layers.detected)
         elif not layers.given:
             raise DevkitError(
                 "no terminal to ask questions on",
@@ -134,7 +165,12 @@ def _run(args: argparse.Namespace, ui: UI) -> int:
         if source is None:
             source = resolve_source(args.template, args.vcs_ref)
         result = render(
-            answers, target, source=source, force=args.force, trusted=args.template is None
+            answers,
+            target,
+            source=source,
+            force=args.force,
+            trusted=args.template is None,
+            keep=plan.keep if plan else (),
         )
     finally:
         # Never leave the interpreter mid-import in a daemon thread (an early error exits fast).
@@ -147,11 +183,34 @@ def _run(args: argparse.Namespace, ui: UI) -> int:
                 "files": result.files,
                 "overwritten": result.overwritten,
                 "kept": result.kept,
+                "skipped": result.skipped,
+                "backup": result.backup,
+                "moved": result.moved,
+                "carried": result.carried,
+                "answers": answers,
+                "detected": detection.to_dict() if detection else None,
+                "detected_answers": adoption.to_dict()["answers"] if adoption else {},
+                "not_used": adoption.unused if adoption else {},
+                "plan": plan.to_dict() if plan else None,
             }
         )
     else:
         _report(ui, result, args.path)
     return 0
+
+
+def _has_files(folder: Path) -> bool:
+    return any(True for _ in folder.iterdir())
+
+
+def _detect(target: Path) -> tuple[Detection | None, Adoption | None]:
+    """What an existing folder is made of (nothing for a new one)."""
+    if not target.is_dir():
+        return None, None
+    from devkit.detect import adopt, detect
+
+    detection = detect(target)
+    return detection, adopt(detection)
 
 
 def _preload_copier() -> threading.Thread:
@@ -179,6 +238,20 @@ def _report(ui: UI, result: RenderResult, shown: str) -> None:
         ui.out.print(f"  {name}{mark}", markup=False)
     for name in result.kept:
         ui.out.print(f"  {name}  (exists: kept yours)", markup=False)
+    for name in result.carried:
+        ui.out.print(f"  {name}  (your script, copied from the backup)", markup=False)
+    if result.skipped:
+        ui.out.print(
+            f"Not written: {', '.join(result.skipped)} (starter manifests; the repository has "
+            "its own)",
+            markup=False,
+        )
+    if result.backup:
+        ui.out.print(
+            f"The old files ({', '.join(result.moved)}) are in {result.backup}/ "
+            "(delete it once you no longer need them).",
+            markup=False,
+        )
     step = "devcontainer up --workspace-folder ."
     if result.target != Path.cwd().absolute():
         step = f"cd {_quote(shown)} && {step}"

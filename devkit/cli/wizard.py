@@ -12,8 +12,9 @@ the schema:
   (one of the ``stacks`` choices) was chosen (:func:`devkit.answers.applies`).
 
 Each answer is checked as it is typed with the schema's own rule text
-(:func:`devkit.answers.text_problem`). Ctrl-C (or Ctrl-D) raises ``KeyboardInterrupt`` (the
-CLI exits 130 and nothing has been written yet).
+(:func:`devkit.answers.text_problem`). A default that was detected in the repository says so
+in the question: "Node version (detected from package.json:12)". Ctrl-C (or Ctrl-D) raises
+``KeyboardInterrupt`` (the CLI exits 130 and nothing has been written yet).
 """
 
 from __future__ import annotations
@@ -45,13 +46,15 @@ def ask(
     initial: Mapping[str, Any],
     *,
     skip: Collection[str] = (),
+    detected: Mapping[str, str] | None = None,
     input: Any = None,
     output: Any = None,
 ) -> dict[str, Any]:
     """Ask every schema question not in ``skip``; returns the answers given.
 
-    ``initial`` supplies each question's default (schema defaults merged with what the user
-    passed). ``input``/``output`` are prompt_toolkit objects (tests pass a pipe and a dummy).
+    ``initial`` supplies each question's default (schema defaults merged with what was
+    detected and what the user passed); ``detected`` names the file a detected default came
+    from. ``input``/``output`` are prompt_toolkit objects (tests pass a pipe and a dummy).
     """
     import questionary
 
@@ -71,6 +74,9 @@ def ask(
         if key in skip or not ans.applies(key, {**initial, **result}):
             continue
         default = initial.get(key, prop.get("default"))
+        source = (detected or {}).get(key)
+        if source:
+            prop = {**prop, "title": f"{prop.get('title', key)} (detected from {source})"}
         question = _question(questionary, key, prop, default, io)
         try:
             raw = question.unsafe_ask()
