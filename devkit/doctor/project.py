@@ -65,6 +65,14 @@ class Build:
     service: str | None = None
     #: The user a compose service runs the image as (``user:``), if it says.
     user: str | None = None
+    #: Where the build reads and writes its cache: compose ``cache_from``/``cache_to``,
+    #: devcontainer.json ``build.cacheFrom`` (each as written: an image reference or
+    #: ``type=…,…``), and the line that declares ``cache_from``/``cacheFrom``.
+    cache_from: tuple[str, ...] = ()
+    cache_to: tuple[str, ...] = ()
+    cache_line: int | None = None
+    #: The image name the build is tagged with (a compose service's ``image:``).
+    image: str | None = None
 
     @functools.cached_property
     def key(self) -> Path:
@@ -145,7 +153,7 @@ def read_project(
         if override is not None:
             included.add(override.resolve())
             if path.resolve() not in compose_seen:
-                compose_seen.add(override.resolve())
+                compose_seen.update((path.resolve(), override.resolve()))
                 reader.compose([path, override])
     for path in composes:
         if path.resolve() not in compose_seen and path.resolve() not in included:
@@ -253,11 +261,22 @@ class Reader:
             dockerfile = b.get("dockerfile") or data.get("dockerFile")
             if isinstance(dockerfile, str):
                 context = base / str(b.get("context") or data.get("context") or ".")
+                cache_from = b.get("cacheFrom")
+                if isinstance(cache_from, str):
+                    cache_from = [cache_from]
                 build = Build(
                     dockerfile=base / dockerfile,
                     context=context,
                     target=b.get("target") if isinstance(b.get("target"), str) else None,
                     args={str(k): str(v) for k, v in _as_dict(b.get("args")).items()},
+                    cache_from=tuple(
+                        c
+                        for c in (
+                            [cache_from] if isinstance(cache_from, str) else _as_list(cache_from)
+                        )
+                        if isinstance(c, str) and c
+                    ),
+                    cache_line=json_key_line(text, "cacheFrom") if cache_from else None,
                 )
                 anchor_line = json_key_line(text, "build") or json_key_line(text, "dockerFile")
                 build.origin = (rel, anchor_line)
@@ -431,6 +450,9 @@ class Service:
     args: dict[str, str] = field(default_factory=dict)
     origin: tuple[str, int | None] | None = None
     compose_file: Path | None = None
+    cache_from: list[str] = field(default_factory=list)
+    cache_to: list[str] = field(default_factory=list)
+    cache_line: int | None = None
 
     def build(self) -> Build | None:
         """The build this service declares (None: none, or a remote context BuildKit fetches,
@@ -449,6 +471,7 @@ class Service:
                 inline="\n" * (line - 1) + text,
                 service=self.name,
                 user=self.user,
+                **self._cache(),
             )
         return Build(
             dockerfile=self.context / (self.dockerfile or "Dockerfile"),
@@ -457,7 +480,16 @@ class Service:
             args=dict(self.args),
             origin=self.origin,
             user=self.user,
+            **self._cache(),
         )
+
+    def _cache(self) -> dict[str, Any]:
+        return {
+            "cache_from": tuple(self.cache_from),
+            "cache_to": tuple(self.cache_to),
+            "cache_line": self.cache_line,
+            "image": self.image,
+        }
 
     def absorb(
         self,
@@ -512,6 +544,7 @@ class Service:
         if build is RESET:
             self.context = self.dockerfile = self.inline = self.target = None
             self.args = {}
+            self.cache_from, self.cache_to, self.cache_line = [], [], None
             return
         if isinstance(build, str):
             build = {"context": build}
@@ -520,6 +553,7 @@ class Service:
         if isinstance(build, OverrideDict):
             self.context = self.dockerfile = self.inline = self.target = None
             self.args = {}
+            self.cache_from, self.cache_to, self.cache_line = [], [], None
         self.origin = (rel, lines.get((*key, "build")) or lines.get(key))
         context = build.get("context")
         if isinstance(context, str) or self.context is None:
@@ -541,6 +575,16 @@ class Service:
         self.args.update(
             {str(k): _interp(str(v)) for k, v in _as_dict(args_raw).items() if v is not None}
         )
+        # Compose merges these sequences: a later file's entries are added to the earlier.
+        for name, into in (("cache_from", self.cache_from), ("cache_to", self.cache_to)):
+            given = build.get(name)
+            if given is RESET or isinstance(given, OverrideList):
+                into.clear()
+            for item in _as_list(given):
+                if isinstance(item, str) and _interp(item) not in into:
+                    into.append(_interp(item))
+        if build.get("cache_from"):
+            self.cache_line = lines.get((*key, "build", "cache_from"))
 
 
 def _compose_doc(text: str) -> tuple[Any, dict[tuple[Any, ...], int]]:

@@ -23,6 +23,8 @@ _COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
 _LABEL = r"(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])"
 _HOST = rf"(?:{_LABEL}(?:\.{_LABEL})*|\[[0-9a-fA-F:]+\])(?::[0-9]+)?"
 _REPOSITORY = re.compile(rf"^(?:(?P<host>{_HOST})/)?(?P<path>{_COMPONENT}(?:/{_COMPONENT})*)$")
+#: The longest repository name the distribution grammar (and so every engine) accepts.
+_NAME_MAX = 255
 _TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
 
 #: Media types of a manifest list / image index and of the attestation entries inside one.
@@ -66,6 +68,7 @@ def parse_repository(text: str) -> str:
             f"--registry {text!r}: give a repository without a tag (devkit names the tags: "
             "the content tag and buildcache-<target>)"
         )
+    _check_length(text, value)
     match = _REPOSITORY.match(value)
     if not match or not host:
         raise UsageError(
@@ -78,6 +81,38 @@ def parse_repository(text: str) -> str:
             f"docker.io/{value})"
         )
     return value
+
+
+def _check_length(text: str, repository: str) -> None:
+    # The engine refuses longer names itself, after devkit has built the image.
+    if len(repository) > _NAME_MAX:
+        raise UsageError(
+            f"{text[:60]!r}…: a repository name has at most {_NAME_MAX} characters "
+            f"(this one has {len(repository)})"
+        )
+
+
+def split_reference(text: str) -> tuple[str, str | None, str | None]:
+    """``REPOSITORY[:TAG][@sha256:DIGEST]`` split into its parts (tag and digest None when
+    absent); a :class:`UsageError` naming what is wrong when ``text`` is not a reference."""
+    value = text.strip()
+    rest, _, digest = value.partition("@")
+    if digest and not re.fullmatch(r"sha256:[0-9a-f]{64}", digest):
+        raise UsageError(f"{text!r}: a digest is sha256: and 64 lower-case hex digits")
+    head, _, last = rest.rpartition("/")
+    tag = None
+    if ":" in last:
+        last, tag = last.split(":", 1)
+        if not _TAG.match(tag):
+            raise UsageError(f"{text!r}: {tag!r} is not a valid tag")
+    repository = f"{head}/{last}" if head else last
+    _check_length(text, repository)
+    if not _REPOSITORY.match(repository):
+        raise UsageError(
+            f"{text!r} is not an image reference (REGISTRY/PATH[:TAG]: lower-case letters, "
+            "digits and separators . _ -, e.g. ghcr.io/acme/api-caches:pip)"
+        )
+    return repository, tag, digest or None
 
 
 def registry_host(repository: str) -> str:

@@ -24,6 +24,7 @@ def test_good_repositories(good: str) -> None:
         ("acme/api", "name the registry host"),
         ("api", "not a repository name"),
         ("ghcr.io/acme/-api", "not a repository name"),
+        ("ghcr.io/" + "a" * 250, "at most 255 characters"),
     ],
 )
 def test_bad_repositories(bad: str, why: str) -> None:
@@ -63,3 +64,30 @@ def test_explain(said: str, meaning: str) -> None:
     error = registry.explain(said, "127.0.0.1:5001/a:t", "pushing")
     assert meaning in str(error)
     assert "\n" not in str(error)
+
+
+@pytest.mark.parametrize(
+    ("text", "parts"),
+    [
+        ("ghcr.io/acme/caches", ("ghcr.io/acme/caches", None, None)),
+        ("127.0.0.1:5000/c:pip", ("127.0.0.1:5000/c", "pip", None)),
+        ("busybox", ("busybox", None, None)),
+        ("r.io/c:t@sha256:" + "a" * 64, ("r.io/c", "t", "sha256:" + "a" * 64)),
+    ],
+)
+def test_split_reference(text: str, parts: tuple[str, str | None, str | None]) -> None:
+    assert registry.split_reference(text) == parts
+
+
+@pytest.mark.parametrize(
+    ("bad", "why"),
+    [
+        ("R.io/Caches", "is not an image reference"),
+        ("r.io/c:bad:tag", "is not a valid tag"),
+        ("r.io/c@sha256:abc", "64 lower-case hex"),
+        ("r.io/" + "c" * 260 + ":t", "at most 255 characters"),
+    ],
+)
+def test_split_reference_refuses(bad: str, why: str) -> None:
+    with pytest.raises(UsageError, match=why):
+        registry.split_reference(bad)

@@ -10,6 +10,7 @@ up in no output, no file of the project or of devkit's data folder, and not in t
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 import shutil
@@ -226,3 +227,75 @@ def test_login_push_pull_and_no_secret_anywhere(
         assert not [t for t in texts if secret in t]
     # (The engine's own store holds it, as `docker login` always does.)
     assert secrets[1] in (config / "config.json").read_text()
+
+
+def test_volumes_push_and_pull_use_the_engines_login_and_leak_nothing(
+    tmp_path: Path, tls_registry: TLSRegistry, docker_client: Any, busybox_image: str
+) -> None:
+    """`devkit volumes push/pull` go through the engine's API (docker-py), which reads the
+    same DOCKER_CONFIG as the docker CLI: the same one-line refusals, the same login."""
+    import uuid
+
+    source, copy = (f"dkt-tls-{uuid.uuid4().hex[:10]}" for _ in range(2))
+    ref = f"{tls_registry.host}/devkit-test/tls-volumes:pip"
+    labels = {TEST_LABEL_ARG.split("=")[0]: TEST_LABEL_ARG.split("=")[1]}
+    docker_client.volumes.create(source, labels=labels)
+    outputs: list[str] = []
+    try:
+        docker_client.containers.run(
+            busybox_image,
+            ["sh", "-c", "echo warm > /v/cached.txt"],
+            volumes={source: {"bind": "/v", "mode": "rw"}},
+            labels=labels,
+            remove=True,
+        )
+        push = ["devkit", "volumes", "push", source, ref]
+        for name, auths in (("no-login", None), ("wrong-login", "not-the-password")):
+            config = tmp_path / name
+            config.mkdir()
+            if auths is not None:
+                token = base64.b64encode(f"{USER}:{auths}".encode()).decode()
+                (config / "config.json").write_text(
+                    json.dumps({"auths": {tls_registry.host: {"auth": token}}})
+                )
+            done = _run(push, _env(config))
+            outputs += [done.stdout, done.stderr]
+            assert done.returncode == 1 and done.stdout == "", done.stderr
+            assert "did not accept the credentials" in done.stderr, done.stderr
+            assert done.stderr.count("devkit: error:") == 1 and "Traceback" not in done.stderr
+
+        config = tmp_path / "docker-config"
+        config.mkdir()
+        login = _run(
+            ["docker", "login", tls_registry.host, "-u", USER, "--password-stdin"],
+            _env(config),
+            stdin=PASSWORD,
+        )
+        assert login.returncode == 0, login.stderr
+        done = _run([*push, "--json"], _env(config))
+        outputs += [done.stdout, done.stderr]
+        assert done.returncode == 0, done.stderr
+        assert json.loads(done.stdout)["ref"] == ref
+        done = _run(["devkit", "volumes", "pull", ref, copy, "--json"], _env(config))
+        outputs += [done.stdout, done.stderr]
+        assert done.returncode == 0, done.stderr
+        assert json.loads(done.stdout)["volume"] == copy
+        cat = docker_client.containers.run(
+            busybox_image,
+            ["cat", "/v/cached.txt"],
+            volumes={copy: {"bind": "/v", "mode": "ro"}},
+            labels=labels,
+            remove=True,
+        )
+        assert cat == b"warm\n"
+        secrets = [PASSWORD, base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()]
+        data_dir = Path(os.environ["DEVKIT_DATA_DIR"])
+        files = [p for p in data_dir.rglob("*") if p.is_file()] if data_dir.exists() else []
+        texts = outputs + [p.read_bytes().decode("utf-8", "replace") for p in files]
+        for secret in secrets:
+            assert not [t for t in texts if secret in t]
+        assert not docker_client.images.list(name=ref.rsplit(":", 1)[0])
+    finally:
+        for name in (source, copy):
+            with contextlib.suppress(Exception):
+                docker_client.volumes.get(name).remove(force=True)
