@@ -102,11 +102,13 @@ def _hook(project: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
+COMPOSE = ["docker", "compose", "-f", ".devcontainer/compose.yaml"]
+
+
 def _compose_build(project: Path) -> tuple[int, int, str]:
     """What ``devcontainer up`` builds first: (steps, cached steps, output)."""
     done = subprocess.run(
-        ["docker", "compose", "-f", ".devcontainer/compose.yaml", "--progress", "plain"]
-        + ["build", "dev"],
+        [*COMPOSE, "--progress", "plain", "build", "dev"],
         cwd=project,
         capture_output=True,
         text=True,
