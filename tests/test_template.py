@@ -514,7 +514,14 @@ def test_dockerfile_cache_mounts(rendered: dict[str, Path], cid: str) -> None:
     answers = _answers(cid)
     text = (rendered[cid] / ".devcontainer" / "Dockerfile").read_text()
     assert "rm -f /etc/apt/apt.conf.d/docker-clean" in text
-    assert "--mount=type=cache,id=devkit-apt-cache,target=/var/cache/apt,sharing=locked" in text
+    # One apt cache per target architecture (an emulated arm64 build must not wipe the amd64
+    # lists, nor hold their lock).
+    assert "ARG TARGETARCH\n" in text
+    assert (
+        "--mount=type=cache,id=devkit-apt-cache-${TARGETARCH},target=/var/cache/apt,sharing=locked"
+        in text
+    )
+    assert "id=devkit-apt-lists-${TARGETARCH},target=/var/lib/apt/lists,sharing=locked" in text
     assert "target=/var/lib/apt/lists,sharing=locked" in text
     home = f"/home/{answers.get('username', 'dev')}/"
     for manager in managers(answers):
