@@ -1,4 +1,5 @@
-"""The answers for ``devkit new``: defaults, answers files, ``--data`` values and validation.
+"""The answers for ``devkit new``: defaults, ``--data`` values, layers and validation
+(answers files and the CA file are read by :mod:`devkit.answer_files`).
 
 Everything here is driven by ``schemas/answers.schema.json`` — the single source of truth for
 which keys exist, their types and their defaults. :func:`layers` merges them in this order,
@@ -9,8 +10,6 @@ later ones winning: schema defaults < the folder's name < what was detected in t
 
 from __future__ import annotations
 
-import base64
-import binascii
 import copy
 import json
 import re
@@ -19,6 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+# Re-exported: reading the answers file and the CA file are part of this module's API.
+from devkit.answer_files import load_file as load_file
+from devkit.answer_files import read_ca_file as read_ca_file
 from devkit.errors import DevkitError, UsageError
 from devkit.schema import load_schema, validate, validation_errors
 
@@ -26,10 +28,6 @@ SCHEMA_NAME = "answers.schema.json"
 
 _TRUE = {"true", "yes", "y", "on", "1"}
 _FALSE = {"false", "no", "n", "off", "0"}
-
-_PEM_BLOCK = re.compile(
-    r"-----BEGIN CERTIFICATE-----\s*(?P<body>[A-Za-z0-9+/=\s]+?)\s*-----END CERTIFICATE-----"
-)
 
 
 def schema() -> dict[str, Any]:
@@ -283,67 +281,6 @@ def parse_data(items: Iterable[str], *, other_keys_as_text: bool = False) -> dic
     return result
 
 
-def load_file(path: Path, *, target: Path | None = None) -> dict[str, Any]:
-    """Read an answers file (YAML or JSON — JSON is read by the YAML parser too).
-
-    Keys starting with ``_`` (Copier's bookkeeping in ``.copier-answers.yml``) are ignored, so a
-    project's recorded answers can seed a new project. The ``project_name`` of such recorded
-    answers names *that* project: unless the file lies in ``target`` itself, it is dropped, so
-    the new project is named after its own folder and never shares the other's volumes.
-    Unknown keys are reported by :func:`check`.
-    """
-    import yaml
-
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise DevkitError(f"answers file {path} does not exist") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DevkitError(f"cannot read answers file {path}: {exc}") from None
-    if path.suffix.lower() == ".json":
-        # YAML would accept JSON with mistakes (trailing commas); a .json file gets JSON's rules.
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise DevkitError(
-                f"answers file {path} is not valid JSON (line {exc.lineno}, column {exc.colno}): "
-                f"{exc.msg}"
-            ) from None
-    else:
-        try:
-            data = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            where = getattr(exc, "problem_mark", None)
-            at = f" (line {where.line + 1}, column {where.column + 1})" if where else ""
-            raise DevkitError(f"answers file {path} is not valid YAML or JSON{at}") from None
-    answers = _answers_mapping(path, data)
-    recorded = isinstance(data, dict) and "_src_path" in data
-    if recorded and (target is None or path.resolve().parent != target.resolve()):
-        answers.pop("project_name", None)
-    return answers
-
-
-def _answers_mapping(path: Path, data: Any) -> dict[str, Any]:
-    if data is None:
-        return {}
-    if not isinstance(data, dict):
-        raise DevkitError(
-            f"answers file {path} must hold a mapping of answers (key: value), "
-            f"not a {type(data).__name__}"
-        )
-    props = properties()
-    answers: dict[str, Any] = {}
-    for key, value in data.items():
-        key = str(key)
-        if key.startswith("_"):
-            continue
-        if isinstance(value, str) and props.get(key, {}).get("type") == "array":
-            # `stacks: python, node` reads as one string in YAML; take it as --data would.
-            value = parse_value(key, value)
-        answers[key] = value
-    return answers
-
-
 def merge(*layers: Mapping[str, Any]) -> dict[str, Any]:
     """Later layers win, key by key."""
     merged: dict[str, Any] = {}
@@ -436,38 +373,3 @@ def check(answers: Mapping[str, Any]) -> None:
     ca = answers.get("ca_certificates") or ""
     if ca:
         read_ca_file(Path(ca))
-
-
-def read_ca_file(path: Path) -> str:
-    """The PEM certificates in ``path``, normalised; raises if there is none.
-
-    Only ``CERTIFICATE`` blocks are kept, so a private key pasted into the same file never
-    ends up in an image.
-    """
-    try:
-        text = path.expanduser().read_text(encoding="utf-8", errors="replace")
-    except FileNotFoundError:
-        raise DevkitError(f"ca_certificates: file {path} does not exist") from None
-    except IsADirectoryError:
-        raise DevkitError(f"ca_certificates: {path} is a folder, not a PEM file") from None
-    except OSError as exc:
-        raise DevkitError(f"ca_certificates: cannot read {path}: {exc.strerror}") from None
-    blocks = []
-    for match in _PEM_BLOCK.finditer(text):
-        body = "".join(match.group("body").split())
-        try:
-            der = base64.b64decode(body, validate=True)
-        except (binascii.Error, ValueError):
-            continue
-        if der[:1] != b"\x30":  # every X.509 certificate is a DER SEQUENCE
-            continue
-        lines = [body[i : i + 64] for i in range(0, len(body), 64)]
-        blocks.append(
-            "-----BEGIN CERTIFICATE-----\n" + "\n".join(lines) + "\n-----END CERTIFICATE-----\n"
-        )
-    if not blocks:
-        raise DevkitError(
-            f"ca_certificates: {path} holds no PEM certificate "
-            "(expected '-----BEGIN CERTIFICATE-----' blocks)"
-        )
-    return "".join(blocks)

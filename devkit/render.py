@@ -27,7 +27,7 @@ from types import FrameType
 from typing import Any
 
 from devkit import copier_api
-from devkit.answers import read_ca_file
+from devkit.answer_files import read_ca_file
 from devkit.errors import DevkitError
 from devkit.template import TemplateSource
 

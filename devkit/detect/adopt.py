@@ -140,13 +140,15 @@ def adopt(
         result.sources[key] = source
         return True
 
-    _stack_answers(detection, offer)
+    _stack_answers(detection, offer, properties)
     if detection.devcontainer is not None:
         result.plan = _plan(detection, properties, problem, offer)
     return result
 
 
-def _stack_answers(detection: Detection, offer: Callable[..., bool]) -> None:
+def _stack_answers(
+    detection: Detection, offer: Callable[..., bool], properties: Mapping[str, Any]
+) -> None:
     stacks = detection.stacks
     if stacks:
         evidence = ", ".join(s.evidence[0] for s in stacks.values() if s.evidence)
@@ -155,7 +157,14 @@ def _stack_answers(detection: Detection, offer: Callable[..., bool]) -> None:
         if stack.version and stack.version.value:
             offer(f"{name}_version", stack.version.value, str(stack.version.source))
         if stack.manifests:
-            offer(f"{name}_manifests", stack.manifests, ", ".join(stack.manifests[:3]))
+            # A template without a manifests answer for the stack copies its fixed files
+            # (go.mod, Cargo.toml...): nothing was lost, so nothing to say.
+            offer(
+                f"{name}_manifests",
+                stack.manifests,
+                ", ".join(stack.manifests[:3]),
+                note=f"{name}_manifests" in properties,
+            )
     python = stacks.get("python")
     if python and python.manager:
         manager = python.manager.value

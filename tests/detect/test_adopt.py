@@ -148,3 +148,11 @@ def test_to_dict_is_json() -> None:
         "value": [8000],
         "from": ".devcontainer/devcontainer.json:8",
     }
+
+
+def test_manifests_of_a_stack_without_a_manifests_answer_are_not_reported_unused() -> None:
+    # The template copies go.mod/go.sum itself: a detected go_manifests loses nothing.
+    adoption = adopt(detected("go-toolchain"))
+    assert "go_manifests" not in adoption.answers
+    assert "go_manifests" not in adoption.unused
+    assert adoption.answers["stacks"] == ["go"]
