@@ -15,8 +15,9 @@ are counted from what the registry served.
    project's images and the *whole* build cache removed — ``docker buildx prune -af`` — base
    images kept):
    * **cold**: ``docker buildx build`` of the dev target without any cache;
-   * **prebuilt**: what a machine with the prebuild does — ``devkit prebuild --explain`` for
-     the content tag, ``docker pull`` of that tag, then the build with
+   * **prebuilt**: what a machine with the prebuild does — the content tag and the engine's
+     pull of it (``devkit.bench.fresh.pull_prebuilt``, the step of ``devkit bench --scenario
+     fresh``), then the build with
      ``--cache-from`` the registry cache (all steps cached), timed end to end;
    * **registry cache only**: the build with ``--cache-from`` and no pull (a compose
      ``cache_from`` without the prebuilt tag).
@@ -151,7 +152,7 @@ class Registry:
         self.proc.wait(timeout=30)
 
 
-def fresh(repositories: list[str]) -> None:
+def fresh_machine(repositories: list[str]) -> None:
     """The project's images (every tag of ``repositories``) and the whole build cache gone;
     base images stay. With the containerd image store an image left under any tag keeps its
     layers in the content store, and a later pull would find them there."""
@@ -216,8 +217,12 @@ def main() -> int:
     local = "svc-devcontainer"
     project_repos = [repo, multi, local]
     results: dict[str, Any] = {"deps": DEPS}
+    from devkit import engine
+    from devkit.bench import fresh
+
+    client = engine.connect()
     try:
-        fresh(project_repos)
+        fresh_machine(project_repos)
         seconds, done = timed(
             [sys.executable, "-m", "devkit", "prebuild", str(project), "--registry", repo,
              "--push", "--json"],
@@ -228,7 +233,7 @@ def main() -> int:
         results["tag"], results["cache"] = published["tag"], published["cache"]
         print(f"publish: {seconds:.1f}s ({published['cache']} cache)", flush=True)
         if args.multi_arch:
-            fresh(project_repos)
+            fresh_machine(project_repos)
             seconds, done = timed(
                 [sys.executable, "-m", "devkit", "prebuild", str(project), "--registry", multi,
                  "--platform", "linux/amd64,linux/arm64", "--push", "--json"],
@@ -244,7 +249,7 @@ def main() -> int:
         for rep in range(args.repeat):
             order = ["cold", "prebuilt", "cache"] if rep % 2 == 0 else ["prebuilt", "cold", "cache"]
             for kind in order:
-                fresh(project_repos)
+                fresh_machine(project_repos)
                 print(f"[{rep + 1}/{args.repeat}] {kind}", flush=True)
                 if kind == "cold":
                     cold.append(build(project, f"{local}:latest", None))
@@ -253,14 +258,9 @@ def main() -> int:
                 else:
                     mark = registry.mark()
                     started = time.monotonic()
-                    explained = run(
-                        [sys.executable, "-m", "devkit", "prebuild", str(project), "--registry",
-                         repo, "--explain", "--json"],
-                        capture_output=True,
-                    )  # fmt: skip
-                    tag = json.loads(explained.stdout)["tag"]
-                    assert tag == published["tag"], "the tag moved between machines"
-                    run([DOCKER, "pull", "-q", f"{repo}:{tag}"], capture_output=True)
+                    # devkit bench --scenario fresh's own step: the content tag, then the
+                    # engine's pull of it (the tag must not have moved between machines).
+                    fresh.pull_prebuilt(client, project, repo, "dev", published["ref"])
                     build(project, f"{local}:latest", cache_ref)
                     prebuilt.append(time.monotonic() - started)
                     pulled.append(registry.served(mark))
@@ -276,7 +276,8 @@ def main() -> int:
         results["cache_only_ratio"] = round(cache_ratio, 2)
     finally:
         registry.stop()
-        fresh(project_repos)
+        client.close()
+        fresh_machine(project_repos)
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
     rows = [

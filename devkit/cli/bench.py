@@ -25,6 +25,7 @@ devkit bench . --compare Dockerfile.old --repeat 3
 devkit bench . --json results.json --csv results.csv
 devkit bench . --baseline results.json           # exit 1 if a scenario got >20 % slower
 devkit bench . --scenarios noop,source --dep-line 'requests==2.32.3'
+devkit bench . --scenario fresh --registry ghcr.io/acme/api-dev   # fresh machine, with vs without
 """
 
 DESCRIPTION = """\
@@ -33,6 +34,10 @@ cache and empty cache mounts for this Dockerfile only), no-op rebuild, source ed
 appended to one source file) and dependency change (one entry added to the dependency
 manifest). Reports wall time, steps cached, build context sent, image size and layers.
 The tree is restored exactly afterwards, also on failure or Ctrl-C. See docs/bench.md.
+
+--scenario fresh --registry REPO compares what a fresh machine pays for the dev image: the
+cold build, against computing the content tag and pulling the prebuilt image that
+`devkit prebuild --registry REPO --push` published.
 """
 
 
@@ -62,10 +67,17 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     parser.add_argument(
         "--scenarios",
+        "--scenario",
         type=_scenarios,
         help="comma-separated subset of "
         + ",".join(bench.SCENARIOS)
-        + " (default: all; source/deps are skipped when there is no file to edit)",
+        + " (default: all; source/deps are skipped when there is no file to edit), or "
+        "fresh alone (with --registry)",
+    )
+    parser.add_argument(
+        "--registry",
+        metavar="REPO",
+        help="with --scenario fresh: the repository `devkit prebuild --push` published to",
     )
     parser.add_argument("--source-file", type=Path, help="file the source-edit scenario changes")
     parser.add_argument("--dep-file", type=Path, help="manifest the dependency scenario changes")
@@ -92,6 +104,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def _scenarios(value: str) -> tuple[str, ...]:
     names = tuple(n.strip() for n in value.split(",") if n.strip())
+    if FRESH in names:
+        if len(names) > 1:
+            raise argparse.ArgumentTypeError(f"{FRESH} runs alone (it builds cold itself)")
+        return (FRESH,)
     unknown = [n for n in names if n not in bench.SCENARIOS]
     if unknown or not names:
         raise argparse.ArgumentTypeError(
@@ -102,7 +118,15 @@ def _scenarios(value: str) -> tuple[str, ...]:
     return tuple(n for n in bench.SCENARIOS if n in names)
 
 
+#: The fresh-machine scenario (devkit.bench.fresh), run on its own with --registry.
+FRESH = "fresh"
+
+
 def _run(args: argparse.Namespace, ui: UI) -> int:
+    if (args.scenarios == (FRESH,)) != (args.registry is not None):
+        raise UsageError("--scenario fresh and --registry REPO go together")
+    if args.registry is not None:
+        return _run_fresh(args, ui)
     if args.compare_target is not None and args.compare is None:
         # Silently benching the main Dockerfile instead would answer another question.
         raise UsageError("--compare-target needs --compare OTHER_DOCKERFILE")
@@ -156,6 +180,64 @@ def _run(args: argparse.Namespace, ui: UI) -> int:
                 )
             return 1
         ui.info(f"no scenario is more than {args.threshold:g} % slower than {args.baseline}")
+    return 0
+
+
+def _run_fresh(args: argparse.Namespace, ui: UI) -> int:
+    from devkit.bench import fresh
+
+    for option in ("compare", "baseline", "csv", "source_file", "dep_file", "dep_line"):
+        if getattr(args, option) is not None:
+            raise UsageError(f"--{option.replace('_', '-')} does not go with --scenario fresh")
+    if args.dockerfile is not None:
+        raise UsageError("--scenario fresh builds what `devkit prebuild` builds; drop --dockerfile")
+    if args.json is not None and str(args.json) != "-" and not args.json.resolve().parent.is_dir():
+        raise DevkitError(f"--json {args.json}: folder {args.json.resolve().parent} does not exist")
+    connect().close()
+    info = buildkit.detect().require()
+    ui.info(f"fresh machine, with and without the prebuild in {args.registry}")
+    view = LiveView(ui)
+    with sigterm_as_interrupt(), view:
+        report = fresh.run(
+            args.path.resolve(),
+            args.registry,
+            info,
+            view,
+            repeat=args.repeat,
+            target=args.target,
+            note=view.note,
+        )
+    json_to_stdout = args.json is not None and str(args.json) == "-"
+    out = ui.err if json_to_stdout else ui.out
+    table = Table(title=f"devkit bench — fresh machine — {report.ref}", title_justify="left")
+    table.add_column("the dev image on a fresh machine")
+    table.add_column("time", justify="right")
+    table.add_row("cold build, no prebuild", f"{report.cold_seconds:.1f}s")
+    table.add_row("content tag + pull of the prebuilt image", f"{report.prebuilt_seconds:.1f}s")
+    table.add_row("ratio", _times(report.ratio), style="bold")
+    with log_width(out):
+        out.print(table)
+    out.print(
+        f"downloaded: {human_size(report.pulled_bytes)} of the image's "
+        f"{human_size(report.image_bytes)} for {report.platform} (layers the engine still "
+        f"held were not downloaded again); repeats: {len(report.runs)} (times are medians); "
+        f"builder: {info.describe()}",
+        markup=False,
+    )
+    if report.held_bytes:
+        ui.warn(
+            f"the engine already held {human_size(report.held_bytes)} of the prebuilt image's "
+            "layers (its build cache keeps them from a build of this project here), so the "
+            "pull is a best case; run against an engine that never built it (DOCKER_HOST) "
+            "for a fresh machine's time"
+        )
+    if json_to_stdout:
+        ui.print_json(report.to_json())
+    elif args.json is not None:
+        import json
+
+        write_atomic(args.json, json.dumps(report.to_json(), indent=2) + "\n")
+        ui.info(f"wrote {args.json}")
     return 0
 
 

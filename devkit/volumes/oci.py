@@ -242,11 +242,11 @@ def fetch(client: Any, ref: str, *, on_stage: StageFn | None = None) -> Iterator
     repository, tag = parse_ref(ref, pull=True)
     full = _ref(repository, tag)
     stage = on_stage or (lambda line: None)
-    had = _image(client, full) is not None
+    had = engine.inspect_image(client, full) is not None
     stage(f"pulling {full}")
     try:
         _pull(client, repository, tag, full)
-        image = _image(client, full) or {}
+        image = engine.inspect_image(client, full) or {}
         label = _label(image, full)
         digests = image.get("RepoDigests") or []
         with _spool(".incoming") as path:
@@ -323,18 +323,6 @@ def _pull_error(text: str, full: str) -> DevkitError:
     if "manifest unknown" in low or ("not found" in low and "manifest" in low):
         return DevkitError(f"the registry has no {full}")
     return explain(text, full, "pulling")
-
-
-def _image(client: Any, ref: str) -> dict[str, Any] | None:
-    import docker.errors
-
-    try:
-        attrs: dict[str, Any] = client.api.inspect_image(ref)
-        return attrs
-    except docker.errors.ImageNotFound:
-        return None
-    except engine.DOCKER_ERRORS as exc:
-        raise docker_error(f"inspecting image {ref}", exc) from exc
 
 
 def _label(image: dict[str, Any], full: str) -> dict[str, Any]:

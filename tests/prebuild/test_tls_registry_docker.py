@@ -164,6 +164,19 @@ def _run(
     )
 
 
+def _logged_in(tmp_path: Path, registry: TLSRegistry) -> Path:
+    """A DOCKER_CONFIG of its own, logged in to ``registry`` with `docker login`."""
+    config = tmp_path / "docker-config"
+    config.mkdir()
+    login = _run(
+        ["docker", "login", registry.host, "-u", USER, "--password-stdin"],
+        _env(config),
+        stdin=PASSWORD,
+    )
+    assert login.returncode == 0, login.stderr
+    return config
+
+
 def test_login_push_pull_and_no_secret_anywhere(
     tmp_path: Path, tls_registry: TLSRegistry, tls_repo: str, busybox_image: str
 ) -> None:
@@ -191,14 +204,7 @@ def test_login_push_pull_and_no_secret_anywhere(
     assert done.returncode == 1 and "did not accept the credentials" in done.stderr
 
     # The engine's login, then push through devkit.
-    config = tmp_path / "docker-config"
-    config.mkdir()
-    login = _run(
-        ["docker", "login", tls_registry.host, "-u", USER, "--password-stdin"],
-        _env(config),
-        stdin=PASSWORD,
-    )
-    assert login.returncode == 0, login.stderr
+    config = _logged_in(tmp_path, tls_registry)
     done = _run([*prebuild, "--push", "--json"], _env(config))
     outputs += [done.stdout, done.stderr]
     assert done.returncode == 0, done.stderr
@@ -264,14 +270,7 @@ def test_volumes_push_and_pull_use_the_engines_login_and_leak_nothing(
             assert "did not accept the credentials" in done.stderr, done.stderr
             assert done.stderr.count("devkit: error:") == 1 and "Traceback" not in done.stderr
 
-        config = tmp_path / "docker-config"
-        config.mkdir()
-        login = _run(
-            ["docker", "login", tls_registry.host, "-u", USER, "--password-stdin"],
-            _env(config),
-            stdin=PASSWORD,
-        )
-        assert login.returncode == 0, login.stderr
+        config = _logged_in(tmp_path, tls_registry)
         done = _run([*push, "--json"], _env(config))
         outputs += [done.stdout, done.stderr]
         assert done.returncode == 0, done.stderr
