@@ -16,11 +16,8 @@ removed afterwards either way, so pushes and pulls leave nothing behind in the e
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
-import os
 import tarfile
-import tempfile
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -128,11 +125,11 @@ def push(
     stage = on_stage or (lambda line: None)
     stage(f"asking {full.split('/', 1)[0]} about {full}")
     _preflight(client, full)  # credentials and names are refused before the backup is made
-    with _spool(".outgoing") as path:
+    with catalog.spool(".outgoing") as path:
         backup(client, name, output=path, compression=compression, level=level, progress=progress)
         stage(f"verifying the backup of {name}")
         manifest = reader.verify(path)
-        size, sha = _digest(path)
+        size, sha = catalog.file_digest(path)
         label = {
             "volume": name,
             "purpose": (attrs.get("Labels") or {}).get(PURPOSE_LABEL),
@@ -249,9 +246,9 @@ def fetch(client: Any, ref: str, *, on_stage: StageFn | None = None) -> Iterator
         image = engine.inspect_image(client, full) or {}
         label = _label(image, full)
         digests = image.get("RepoDigests") or []
-        with _spool(".incoming") as path:
+        with catalog.spool(".incoming") as path:
             _copy_out(client, full, path)
-            size, sha = _digest(path)
+            size, sha = catalog.file_digest(path)
             if size != label.get("bytes") or sha != label.get("sha256"):
                 raise DevkitError(
                     f"{full}: the backup in the image is not the one its label describes "
@@ -374,33 +371,3 @@ def _remove_image(client: Any, ref: str) -> None:
 
     with contextlib.suppress(docker.errors.ImageNotFound, *engine.DOCKER_ERRORS):
         client.api.remove_image(ref, noprune=False)
-
-
-# --------------------------------------------------------------------------- files
-
-
-@contextlib.contextmanager
-def _spool(folder: str) -> Iterator[Path]:
-    """A private file path under the backups folder's ``folder``, removed on exit."""
-    where = catalog.backups_dir() / folder
-    try:
-        where.mkdir(mode=0o700, parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(dir=where, suffix=".partial")
-    except OSError as exc:
-        raise DevkitError(f"cannot make a private file in {where}: {exc.strerror}") from exc
-    os.close(fd)
-    path = Path(name)
-    try:
-        yield path
-    finally:
-        path.unlink(missing_ok=True)
-
-
-def _digest(path: Path) -> tuple[int, str]:
-    sha = hashlib.sha256()
-    size = 0
-    with path.open("rb") as fh:
-        while chunk := fh.read(_CHUNK):
-            sha.update(chunk)
-            size += len(chunk)
-    return size, sha.hexdigest()
