@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
@@ -26,10 +27,22 @@ def _field(error: jsonschema.ValidationError) -> str:
     return "".join(parts).lstrip(".") or "(top level)"
 
 
+#: ``user:secret@`` before a host (``https://user:token@host/…``, ``user:pw@ghcr.io/…``).
+_USERINFO = re.compile(r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)?[^/@\s]+@")
+
+
+def _redacted(value: Any) -> Any:
+    """``value`` with any credentials before a host masked: an error message is printed and
+    logged, and a credential typed into the wrong answer must not land there."""
+    if isinstance(value, str):
+        return _USERINFO.sub(lambda m: (m.group("scheme") or "") + "***@", value)
+    return value
+
+
 def _describe(error: jsonschema.ValidationError) -> str:
     """One sentence for one error, naming the allowed values or the rule where we know them."""
     schema = error.schema if isinstance(error.schema, dict) else {}
-    value: Any = error.instance
+    value: Any = _redacted(error.instance)
     rule = schema.get("x-rule")
     if error.validator == "enum":
         allowed = ", ".join(str(v) for v in schema["enum"])

@@ -140,6 +140,13 @@ CASES: dict[str, dict[str, Any]] = {
         "volumes": ["package-cache", "shell-history"],
         "base_image": "mcr.microsoft.com/devcontainers/base:bookworm",
     },
+    # A prebuild registry (compose cache_from, x-devkit-prebuild, the pull in the start hook)
+    # and the GitHub workflow (tests/test_template_prebuild.py checks it).
+    "prebuild-github": {
+        "stacks": ["python", "node"],
+        "prebuild_registry": "ghcr.io/acme/demo-app-dev",
+        "ci": "github",
+    },
 }
 
 
@@ -374,6 +381,8 @@ def test_dev_service_builds_the_dev_target(rendered: dict[str, Path], cid: str) 
     }
     if any(_local(m) for m in mirrors):  # only the host's network reaches its loopback
         build["network"] = "host"
+    if answers.get("prebuild_registry"):  # the registry cache `devkit prebuild --push` makes
+        build["cache_from"] = [f"{answers['prebuild_registry']}:buildcache-dev"]
     assert service["build"] == build
     registries = [answers.get("npm_registry", ""), answers.get("pypi_index", "")]
     assert service.get("network_mode") == ("host" if any(map(_local, registries)) else None)
@@ -408,7 +417,8 @@ def test_devcontainer_json_contract(rendered: dict[str, Path], cid: str) -> None
     # Windows host, where an ["sh", "-c", ...] array fails when no sh is installed.
     init = config["initializeCommand"]
     assert isinstance(init, str)
-    assert init.startswith("devkit volumes create --project . --restore-latest || echo ")
+    pull = " --pull-prebuilt" if answers.get("prebuild_registry") else ""
+    assert init.startswith(f"devkit volumes create --project . --restore-latest{pull} || echo ")
     # Only syntax that sh and cmd.exe read alike: no ; & | ( ) ^ % ' " beyond the one `||`.
     assert not set(init.replace("||", "", 1).replace(">&2", "", 1)) & set(";&|()^%'\"")
     assert config["postCreateCommand"] == "bash .devcontainer/post-create.sh"
@@ -504,7 +514,14 @@ def test_dockerfile_cache_mounts(rendered: dict[str, Path], cid: str) -> None:
     answers = _answers(cid)
     text = (rendered[cid] / ".devcontainer" / "Dockerfile").read_text()
     assert "rm -f /etc/apt/apt.conf.d/docker-clean" in text
-    assert "--mount=type=cache,id=devkit-apt-cache,target=/var/cache/apt,sharing=locked" in text
+    # One apt cache per target architecture (an emulated arm64 build must not wipe the amd64
+    # lists, nor hold their lock).
+    assert "ARG TARGETARCH\n" in text
+    assert (
+        "--mount=type=cache,id=devkit-apt-cache-${TARGETARCH},target=/var/cache/apt,sharing=locked"
+        in text
+    )
+    assert "id=devkit-apt-lists-${TARGETARCH},target=/var/lib/apt/lists,sharing=locked" in text
     assert "target=/var/lib/apt/lists,sharing=locked" in text
     home = f"/home/{answers.get('username', 'dev')}/"
     for manager in managers(answers):

@@ -43,7 +43,7 @@ def test_enter_everywhere_gives_the_defaults(pipe: Any) -> None:
     assert [k for k in ANSWER_PROPS if ANSWER_PROPS[k].get("x-ask") is False] == [
         "uv_version", "python_manifests", "python_extras", "python_groups", "node_manifests",
         "pypi_index", "npm_registry", "npm_verify_signatures", "python_mirror", "node_mirror",
-        "go_mirror", "rust_mirror", "dotnet_mirror",
+        "go_mirror", "rust_mirror", "dotnet_mirror", "prebuild_registry", "ci",
     ]  # fmt: skip
     got = run(pipe, [ENTER] * len(questions))
     assert list(got) == questions

@@ -69,10 +69,11 @@ def _symlink(out: tarfile.TarFile, name: str, target: str) -> None:
 
 
 @functools.cache
-def fill_node(version: str = NODE_VERSION) -> Path:
-    """A nodejs.org/dist-shaped folder holding Node.js ``version`` for this machine's CPU."""
-    root = cache_dir() / f"node-mirror-{version}-{NODE_ARCH}-npm{NPM_VERSION}-cp{COREPACK_VERSION}"
-    stem = f"node-v{version}-linux-{NODE_ARCH}"
+def fill_node(version: str = NODE_VERSION, arch: str = NODE_ARCH) -> Path:
+    """A nodejs.org/dist-shaped folder holding Node.js ``version`` for the CPU ``arch``
+    (Node.js's name: x64, arm64; default this machine's)."""
+    root = cache_dir() / f"node-mirror-{version}-{arch}-npm{NPM_VERSION}-cp{COREPACK_VERSION}"
+    stem = f"node-v{version}-linux-{arch}"
     release = root / f"v{version}"
     if (release / "SHASUMS256.txt").is_file():
         return root
@@ -83,7 +84,7 @@ def fill_node(version: str = NODE_VERSION) -> Path:
     with tarfile.open(fileobj=buffer, mode="w:gz") as out:
         # node-linux-<arch>: bin/node, include/, share/, LICENSE (its package.json is not
         # part of a release folder).
-        node = _registry_tarball(f"node-linux-{NODE_ARCH}", version)
+        node = _registry_tarball(f"node-linux-{arch}", version)
         with tarfile.open(fileobj=io.BytesIO(node)) as src:
             for member in src.getmembers():
                 if member.name == "package/package.json" or not member.name.startswith("package/"):

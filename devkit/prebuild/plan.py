@@ -93,12 +93,14 @@ def make_plan(
     dockerfile: Path | None = None,
     target: str | None = None,
     build_args: dict[str, str] | None = None,
+    check_builder: bool = True,
 ) -> Plan:
     """Decide a prebuild of ``project`` (see :class:`Plan`); nothing is built yet.
 
     Platforms come from ``platforms``, else the compose file's ``build.platforms``, else the
     builder's own. Raises :class:`DevkitError` (or ``UsageError`` for a bad name on the
-    command line) before anything is built.
+    command line) before anything is built. ``check_builder=False`` computes the tag of
+    platforms this machine cannot build (to pull what another machine built).
     """
     repository = registries.parse_repository(registry) if registry else None
     wanted = tuple(dict.fromkeys(builders.parse_platform(p) for p in platforms))
@@ -117,7 +119,8 @@ def make_plan(
     chosen = builders.inspect(docker, builder)
     if not wanted:
         wanted = (chosen.native,)
-    builders.check_platforms(chosen, wanted)
+    if check_builder:
+        builders.check_platforms(chosen, wanted)
     resolver = ImageResolver(
         docker,
         local_first=chosen.driver == "docker",

@@ -57,7 +57,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 devkit volumes create --project .
 devkit volumes create --project . --restore-latest   # seed new/empty volumes from backups
 devkit volumes create scratch-cache --label team=web
-devkit volumes create --project . --seed-from ghcr.io/acme/api-caches:pip""",
+devkit volumes create --project . --seed-from ghcr.io/acme/api-caches:pip
+devkit volumes create --project . --pull-prebuilt   # and the prebuilt dev image""",
         handler=run_create,
     )
     p.add_argument("names", nargs="*", metavar="NAME", help="volume names to create")
@@ -75,6 +76,12 @@ devkit volumes create --project . --seed-from ghcr.io/acme/api-caches:pip""",
         metavar="REF",
         help="seed an empty cache volume from a backup pushed as REF (`devkit volumes push`); "
         "one warning and on when the registry or tag is unavailable (with --project)",
+    )
+    p.add_argument(
+        "--pull-prebuilt",
+        action="store_true",
+        help="with --project: also pull the prebuilt dev image its compose file's "
+        "x-devkit-prebuild registry holds for this machine (else one line says why not)",
     )
     p.add_argument("--verbose", "-v", action="store_true", help="say what was done")
 

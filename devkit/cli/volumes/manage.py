@@ -11,6 +11,7 @@ from rich.table import Table
 from devkit import engine
 from devkit import volumes as vol
 from devkit.cli._common import UI
+from devkit.cli._prebuilt import pull_prebuilt
 from devkit.cli._signals import sigterm_as_interrupt
 from devkit.cli.volumes._shared import checked, labels_of, progress, project_volume_names
 from devkit.errors import DevkitError, UsageError
@@ -27,9 +28,13 @@ def run_create(args: argparse.Namespace, ui: UI) -> int:
         raise UsageError("--seed-from needs --project (for one volume: devkit volumes pull)")
     if args.seed_from:
         oci.parse_ref(args.seed_from, pull=True)
+    if args.pull_prebuilt and not args.project:
+        raise UsageError("--pull-prebuilt goes with --project DIR")
     labels = labels_of(args)  # a wrong command line is exit 2 before the engine is asked
     chatty = args.verbose or ui.err.is_terminal
     client = engine.connect()
+    if args.pull_prebuilt:
+        pull_prebuilt(args.project, ui)  # first: a volume problem must not skip it
     if args.project:
         results = vol.create_project_volumes(
             client, args.project, restore_latest=args.restore_latest, seed_from=args.seed_from
