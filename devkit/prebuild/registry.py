@@ -53,6 +53,9 @@ _AUTH = (
 )
 _DENIED = ("denied", "forbidden", "insufficient_scope", "not authorized")
 _NAME = ("name_invalid", "invalid repository name", "name invalid", "name_unknown")
+#: The containerd image store resolves a reference with a HEAD request, whose answer has no
+#: body: a registry refusing the name (NAME_INVALID) is then only a bare 400 on the manifest.
+_NAME_HEAD = re.compile(r"head request to \S+/manifests/\S+: 400 bad request")
 _TLS = ("x509:", "certificate", "http response to https client", "tls:")
 
 
@@ -236,7 +239,7 @@ def explain(text: str, ref: str, action: str) -> DevkitError:
     host = registry_host(ref)
     low = text.lower()
     detail = last_line(text)
-    if any(word in low for word in _NAME):
+    if any(word in low for word in _NAME) or _NAME_HEAD.search(low):
         return DevkitError(
             f"the registry {host} refuses the repository name of {ref} ({detail})",
             hint="pick a name the registry accepts (lower case; some registries need an "

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import tarfile
 import uuid
 from collections.abc import Callable, Iterator
@@ -36,6 +37,8 @@ from devkit.volumes.restore import RestoreResult, restore
 #: The one file in a pushed image's layer: the backup, as written by the archive writer.
 FILE = "devkit-volume-backup"
 _CHUNK = 1 << 20
+#: The status line a push ends with: "TAG: digest: sha256:… size: N".
+_PUSHED = re.compile(r"^(\S+): digest: (sha256:[0-9a-f]{64}) size: \d+$")
 
 #: Called with one line about the stage reached ("pushing …"), for a terminal's benefit.
 StageFn = Callable[[str], None]
@@ -200,6 +203,11 @@ def _push(client: Any, repository: str, tag: str, full: str) -> str:
             aux = line.get("aux") or {}
             if aux.get("Digest"):
                 digest = str(aux["Digest"])
+            # The containerd image store sends no aux record, only the status line
+            # "TAG: digest: sha256:… size: N".
+            said = _PUSHED.match(str(line.get("status") or ""))
+            if digest is None and said and said.group(1) == tag:
+                digest = said.group(2)
     except engine.DOCKER_ERRORS as exc:
         raise explain(str(getattr(exc, "explanation", None) or exc), full, "pushing") from exc
     if digest is None:
@@ -317,7 +325,9 @@ def _pull(client: Any, repository: str, tag: str, full: str) -> None:
 
 def _pull_error(text: str, full: str) -> DevkitError:
     low = text.lower()
-    if "manifest unknown" in low or ("not found" in low and "manifest" in low):
+    # The containerd image store says `failed to resolve reference "REF": REF: not found`.
+    absent = "manifest unknown" in low or ("not found" in low and "manifest" in low)
+    if absent or ("failed to resolve reference" in low and low.rstrip().endswith(": not found")):
         return DevkitError(f"the registry has no {full}")
     return explain(text, full, "pulling")
 

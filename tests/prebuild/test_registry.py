@@ -55,6 +55,13 @@ def test_bad_repositories(bad: str, why: str) -> None:
             "refuses the repository name",
         ),
         (
+            # the containerd image store: a HEAD for the manifest, answered 400 without a body
+            'Error response from daemon: failed to resolve reference "127.0.0.1:5001/a:t": '
+            "unexpected status from HEAD request to http://127.0.0.1:5001/v2/a/manifests/t: "
+            "400 Bad Request",
+            "refuses the repository name",
+        ),
+        (
             "tls: failed to verify certificate: x509: certificate signed by unknown authority",
             "over TLS",
         ),
