@@ -53,7 +53,7 @@ from devkit.bench.report import (
     load_baseline,
     regressions,
 )
-from devkit.bench.runner import Bench, BenchOptions, Observer
+from devkit.bench.runner import Bench, BenchOptions, Observer, require_buildkit_engine
 from devkit.bench.targets import Target, make_targets
 from devkit.bench.treeguard import recover
 
@@ -73,4 +73,5 @@ __all__ = [
     "make_targets",
     "recover",
     "regressions",
+    "require_buildkit_engine",
 ]

@@ -31,6 +31,19 @@ IMAGE_REPO = "devkit-bench"
 # --------------------------------------------------------------------------- observer
 
 
+def require_buildkit_engine(info: engine.EngineInfo) -> None:
+    """Raise :class:`DevkitError` when the engine behind the docker client is not one whose
+    builds bench can measure: Podman builds with buildah, not BuildKit, so there are no cache
+    mounts to isolate and no BuildKit progress to read steps and cache hits from (a BuildKit
+    container buildx might start on it would measure that container, not Podman's builds)."""
+    if info.kind == engine.PODMAN:
+        raise DevkitError(
+            f"the engine at {info.host} is {info.name}, which builds with buildah, not "
+            "BuildKit: devkit bench measures BuildKit builds (cache mounts, BuildKit's step "
+            "progress) and cannot measure Podman's; point DOCKER_HOST at a Docker engine"
+        )
+
+
 class Observer:
     """Receives progress while the bench runs (the CLI draws its live view from this)."""
 
@@ -143,6 +156,7 @@ class Bench:
                 self.observer.note(f"{SCENARIO_TITLES[scenario]} skipped: {exc}")
         self.observer.planned(len(scenarios) * self.options.repeat * len(self.targets))
         self._client = connect()
+        require_buildkit_engine(engine.identify(self._client))
         self._context_paths = {t.name: context_alias(t) for t in self.targets}
         # Cache mounts get per-run ids only when a cold build is asked for; otherwise the
         # scenarios run against the user's own cache, as their rebuilds do.
