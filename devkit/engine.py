@@ -244,3 +244,17 @@ def docker_error(action: str, exc: BaseException) -> DevkitError:
     """The :class:`DevkitError` for one of :data:`DOCKER_ERRORS` raised while doing ``action``:
     ``"<action> failed: <what the engine said>"``."""
     return DevkitError(f"{action} failed: {describe(exc)}")
+
+
+def inspect_image(client: Any, ref: str) -> dict[str, Any] | None:
+    """The engine's description of image ``ref`` (``docker image inspect``), None if absent."""
+    import docker.errors
+    import requests
+
+    try:
+        attrs: dict[str, Any] = client.api.inspect_image(ref)
+    except docker.errors.ImageNotFound:
+        return None
+    except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
+        raise docker_error(f"inspecting image {ref}", exc) from exc
+    return attrs

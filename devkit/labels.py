@@ -21,6 +21,12 @@ PURPOSE_LABEL = f"{LABEL_PREFIX}.purpose"
 HELPER_LABEL = f"{LABEL_PREFIX}.helper"
 #: On the images ``devkit bench`` builds, with the run's id as value.
 BENCH_LABEL = f"{LABEL_PREFIX}.bench"
+#: On the images ``devkit prebuild`` builds: the JSON of the inputs behind the content tag,
+#: so ``devkit prebuild --explain --against TAG`` can say which input changed since.
+PREBUILD_INPUTS_LABEL = f"{LABEL_PREFIX}.prebuild.inputs"
+#: On the one-file images ``devkit volumes push`` makes of a backup: JSON of the backup file's
+#: size and SHA-256 and the volume it came from, checked by ``devkit volumes pull``.
+VOLUME_BACKUP_LABEL = f"{LABEL_PREFIX}.volume-backup"
 #: Put by the test suite on everything it creates (through ``DEVKIT_EXTRA_LABELS``).
 TEST_LABEL = f"{LABEL_PREFIX}.test"
 

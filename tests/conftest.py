@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import urllib.request
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -120,3 +121,22 @@ def buildkit_docker() -> str:
     if _require_docker():
         pytest.fail("no docker CLI found")
     pytest.skip("no docker CLI found")
+
+
+REGISTRY_ENV = "DEVKIT_TEST_REGISTRY"
+
+
+@pytest.fixture(scope="session")
+def registry_addr() -> str:
+    """``HOST:PORT`` of the plain-HTTP test registry (skip, or fail under
+    DEVKIT_REQUIRE_DOCKER=1, when none answers)."""
+    addr = os.environ.get(REGISTRY_ENV, "127.0.0.1:5000")
+    try:
+        with urllib.request.urlopen(f"http://{addr}/v2/", timeout=5) as answer:
+            answer.read()
+    except OSError as exc:
+        msg = f"no registry answers on {addr} ({exc}); start one with `bash .ci/registry.sh`"
+        if _require_docker():
+            pytest.fail(msg)
+        pytest.skip(msg)
+    return addr

@@ -62,7 +62,9 @@ _CONTEXT = re.compile(r"^transferring context: (?P<size>\d+(?:\.\d+)?)(?P<unit>[
 _DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
 # Timestamped log output of a RUN step: "#7 0.222 total 312".
 _LOG = re.compile(r"^\d+\.\d+ ")
-_DOWNLOAD = re.compile(r"^(resolve |sha256:[0-9a-f]{64} \S+ / |extracting )")
+# A layer downloading or being unpacked. Not "resolve …": with the containerd image store,
+# BuildKit resolves a local base image too (measured with Docker 26.1), downloading nothing.
+_DOWNLOAD = re.compile(r"^(sha256:[0-9a-f]{64} \S+ / |extracting )")
 
 _UNITS = {
     "B": 1,

@@ -32,12 +32,13 @@ examples:
   devkit volumes list --json
   devkit bench . --compare Dockerfile.old
   devkit doctor ~/src/legacy-repo
+  devkit prebuild . --registry ghcr.io/acme/api-dev --push
   devkit update ~/src/*/ --jobs 4
 """
 
 
 #: Subcommand modules, in --help order.
-COMMANDS = ("new", "volumes", "bench", "doctor", "update", "template")
+COMMANDS = ("new", "volumes", "bench", "doctor", "prebuild", "update", "template")
 
 
 def _command_modules(argv: Sequence[str] | None) -> list[Any]:

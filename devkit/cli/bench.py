@@ -25,6 +25,7 @@ devkit bench . --compare Dockerfile.old --repeat 3
 devkit bench . --json results.json --csv results.csv
 devkit bench . --baseline results.json           # exit 1 if a scenario got >20 % slower
 devkit bench . --scenarios noop,source --dep-line 'requests==2.32.3'
+devkit bench . --scenario fresh --registry ghcr.io/acme/api-dev   # fresh machine, with vs without
 """
 
 DESCRIPTION = """\
@@ -33,6 +34,10 @@ cache and empty cache mounts for this Dockerfile only), no-op rebuild, source ed
 appended to one source file) and dependency change (one entry added to the dependency
 manifest). Reports wall time, steps cached, build context sent, image size and layers.
 The tree is restored exactly afterwards, also on failure or Ctrl-C. See docs/bench.md.
+
+--scenario fresh --registry REPO compares what a fresh machine pays for the dev image: the
+cold build, against computing the content tag and pulling the prebuilt image that
+`devkit prebuild --registry REPO --push` published.
 """
 
 
@@ -62,10 +67,17 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     parser.add_argument(
         "--scenarios",
+        "--scenario",
         type=_scenarios,
         help="comma-separated subset of "
         + ",".join(bench.SCENARIOS)
-        + " (default: all; source/deps are skipped when there is no file to edit)",
+        + " (default: all; source/deps are skipped when there is no file to edit), or "
+        "fresh alone (with --registry)",
+    )
+    parser.add_argument(
+        "--registry",
+        metavar="REPO",
+        help="with --scenario fresh: the repository `devkit prebuild --push` published to",
     )
     parser.add_argument("--source-file", type=Path, help="file the source-edit scenario changes")
     parser.add_argument("--dep-file", type=Path, help="manifest the dependency scenario changes")
@@ -92,6 +104,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def _scenarios(value: str) -> tuple[str, ...]:
     names = tuple(n.strip() for n in value.split(",") if n.strip())
+    if FRESH in names:
+        if len(names) > 1:
+            raise argparse.ArgumentTypeError(f"{FRESH} runs alone (it builds cold itself)")
+        return (FRESH,)
     unknown = [n for n in names if n not in bench.SCENARIOS]
     if unknown or not names:
         raise argparse.ArgumentTypeError(
@@ -102,7 +118,17 @@ def _scenarios(value: str) -> tuple[str, ...]:
     return tuple(n for n in bench.SCENARIOS if n in names)
 
 
+#: The fresh-machine scenario (devkit.bench.fresh), run on its own with --registry.
+FRESH = "fresh"
+
+
 def _run(args: argparse.Namespace, ui: UI) -> int:
+    if (args.scenarios == (FRESH,)) != (args.registry is not None):
+        raise UsageError("--scenario fresh and --registry REPO go together")
+    if args.registry is not None:
+        from devkit.cli._bench_fresh import run_fresh  # needs LiveView, defined below
+
+        return run_fresh(args, ui)
     if args.compare_target is not None and args.compare is None:
         # Silently benching the main Dockerfile instead would answer another question.
         raise UsageError("--compare-target needs --compare OTHER_DOCKERFILE")

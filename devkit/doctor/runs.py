@@ -1,6 +1,7 @@
 """What a built image runs: its ENTRYPOINT and CMD, whether that is an application of its
-own or a shell, a REPL, the toolchain, and whether its entrypoint starts as root only to hand
-the process to another user (gosu & co.), read from the script the Dockerfile copies in."""
+own or a shell, a REPL, the toolchain, an application mounted into it or only a copy into a
+volume, and whether its entrypoint starts as root only to hand the process to another user
+(gosu & co.), read from the script the Dockerfile copies in."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from pathlib import Path
 
 from devkit.dockerfile import Dockerfile, Stage
 from devkit.doctor.facts import ImageFacts
-from devkit.doctor.shell import program, safe_split
+from devkit.doctor.shell import commands, program, safe_split
 
 # Commands that run nothing of an image's own: a shell or a language's REPL. An image whose
 # command is one of these (or that has none) is a base or tool image: USER belongs in the
@@ -60,6 +61,43 @@ def runs_the_toolchain(words: list[str]) -> bool:
     if prog in _TOOLCHAIN_COMMANDS:
         return True
     return prog == "dotnet" and len(words) > 1 and words[1] in _DOTNET_SDK_VERBS
+
+
+# Development servers: they serve the sources as they change (rebuilding, reloading), so the
+# image is a development environment and its toolchain is what they use.
+_NODE_RUNNERS = {"npm", "yarn", "pnpm", "bun"}
+_DEV_SCRIPTS = {"dev", "develop", "watch", "start:dev", "serve:dev"}
+_DEV_SERVERS = {"nodemon", "air", "reflex"}
+_DEV_SUBCOMMANDS = {"next": "dev", "nuxt": "dev", "nuxi": "dev", "ng": "serve", "astro": "dev"}
+
+
+def runs_a_dev_server(entrypoint: list[str], command: list[str]) -> bool:
+    """Whether the container runs a development server that rebuilds or reloads the sources
+    as they change (`npm run dev`, `nodemon`, `air`, `next dev`, `uvicorn --reload`),
+    directly, behind an init or a wrapper entrypoint, or in a `sh -c` string."""
+    wrapped = not entrypoint or _WRAPPERS.match(program(entrypoint[0]))
+    words = command if wrapped else [*entrypoint, *command]
+    while words and (program(words[0]) in _INITS or words[0] == "--"):
+        words = words[1:]
+    if len(words) == 3 and program(words[0]) in ("sh", "bash", "ash") and words[1] == "-c":
+        return any(_dev_server(cmd) for cmd in commands(words[2]))
+    return bool(words) and _dev_server(words)
+
+
+def _dev_server(words: list[str]) -> bool:
+    """:func:`runs_a_dev_server` for one simple command."""
+    if program(words[0]) == "npx":  # `npx next dev`: the package's own command
+        words = [w for w in words[1:] if not w.startswith("-")] or words
+    prog = program(words[0])
+    args = [w for w in words[1:] if not w.startswith("-")]
+    if prog in _DEV_SERVERS or "--reload" in words:
+        return True
+    if prog in _NODE_RUNNERS:
+        script = args[1] if args[:1] == ["run"] and len(args) > 1 else args[0] if args else ""
+        return script in _DEV_SCRIPTS
+    # (not `manage.py runserver` or `php artisan serve`: images copying the project in and
+    # deployed as they are run those as their server, the toolchain shipped with them)
+    return prog in _DEV_SUBCOMMANDS and args[:1] == [_DEV_SUBCOMMANDS[prog]]
 
 
 def runs(df: Dockerfile, stage: Stage) -> tuple[list[str], list[str]]:
@@ -216,3 +254,108 @@ def ships_application(df: Dockerfile, stage: Stage) -> bool:
                 continue
             return True
     return False
+
+
+# Interpreters whose first argument is the script they run (`php artisan serve`).
+_INTERPRETERS = re.compile(r"^(php[0-9.]*|python[0-9.]*|node|ruby|perl|bash|sh|deno|bun)$")
+# Commands that put an application into the folder they run in: a clone, a download kept as a
+# file or unpacked, a project's dependencies or build (`npm install -g`, `composer global`:
+# tools for the whole image, not an application of its own).
+_FETCHERS = {"git", "svn", "hg", "tar", "unzip", "wget", "make", "cmake", "go", "cargo", "mvn",
+             "gradle", "dotnet", "bundle"}  # fmt: skip
+_PROJECT_MANAGERS = {"npm", "yarn", "pnpm", "bun", "composer", "uv", "poetry"}
+# pip installs into site-packages; only these put files into the working directory
+_PIP_INTO_FOLDER = {"-t", "--target", "--prefix", "--root", "-e", "--editable", "."}
+
+
+def workdir(df: Dockerfile, stage: Stage) -> str | None:
+    """The working directory the stage (and those it builds on) set last, made absolute;
+    None when none is set or a variable only the build knows is in it."""
+    current: str | None = None
+    for st in df.chain(stage):
+        for ins in st.instructions:
+            if ins.keyword == "WORKDIR":
+                path = ins.args.strip().strip("\"'")
+                if "$" in path:
+                    return None
+                base = current or "/"
+                current = path if path.startswith("/") else f"{base.rstrip('/')}/{path}"
+    return current.rstrip("/") or "/" if current else None
+
+
+def runs_a_mounted_app(
+    df: Dockerfile, stage: Stage, entrypoint: list[str], command: list[str]
+) -> bool:
+    """Whether the image runs an application it does not hold: a file in its working
+    directory (the script an interpreter runs, `php artisan serve`, or a path under that
+    folder in ENTRYPOINT, CMD or an ENV an entrypoint reads) that no instruction puts there.
+    Nothing is copied in but scripts and configuration, and no RUN clones, downloads, unpacks
+    or installs a project there: the folder is a bind mount's target, the image a runtime the
+    project is mounted into for development (Laravel Sail's), and its toolchain builds that
+    project (pecl with php-dev, composer, node-gyp)."""
+    folder = workdir(df, stage)
+    if folder is None or folder == "/" or ships_application(df, stage):
+        return False
+    words = [*entrypoint, *command]
+    for st in df.chain(stage):
+        for ins in st.instructions:
+            if ins.keyword == "ENV":
+                words += [w for _, v in ins.assignments() if v for w in safe_split(v)]
+            elif ins.keyword == "RUN" and _fills_folder(ins.script()):
+                return False
+    # a file under the folder (the folder itself may be a data folder the image fills)
+    inside = any(w.startswith(folder + "/") for w in words)
+    return inside or _runs_relative_script([*entrypoint, *command])
+
+
+def _fills_folder(script: str) -> bool:
+    """Whether a RUN may put a project into its working directory."""
+    for words in commands(script):
+        prog = program(words[0])
+        if prog in _FETCHERS:
+            return True
+        if prog == "curl" and any(w in ("-o", "-O", "--output", "--remote-name") for w in words):
+            return True
+        if prog in ("pip", "pip3") and any(w.split("=")[0] in _PIP_INTO_FOLDER for w in words):
+            return True
+        if prog in _PROJECT_MANAGERS and not ({"-g", "--global", "global"} & set(words[1:])):
+            sub = next((w for w in words[1:] if not w.startswith("-")), "")
+            if sub in ("install", "i", "ci", "add", "sync", "create-project", "require"):
+                return True
+    return False
+
+
+def _runs_relative_script(words: list[str]) -> bool:
+    """Whether the command is an interpreter given a script by a relative path (from the
+    working directory): `php artisan serve`, `python manage.py runserver`."""
+    while words and (program(words[0]) in _INITS or _WRAPPERS.match(program(words[0]))):
+        words = words[1:]
+    if len(words) < 2 or not _INTERPRETERS.match(program(words[0])):
+        return False
+    if {"-c", "-m", "-e", "-r", "eval", "run"} & set(words[1:]):
+        return False  # an inline snippet, a module or a task runs, not a script file
+    script = next((w for w in words[1:] if not w.startswith("-")), "")
+    return bool(script) and not script.startswith("/") and "$" not in script
+
+
+# Programs that copy files and nothing else, and what may go with them in a `sh -c` line.
+_COPIERS = {"cp", "rsync", "install", "mv"}
+_COPY_HELPERS = {"mkdir", "chmod", "chown", "echo", "true", "ls"}
+
+
+def only_copies_out(entrypoint: list[str], command: list[str]) -> bool:
+    """Whether all the container does is copy files it holds somewhere (`cp /pki/ca.pem
+    /pki-out/`, a volume or a folder `docker run -v` mounts) and exit: an init or export
+    container handing over what its build generated (certificates, a built site, an APK).
+    It runs no program of its own: its toolchain was for the build it is made of."""
+    words = command if not entrypoint else [*entrypoint, *command]
+    if len(words) == 3 and program(words[0]) in ("sh", "bash", "ash") and words[1] == "-c":
+        steps = commands(words[2])
+    else:
+        steps = [words] if words else []
+    if not steps or any(program(step[0]) not in _COPIERS | _COPY_HELPERS for step in steps):
+        return False
+    copies = [step for step in steps if program(step[0]) in _COPIERS]
+    return bool(copies) and all(
+        len([w for w in step[1:] if not w.startswith("-")]) >= 2 for step in copies
+    )

@@ -6,7 +6,11 @@ A file counts as a backup only when its trailer holds a valid devkit manifest
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+import hashlib
+import os
+import tempfile
+from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -15,6 +19,8 @@ from devkit.labels import PROJECT_LABEL
 from devkit.resources import data_dir
 from devkit.volumes import archive
 from devkit.volumes.helper import NAME_RE
+
+_SPOOL_CHUNK = 1 << 20
 
 
 def backups_dir() -> Path:
@@ -108,3 +114,32 @@ def numbered(final: Path) -> Callable[[int], Path]:
     ext = "".join(final.suffixes[-2:])
     stem = final.name[: len(final.name) - len(ext)]
     return lambda n: final.with_name(f"{stem}-{n}{ext}")
+
+
+@contextlib.contextmanager
+def spool(folder: str) -> Iterator[Path]:
+    """A private file path under the backups folder's ``folder`` (``.incoming``,
+    ``.outgoing``), removed on exit: where a backup on its way in or out is kept."""
+    where = backups_dir() / folder
+    try:
+        where.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(dir=where, suffix=".partial")
+    except OSError as exc:
+        raise DevkitError(f"cannot make a private file in {where}: {exc.strerror}") from exc
+    os.close(fd)
+    path = Path(name)
+    try:
+        yield path
+    finally:
+        path.unlink(missing_ok=True)
+
+
+def file_digest(path: Path) -> tuple[int, str]:
+    """The size and SHA-256 (hex) of the file at ``path``, read in 1 MiB pieces."""
+    sha = hashlib.sha256()
+    size = 0
+    with path.open("rb") as fh:
+        while chunk := fh.read(_SPOOL_CHUNK):
+            sha.update(chunk)
+            size += len(chunk)
+    return size, sha.hexdigest()

@@ -10,7 +10,8 @@ from typing import Any
 from devkit import compose, engine
 from devkit.engine import docker_error
 from devkit.errors import DevkitError
-from devkit.volumes import archive, catalog, helper
+from devkit.labels import PURPOSE_LABEL
+from devkit.volumes import archive, catalog, helper, oci
 from devkit.volumes.restore import restore
 
 
@@ -66,15 +67,23 @@ class CreateResult:
     created: bool
     restored_from: Path | None = None
     warning: str | None = None
+    #: The registry reference the volume was seeded from (``--seed-from``).
+    seeded_from: str | None = None
 
 
 def create_project_volumes(
-    client: Any, project_dir: Path, *, restore_latest: bool = False
+    client: Any,
+    project_dir: Path,
+    *,
+    restore_latest: bool = False,
+    seed_from: str | None = None,
 ) -> list[CreateResult]:
     """Create every volume the project's compose file declares (idempotent).
 
     With ``restore_latest`` a volume that is new or empty is seeded from its newest backup;
-    a failed seed is reported as a warning, not raised, so a dev container still comes up.
+    with ``seed_from`` (a registry reference, see :func:`seed_from_registry`) an empty cache
+    volume still empty after that is seeded from the team's backup. A failed seed is
+    reported as a warning, not raised, so a dev container still comes up.
     """
     specs = project_volumes(project_dir)
     try:
@@ -97,7 +106,59 @@ def create_project_volumes(
             except DevkitError as exc:
                 result.warning = f"could not seed {spec.name}: {exc}"
         results.append(result)
+    if seed_from:
+        seed_from_registry(client, specs, results, seed_from)
     return results
+
+
+def _is_cache(spec: VolumeSpec) -> bool:
+    # Package caches (pip-cache, npm-cache, …) and the build cache: what a team can share.
+    # Shell history and editor extensions are a person's own.
+    return spec.labels.get(PURPOSE_LABEL, "").endswith("-cache")
+
+
+def seed_from_registry(
+    client: Any, specs: list[VolumeSpec], results: list[CreateResult], ref: str
+) -> None:
+    """Seed the empty cache volume whose purpose matches the backup ``ref`` holds.
+
+    Nothing is pulled when no cache volume is empty (the usual start). The backup is checked
+    like a restore; the outcome is recorded on ``results`` (``seeded_from``, or a one-line
+    ``warning`` when the registry or tag is unavailable or nothing matches).
+    """
+    by_name = {r.name: r for r in results}
+    empty = [
+        s
+        for s in specs
+        if _is_cache(s)
+        and not by_name[s.name].restored_from
+        and (
+            by_name[s.name].created
+            or (not helper.users(client, s.name) and helper.is_empty(client, s.name))
+        )
+    ]
+    if not empty:
+        return
+    try:
+        with oci.fetch(client, ref) as pulled:
+            purpose = pulled.label.get("purpose")
+            spec = next(
+                (s for s in empty if s.labels.get(PURPOSE_LABEL) == purpose),
+                None,
+            )
+            if spec is None:
+                first = by_name[empty[0].name]
+                first.warning = (
+                    f"not seeded from {ref}: it holds a {purpose or 'unlabelled'} volume, "
+                    f"and no empty volume of this project has that purpose"
+                )
+                return
+            restore(client, pulled.path, target=spec.name)
+            by_name[spec.name].seeded_from = pulled.ref
+    except DevkitError as exc:
+        by_name[
+            empty[0].name
+        ].warning = f"could not seed from {ref}: {exc}; continuing with empty caches"
 
 
 def seed_from_latest(

@@ -24,6 +24,11 @@ from .bench_helpers import small_project
         (["bench", "{tmp}", "--threshold", "nan"], 2),
         (["bench", "{tmp}", "--repeat", "x"], 2),
         (["bench", "{tmp}", "--compare-target", "dev"], 2),  # without --compare
+        (["bench", "{tmp}", "--scenario", "fresh"], 2),  # without --registry
+        (["bench", "{tmp}", "--registry", "r.io/a"], 2),  # without --scenario fresh
+        (["bench", "{tmp}", "--scenarios", "fresh,cold"], 2),
+        (["bench", "{tmp}", "--scenario", "fresh", "--registry", "r.io/a", "--csv", "x"], 2),
+        (["bench", "{tmp}", "--scenario", "fresh", "--registry", "r.io/a", "-f", "D"], 2),
     ],
 )
 def test_cli_bad_input(

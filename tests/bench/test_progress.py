@@ -798,6 +798,17 @@ def test_a_from_that_downloads_is_not_cached() -> None:
     assert progress.steps_cached == 0
 
 
+def test_a_local_from_the_containerd_store_resolves_and_is_cached() -> None:
+    # Docker 26 with the containerd image store: a local base image is resolved, not pulled.
+    text = (
+        "#4 [1/2] FROM docker.io/library/busybox:latest@sha256:" + "b" * 64 + "\n"
+        "#4 resolve docker.io/library/busybox:latest@sha256:" + "b" * 64 + " 0.0s done\n"
+        "#4 DONE 0.0s\n"
+    )
+    progress = parse_progress(text)
+    assert (progress.steps_total, progress.steps_cached) == (1, 1)
+
+
 @pytest.mark.parametrize(
     ("number", "unit", "expected"),
     [("2", "B", 2), ("300.23", "kB", 300230), ("1.5", "MB", 1_500_000), ("1", "GiB", 1024**3)],

@@ -77,6 +77,6 @@ def test_the_rule_families_run_in_the_registrys_order(
     reverse = tuple(recorded(f) for f in reversed(rules.FAMILIES))
     monkeypatch.setattr(rules, "FAMILIES", reverse)
     after = doctor.audit(root, buildkit=buildkit_missing).to_dict()
-    assert ran == ["devcontainer", "context", "image", "dockerfile", "buildkit"]
+    assert ran == ["cache", "devcontainer", "context", "image", "dockerfile", "buildkit"]
     assert after == before
     assert {f["rule"] for f in before["findings"]} >= {"DK001", "DK002", "DK012", "DK013"}

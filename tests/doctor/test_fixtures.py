@@ -42,6 +42,7 @@ EXPECTED: dict[str, list[tuple[str, str, int | None]]] = {
     ],
     "dk013-syntax-directive": [("DK013", "Dockerfile", 1)],
     "dk014-copy-ignored": [("DK014", "Dockerfile", 3), ("DK014", "Dockerfile", 4)],
+    "dk015-cache-final-stage": [("DK015", ".devcontainer/compose.yaml", 7)],
 }
 
 

@@ -112,7 +112,6 @@ PATTERNS: dict[str, list[tuple[str, str, int | None]]] = {
     "dk012-lifecycle-chown": [],
     # DK005: apt-mark auto + apt-get purge --auto-remove in the same RUN removes the tools
     "dk005-purged": [("DK002", "Dockerfile", 2)],
-    # an SDK image nobody builds, running a REPL: a toolchain on purpose (python's full image)
     # DK004: cargo-chef cooks the dependencies from recipe.json (the manifests' digest)
     # before the source is copied
     "dk004-cargo-chef": [
@@ -120,6 +119,7 @@ PATTERNS: dict[str, list[tuple[str, str, int | None]]] = {
         ("DK002", "Dockerfile", 10),
         ("DK002", "Dockerfile", 12),
     ],
+    # an SDK image nobody builds, running a REPL: a toolchain on purpose (python's full image)
     "dk005-sdk-by-design": [],
     # `ENTRYPOINT ["go", "run", "main.go"]` needs the toolchain it ships; a tool image that
     # only runs what `go install` built does not
@@ -130,6 +130,27 @@ PATTERNS: dict[str, list[tuple[str, str, int | None]]] = {
     ],
     # Dockerfile.base is only built to be used FROM
     "dk005-base-dockerfile": [("DK002", "Dockerfile.base", 2)],
+    # a development runtime the project is mounted into: it runs a file of its WORKDIR that
+    # nothing copies in (a path in an ENV its supervisor reads, `python app.py`); the
+    # same image with the project copied in (shipped/) ships its build-essential
+    "dk005-mounted-runtime": [
+        ("DK006", "runtime/Dockerfile", 1),
+        ("DK002", "runtime/Dockerfile", 4),
+        ("DK006", "script/Dockerfile", 1),
+        ("DK002", "script/Dockerfile", 3),
+        ("DK006", "shipped/Dockerfile", 1),
+        ("DK002", "shipped/Dockerfile", 3),
+        ("DK005", "shipped/Dockerfile", 3),
+    ],
+    # a one-shot image whose command only copies what its build generated into a volume
+    # (certs/); a tool image running the binary `go install` built still ships its SDK (tool/)
+    "dk005-copy-out": [
+        ("DK006", "certs/Dockerfile", 1),
+        ("DK002", "certs/Dockerfile", 2),
+        ("DK005", "tool/Dockerfile", 1),
+        ("DK006", "tool/Dockerfile", 1),
+        ("DK002", "tool/Dockerfile", 2),
+    ],
     # DK004: `pip install --upgrade pip` with no manifest copied yet installs none of the
     # dependencies: the `pip install -r` after `COPY . .` reinstalls them on every edit
     "dk004-switched-off": [("DK004", "Dockerfile", 4)],

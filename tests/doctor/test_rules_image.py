@@ -81,6 +81,74 @@ def test_dk005_not_for_base_and_tool_images_nobody_builds(tmp_path: Path) -> Non
     assert ("DK005", 1) in audit_dockerfile(tmp_path, text)
 
 
+_BUILD_TOOLS = (
+    "RUN --mount=type=cache,target=/var/cache/apt rm -f /etc/apt/apt.conf.d/docker-clean"
+    " && apt-get install -y build-essential\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("body", "flagged"),
+    [
+        # the project is mounted at the WORKDIR: the command runs a file nothing puts there
+        ('WORKDIR /code\nCMD ["python", "manage.py", "runserver"]\n', False),
+        (
+            'WORKDIR /code\nRUN pip install django\nCMD ["python", "manage.py", "runserver"]\n',
+            False,
+        ),
+        ('WORKDIR /code\nRUN pip install -e .\nCMD ["python", "manage.py", "runserver"]\n', True),
+        ('WORKDIR /srv\nWORKDIR app\nENTRYPOINT ["php", "artisan"]\nCMD ["serve"]\n', False),
+        ('WORKDIR /srv/app\nENV RUN_CMD="php /srv/app/console serve"\nCMD ["start"]\n', False),
+        # ... but something puts it there, or the command names no file of that folder
+        ('WORKDIR /code\nCOPY . .\nCMD ["python", "manage.py", "migrate"]\n', True),
+        ('WORKDIR /code\nRUN git clone https://x.org/app.git .\nCMD ["python", "app.py"]\n', True),
+        ('WORKDIR /code\nRUN curl -o a.tgz https://x.org/a.tgz\nCMD ["node", "a.js"]\n', True),
+        ('WORKDIR /code\nRUN npm ci\nCMD ["node", "server.js"]\n', True),
+        ('WORKDIR /code\nCMD ["bash", "-c", "npm start"]\n', True),
+        ('WORKDIR /code\nCMD ["python", "-m", "app"]\n', True),
+        ('WORKDIR /\nCMD ["python", "manage.py"]\n', True),
+        ('CMD ["python", "manage.py"]\n', True),  # no WORKDIR of its own: the base's
+        # an init or export image copying what its build made into a volume or a mount
+        ("VOLUME /out\nCMD cp /build/site.tar /out/\n", False),
+        ('ENTRYPOINT ["sh", "-c", "mkdir -p /out/x && cp -r /build/. /out/x"]\n', False),
+        ('VOLUME /out\nCMD ["/srv/gen", "/out"]\n', True),  # runs a program of its own
+        ('CMD ["sh", "-c", "cp /build/app.conf /etc/ && /srv/app"]\n', True),
+    ],
+)
+def test_dk005_not_for_mounted_runtimes_and_one_shot_copies(
+    tmp_path: Path, body: str, flagged: bool
+) -> None:
+    text = f"FROM python:3.12-slim\n{_BUILD_TOOLS}{body}"
+    assert (("DK005", 2) in audit_dockerfile(tmp_path, text)) is flagged
+
+
+@pytest.mark.parametrize(
+    ("run", "flagged"),
+    [
+        ('CMD ["npm", "run", "dev"]', False),
+        ('CMD ["yarn", "dev"]', False),
+        ('ENTRYPOINT ["docker-entrypoint.sh"]\nCMD ["pnpm", "run", "watch"]', False),
+        ('CMD ["tini", "--", "nodemon", "server.js"]', False),
+        ('CMD ["sh", "-c", "npm ci && npx next dev -p 3000"]', False),
+        ('CMD ["uvicorn", "app:app", "--reload"]', False),
+        # production commands of the same projects; Django's and Laravel's development
+        # servers, which images deployed as they are often run
+        ('CMD ["python", "manage.py", "runserver", "0.0.0.0:8000"]', True),
+        ('CMD ["php", "artisan", "serve", "--host=0.0.0.0"]', True),
+        ('CMD ["npm", "start"]', True),
+        ('CMD ["npm", "run", "build"]', True),
+        ('CMD ["next", "start"]', True),
+        ('CMD ["gunicorn", "app:app"]', True),
+        ('CMD ["sh", "-c", "npm run migrate && node server.js"]', True),
+    ],
+)
+def test_dk005_not_for_images_running_a_development_server(
+    tmp_path: Path, run: str, flagged: bool
+) -> None:
+    text = f"FROM node:22-slim\n{_BUILD_TOOLS}WORKDIR /app\nCOPY . .\n{run}\n"
+    assert (("DK005", 2) in audit_dockerfile(tmp_path, text)) is flagged
+
+
 def test_dk005_not_for_a_dev_containers_own_image(tmp_path: Path) -> None:
     root = copy_fixture("dk011-cache-no-volume", tmp_path)
     (root / "requirements.txt").unlink()

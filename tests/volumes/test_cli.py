@@ -17,7 +17,18 @@ from devkit.errors import DevkitError
 from devkit.volumes import archive
 from devkit.volumes.check import Verified
 
-SUBCOMMANDS = ["create", "list", "backup", "restore", "verify", "copy", "rm", "prune-backups"]
+SUBCOMMANDS = [
+    "create",
+    "list",
+    "backup",
+    "restore",
+    "verify",
+    "copy",
+    "rm",
+    "prune-backups",
+    "push",
+    "pull",
+]
 
 
 @pytest.mark.parametrize("sub", SUBCOMMANDS)
@@ -47,6 +58,13 @@ def test_volumes_help_lists_subcommands(capsys: pytest.CaptureFixture[str]) -> N
         (["backup", "v", "--compression", "gzip", "--level", "12"], "gzip takes levels 0 to 9"),
         (["backup", "v", "-o", "-", "--json"], "--json cannot be combined with -o -"),
         (["create", "--project", ".", "--purpose", "x"], "only apply to NAMEs"),
+        (["create", "x", "--seed-from", "r.io/a:b"], "--seed-from needs --project"),
+        (["create", "--project", ".", "--seed-from", "R.io/A"], "is not an image reference"),
+        (["push", "v", "Registry.io/Caches:pip"], "is not an image reference"),
+        (["push", "v", "r.io/caches@sha256:" + "a" * 64], "push to a tag, not a digest"),
+        (["push", "v", "r.io/caches:bad:tag"], "is not a valid tag"),
+        (["push", "v", "r.io/c", "--level", "99"], "zstd takes levels 1 to 22"),
+        (["pull", "r.io/caches@sha256:abc"], "a digest is sha256: and 64"),
     ],
 )
 def test_usage_errors_are_one_line(
@@ -59,7 +77,7 @@ def test_usage_errors_are_one_line(
     def no_engine() -> None:
         raise DevkitError("cannot reach the Docker engine")
 
-    monkeypatch.setattr("devkit.cli.volumes.connect", no_engine)
+    monkeypatch.setattr("devkit.engine.connect", no_engine)
     assert main(["volumes", *argv]) == 2
     err = capsys.readouterr().err
     assert message in err and len(err.strip().splitlines()) == 1
@@ -174,7 +192,7 @@ def test_rm_prompt_reads_the_answer_loosely(
     from devkit.cli._common import UI
 
     removed: list[str] = []
-    monkeypatch.setattr("devkit.cli.volumes.connect", lambda: None)
+    monkeypatch.setattr("devkit.engine.connect", lambda: None)
     monkeypatch.setattr(vol, "get_volume", lambda client, name: {"Name": name})
     monkeypatch.setattr(vol, "refuse_in_use", lambda client, name, action: None)
     monkeypatch.setattr(vol, "remove_volume", lambda client, name: removed.append(name))

@@ -25,7 +25,9 @@ def test_helper_image_is_made_from_an_empty_tar(
         assert vol.ensure_helper_image(docker_client) == ref
         image = docker_client.images.get(ref)
         assert image.labels[MANAGED_LABEL] == "true"
-        assert image.attrs["Size"] == 0  # nothing pulled, nothing inside
+        # Nothing pulled, nothing inside: the classic store counts 0 bytes, the containerd
+        # store its manifest, config and empty layer (815 bytes with Docker 26.1).
+        assert image.attrs["Size"] < 4096
         assert vol.ensure_helper_image(docker_client) == ref  # present: reused
     finally:
         with contextlib.suppress(docker.errors.ImageNotFound):

@@ -232,6 +232,9 @@ class Service:
     compose_file: Path | None = None
     #: What ``${VAR}`` stands for: the project's ``.env`` (no shell environment is assumed).
     variables: dict[str, str] = field(default_factory=dict)
+    cache_from: list[str] = field(default_factory=list)
+    cache_to: list[str] = field(default_factory=list)
+    cache_line: int | None = None
 
     def build(self) -> Build | None:
         """The build this service declares (None: none, or a remote context BuildKit fetches,
@@ -250,6 +253,7 @@ class Service:
                 inline="\n" * (line - 1) + text,
                 service=self.name,
                 user=self.user,
+                **self._cache(),
             )
         return Build(
             dockerfile=self.context / (self.dockerfile or "Dockerfile"),
@@ -258,7 +262,16 @@ class Service:
             args=dict(self.args),
             origin=self.origin,
             user=self.user,
+            **self._cache(),
         )
+
+    def _cache(self) -> dict[str, Any]:
+        return {
+            "cache_from": tuple(self.cache_from),
+            "cache_to": tuple(self.cache_to),
+            "cache_line": self.cache_line,
+            "image": self.image,
+        }
 
     def absorb(
         self,
@@ -315,6 +328,7 @@ class Service:
         if build is RESET:
             self.context = self.dockerfile = self.inline = self.target = None
             self.args = {}
+            self.cache_from, self.cache_to, self.cache_line = [], [], None
             return
         if isinstance(build, str):
             build = {"context": build}
@@ -323,6 +337,7 @@ class Service:
         if isinstance(build, OverrideDict):
             self.context = self.dockerfile = self.inline = self.target = None
             self.args = {}
+            self.cache_from, self.cache_to, self.cache_line = [], [], None
         self.origin = (rel, lines.get((*key, "build")) or lines.get(key))
         context = build.get("context")
         if isinstance(context, str) or self.context is None:
@@ -348,6 +363,16 @@ class Service:
                 if v is not None
             }
         )
+        # Compose merges these sequences: a later file's entries are added to the earlier.
+        for name, into in (("cache_from", self.cache_from), ("cache_to", self.cache_to)):
+            given = build.get(name)
+            if given is RESET or isinstance(given, OverrideList):
+                into.clear()
+            for item in as_list(given):
+                if isinstance(item, str) and _interp(item, self.variables) not in into:
+                    into.append(_interp(item, self.variables))
+        if build.get("cache_from"):
+            self.cache_line = lines.get((*key, "build", "cache_from"))
 
 
 def _compose_doc(text: str) -> tuple[Any, dict[tuple[Any, ...], int]]:

@@ -71,11 +71,18 @@ def read_devcontainer(
         dockerfile = b.get("dockerfile") or data.get("dockerFile")
         if isinstance(dockerfile, str):
             context = base / str(b.get("context") or data.get("context") or ".")
+            cache_from = b.get("cacheFrom")
             build = Build(
                 dockerfile=base / dockerfile,
                 context=context,
                 target=b.get("target") if isinstance(b.get("target"), str) else None,
                 args={str(k): str(v) for k, v in as_dict(b.get("args")).items()},
+                cache_from=tuple(
+                    c
+                    for c in ([cache_from] if isinstance(cache_from, str) else as_list(cache_from))
+                    if isinstance(c, str) and c
+                ),
+                cache_line=json_key_line(text, "cacheFrom") if cache_from else None,
             )
             anchor_line = json_key_line(text, "build") or json_key_line(text, "dockerFile")
             build.origin = (rel, anchor_line)

@@ -40,6 +40,14 @@ class Build:
     service: str | None = None
     #: The user a compose service runs the image as (``user:``), if it says.
     user: str | None = None
+    #: Where the build reads and writes its cache: compose ``cache_from``/``cache_to``,
+    #: devcontainer.json ``build.cacheFrom`` (each as written: an image reference or
+    #: ``type=…,…``), and the line that declares ``cache_from``/``cacheFrom``.
+    cache_from: tuple[str, ...] = ()
+    cache_to: tuple[str, ...] = ()
+    cache_line: int | None = None
+    #: The image name the build is tagged with (a compose service's ``image:``).
+    image: str | None = None
 
     @functools.cached_property
     def key(self) -> Path:

@@ -34,7 +34,7 @@ def read_project(
         if override is not None:
             included.add(override.resolve())
             if path.resolve() not in compose_seen:
-                compose_seen.add(override.resolve())
+                compose_seen.update((path.resolve(), override.resolve()))
                 reader.compose([path, override])
     for path in composes:
         if path.resolve() not in compose_seen and path.resolve() not in included:

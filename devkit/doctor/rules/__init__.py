@@ -13,7 +13,7 @@ from typing import Protocol
 
 from devkit.doctor.model import ERROR, Rule, Run
 from devkit.doctor.project import Project
-from devkit.doctor.rules import buildkit, context, devcontainer, dockerfile, image
+from devkit.doctor.rules import buildkit, cache, context, devcontainer, dockerfile, image
 from devkit.doctor.rules.buildkit import buildkit_status
 from devkit.errors import UsageError
 from devkit.resources import docs_dir
@@ -41,7 +41,7 @@ DK000 = Rule(
 )
 
 #: The families, in the order an audit runs their checks.
-FAMILIES: tuple[Family, ...] = (buildkit, dockerfile, image, context, devcontainer)
+FAMILIES: tuple[Family, ...] = (buildkit, dockerfile, image, context, devcontainer, cache)
 
 #: Every rule by id, in id order.
 RULES: dict[str, Rule] = {

@@ -11,7 +11,15 @@ from devkit.doctor.facts import ImageFacts
 from devkit.doctor.images import known_image, root_user
 from devkit.doctor.model import WARNING, Rule, Run
 from devkit.doctor.project import Build, DevContainer, Project
-from devkit.doctor.runs import runs, runs_nothing_of_its_own, runs_the_toolchain, steps_down
+from devkit.doctor.runs import (
+    only_copies_out,
+    runs,
+    runs_a_dev_server,
+    runs_a_mounted_app,
+    runs_nothing_of_its_own,
+    runs_the_toolchain,
+    steps_down,
+)
 from devkit.doctor.shell import commands, program
 
 
@@ -75,8 +83,11 @@ def _ships(path: Path, df: Dockerfile, builds: list[Build], users: list[DevConta
     environment (a dev container's image, a notebook image, a Dockerfile in a dev-environment
     folder: the toolchain is the point there), a build or test image (by its name or
     folder), a base built only to be used FROM, an image whose command runs the toolchain
-    itself (`go run main.go`), or a lone base or tool image that runs nothing of its own (the
-    full `python` image ships gcc on purpose)."""
+    itself (`go run main.go`) or a development server (`npm run dev`), a runtime the
+    application is mounted into (it runs a file of its working directory that nothing puts
+    there: Laravel Sail's), an init or export image whose command only copies what its
+    build generated elsewhere (a volume, a mounted folder), or a lone base or tool image
+    that runs nothing of its own (the full `python` image ships gcc on purpose)."""
     if users or _DEV_ENV_DIRS & set(path.parts) or known_image(df.stages[0].base).interactive:
         return False
     if _TOOLING_DOCKERFILE.search(path.name) or _BASE_DOCKERFILE.search(path.name):
@@ -84,8 +95,13 @@ def _ships(path: Path, df: Dockerfile, builds: list[Build], users: list[DevConta
     if any(_TOOLING_DIRS.match(part) for part in path.parent.parts):
         return False
     entrypoint, command = runs(df, df.final_stage)
-    if runs_the_toolchain([*entrypoint, *command]):
+    if runs_the_toolchain([*entrypoint, *command]) or runs_a_dev_server(entrypoint, command):
         return False
+    stage = df.final_stage
+    if runs_a_mounted_app(df, stage, entrypoint, command):
+        return False  # a runtime the project is mounted into: the toolchain builds that
+    if only_copies_out(entrypoint, command):
+        return False  # a one-shot image: its build ran the toolchain, it runs nothing
     referenced = any(b.origin is not None for b in builds)
     return referenced or not runs_nothing_of_its_own(df, df.final_stage, entrypoint, command)
 
