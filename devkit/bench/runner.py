@@ -31,6 +31,16 @@ IMAGE_REPO = "devkit-bench"
 # --------------------------------------------------------------------------- observer
 
 
+def check_engine() -> None:
+    """Before any probe build: the engine answers (else one line saying how to start one)
+    and is one whose builds bench can measure (:func:`require_buildkit_engine`)."""
+    client = engine.connect()
+    try:
+        require_buildkit_engine(engine.identify(client))
+    finally:
+        client.close()
+
+
 def require_buildkit_engine(info: engine.EngineInfo) -> None:
     """Raise :class:`DevkitError` when the engine behind the docker client is not one whose
     builds bench can measure: Podman builds with buildah, not BuildKit, so there are no cache

@@ -37,17 +37,18 @@ def test_bench_cli_on_a_fake_podman_answer_says_it_in_one_line(
     from devkit.cli import main
 
     (tmp_path / "Dockerfile").write_text("FROM busybox:latest\n")
-    with fake_engine(tmp_path / "podman.sock", podman_version("5.4.2")) as host:
-        monkeypatch.setenv("DOCKER_HOST", host)
-        code = main(["bench", str(tmp_path)])
-    captured = capsys.readouterr()
-    assert code == 1
-    assert captured.out == ""
-    assert captured.err.splitlines() == [
-        f"devkit: error: the engine at {host} is Podman 5.4.2, which builds with buildah, not "
-        "BuildKit: devkit bench measures BuildKit builds (cache mounts, BuildKit's step "
-        "progress) and cannot measure Podman's; point DOCKER_HOST at a Docker engine"
-    ]
+    for extra in ([], ["--scenario", "fresh", "--registry", "localhost:5000/acme/dev"]):
+        with fake_engine(tmp_path / "podman.sock", podman_version("5.4.2")) as host:
+            monkeypatch.setenv("DOCKER_HOST", host)
+            code = main(["bench", str(tmp_path), *extra])
+        captured = capsys.readouterr()
+        assert code == 1, extra
+        assert captured.out == ""
+        assert captured.err.splitlines() == [
+            f"devkit: error: the engine at {host} is Podman 5.4.2, which builds with buildah, "
+            "not BuildKit: devkit bench measures BuildKit builds (cache mounts, BuildKit's step "
+            "progress) and cannot measure Podman's; point DOCKER_HOST at a Docker engine"
+        ], extra
 
 
 @pytest.fixture(scope="module")
