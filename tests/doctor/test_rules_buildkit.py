@@ -15,6 +15,7 @@ from .doctor_helpers import (
     buildkit_ok,
     copy_fixture,
     triples,
+    write_dockerfile,
 )
 
 
@@ -117,14 +118,13 @@ def _podman(version: str = "4.3.1") -> doctor.BuildKitProbe:
 
 
 def test_dk001_on_podman_names_what_buildah_does_not_build(tmp_path: Path) -> None:
-    root = tmp_path / "repo"
-    root.mkdir()
-    (root / "Dockerfile").write_text(
+    root = write_dockerfile(
+        tmp_path,
         "# syntax=docker/dockerfile:1\n"
         "FROM busybox:latest\n"
         "RUN --mount=type=cache,target=/c true\n"
         "COPY --link a /a\n"
-        "RUN <<EOF\necho hi\nEOF\n"
+        "RUN <<EOF\necho hi\nEOF\n",
     )
     report = doctor.audit(root, buildkit=_podman(), ignore=["DK013"])
     assert [(f.rule, f.severity, f.line) for f in report.findings] == [("DK001", "error", 4)]
@@ -138,11 +138,10 @@ def test_dk001_on_podman_names_what_buildah_does_not_build(tmp_path: Path) -> No
 
 
 def test_dk001_on_podman_with_features_buildah_builds_is_info(tmp_path: Path) -> None:
-    root = tmp_path / "repo"
-    root.mkdir()
-    (root / "Dockerfile").write_text(
+    root = write_dockerfile(
+        tmp_path,
         "# syntax=docker/dockerfile:1\nFROM busybox:latest\nCOPY --chmod=0600 a /a\n"
-        "RUN --mount=type=cache,target=/c --mount=type=secret,id=s true\n"
+        "RUN --mount=type=cache,target=/c --mount=type=secret,id=s true\n",
     )
     report = doctor.audit(root, buildkit=_podman(), ignore=["DK013"])
     assert [(f.rule, f.severity, f.line) for f in report.findings] == [("DK001", "info", None)]
