@@ -53,7 +53,13 @@ from devkit.bench.report import (
     load_baseline,
     regressions,
 )
-from devkit.bench.runner import Bench, BenchOptions, Observer
+from devkit.bench.runner import (
+    Bench,
+    BenchOptions,
+    Observer,
+    check_engine,
+    require_buildkit_engine,
+)
 from devkit.bench.targets import Target, make_targets
 from devkit.bench.treeguard import recover
 
@@ -69,8 +75,10 @@ __all__ = [
     "Report",
     "Summary",
     "Target",
+    "check_engine",
     "load_baseline",
     "make_targets",
     "recover",
     "regressions",
+    "require_buildkit_engine",
 ]

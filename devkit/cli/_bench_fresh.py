@@ -7,12 +7,11 @@ import argparse
 
 from rich.table import Table
 
-from devkit import buildkit
+from devkit import bench, buildkit
 from devkit.bench import fresh
 from devkit.cli._common import UI, log_width
 from devkit.cli._signals import sigterm_as_interrupt
 from devkit.cli.bench import LiveView
-from devkit.engine import connect
 from devkit.errors import DevkitError, UsageError
 from devkit.fsutil import write_atomic
 from devkit.units import human_size
@@ -27,7 +26,8 @@ def run_fresh(args: argparse.Namespace, ui: UI) -> int:
         raise UsageError("--scenario fresh builds what `devkit prebuild` builds; drop --dockerfile")
     if args.json is not None and str(args.json) != "-" and not args.json.resolve().parent.is_dir():
         raise DevkitError(f"--json {args.json}: folder {args.json.resolve().parent} does not exist")
-    connect().close()
+    # One line for no engine, or for Podman (buildah, not BuildKit), before any probe build.
+    bench.check_engine()
     info = buildkit.detect().require()
     ui.info(f"fresh machine, with and without the prebuild in {args.registry}")
     view = LiveView(ui)

@@ -14,7 +14,6 @@ from devkit import bench, buildkit
 from devkit.bench.progress import BuildProgress, Vertex
 from devkit.cli._common import UI, add_command, at_least, log_width, non_negative_float
 from devkit.cli._signals import sigterm_as_interrupt
-from devkit.engine import connect
 from devkit.errors import DevkitError, UsageError
 from devkit.fsutil import write_atomic
 from devkit.units import human_size
@@ -151,8 +150,9 @@ def _run(args: argparse.Namespace, ui: UI) -> int:
     targets = bench.make_targets(
         args.path, args.dockerfile, args.compare, args.target, args.compare_target
     )
-    # The engine first: "cannot reach the engine" says more than a failed probe build.
-    connect().close()
+    # The engine first: "cannot reach the engine" (or "Podman builds with buildah") says more
+    # than a failed probe build.
+    bench.check_engine()
     info = buildkit.detect().require()
     options = bench.BenchOptions(
         repeat=args.repeat,

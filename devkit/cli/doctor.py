@@ -8,6 +8,7 @@ from rich.markup import escape
 
 from devkit import doctor
 from devkit.cli._common import UI, add_command, log_width
+from devkit.errors import DevkitError
 from devkit.units import human_size, plural
 
 EXAMPLES = """\
@@ -72,6 +73,9 @@ def _run(args: argparse.Namespace, ui: UI) -> int:
         return 0
     ignore = [rule for value in args.ignore for rule in value.split(",")]
 
+    def buildkit_status() -> doctor.BuildKitStatus:
+        return doctor.buildkit_status(podman=_podman_version())
+
     def audit(probe: doctor.BuildKitProbe) -> doctor.Report:
         return doctor.audit(
             args.path, buildkit=None if args.no_buildkit_check else probe, ignore=ignore
@@ -85,18 +89,37 @@ def _run(args: argparse.Namespace, ui: UI) -> int:
             def probe() -> doctor.BuildKitStatus:
                 status.update("checking BuildKit with a tiny probe build…")
                 try:
-                    return doctor.buildkit_status()
+                    return buildkit_status()
                 finally:
                     status.update(f"auditing {escape(str(args.path))}…")
 
             report = audit(probe)
     else:
-        report = audit(doctor.buildkit_status)
+        report = audit(buildkit_status)
     if args.json:
         ui.print_json(report.to_dict())
     else:
         _print(report, ui)
     return 1 if report.has_errors else 0
+
+
+def _podman_version() -> str | None:
+    """Podman's version when Podman is the engine behind the docker client (DOCKER_HOST or
+    the docker context; ``devkit.engine`` is the one door for which engine that is), else
+    None: Docker, or no engine answered (DK001's probe build then says so)."""
+    from devkit import engine  # docker-py: only when DK001 runs (there is a Dockerfile)
+
+    try:
+        client = engine.connect(timeout=20)
+    except DevkitError:
+        return None
+    try:
+        info = engine.identify(client)
+    except DevkitError:
+        return None
+    finally:
+        client.close()
+    return info.version if info.kind == engine.PODMAN else None
 
 
 def _print(report: doctor.Report, ui: UI) -> None:

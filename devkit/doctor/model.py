@@ -138,13 +138,16 @@ class BuildKitStatus:
     ``available``: some docker client here builds with BuildKit. ``default_client_ok``: the
     client tools run by default (``$DEVKIT_DOCKER`` or the first ``docker`` on PATH) does.
     ``detail``: what was tried, for the message. ``checked`` is False when the probe could
-    not run at all (no engine answered), so nothing is known either way.
+    not run at all (no engine answered), so nothing is known either way. ``podman``: the
+    version of Podman when that is the engine behind the docker client (DOCKER_HOST or the
+    docker context): it builds with buildah, not BuildKit, and no probe build is run.
     """
 
     available: bool
     default_client_ok: bool
     detail: str
     checked: bool = True
+    podman: str | None = None
 
 
 #: The BuildKit probe an audit is given (the real one: ``rules.buildkit.buildkit_status``).

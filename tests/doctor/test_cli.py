@@ -140,3 +140,27 @@ def test_cli_doctor_loads_neither_the_engine_client_nor_unused_rich_parts(tmp_pa
     )
     assert json.loads(done.stdout)["findings"] == []
     assert done.stderr.splitlines() == ["0 []", "True"]
+
+
+def test_cli_doctor_names_podman_behind_docker_host(tmp_path: Path) -> None:
+    # A fake Podman answer on DOCKER_HOST (tests/fake_engine.py): the CLI asks devkit.engine
+    # which engine it is and DK001 says so, with no BuildKit probe build.
+    from fake_engine import fake_engine, podman_version
+
+    (tmp_path / "Dockerfile").write_text("FROM busybox:latest\nRUN <<EOF\necho hi\nEOF\n")
+    with fake_engine(tmp_path / "podman.sock", podman_version("4.3.1")) as host:
+        done = subprocess.run(
+            ["devkit", "doctor", str(tmp_path), "--json"],
+            env={**os.environ, "DOCKER_HOST": host},
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    findings = [f for f in json.loads(done.stdout)["findings"] if f["rule"] == "DK001"]
+    assert done.returncode == 1, done.stderr
+    assert [(f["severity"], f["line"]) for f in findings] == [("error", 2)]
+    assert findings[0]["message"] == (
+        "the engine is Podman 4.3.1: it builds with buildah, not BuildKit; this Dockerfile "
+        "will not build: a heredoc in RUN not supported (buildah 1.28, Podman 4.3)"
+    )

@@ -15,6 +15,7 @@ from .doctor_helpers import (
     buildkit_ok,
     copy_fixture,
     triples,
+    write_dockerfile,
 )
 
 
@@ -109,3 +110,60 @@ def test_dk001_probe_is_not_run_without_dockerfiles(tmp_path: Path) -> None:
         raise AssertionError("no Dockerfile, no probe")
 
     assert doctor.audit(tmp_path, buildkit=probe).findings == []
+
+
+def _podman(version: str = "4.3.1") -> doctor.BuildKitProbe:
+    """The probe's answer where the CLI found Podman behind the docker client (fake engine)."""
+    return lambda: doctor.buildkit_status(podman=version)
+
+
+def test_dk001_on_podman_names_what_buildah_does_not_build(tmp_path: Path) -> None:
+    root = write_dockerfile(
+        tmp_path,
+        "# syntax=docker/dockerfile:1\n"
+        "FROM busybox:latest\n"
+        "RUN --mount=type=cache,target=/c true\n"
+        "COPY --link a /a\n"
+        "RUN <<EOF\necho hi\nEOF\n",
+    )
+    report = doctor.audit(root, buildkit=_podman(), ignore=["DK013"])
+    assert [(f.rule, f.severity, f.line) for f in report.findings] == [("DK001", "error", 4)]
+    message = report.findings[0].message
+    assert message.startswith("the engine is Podman 4.3.1: it builds with buildah, not BuildKit")
+    assert "COPY --link, a heredoc in RUN not supported (buildah 1.28, Podman 4.3)" in message
+    # A newer Podman than the one measured: its buildah may build them, so only a warning.
+    report = doctor.audit(root, buildkit=_podman("5.4.2"), ignore=["DK013"])
+    assert [(f.severity, f.line) for f in report.findings] == [("warning", 4)]
+    assert "may not build (newer buildah not measured)" in report.findings[0].message
+
+
+def test_dk001_on_podman_with_features_buildah_builds_is_info(tmp_path: Path) -> None:
+    root = write_dockerfile(
+        tmp_path,
+        "# syntax=docker/dockerfile:1\nFROM busybox:latest\nCOPY --chmod=0600 a /a\n"
+        "RUN --mount=type=cache,target=/c --mount=type=secret,id=s true\n",
+    )
+    report = doctor.audit(root, buildkit=_podman(), ignore=["DK013"])
+    assert [(f.rule, f.severity, f.line) for f in report.findings] == [("DK001", "info", None)]
+    message = report.findings[0].message
+    assert "Podman 4.3.1" in message
+    assert (
+        "(`# syntax=docker/dockerfile:1` (ignored by buildah), COPY --chmod, "
+        "RUN --mount=type=cache, RUN --mount=type=secret; buildah 1.28, Podman 4.3)"
+    ) in message
+    assert not report.has_errors
+    (root / "Dockerfile").write_text("FROM busybox:latest\nUSER 1000\n")
+    report = doctor.audit(root, buildkit=_podman(), ignore=["DK013"])
+    assert [(f.severity, f.line) for f in report.findings] == [("info", None)]
+    assert "use no BuildKit-only feature" in report.findings[0].message
+
+
+def test_dk001_on_podman_runs_no_probe_build(monkeypatch: pytest.MonkeyPatch) -> None:
+    from devkit import buildkit
+
+    def no_probe(**_: object) -> None:
+        raise AssertionError("no BuildKit probe build on Podman")
+
+    monkeypatch.setattr(buildkit, "detect", no_probe)
+    status = doctor.buildkit_status(podman="4.3.1")
+    assert (status.available, status.checked, status.podman) == (False, True, "4.3.1")

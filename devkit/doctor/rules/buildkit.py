@@ -20,11 +20,22 @@ _ENGINE_DOWN = re.compile(
 )
 
 
-def buildkit_status(*, refresh: bool = False) -> BuildKitStatus:
+def buildkit_status(*, refresh: bool = False, podman: str | None = None) -> BuildKitStatus:
     """Ask :func:`devkit.buildkit.detect` (a tiny probe build) how BuildKit is reachable.
 
-    ``refresh`` probes again instead of reusing this process's earlier answer.
+    ``refresh`` probes again instead of reusing this process's earlier answer. ``podman``:
+    the Podman version when the caller found that Podman is the engine behind the docker
+    client (``devkit.engine.identify``; doctor itself never talks to an engine): Podman builds
+    with buildah, so there is no BuildKit to probe (and buildx would try to start a BuildKit
+    container on it).
     """
+    if podman is not None:
+        return BuildKitStatus(
+            False,
+            False,
+            f"the engine is Podman {podman}, which builds with buildah, not BuildKit",
+            podman=podman,
+        )
     # Imported when called, and used through the module object (tests patch buildkit.detect).
     from devkit import buildkit
 
@@ -66,7 +77,8 @@ DK001 = Rule(
     "stages, the whole context is sent every time; Dockerfiles using RUN --mount or "
     "heredocs fail outright.",
     "Install the docker-buildx plugin (or use a client that supports DOCKER_BUILDKIT=1), "
-    "and put that client first on PATH.",
+    "and put that client first on PATH. On Podman (buildah, not BuildKit) keep to what its "
+    "buildah builds: see the rule page.",
 )
 
 
@@ -82,6 +94,9 @@ def check(run: Run, project: Project) -> None:
             first_path, first_line = path, line
             break
     status = run.buildkit()
+    if status.podman is not None:
+        _check_podman(run, status.podman)
+        return
     if status.available and status.default_client_ok:
         return
     if first_path is None:
@@ -112,6 +127,74 @@ def _buildkit_feature_line(df: Dockerfile) -> int | None:
         ):
             return ins.line
     return None
+
+
+# What buildah does with the features a Dockerfile may use that only BuildKit builds: measured
+# with `podman build` on Podman 4.3.1 (buildah 1.28.2, Debian 12). Newer Podman ships a newer
+# buildah, which may build more of them (not measured here).
+_MEASURED_ON = "buildah 1.28, Podman 4.3"
+_MEASURED_UP_TO = (4, 3)
+
+
+def _podman_features(df: Dockerfile) -> list[tuple[int | None, str, bool]]:
+    """(line, feature, whether buildah 1.28 builds it) for each BuildKit-only feature used."""
+    found: list[tuple[int | None, str, bool]] = []
+    if "syntax" in df.directives:
+        # Accepted, and ignored: buildah parses the Dockerfile itself, no frontend image runs.
+        found.append((None, f"`# syntax={df.directives['syntax']}` (ignored by buildah)", True))
+    for ins in df.instructions:
+        if ins.heredocs:
+            found.append((ins.line, f"a heredoc in {ins.keyword}", False))
+        if ins.flag("link"):
+            found.append((ins.line, f"{ins.keyword} --link", False))
+        if ins.keyword == "RUN" and ins.flag("network"):
+            found.append((ins.line, "RUN --network", False))
+        for mount in ins.mounts() if ins.keyword == "RUN" else []:
+            found.append((ins.line, f"RUN --mount=type={mount.get('type', 'bind')}", True))
+        if ins.keyword in ("COPY", "ADD") and ins.flag("chmod"):
+            found.append((ins.line, f"{ins.keyword} --chmod", True))
+    return found
+
+
+def _check_podman(run: Run, version: str) -> None:
+    """DK001 on Podman: say plainly that buildah builds, and which of the BuildKit-only
+    features the Dockerfiles use it builds (an error for one it does not, on the Podman
+    measured; a warning on a newer Podman, whose buildah may have learnt it)."""
+    used = [
+        (path, line, what, ok)
+        for path, df in run.parsed.items()
+        for line, what, ok in _podman_features(df)
+    ]
+    engine = f"the engine is Podman {version}: it builds with buildah, not BuildKit"
+    missing = [u for u in used if not u[3]]
+    if missing:
+        path, line = missing[0][0], missing[0][1]
+        names = ", ".join(dict.fromkeys(u[2] for u in missing))
+        found = re.match(r"(\d+)\.(\d+)", version)
+        measured = found is not None and tuple(map(int, found.groups())) <= _MEASURED_UP_TO
+        severity = ERROR if measured else WARNING
+        verdict = "will not build" if measured else "may not build (newer buildah not measured)"
+        run.add(
+            DK001.id,
+            path,
+            line,
+            f"{engine}; this Dockerfile {verdict}: {names} not supported ({_MEASURED_ON})",
+            severity,
+        )
+        return
+    first = used[0] if used else (next(iter(run.parsed)), None, "", True)
+    if used:
+        names = ", ".join(dict.fromkeys(u[2] for u in used))
+        said = f"{engine}; the BuildKit-only features used build there ({names}; {_MEASURED_ON})"
+    else:
+        said = f"{engine}; these Dockerfiles use no BuildKit-only feature"
+    run.add(
+        DK001.id,
+        first[0],
+        first[1],
+        f"{said}; no BuildKit progress or parallel stages (devkit bench cannot measure it)",
+        INFO,
+    )
 
 
 RULES: tuple[Rule, ...] = (DK001,)
