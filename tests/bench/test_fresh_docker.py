@@ -69,9 +69,11 @@ def test_fresh_machine_with_and_without_the_prebuild(
         assert 0 <= run["pulled_bytes"] <= run["image_bytes"]
         assert 0 <= run["held_bytes"] <= run["image_bytes"] - run["pulled_bytes"]
     assert report["image_bytes"] > 2_000_000  # the random blob's layer at least
-    assert report["ratio"] == pytest.approx(
-        report["cold_seconds"] / report["prebuilt_seconds"], rel=0.01
-    )
+    # The ratio is of the unrounded medians; the seconds shown are rounded to 0.01 s, which
+    # for a pull of a tenth of a second moves their quotient by several per cent.
+    cold, pre = report["cold_seconds"], report["prebuilt_seconds"]
+    low, high = (cold - 0.005) / (pre + 0.005), (cold + 0.005) / max(pre - 0.005, 1e-9)
+    assert round(low, 2) - 0.01 <= report["ratio"] <= round(high, 2) + 0.01, (cold, pre)
     assert "content tag + pull of the prebuilt image" in captured.err
     # The prebuild built the image on this engine, whose build cache still holds its layers:
     # the pull finds them, and the bench says its number is a best case.
