@@ -95,7 +95,10 @@ if ! answers; then
   # setsid: the service outlives this script (CI runs the tests after it). From /: conmon
   # fails to start any container when the service's working folder is gone ("Failed to get
   # working directory"), and a CI checkout may be removed while the service still runs.
-  (cd / && setsid podman system service --time=0 "unix://$sock" >"$log" 2>&1 < /dev/null &)
+  # setsid -f: the service is not a child of anything here, and nothing here keeps this
+  # script's stdout (CI reads it through $(...), which would otherwise wait for the service).
+  (cd / && setsid -f podman system service --time=0 "unix://$sock" >"$log" 2>&1 < /dev/null) \
+    >/dev/null 2>&1 < /dev/null
   for _ in $(seq 60); do answers && break; sleep 0.5; done
   answers || { tail -20 "$log" >&2; say "podman system service did not start"; exit 1; }
 fi
