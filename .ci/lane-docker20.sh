@@ -10,7 +10,10 @@
 # Debian 12's docker.io is unpacked (dpkg -x) into a temporary folder, so the installed
 # Docker 26 packages stay as they are. The second dockerd has its own data root, exec root, socket, pid
 # file and containerd namespace, and its own network namespace (its bridges and iptables rules
-# never meet the main dockerd's), reaching out through a veth pair and one NAT rule.
+# never meet the main dockerd's), reaching out through a veth pair and one NAT rule. In that
+# namespace the host's 127.0.0.1:5000 test registry (.ci/registry.sh) is out of reach, so the
+# lane runs a registry of its own on the veth's host end ($net.1:5000), which the tests (on the
+# host) and this engine (told it is an insecure registry) both reach.
 # Everything is removed again on exit. On Debian 13, which ships no Docker 20.10, it is skipped.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,6 +29,7 @@ root=$lane/root ns=devkit-ci-d20 host_if=dkci20h ns_if=dkci20n net=10.231.20
 sock=$lane/docker.sock
 teardown() {
   set +e
+  if [ -s "$lane/registry.pid" ]; then kill "$(cat "$lane/registry.pid")" 2>/dev/null; fi
   if [ -s "$lane/dockerd.pid" ]; then
     pid=$(cat "$lane/dockerd.pid"); kill "$pid" 2>/dev/null
     for _ in $(seq 30); do kill -0 "$pid" 2>/dev/null || break; sleep 1; done
@@ -41,7 +45,7 @@ teardown() {
 trap teardown EXIT
 
 apt-get update -qq
-apt-get install -y -qq --no-install-recommends iproute2 util-linux >/dev/null
+apt-get install -y -qq --no-install-recommends iproute2 util-linux docker-registry curl >/dev/null
 (cd "$lane" && apt-get download docker.io/bookworm >/dev/null 2>&1)
 mkdir -p "$root" "$lane/data" "$lane/exec"
 dpkg -x "$lane"/docker.io_*.deb "$root"
@@ -65,10 +69,30 @@ ip netns exec "$ns" ip route add default via "$net.1"
 iptables -t nat -A POSTROUTING -s "$net.0/30" ! -o "$host_if" -j MASQUERADE
 iptables -I FORWARD -i "$host_if" -j ACCEPT
 iptables -I FORWARD -o "$host_if" -j ACCEPT
+# The lane's registry (plain HTTP, data in the lane's folder, removed with it).
+registry=$net.1:5000
+mkdir -p "$lane/registry"
+cat >"$lane/registry.yml" <<EOF
+version: 0.1
+log:
+  level: warn
+storage:
+  filesystem:
+    rootdirectory: $lane/registry
+  delete:
+    enabled: true
+http:
+  addr: $registry
+EOF
+docker-registry serve "$lane/registry.yml" >"$lane/registry.log" 2>&1 &
+echo $! >"$lane/registry.pid"
+answers() { curl -fsS -o /dev/null --max-time 2 "http://$registry/v2/" 2>/dev/null; }
+for _ in $(seq 30); do answers && break; sleep 0.5; done
+answers || { echo "lane-docker20: no registry on $registry:" >&2; tail -5 "$lane/registry.log" >&2; exit 1; }
 # nsenter, not `ip netns exec`: that one remounts /sys, hiding the cgroup mounts dockerd needs.
 PATH=$root/usr/sbin:$root/usr/bin:$PATH nsenter --net="/run/netns/$ns" "$root/usr/sbin/dockerd" \
   --data-root "$lane/data" --exec-root "$lane/exec" -H "unix://$sock" \
-  --pidfile "$lane/dockerd.pid" --containerd-namespace devkit-ci-d20 \
+  --pidfile "$lane/dockerd.pid" --containerd-namespace devkit-ci-d20 --insecure-registry "$registry" \
   --containerd-plugins-namespace devkit-ci-d20-plugins >"$lane/dockerd.log" 2>&1 &
 d20=$root/usr/bin/docker
 for _ in $(seq 60); do DOCKER_HOST=unix://$sock "$d20" info >/dev/null 2>&1 && break; sleep 1; done
@@ -82,6 +106,7 @@ DOCKER_HOST=unix://$sock "$d20" version --format 'second engine {{.Server.Versio
 # Debian 12's client has no plugins: hide the Debian 13 buildx and compose plugins from it, in a
 # mount namespace of the tests' own, so devkit and the tests take the DOCKER_BUILDKIT=1 path.
 export DOCKER_HOST=unix://$sock DEVKIT_DOCKER=$d20 DEVKIT_COMPOSE=$lane/docker-compose
+export DEVKIT_TEST_REGISTRY=$registry
 unshare --mount --propagation private bash -c '
   set -e
   for d in /usr/libexec/docker/cli-plugins /usr/lib/docker/cli-plugins \

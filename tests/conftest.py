@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import signal
 import urllib.request
 import uuid
 from collections.abc import Iterator
@@ -34,6 +35,16 @@ BASE_IMAGE = "debian:bookworm-slim"
 #: The template's default base image (Debian 13), made the same way.
 TRIXIE_IMAGE = "debian:trixie-slim"
 BUSYBOX_IMAGE = "busybox:latest"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Let the Ctrl-C tests' children receive SIGINT even when pytest was started in the
+    background (``cmd &`` in a script, ``nohup``): the shell then starts it with SIGINT ignored,
+    every child inherits that, and Python leaves an inherited SIG_IGN alone, so a test's SIGINT
+    would do nothing and the command under test would finish and exit 0. A handler of ours
+    resets to the default in each child at exec."""
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def _require_docker() -> bool:
