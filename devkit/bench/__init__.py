@@ -39,9 +39,11 @@ The modules: ``report`` (scenarios, results, medians, baseline), ``targets`` (wh
 Dockerfiles, from which context), ``edits`` (what the source and dependency scenarios change),
 ``treeguard`` (undoing them), ``isolate`` (per-run cache-mount ids for cold builds),
 ``progress`` (BuildKit's plain progress output, pure text), ``process`` (the docker CLI of
-one build, stopped with its buildx plugin) and ``runner`` (the run itself).
+one build, stopped with its buildx plugin), ``build`` (one build's command line and streamed
+run), ``engines`` (which engines bench can measure) and ``runner`` (the run itself).
 """
 
+from devkit.bench.engines import check_engine, require_buildkit_engine
 from devkit.bench.report import (
     DEFAULT_THRESHOLD,
     SCENARIO_TITLES,
@@ -53,13 +55,7 @@ from devkit.bench.report import (
     load_baseline,
     regressions,
 )
-from devkit.bench.runner import (
-    Bench,
-    BenchOptions,
-    Observer,
-    check_engine,
-    require_buildkit_engine,
-)
+from devkit.bench.runner import Bench, BenchOptions, Observer
 from devkit.bench.targets import Target, make_targets
 from devkit.bench.treeguard import recover
 

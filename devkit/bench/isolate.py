@@ -8,7 +8,9 @@ RUN instructions and their lines come from :mod:`devkit.dockerfile` (continuatio
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from devkit.dockerfile import parse_text
 from devkit.errors import DevkitError
@@ -82,3 +84,35 @@ def isolate_cache_mounts(dockerfile_text: str, suffix: str) -> IsolatedDockerfil
         result.tagged += ids
     result.text = "".join(lines)
     return result
+
+
+def prune_cache_mounts(
+    client: Any, token: str, ids: list[str], note: Callable[[str], None]
+) -> None:
+    """Prune the engine's cache-mount records whose description carries ``token`` (the ones
+    the isolated copies, with cache-mount ``ids``, created; never one of another build,
+    whenever it was made), telling ``note`` what was and what could not be done."""
+    from devkit import engine
+
+    try:
+        records = client.api.df().get("BuildCache") or []
+    except engine.DOCKER_ERRORS as exc:
+        # e.g. a busy engine taking longer than the client's timeout to size its cache
+        note(
+            f"could not list the build cache to prune ours ({engine.describe(exc)}); "
+            "left: cache mounts " + ", ".join(ids)
+        )
+        return
+    pruned = 0
+    for record in records:
+        if record.get("Type") != "exec.cachemount" or record.get("InUse"):
+            continue
+        if token not in str(record.get("Description", "")):
+            continue
+        try:
+            client.api.prune_builds(filters={"id": [record["ID"]]})
+            pruned += 1
+        except engine.DOCKER_ERRORS as exc:
+            note(f"could not prune cache mount {record['ID']}: {engine.describe(exc)}")
+    if pruned:
+        note(f"pruned {pruned} cache mount(s) this run created")

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -14,11 +13,12 @@ from pathlib import Path
 from typing import Any
 
 from devkit import buildcontext, engine
-from devkit.bench import postcreate, process
+from devkit.bench import build, isolate, postcreate
 from devkit.bench.deps import DependencyPlan
 from devkit.bench.edits import pick_manifest, pick_source_file, source_edit
+from devkit.bench.engines import require_buildkit_engine
 from devkit.bench.isolate import isolate_cache_mounts
-from devkit.bench.progress import BuildProgress, ProgressParser, Vertex
+from devkit.bench.progress import BuildProgress, Vertex
 from devkit.bench.report import SCENARIO_TITLES, SCENARIOS, BuildResult, Report
 from devkit.bench.targets import Target, context_alias
 from devkit.bench.treeguard import TreeGuard, journal_dir, recover
@@ -30,29 +30,6 @@ IMAGE_REPO = "devkit-bench"
 
 
 # --------------------------------------------------------------------------- observer
-
-
-def check_engine() -> None:
-    """Before any probe build: the engine answers (else one line saying how to start one)
-    and is one whose builds bench can measure (:func:`require_buildkit_engine`)."""
-    client = engine.connect()
-    try:
-        require_buildkit_engine(engine.identify(client))
-    finally:
-        client.close()
-
-
-def require_buildkit_engine(info: engine.EngineInfo) -> None:
-    """Raise :class:`DevkitError` when the engine behind the docker client is not one whose
-    builds bench can measure: Podman builds with buildah, not BuildKit, so there are no cache
-    mounts to isolate and no BuildKit progress to read steps and cache hits from (a BuildKit
-    container buildx might start on it would measure that container, not Podman's builds)."""
-    if info.kind == engine.PODMAN:
-        raise DevkitError(
-            f"the engine at {info.host} is {info.name}, which builds with buildah, not "
-            "BuildKit: devkit bench measures BuildKit builds (cache mounts, BuildKit's step "
-            "progress) and cannot measure Podman's; point DOCKER_HOST at a Docker engine"
-        )
 
 
 class Observer:
@@ -322,51 +299,28 @@ class Bench:
     ) -> BuildResult:
         index = self.targets.index(target)
         tag = f"{IMAGE_REPO}:{self.run_id}-{index}-{scenario}-{rep}"
-        iidfile = dockerfile.parent / f"iid-{scenario}"
-        argv = [
-            *self.info.build_command(),
-            "--progress=plain",
-            "-f",
-            str(dockerfile),
-            "--iidfile",
-            str(iidfile),
-            "-t",
-            tag,
-            "--label",
-            f"{MANAGED_LABEL}=true",
-            "--label",
-            f"{BENCH_LABEL}={self.run_id}",
-        ]
-        for key, value in self.options.labels.items():
-            argv += ["--label", f"{key}={value}"]
-        if target.stage:
-            argv += ["--target", target.stage]
-        if scenario == "cold":
-            argv.append("--no-cache")
-        argv.append(str(self._context_paths.get(target.name, target.context)))
+        argv = build.command(
+            self.info,
+            dockerfile,
+            self._context_paths.get(target.name, target.context),
+            tag=tag,
+            iidfile=dockerfile.parent / f"iid-{scenario}",
+            labels={MANAGED_LABEL: "true", BENCH_LABEL: self.run_id, **self.options.labels},
+            stage=target.stage,
+            no_cache=scenario == "cold",
+        )
         self.observer.build_started(target.name, scenario, rep, argv)
-        parser = ProgressParser()
-        tail: list[str] = []
         self._images.append(tag)
-        started = time.monotonic()
-        proc = process.start(argv, self.info.build_env())
-        try:
-            assert proc.stdout is not None
-            for line in proc.stdout:
-                tail = [*tail[-29:], line.rstrip("\n")]
-                vertex = parser.feed(line)
-                if vertex is not None:
-                    self.observer.vertex(target.name, scenario, vertex, parser.progress)
-            code = proc.wait()
-        finally:
-            process.stop(proc)
-        wall = time.monotonic() - started
-        progress = parser.progress
-        if code != 0:
-            errors = progress.errors or [ln for ln in tail if ln.strip()][-3:]
+        done = build.run(
+            argv,
+            self.info.build_env(),
+            lambda vertex, progress: self.observer.vertex(target.name, scenario, vertex, progress),
+        )
+        progress = done.progress
+        if done.code != 0:
             raise DevkitError(
-                f"{target.name}: the {SCENARIO_TITLES[scenario]} build failed (exit {code}): "
-                + " | ".join(e.strip() for e in errors)[-600:]
+                f"{target.name}: the {SCENARIO_TITLES[scenario]} build failed (exit {done.code}): "
+                + " | ".join(e.strip() for e in done.errors())[-600:]
             )
         if progress.steps_total == 0:
             raise DevkitError(
@@ -383,7 +337,7 @@ class Bench:
             target=target.name,
             scenario=scenario,
             repeat=rep,
-            wall_seconds=round(wall, 3),
+            wall_seconds=round(done.wall_seconds, 3),
             steps_total=progress.steps_total,
             steps_cached=progress.steps_cached,
             context_transferred=progress.context_bytes,
@@ -435,32 +389,10 @@ class Bench:
                 "left in the build cache (exec-form or heredoc RUN: their records cannot be "
                 "told apart from other builds'): cache mounts " + ", ".join(self._untagged_ids)
             )
-        if not self._tagged_ids:
-            return
-        try:
-            records = self._client.api.df().get("BuildCache") or []
-        except engine.DOCKER_ERRORS as exc:
-            # e.g. a busy engine taking longer than the client's timeout to size its cache
-            self.observer.note(
-                f"could not list the build cache to prune ours ({engine.describe(exc)}); "
-                "left: cache mounts " + ", ".join(self._tagged_ids)
+        if self._tagged_ids:
+            isolate.prune_cache_mounts(
+                self._client, self._token, self._tagged_ids, self.observer.note
             )
-            return
-        pruned = 0
-        for record in records:
-            if record.get("Type") != "exec.cachemount" or record.get("InUse"):
-                continue
-            if self._token not in str(record.get("Description", "")):
-                continue
-            try:
-                self._client.api.prune_builds(filters={"id": [record["ID"]]})
-                pruned += 1
-            except engine.DOCKER_ERRORS as exc:
-                self.observer.note(
-                    f"could not prune cache mount {record['ID']}: {engine.describe(exc)}"
-                )
-        if pruned:
-            self.observer.note(f"pruned {pruned} cache mount(s) this run created")
 
     @property
     def _token(self) -> str:

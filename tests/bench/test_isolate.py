@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from devkit.bench import isolate
 from devkit.bench.isolate import isolate_cache_mounts
 
 
@@ -63,3 +64,64 @@ def test_heredoc_bodies_are_not_instructions() -> None:
 def test_text_without_from_is_left_to_the_build() -> None:
     text = "RUN --mount=type=cache,target=/x echo\n"
     assert isolate_cache_mounts(text, "sfx").text == text
+
+
+class _Api:
+    """The two build-cache calls of docker-py's low-level API that the prune makes."""
+
+    def __init__(self, records: list[dict[str, object]], fail: set[str] | None = None) -> None:
+        self.records = records
+        self.fail = fail or set()
+        self.pruned: list[str] = []
+
+    def df(self) -> dict[str, object]:
+        return {"BuildCache": self.records}
+
+    def prune_builds(self, filters: dict[str, list[str]]) -> None:
+        import docker.errors
+
+        (record_id,) = filters["id"]
+        if record_id in self.fail:
+            raise docker.errors.APIError("busy")
+        self.pruned.append(record_id)
+
+
+class _Client:
+    def __init__(self, api: _Api) -> None:
+        self.api = api
+
+
+def test_prune_takes_only_this_runs_idle_cache_mounts() -> None:
+    token = "devkit-bench-abc"
+    api = _Api(
+        [
+            {
+                "ID": "ours",
+                "Type": "exec.cachemount",
+                "Description": f"mount /c from exec sh -c x # {token}",
+            },
+            {"ID": "busy", "Type": "exec.cachemount", "InUse": True, "Description": token},
+            {"ID": "theirs", "Type": "exec.cachemount", "Description": "mount /c from exec x"},
+            {"ID": "layer", "Type": "regular", "Description": token},
+            {"ID": "stuck", "Type": "exec.cachemount", "Description": token},
+        ],
+        fail={"stuck"},
+    )
+    notes: list[str] = []
+    isolate.prune_cache_mounts(_Client(api), token, ["pip-x"], notes.append)
+    assert api.pruned == ["ours"]
+    assert notes[0].startswith("could not prune cache mount stuck: ")
+    assert notes[1:] == ["pruned 1 cache mount(s) this run created"]
+
+
+def test_prune_says_what_is_left_when_the_cache_cannot_be_listed() -> None:
+    import docker.errors
+
+    class _Down(_Api):
+        def df(self) -> dict[str, object]:
+            raise docker.errors.APIError("timeout")
+
+    notes: list[str] = []
+    isolate.prune_cache_mounts(_Client(_Down([])), "t", ["pip-1", "npm-1"], notes.append)
+    assert len(notes) == 1 and notes[0].startswith("could not list the build cache to prune ours")
+    assert notes[0].endswith("left: cache mounts pip-1, npm-1")

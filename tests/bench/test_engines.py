@@ -1,6 +1,7 @@
-"""`devkit bench` where the engine behind the docker client is Podman: one line saying what it
-is and what bench cannot measure there, exit 1, never a number. A fake engine answer in
-process, and the real Podman service (DEVKIT_PODMAN_HOST, see tests/volumes/podman_helpers.py)."""
+"""Which engines `devkit bench` measures (devkit.bench.engines): where the engine behind the
+docker client is Podman, one line saying what it is and what bench cannot measure there, exit
+1, never a number. A fake engine answer in process, and the real Podman service
+(DEVKIT_PODMAN_HOST, see tests/volumes/podman_helpers.py)."""
 
 from __future__ import annotations
 
