@@ -10,12 +10,14 @@ the file through here, so they always agree on which one it is and what it decla
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from devkit.dockerfile import substitute
 from devkit.errors import DevkitError
 
 #: Compose's default file names, in its order of preference (compose-go ``DefaultFileNames``).
@@ -101,3 +103,14 @@ def _labels(raw: Any, where: str) -> dict[str, str]:
             out[key] = value
         return out
     raise DevkitError(f"{where}: labels must be a mapping or a list")
+
+
+def interpolate(text: str, variables: Mapping[str, str]) -> str:
+    """Compose's variable interpolation of ``text``: ``$VAR``, ``${VAR}``, ``${VAR:-default}``
+    and the other shell forms Compose accepts, from ``variables`` (unknown ones are empty), and
+    ``$$`` for a literal ``$``. Callers choose the variables: ``devkit doctor`` a project's
+    ``.env`` only (it reads the repository, not the machine), ``devkit prebuild`` the
+    environment, as ``docker compose`` run there would."""
+    if "$" not in text:
+        return text
+    return substitute(text.replace("$$", "\0"), variables).replace("\0", "$")

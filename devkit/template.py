@@ -27,7 +27,6 @@ import re
 import shutil
 import tarfile
 import tempfile
-from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -36,6 +35,7 @@ from packaging.version import InvalidVersion, Version
 
 from devkit import copier_api, fsutil, git, resources
 from devkit.errors import DevkitError
+from devkit.versions import newest, sorted_tags
 
 
 @dataclass(frozen=True)
@@ -199,7 +199,7 @@ def released_versions(history: Path | None = None) -> list[str]:
     history = history or resources.template_history_dir()
     if not history.is_dir():
         return []
-    return _sorted_tags([p.name.removesuffix(".tar.gz") for p in history.glob("v*.tar.gz")])
+    return sorted_tags([p.name.removesuffix(".tar.gz") for p in history.glob("v*.tar.gz")])
 
 
 def _add_released(repo: Path, history: Path) -> None:
@@ -261,42 +261,6 @@ def import_version(from_repo: str, tag: str, repo: Path | None = None) -> None:
             )
 
 
-def version_key(ref: str) -> Version | None:
-    """The version a tag or a ``git describe`` string stands for, or None if it is not one.
-
-    PEP 440, with a leading ``v`` allowed; like Copier, ``<tag>-<n>-g<hash>`` (``git
-    describe``, a commit after a tag) is a post-release of ``<tag>``. The one ordering of
-    template versions in devkit.
-    """
-    text = ref.strip()
-    match = re.match(r"^(?P<base>.+)-(?P<count>\d+)-g(?P<hash>[0-9a-f]+)$", text)
-    if match:
-        text = f"{match['base']}.post{match['count']}+{match['hash']}"
-    try:
-        return Version(text)
-    except InvalidVersion:
-        return None
-
-
-def _sorted_tags(tags: Iterable[str]) -> list[str]:
-    """Version tags oldest first (:func:`version_key`); tags that are not versions go last."""
-
-    def key(tag: str) -> tuple[int, Version | str]:
-        version = version_key(tag)
-        return (1, tag) if version is None else (0, version)
-
-    return sorted(tags, key=key)
-
-
-def newest(tags: Iterable[str]) -> str | None:
-    """The newest release among ``tags`` (:func:`version_key` order, pre-releases skipped)."""
-    for tag in reversed(_sorted_tags(tags)):
-        version = version_key(tag)
-        if version is not None and not version.is_prerelease:
-            return tag
-    return None
-
-
 @lru_cache(maxsize=64)
 def tags(src: str) -> tuple[str, ...]:
     """The tags of a template repository (a local path or a git URL, Copier's spellings too).
@@ -330,7 +294,7 @@ def versions(repo: Path | None = None) -> list[str]:
     repo = repo or mirror_dir()
     if not (repo / ".git").exists() and not (repo / "HEAD").is_file():
         return []
-    return _sorted_tags([t for t in _git(repo, "tag", "--list").splitlines() if t])
+    return sorted_tags([t for t in _git(repo, "tag", "--list").splitlines() if t])
 
 
 def _bundled_at(vcs_ref: str) -> TemplateSource:

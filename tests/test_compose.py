@@ -118,3 +118,20 @@ volumes:
 def test_named_volumes_refuses_what_compose_would(doc: dict[str, object], problem: str) -> None:
     with pytest.raises(DevkitError, match=f"^{WHERE_RE}: {re.escape(problem)}"):
         compose.named_volumes(doc, WHERE)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("plain", "plain"),
+        ("${TAG}", "3.12"),
+        ("$TAG-slim", "3.12-slim"),
+        ("${MISSING}", ""),
+        ("${MISSING:-fallback}", "fallback"),
+        ("${TAG:+set}", "set"),
+        ("$$HOME and $${TAG}", "$HOME and ${TAG}"),  # $$: a literal $, never a variable
+        ("cost: $$5", "cost: $5"),
+    ],
+)
+def test_interpolate_as_compose_does(text: str, expected: str) -> None:
+    assert compose.interpolate(text, {"TAG": "3.12", "HOME": "/root"}) == expected

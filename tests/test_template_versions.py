@@ -600,23 +600,6 @@ def test_release_refuses_to_write_into_an_installed_package(
     assert json.loads(capsys.readouterr().out)["version"] == "v1.0.0"
 
 
-def test_one_version_order_for_tags_and_git_describe_strings() -> None:
-    tags = ["v2.0.0", "latest", "v10.0.0", "v11.0.0rc1", "v1.0.0+abcdef1234", "v1.0.0"]
-    tags.append("v2.0.0-3-gabc1234")  # `git describe`: three commits after v2.0.0
-    assert template._sorted_tags(tags) == [
-        "v1.0.0",
-        "v1.0.0+abcdef1234",
-        "v2.0.0",
-        "v2.0.0-3-gabc1234",
-        "v10.0.0",
-        "v11.0.0rc1",
-        "latest",
-    ]
-    assert template.newest(tags) == "v10.0.0"  # not the pre-release, not "latest"
-    assert template.newest(["latest", "v1.0.0rc1"]) is None
-    assert template.version_key("nightly") is None
-
-
 def test_tags_of_a_template_by_path_or_url(tmp_path: Path) -> None:
     repo = make_template(tmp_path / "org-template", ("1.0.0", "2.0.0"))
     for src in (str(repo), f"git+file://{repo}"):

@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 from devkit import compose
-from devkit.dockerfile import substitute
 from devkit.errors import DevkitError
 
 #: The service devkit's template runs (the rendered project's contract).
@@ -213,5 +212,5 @@ def _args(raw: Any, where: str) -> dict[str, str]:
 
 
 def _interpolate(text: str) -> str:
-    """Compose's ``${VAR}`` / ``${VAR:-default}`` interpolation from the environment."""
-    return substitute(text, dict(os.environ)) if "$" in text else text
+    """Compose's interpolation from the environment, as ``docker compose`` run here reads it."""
+    return compose.interpolate(text, os.environ)

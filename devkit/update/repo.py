@@ -20,7 +20,7 @@ import time
 from collections.abc import Iterable
 from pathlib import Path
 
-from devkit import copier_api, git, template
+from devkit import copier_api, git, versions
 from devkit.update.result import (
     CONFLICT_START,
     CONFLICTS,
@@ -141,7 +141,7 @@ def _update(given: Path, options: UpdateOptions, result: RepoResult) -> None:
     if newest is None:
         raise Refused(f"template {source} has no version tags (like v1.0.0)")
     result.new_version = newest
-    old_key, new_key = template.version_key(old_ref), template.version_key(newest)
+    old_key, new_key = versions.version_key(old_ref), versions.version_key(newest)
     if old_key is not None and new_key is not None and old_key >= new_key:
         mirror = options.bundled_mirror
         newer_devkit = old_key > new_key and mirror is not None and same_path(source, mirror)

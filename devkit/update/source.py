@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from devkit import git, template
+from devkit import git, template, versions
 from devkit.errors import DevkitError, one_line
 from devkit.fsutil import write_atomic
 from devkit.template import is_local_path
@@ -68,7 +68,7 @@ def target_version(source: str, options: UpdateOptions) -> str | None:
     mirror = options.bundled_mirror
     if options.bundled_tag and mirror and same_path(source, mirror):
         return options.bundled_tag
-    return template.newest(_template_tags(source))
+    return versions.newest(_template_tags(source))
 
 
 def choose_source(
@@ -92,8 +92,8 @@ def choose_source(
             template.tags.cache_clear()
             return mirror, not same_path(recorded, mirror)
         newest = target_version(mirror, options)
-        old_key = template.version_key(old_ref)
-        new_key = template.version_key(newest) if newest else None
+        old_key = versions.version_key(old_ref)
+        new_key = versions.version_key(newest) if newest else None
         if old_key is not None and new_key is not None and old_key > new_key:
             raise UpToDate(NEWER_DEVKIT.format(newest))
         raise Refused(
