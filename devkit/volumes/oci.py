@@ -356,9 +356,12 @@ def _copy_out(client: Any, image: str, path: Path) -> None:
             )
         except engine.DOCKER_ERRORS as exc:
             raise docker_error(f"creating a container of {image}", exc) from exc
-        res = transport.open_archive(client.api, created["Id"], f"/{FILE}")
+        held: list[Any] = []
         try:
-            with tarfile.open(fileobj=res.raw, mode="r|") as tar, path.open("wb") as out:
+            # (open_archive_into: an interrupt can never lose the open stream, which would
+            # keep the container locked and the removal below waiting.)
+            transport.open_archive_into(client.api, created["Id"], f"/{FILE}", held)
+            with tarfile.open(fileobj=held[0].raw, mode="r|") as tar, path.open("wb") as out:
                 member = tar.next()
                 source = tar.extractfile(member) if member is not None else None
                 if member is None or member.name != FILE or source is None:
@@ -368,7 +371,8 @@ def _copy_out(client: Any, image: str, path: Path) -> None:
         except (tarfile.TarError, OSError) as exc:
             raise DevkitError(f"copying the backup out of {image} failed: {exc}") from exc
         finally:
-            res.close()
+            for res in held:
+                res.close()
     except engine.DOCKER_ERRORS as exc:
         raise docker_error(f"copying the backup out of {image}", exc) from exc
     finally:

@@ -134,10 +134,10 @@ def stream(client: Any, name: str, container: Any) -> Generator[bytes, None, Non
     # One try from the moment the response exists: a Ctrl-C (or SIGTERM) landing anywhere
     # after it, even before the first chunk, still hangs up, so the engine lets the helper
     # container go at once instead of after the API timeout.
-    res = None
+    held: list[Any] = []
     try:
-        res = open_archive(client.api, container.id, f"{MOUNT}/.")
-        yield from prefetch(chunks(res), depth=8, thread_name="devkit-volume-reader")
+        open_archive_into(client.api, container.id, f"{MOUNT}/.", held)
+        yield from prefetch(chunks(held[0]), depth=8, thread_name="devkit-volume-reader")
     except DevkitError:
         raise
     except engine.DOCKER_ERRORS as exc:
@@ -145,9 +145,43 @@ def stream(client: Any, name: str, container: Any) -> Generator[bytes, None, Non
     except Exception as exc:  # e.g. urllib3's ProtocolError when the engine hangs up
         raise DevkitError(f"reading volume {name} failed: {exc}") from exc
     finally:
-        if res is not None:
+        for res in held:
             with contextlib.suppress(Exception):
                 res.close()
+
+
+def open_archive_into(api: Any, container_id: str, path: str, held: list[Any]) -> None:
+    """:func:`open_archive` on a worker thread, whose response is appended to ``held`` there.
+
+    Python raises KeyboardInterrupt (and SIGTERM, see devkit.cli._signals) in the main thread
+    only. Opened there, an interrupt landing inside requests after the engine had answered,
+    or between that answer and the caller's assignment, lost the response unclosed; the
+    engine then kept the helper container locked for the open stream, and removing the
+    container hung (2 backups in 300 interrupted right at the start). Here the response is
+    always in ``held`` for the caller's ``finally`` to close: an interrupted caller waits
+    for the open to finish (the engine answers at once) before it re-raises.
+    """
+    failed: list[BaseException] = []
+    done = threading.Event()
+
+    def work() -> None:
+        try:
+            held.append(open_archive(api, container_id, path))
+        except BaseException as exc:
+            failed.append(exc)
+        finally:
+            done.set()
+
+    thread = threading.Thread(target=work, name="devkit-archive-open", daemon=True)
+    try:
+        thread.start()
+        done.wait()
+    except BaseException:
+        # (Interrupted before the thread existed, there is nothing to wait for.)
+        done.wait(timeout=60 if thread.ident is not None or thread.is_alive() else 1)
+        raise
+    if failed:
+        raise failed[0]
 
 
 def prefetch(
