@@ -39,7 +39,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import random
 import re
 import shutil
 import socket
@@ -52,52 +51,16 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-HOST_CA = "/etc/ssl/certs/ca-certificates.crt"
-DEPS = ["numpy==2.1.3", "pydantic==2.9.2", "requests==2.32.3", "rich==13.9.4"]
+from realistic import HOST_CA, PYPI_DEPS, du, populate, run
+
 GOAL = 5.0
 DOCKER = os.environ.get("DEVKIT_DOCKER", "docker")
-
-
-def run(argv: list[str], **kwargs: Any) -> subprocess.CompletedProcess[str]:
-    print("+", " ".join(argv), flush=True)
-    return subprocess.run(argv, check=True, text=True, **kwargs)
 
 
 def timed(argv: list[str], **kwargs: Any) -> tuple[float, subprocess.CompletedProcess[str]]:
     started = time.monotonic()
     done = run(argv, **kwargs)
     return time.monotonic() - started, done
-
-
-def populate(project: Path) -> None:
-    """Sources, dependencies and a 60 MB git history, like a real repository."""
-    rng = random.Random(12)
-    src = project / "src" / "app"
-    src.mkdir(parents=True)
-    for i in range(200):
-        body = "".join(
-            f"def f{i}_{j}(x: int) -> int:\n    return x * {rng.randint(1, 999)} + {j}\n\n"
-            for j in range(10)
-        )
-        (src / f"mod{i:03d}.py").write_text(body)
-    (project / "requirements.txt").write_text("\n".join(DEPS) + "\n")
-    git = ["git", "-C", str(project), "-c", "user.name=bench", "-c", "user.email=b@example.invalid"]
-    run([*git, "init", "-q"])
-    run([*git, "add", "-A"])
-    run([*git, "commit", "-qm", "initial"])
-    assets = project / "assets"
-    assets.mkdir()
-    for n in range(6):  # incompressible, so .git really holds ~60 MB
-        (assets / "blob.bin").write_bytes(rng.randbytes(10_000_000))
-        run([*git, "add", "-A"])
-        run([*git, "commit", "-qm", f"assets v{n}"])
-    shutil.rmtree(assets)
-    run([*git, "add", "-A"])
-    run([*git, "commit", "-qm", "drop assets"])
-
-
-def du(path: Path) -> int:
-    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
 
 
 class Registry:
@@ -207,7 +170,7 @@ def main() -> int:
         populate(project)
     print(
         f"project: {len(list((project / 'src').rglob('*.py')))} source files, "
-        f".git {du(project / '.git') / 1e6:.1f} MB, deps {', '.join(DEPS)}",
+        f".git {du(project / '.git') / 1e6:.1f} MB, deps {', '.join(PYPI_DEPS)}",
         flush=True,
     )
     registry = Registry(work / "registry")
@@ -216,7 +179,7 @@ def main() -> int:
     multi = f"{registry.addr}/bench/svc-dev-multiarch"
     local = "svc-devcontainer"
     project_repos = [repo, multi, local]
-    results: dict[str, Any] = {"deps": DEPS}
+    results: dict[str, Any] = {"deps": PYPI_DEPS}
     from devkit import engine
     from devkit.bench import fresh
 

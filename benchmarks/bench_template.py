@@ -33,20 +33,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import random
 import shutil
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 from typing import Any
 
-HOST_CA = "/etc/ssl/certs/ca-certificates.crt"
-# The realistic set: a compiled package (numpy), a compiled core (pydantic), and the usual
-# pure-Python trees (requests, rich), with their own dependencies.
-PYPI_DEPS = ["numpy==2.2.6", "pydantic==2.11.7", "requests==2.32.4", "rich==14.0.0"]
-SOURCE_FILES = 200
-GIT_MB = 60
+from realistic import HOST_CA, du, populate, run
 
 NAIVE_DOCKERFILE = """\
 # The naive way: one stage, the whole context first, one RUN that installs everything,
@@ -78,57 +71,12 @@ GOALS = {
 }
 
 
-def run(argv: list[str], **kwargs: Any) -> subprocess.CompletedProcess[str]:
-    print("+", " ".join(argv), flush=True)
-    return subprocess.run(argv, check=True, text=True, **kwargs)
-
-
 def render(project: Path, env: dict[str, str]) -> None:
     data = ["--data", "dockerfile_syntax=false", "--data", f"ca_certificates={HOST_CA}"]
     run([sys.executable, "-m", "devkit", "new", str(project), "--defaults", *data], env=env)
     certs = project / ".devcontainer" / "certs"
     if not any(certs.glob("*.crt")):  # older `devkit new`: do what the answer does
         shutil.copyfile(HOST_CA, certs / "extra-ca.crt")
-
-
-def populate(project: Path) -> None:
-    """Make the rendered project look like a real repository."""
-    rng = random.Random(42)
-    pkg = project / "src" / "svc"
-    subs = ["api", "core", "db", "util"]
-    for sub in subs:
-        (pkg / sub).mkdir(parents=True)
-        (pkg / sub / "__init__.py").write_text("")
-    (pkg / "__init__.py").write_text('"""svc."""\n')
-    for i in range(SOURCE_FILES - len(subs) - 1):
-        body = "\n".join(
-            f"def f{i}_{j}(x: int) -> int:\n    return x * {rng.randint(1, 999)} + {j}\n"
-            for j in range(40)
-        )
-        (pkg / subs[i % 4] / f"mod{i:03d}.py").write_text(f'"""Module {i}."""\n\n{body}\n')
-    (project / "README.md").write_text("# svc\n\nA service.\n")
-    (project / ".env").write_text("DATABASE_PASSWORD=hunter2\n")
-    (project / ".gitignore").write_text(".venv/\n.env\n__pycache__/\n")
-    req = project / "requirements.txt"
-    req.write_text(req.read_text() + "".join(f"{d}\n" for d in PYPI_DEPS))
-    # Git history with weight: GIT_MB of incompressible blobs over several commits.
-    git = ["git", "-C", str(project), "-c", "user.name=bench", "-c", "user.email=b@example.invalid"]
-    run([*git, "init", "-q"])
-    run([*git, "add", "-A"])
-    run([*git, "commit", "-qm", "initial"])
-    assets = project / "assets"
-    assets.mkdir()
-    for n in range(GIT_MB // 4):
-        (assets / "blob.bin").write_bytes(rng.randbytes(4_000_000))
-        run([*git, "add", "-A"], stdout=subprocess.DEVNULL)
-        run([*git, "commit", "-qm", f"assets v{n}"])
-    shutil.rmtree(assets)
-    run([*git, "add", "-A"])
-    run([*git, "commit", "-qm", "drop assets"])
-
-
-def du(path: Path) -> int:
-    return sum(p.lstat().st_size for p in path.rglob("*") if p.is_file())
 
 
 def total(summary: dict[str, Any]) -> float:
