@@ -276,7 +276,7 @@ def test_a_restored_volume_is_not_changed_by_its_first_user(
         assert not vol.volume_exists(in_podman.client, target)
         return
     vol.restore(in_podman.client, backup, target=target)
-    # The first user, mounted over a folder its image has (/tmp: 0:0, 1777).
+    # The first user, mounted over a folder its image has (/tmp: 0:0, 0755).
     in_podman.client.containers.run(
         BUSYBOX,
         ["/bin/sh", "-c", ":"],
