@@ -23,8 +23,9 @@ class Capabilities:
     checked). ``read_api``: the archive endpoint returns a volume exactly (owners included).
     ``read_mount``: the volumes' folders are on this machine, readable, with the owners the
     engine wrote. ``hardlinked_symlinks``: that upload also writes a hard link to a symlink
-    exactly. ``root_owner``: it also gives the volume's root folder the archive's owner
-    (Podman 5.4 leaves it root's; everything else about the root is set). ``notes``: for
+    exactly. ``root_owner``: it also gives the volume's root folder the archive's owner, and
+    it is still there after the volume's next use (Podman gives a volume's root to the
+    first container that uses it; see :func:`devkit.volumes.helper.container`). ``notes``: for
     each check that failed, what went wrong (first difference or error). ``cached``: this
     answer came from the cache file.
     """

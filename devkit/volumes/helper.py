@@ -189,18 +189,26 @@ def _first_use_now(client: Any, container_id: str, volume: str) -> None:
     Podman's own ``init`` endpoint does it (and then fails, as the helper has nothing to
     run: expected). The volume's ``NeedsChown`` flag then says whether it was done; if not,
     nothing is written.
+
+    Podman 4.3 is done after one ``init``. Podman 5.4 chowns the root to the helper's 0:0
+    but keeps ``NeedsChown`` set (the next container to start on the volume while it is
+    still empty gets its root again) unless the mount point also exists in the container's
+    own file system, which the empty helper image lacks. The first ``init`` leaves that
+    mount point there (measured), so a second ``init`` of the same container settles it.
     """
-    with contextlib.suppress(*engine.DOCKER_ERRORS):
-        transport.podman_init(client.api, container_id)
-    try:
-        state = transport.podman_volume(client.api, volume)
-    except engine.DOCKER_ERRORS as exc:
-        raise docker_error(f"asking Podman about volume {volume}", exc) from exc
-    if state.get("NeedsChown"):
-        raise DevkitError(
-            f"Podman would still change volume {volume} when a container first uses it "
-            "(it gives the volume's root folder that container's owner); nothing was written"
-        )
+    for _ in range(2):
+        with contextlib.suppress(*engine.DOCKER_ERRORS):
+            transport.podman_init(client.api, container_id)
+        try:
+            state = transport.podman_volume(client.api, volume)
+        except engine.DOCKER_ERRORS as exc:
+            raise docker_error(f"asking Podman about volume {volume}", exc) from exc
+        if not state.get("NeedsChown"):
+            return
+    raise DevkitError(
+        f"Podman would still change volume {volume} when a container first uses it "
+        "(it gives the volume's root folder that container's owner); nothing was written"
+    )
 
 
 def inspect_volume(client: Any, name: str) -> dict[str, Any] | None:

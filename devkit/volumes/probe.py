@@ -49,8 +49,9 @@ from devkit.volumes.capabilities import Capabilities as Capabilities
 
 #: The cache file, in devkit's data folder.
 CACHE_NAME = "engine-caps.json"
-#: Bumped when the probe changes, so that older answers are not trusted.
-PROBE_VERSION = 2
+#: Bumped when the probe changes, so that older answers are not trusted (3: Podman 5.4's
+#: first-use chown is settled before writing; version 2 cached 5.4 as refusing every write).
+PROBE_VERSION = 3
 
 _UID, _GID, _MTIME = 4242, 4243, 1_000_000_000
 
@@ -269,8 +270,11 @@ def probe(
                 notes[f"put_{how}"] = str(exc)
                 continue
             api, mount = _read(client, name, READ_API), _read(client, name, READ_MOUNT)
-            # The root folder's owner is judged apart: an upload that leaves it root's
-            # (Podman 5.4) is still exact for everything else.
+            # The root folder's owner is judged apart: an upload that leaves it root's is
+            # still exact for everything else. (The API read above starts no container but
+            # mounts the volume: on Podman that is a first use, so a volume whose root it
+            # would still give away shows here as a root owner lost. Podman 5.4 did, until
+            # helper.container settled it before writing.)
             api_diff, mount_diff = _difference(api, want), _difference(mount, want)
             if api_diff is not None and mount_diff is not None:
                 notes[f"put_{how}"] = (

@@ -182,3 +182,42 @@ def test_only_devkits_own_stray_helper_images_are_removed() -> None:
 
     assert helper.remove_stray_helper_images(FakeClient()) == removed
     assert removed == ["stray-latest", "stray-untagged", "stray-docker"]
+
+
+@pytest.mark.parametrize(
+    ("settled_after", "inits"),
+    [(1, 1), (2, 2), (None, 2)],
+    ids=["podman-4.3", "podman-5.4", "never"],
+)
+def test_podmans_first_use_is_settled_before_writing_or_refused(
+    monkeypatch: pytest.MonkeyPatch, settled_after: int | None, inits: int
+) -> None:
+    """Podman 4.3 drops its plan to chown a volume's root after one libpod ``init`` of the
+    helper, Podman 5.4 after a second one (measured); a plan still there after two is
+    refused in one line before anything is written."""
+    import docker.errors
+
+    calls: list[str] = []
+
+    def fake_init(api: Any, container_id: str) -> None:
+        calls.append(container_id)
+        # What Podman answers: the helper has nothing to run.
+        raise docker.errors.APIError("500 Server Error: OCI runtime attempted to invoke …")
+
+    def fake_volume(api: Any, name: str) -> dict[str, Any]:
+        settled = settled_after is not None and len(calls) >= settled_after
+        return {"Name": name} if settled else {"Name": name, "NeedsChown": True}
+
+    monkeypatch.setattr(transport, "podman_init", fake_init)
+    monkeypatch.setattr(transport, "podman_volume", fake_volume)
+    client = type("Client", (), {"api": object()})()
+    if settled_after is None:
+        with pytest.raises(DevkitError) as caught:
+            helper._first_use_now(client, "c1", "v")
+        assert "\n" not in str(caught.value)
+        assert "Podman would still change volume v when a container first uses it" in str(
+            caught.value
+        )
+    else:
+        helper._first_use_now(client, "c1", "v")
+    assert calls == ["c1"] * inits

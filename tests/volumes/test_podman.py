@@ -229,8 +229,9 @@ def test_a_root_folder_owned_by_a_user_comes_back_or_is_refused(
     in_podman: Podman, pvols: Volumes, tmp_path: Path
 ) -> None:
     """A volume whose root a user owns (as when it was first mounted over a user's folder
-    in an image): Podman 4.3 restores that owner; Podman 5.4 leaves a volume's root owned
-    by root whatever the archive says, so there restore and copy refuse up front."""
+    in an image): Podman 4.3 and 5.4 restore that owner; an engine where the probe sees it
+    lost (the volume's root given to its first user after devkit wrote it, as Podman 5.4 did
+    before devkit settled that first) gets restore and copy refused up front."""
     owned = pvols.create(prefix="dkp-owned")
     run_script(in_podman.client, BUSYBOX, owned, "echo x > /v/f; chown -R 1000:1000 /v")
     backup = tmp_path / "owned.tar.zst"
@@ -248,6 +249,44 @@ def test_a_root_folder_owned_by_a_user_comes_back_or_is_refused(
     err = one_line_error(devkit(in_podman, "volumes", "copy", owned, target))
     assert "its root folder must be owned by 1000:1000" in err
     assert not vol.volume_exists(in_podman.client, target)
+
+
+def test_a_restored_volume_is_not_changed_by_its_first_user(
+    in_podman: Podman, pvols: Volumes, tmp_path: Path
+) -> None:
+    """Podman gives an unused volume's root folder to the first container that starts on it
+    (its owner, then the owner and mode of the folder it is mounted over). devkit has that
+    happen before it writes, so a restored volume — even an empty one, which Podman 5.4
+    would still give away — keeps its root as the backup says when a user first mounts it."""
+    owned = pvols.create(prefix="dkp-empty")
+    # (Read from the backup, not by another container: on Podman 5.4 each container that
+    # starts on a volume that is still empty gives it its root again.)
+    run_script(in_podman.client, BUSYBOX, owned, "chown 1000:1001 /v; chmod 0700 /v")
+    backup = tmp_path / "empty.tar.zst"
+    manifest = vol.backup(in_podman.client, owned, output=backup).manifest
+    members: list[vol.archive.Member] = []
+    for _ in vol.archive.iter_tar(backup, manifest, on_member=members.append):
+        pass
+    assert [(m.name, m.uid, m.gid, m.mode & 0o7777) for m in members] == [("./", 1000, 1001, 0o700)]
+    caps = probe.capabilities(in_podman.client)
+    target = pvols.name("dkp-empty-to")
+    if not caps.root_owner:
+        with pytest.raises(DevkitError, match="its root folder must be owned by 1000:1001"):
+            vol.restore(in_podman.client, backup, target=target)
+        assert not vol.volume_exists(in_podman.client, target)
+        return
+    vol.restore(in_podman.client, backup, target=target)
+    # The first user, mounted over a folder its image has (/tmp: 0:0, 0755).
+    in_podman.client.containers.run(
+        BUSYBOX,
+        ["/bin/sh", "-c", ":"],
+        volumes={target: {"bind": "/tmp", "mode": "rw"}},
+        labels=TEST_LABELS,
+        network_disabled=True,
+        remove=True,
+    )
+    root = tree(in_podman.client, BUSYBOX, target)
+    assert [row[:4] for row in root] == [(".", "1000", "1001", "41c0")]  # 040700
 
 
 def test_a_volume_podman_cannot_show_exactly_is_not_backed_up(

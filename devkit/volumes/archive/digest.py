@@ -194,7 +194,7 @@ class TreeDigest:
 class Survey:
     """What some engines cannot write, noted while a member stream passes: the first hard
     link to a symlink (``ln symlink other``: Podman links it to the symlink's target and
-    chmods that), and the root folder's owner (Podman 5.4 does not set it). Pass
+    chmods that), and the root folder's owner (for an engine whose probe saw it lost). Pass
     :meth:`add` as ``on_member``."""
 
     def __init__(self) -> None:
