@@ -22,9 +22,20 @@ teardown() {
   fi
   ip link del "$bridge" 2>/dev/null
   umount "$lane/exec/netns/"* 2>/dev/null
+  mountpoint -q "$lane/data" && { umount "$lane/data" || umount -l "$lane/data"; }
   rm -rf "$lane"
 }
 trap teardown EXIT
+
+# The engine's containerd keeps its snapshots under the data root and mounts them with overlayfs,
+# which cannot stack on overlayfs: where /var/tmp is itself on overlayfs (CI inside a container,
+# as the Debian 13 rehearsal runs it) every container create and build step failed with
+# "failed to mount /tmp/containerd-mount...: invalid argument". There the data root is a tmpfs.
+mkdir "$lane/data"
+if [ "$(stat -f -c %T "$lane")" = overlayfs ]; then
+  mount -t tmpfs -o size=8g,mode=0711 devkit-ci-containerd "$lane/data"
+  echo "lane-containerd: $lane is on overlayfs, where overlayfs cannot mount: data root on a tmpfs"
+fi
 
 command -v ip >/dev/null || { apt-get update -qq && apt-get install -y -qq --no-install-recommends iproute2 >/dev/null; }
 ip link add "$bridge" type bridge

@@ -229,11 +229,28 @@ def _reason(exc: BaseException) -> str:
     return root.strerror if root is not None and root.strerror else describe(exc)
 
 
+# The containerd image store mounts an image's snapshot (overlayfs) to create a container or to
+# run a build step; the kernel refuses with EINVAL when the snapshots sit on overlayfs themselves,
+# the usual case being dockerd inside a container. The engine says only "failed to mount
+# /tmp/containerd-mount…: invalid argument" (newer ones add the whole mount data after it).
+_SNAPSHOT_MOUNT = re.compile(
+    r"failed to mount (\S*?containerd-mount\d+)\b.*?\binvalid argument", re.S
+)
+SNAPSHOT_MOUNT_HINT = (
+    "the engine's containerd image store cannot mount its image snapshots; usually its data "
+    "root is on overlayfs, as when dockerd runs inside a container: give it one on ext4, xfs "
+    "or a tmpfs"
+)
+
+
 def describe(exc: BaseException) -> str:
     """A Docker SDK error in one line: the engine's own explanation when it sent one, else the
     first line of the message (docker-py appends the nested exception chain on further lines),
-    cut to 300 characters."""
+    cut to 300 characters. A containerd snapshot mount the kernel refused gets what to do."""
     explanation = getattr(exc, "explanation", None)
+    mount = _SNAPSHOT_MOUNT.search(str(explanation or exc))
+    if mount:
+        return f"failed to mount {mount.group(1)}: invalid argument ({SNAPSHOT_MOUNT_HINT})"
     if explanation:
         return one_line(explanation, 300)
     lines = str(exc).strip().splitlines()

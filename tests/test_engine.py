@@ -52,6 +52,37 @@ def test_docker_error_prefers_the_engines_explanation() -> None:
     assert str(error) == "removing volume v failed: volume is in use"
 
 
+@pytest.mark.parametrize(
+    "said",
+    [
+        # Docker 26.1 with the containerd image store, its snapshots on overlayfs.
+        "failed to mount /tmp/containerd-mount2252856661: invalid argument",
+        # Newer engines add the whole mount (shortened here) before the kernel's answer.
+        'failed to mount /tmp/containerd-mount2157925519: mount source: "overlay", target: '
+        '"/tmp/containerd-mount2157925519", fstype: overlay, flags: 0, data: "workdir='
+        + "/var/lib/docker/containerd/daemon/snapshots/12/work,lowerdir=x" * 8
+        + '", err: invalid argument',
+    ],
+)
+def test_a_refused_snapshot_mount_says_what_to_do(said: str) -> None:
+    response = requests.Response()
+    response.status_code = 500
+    exc = docker.errors.APIError("500 Server Error", response, said)
+    message = str(engine.docker_error("creating a helper container for volume v", exc))
+    assert message.startswith("creating a helper container for volume v failed: failed to mount ")
+    assert "containerd-mount" in message and ": invalid argument (" in message
+    assert engine.SNAPSHOT_MOUNT_HINT in message and "\n" not in message
+    assert "lowerdir" not in message and len(message) < 400
+
+
+def test_other_mount_failures_are_left_as_the_engine_said() -> None:
+    response = requests.Response()
+    response.status_code = 500
+    said = "failed to mount /tmp/containerd-mount1: permission denied"
+    exc = docker.errors.APIError("500 Server Error", response, said)
+    assert engine.describe(exc) == said
+
+
 def test_describe_is_one_line() -> None:
     chained = docker.errors.DockerException("Error while fetching server API version\n  nested\n")
     assert engine.describe(chained) == "Error while fetching server API version"
