@@ -251,7 +251,8 @@ def probe(
     """Find out the engine's :class:`Capabilities` now, on scratch volumes removed after.
 
     Raises :class:`DevkitError` only when the engine fails at the basics (no helper
-    image, no volume); what it gets wrong is recorded in ``notes``, not raised.
+    image, no volume, no helper container); what it gets wrong is recorded in ``notes``, not
+    raised.
     """
     start = clock()
     helper.ensure_helper_image(client)
@@ -264,6 +265,13 @@ def probe(
         name = f"devkit-probe-{uuid.uuid4().hex[:12]}"
         helper.create(client, name, "local", {HELPER_LABEL: "probe"})
         try:
+            if how == transport.PUT_MODES[0]:
+                # An engine that cannot make a helper container at all (e.g. the containerd
+                # store on overlayfs: its snapshots cannot be mounted) must say so, not come
+                # out as one whose uploads arrive wrong: that answer would be cached, and
+                # every later backup refused for the wrong reason.
+                with helper.container(client, name, read_only=True):
+                    pass
             try:
                 _upload(client, name, how, probe_tar())
             except DevkitError as exc:

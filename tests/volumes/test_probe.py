@@ -138,3 +138,46 @@ def test_the_probe_tree_has_what_engines_get_wrong() -> None:
     assert entries["d/h"].kind == "hard link"
     assert entries["d/x"].mode == 0o4755 and entries["t"].mode == 0o1777
     assert {e.uid for e in entries.values()} != {0}
+
+
+def test_an_engine_that_cannot_make_a_helper_container_is_an_error_never_cached(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The containerd store on overlayfs cannot mount a snapshot for any container: the probe
+    must say that, not record "uploads arrive wrong" (which was cached, and refused every
+    later backup for the wrong reason)."""
+    import docker.errors
+
+    from devkit.volumes import helper
+
+    made: list[str] = []
+    removed: list[str] = []
+
+    class _Api:
+        def remove_volume(self, name: str) -> None:
+            removed.append(name)
+
+        def remove_container(self, name: str, **_: Any) -> None:
+            pass
+
+    class _Containers:
+        def create(self, *_: Any, **__: Any) -> None:
+            raise docker.errors.APIError(
+                "500 Server Error",
+                explanation="failed to mount /tmp/containerd-mount123: invalid argument",
+            )
+
+    class _Client:
+        api = _Api()
+        containers = _Containers()
+
+    monkeypatch.setenv("DEVKIT_DATA_DIR", str(tmp_path))
+    monkeypatch.setattr(probe.engine, "identify", lambda client: DOCKER)
+    monkeypatch.setattr(helper, "ensure_helper_image", lambda client: "devkit/volume-helper:1")
+    monkeypatch.setattr(helper, "remove_stray_helper_images", lambda client: [])
+    monkeypatch.setattr(helper, "create", lambda client, name, *a, **k: made.append(name))
+    probe.forget()
+    with pytest.raises(DevkitError, match=r"creating a helper container .*containerd-mount123"):
+        probe.capabilities(_Client())
+    assert made and removed == made  # the scratch volume is gone again
+    assert not probe.cache_path().exists()  # nothing remembered
