@@ -71,6 +71,9 @@ class Registry:
             sock.bind(("127.0.0.1", 0))
             self.port = sock.getsockname()[1]
         self.addr = f"127.0.0.1:{self.port}"
+        # A folder kept from an earlier run (--keep) still holds that run's registry: its blobs
+        # would make the publish warm, so the registry always starts empty.
+        shutil.rmtree(root, ignore_errors=True)
         (root / "data").mkdir(parents=True)
         self.log = root / "access.log"
         config = root / "config.yml"
