@@ -4,6 +4,7 @@ BuildKit's plain progress parser (:mod:`devkit.bench.progress`) line by line."""
 from __future__ import annotations
 
 import time
+from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -70,17 +71,17 @@ def run(
     """Run the build ``argv`` to its end, calling ``on_vertex`` for each step update; the
     build's processes are stopped whatever happens (:func:`devkit.bench.process.stop`)."""
     parser = ProgressParser()
-    tail: list[str] = []
+    tail: deque[str] = deque(maxlen=TAIL_LINES)  # no copy of the tail per output line
     started = time.monotonic()
     proc = process.start(argv, env)
     try:
         assert proc.stdout is not None
         for line in proc.stdout:
-            tail = [*tail[-(TAIL_LINES - 1) :], line.rstrip("\n")]
+            tail.append(line.rstrip("\n"))
             vertex = parser.feed(line)
             if vertex is not None and on_vertex is not None:
                 on_vertex(vertex, parser.progress)
         code = proc.wait()
     finally:
         process.stop(proc)
-    return BuildRun(code, time.monotonic() - started, parser.progress, tail)
+    return BuildRun(code, time.monotonic() - started, parser.progress, list(tail))
