@@ -186,6 +186,9 @@ class Detection:
     devcontainer: Devcontainer | None = None
     conflicts: list[Conflict] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    #: Debian packages the repository's own tooling runs (``make`` for a Makefile), whatever
+    #: the stacks: a test command such as ``make test`` must find them.
+    tools: Fact[list[str]] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -193,6 +196,7 @@ class Detection:
             "project_name": self.project_name.to_dict() if self.project_name else None,
             "stacks": list(self.stacks),
             **{name: stack.to_dict() for name, stack in self.stacks.items()},
+            "tools": self.tools.to_dict() if self.tools else None,
             "existing_devcontainer": self.devcontainer.to_dict() if self.devcontainer else None,
             "conflicts": [c.to_dict() for c in self.conflicts],
             "warnings": list(self.warnings),

@@ -110,7 +110,25 @@ def detect(root: Path, *, arch: str | None = None) -> Detection:
         devcontainer=devcontainer.detect(repo),
         conflicts=ctx.conflicts,
         warnings=repo.warnings,
+        tools=_tools(repo),
     )
+
+
+#: Files at the root that name a tool the repository's workflows run (GNU make's own lookup
+#: order), and the Debian package that has it.
+_TOOL_FILES = (("GNUmakefile", "make"), ("makefile", "make"), ("Makefile", "make"))
+
+
+def _tools(repo: Repo) -> Fact[list[str]] | None:
+    """The Debian packages for the repository's own tooling (a Makefile: ``make``, which
+    slim images lack), from the first file that asks for each."""
+    packages: list[str] = []
+    files: list[str] = []
+    for name, package in _TOOL_FILES:
+        if package not in packages and repo.is_file(name):
+            packages.append(package)
+            files.append(name)
+    return Fact(packages, Source(", ".join(files))) if packages else None
 
 
 def _hint_nested(repo: Repo) -> None:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
 from typing import Any
 
 from devkit import answers as ans
 from devkit.detect import adopt
 
-from .detect_helpers import detected
+from .detect_helpers import detected, fixture, write
 
 #: The answers template v2 adds (issue 10), for checking that they are filled once they exist.
 V2_KEYS = {
@@ -156,3 +158,18 @@ def test_manifests_of_a_stack_without_a_manifests_answer_are_not_reported_unused
     assert "go_manifests" not in adoption.answers
     assert "go_manifests" not in adoption.unused
     assert adoption.answers["stacks"] == ["go"]
+
+
+def test_a_makefile_adds_make_to_the_compiler_packages(tmp_path: Path) -> None:
+    """Every reason for a Debian package lands in the one apt_packages answer (offered once),
+    with each reason's file: a Makefile (its `make test` needs make, which slim images lack)
+    beside a locked package that builds from source."""
+    repo = shutil.copytree(fixture("uv-workspace"), tmp_path / "repo")
+    plain = adopt(detected(repo), bigger_schema(), lenient)
+    assert plain.answers["apt_packages"] == ["build-essential", "python3-dev"]
+    (repo / "Makefile").write_text("test:\n\tpytest\n")
+    with_make = adopt(detected(repo), bigger_schema(), lenient)
+    assert with_make.answers["apt_packages"] == ["build-essential", "python3-dev", "make"]
+    assert with_make.sources["apt_packages"] == ("uv.lock (watcher: no usable wheel); Makefile")
+    only = write(tmp_path / "only", {"GNUmakefile": "all:\n", "package.json": "{}"})
+    assert adopt(detected(only)).answers["apt_packages"] == ["make"]

@@ -24,6 +24,7 @@ def test_every_fixture_gives_a_json_report(name: str) -> None:
         "existing_devcontainer",
         "conflicts",
         "warnings",
+        "tools",
     } <= set(report)
     for stack in report["stacks"]:
         assert {"evidence", "manager", "manager_version", "version", "manifests"} <= set(
@@ -136,3 +137,16 @@ def test_a_file_shape_nobody_foresaw_costs_one_stack_not_the_run(
         "the node stack could not be read (AttributeError: 'list' object has no attribute "
         "'get'); skipped"
     ]
+
+
+def test_a_makefile_is_a_tool_to_install(tmp_path: Path) -> None:
+    """A Makefile at the root (any of GNU make's three names) asks for Debian's make; one in a
+    subfolder or none asks for nothing."""
+    plain = write(tmp_path / "none", {"pyproject.toml": "[project]\nname='x'\n"})
+    assert detected(plain).tools is None
+    nested = write(tmp_path / "nested", {"docs/Makefile": "html:\n", "package.json": "{}"})
+    assert detected(nested).tools is None
+    for name in ("Makefile", "makefile", "GNUmakefile"):
+        found = detected(write(tmp_path / name.lower(), {name: "test:\n", "package.json": "{}"}))
+        assert found.tools is not None
+        assert found.to_dict()["tools"] == {"value": ["make"], "from": name}
