@@ -230,6 +230,7 @@ LAYOUTS: dict[str, dict[str, Any]] = {
             "node_manifests": [
                 "package.json",
                 "pnpm-lock.yaml",
+                ".npmrc",  # credential-free settings: copied, so the .dockerignore lets it in
                 "pnpm-workspace.yaml",
                 "packages/a/package.json",
                 "packages/b/package.json",

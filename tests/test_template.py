@@ -92,6 +92,7 @@ CASES: dict[str, dict[str, Any]] = {
         "node_manifests": [
             "package.json",
             "pnpm-lock.yaml",
+            ".npmrc",  # credential-free settings (zod, rollup/plugins): copied, so sent
             "pnpm-workspace.yaml",
             "packages/a/package.json",
         ],
@@ -841,6 +842,37 @@ def test_dockerignore_keeps_secrets_out_and_certs_in(
     included = buildcontext.sent(project / ".devcontainer" / "Dockerfile", project).paths
     for rel, expected in probe.items():
         assert (rel in included) is expected, rel
+
+
+@pytest.mark.parametrize(
+    "cid", [c for c, a in CASES.items() if a.get("python_manifests") or a.get("node_manifests")]
+)
+def test_every_copied_manifest_is_sent(rendered: dict[str, Path], cid: str, tmp_path: Path) -> None:
+    """Each manifest the dependency stages COPY reaches the builder: the .dockerignore's
+    secrets block (``**/.npmrc``…) must not hide one (a project's credential-free .npmrc was
+    copied but ignored, and every build of such a project failed: '"/.npmrc": not found')."""
+    from devkit import buildcontext
+
+    answers = _answers(cid)
+    given = [
+        f
+        for stack, key in (("python", "python_manifests"), ("node", "node_manifests"))
+        if stack in answers["stacks"]
+        for f in answers.get(key, [])
+    ]
+    assert given
+    project = tmp_path / cid
+    shutil.copytree(rendered[cid], project)
+    for rel in given:
+        path = project / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if not path.exists():
+            path.write_text("# x\n")
+    (project / "sub").mkdir(exist_ok=True)
+    (project / "sub" / ".npmrc").write_text("//r/:_authToken=x\n")  # not a manifest: stays out
+    sent = buildcontext.sent(project / ".devcontainer" / "Dockerfile", project).paths
+    assert [f for f in given if f not in sent] == []
+    assert "sub/.npmrc" not in sent
 
 
 def test_dockerignore_fits_the_stacks(rendered: dict[str, Path]) -> None:
