@@ -165,9 +165,9 @@ def _stack_answers(
                 ", ".join(stack.manifests[:3]),
                 note=f"{name}_manifests" in properties,
             )
-    # One apt_packages answer from every reason for one (an answer is offered once).
-    apt: list[str] = []
-    apt_from: list[str] = []
+    # One apt_packages answer from every reason for one (an answer is offered once):
+    # (packages, the file that asks for them).
+    apt: list[tuple[list[str], str]] = []
     python = stacks.get("python")
     if python and python.manager:
         manager = python.manager.value
@@ -182,8 +182,7 @@ def _stack_answers(
         compiler = python.extra.get("needs_compiler")
         if compiler is not None and compiler.value:
             names = ", ".join(compiler.value)
-            apt += [p for p in COMPILER_PACKAGES if p not in apt]
-            apt_from.append(f"{compiler.source.file} ({names}: no usable wheel)")
+            apt.append((COMPILER_PACKAGES, f"{compiler.source.file} ({names}: no usable wheel)"))
     node = stacks.get("node")
     if node and node.manager:
         offer("node_package_manager", node.manager.value, str(node.manager.source))
@@ -194,10 +193,10 @@ def _stack_answers(
     if java and java.manager:
         offer("java_build_tool", java.manager.value, str(java.manager.source))
     if detection.tools is not None:
-        apt += [p for p in detection.tools.value if p not in apt]
-        apt_from.append(str(detection.tools.source))
+        apt.append((detection.tools.value, str(detection.tools.source)))
     if apt:
-        offer("apt_packages", apt, "; ".join(apt_from))
+        packages = list(dict.fromkeys(p for names, _ in apt for p in names))
+        offer("apt_packages", packages, "; ".join(source for _, source in apt))
 
 
 def _plan(

@@ -114,21 +114,15 @@ def detect(root: Path, *, arch: str | None = None) -> Detection:
     )
 
 
-#: Files at the root that name a tool the repository's workflows run (GNU make's own lookup
-#: order), and the Debian package that has it.
-_TOOL_FILES = (("GNUmakefile", "make"), ("makefile", "make"), ("Makefile", "make"))
+#: A root Makefile under any of GNU make's names, in make's own lookup order.
+_MAKEFILES = ("GNUmakefile", "makefile", "Makefile")
 
 
 def _tools(repo: Repo) -> Fact[list[str]] | None:
-    """The Debian packages for the repository's own tooling (a Makefile: ``make``, which
-    slim images lack), from the first file that asks for each."""
-    packages: list[str] = []
-    files: list[str] = []
-    for name, package in _TOOL_FILES:
-        if package not in packages and repo.is_file(name):
-            packages.append(package)
-            files.append(name)
-    return Fact(packages, Source(", ".join(files))) if packages else None
+    """The Debian packages for the repository's own tooling: ``make`` for a Makefile (slim
+    images lack it), from the file make would read."""
+    makefile = next((name for name in _MAKEFILES if repo.is_file(name)), None)
+    return Fact(["make"], Source(makefile)) if makefile else None
 
 
 def _hint_nested(repo: Repo) -> None:
